@@ -1,0 +1,27 @@
+/*
+ * bench.h — `ctng bench NAME`: each group lives in bench/bench_<group>.c and
+ * prints one JSON object per line on stdout (DESIGN §10): at least "name"
+ * (dotted, e.g. "bls.pairing") and "ns_per_op" or "per_second", plus the
+ * parameters it ran with.
+ */
+#ifndef CTNG_BENCH_H
+#define CTNG_BENCH_H
+#include <stdint.h>
+
+/* Each returns 0 on success, non-zero on failure (message on stderr). */
+int ctng_bench_bls(void);
+int ctng_bench_merkle(void);
+int ctng_bench_ca(void);
+int ctng_bench_client(void);
+int ctng_bench_network(void);
+
+/* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
+ * empty or starts with ',' and continues the JSON object ("\"n\":3"). */
+void ctng_bench_line_ns(const char *name, double ns_per_op, uint64_t ops, const char *extra);
+/* Prints {"name":NAME,"per_second":X<extra>}. */
+void ctng_bench_line_rate(const char *name, double per_second, const char *extra);
+/* Runs fn(arg) repeatedly for about target_ms (at least min_ops times) and
+ * returns nanoseconds per call; *ops_out receives the count. */
+double ctng_bench_time(void (*fn)(void *), void *arg, uint64_t target_ms, uint64_t min_ops,
+		       uint64_t *ops_out);
+#endif

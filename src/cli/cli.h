@@ -1,0 +1,40 @@
+/*
+ * cli.h — the face of the `ctng` command line: the table of subcommands and
+ * the helpers every subcommand shares (exit codes, usage errors).
+ *
+ * Exit status (DESIGN §10): 0 success/valid, 1 invalid (a verification
+ * failed), 2 bad usage or malformed input, with a one-line error on stderr.
+ */
+#ifndef CTNG_CLI_H
+#define CTNG_CLI_H
+
+enum { CTNG_EXIT_OK = 0, CTNG_EXIT_INVALID = 1, CTNG_EXIT_USAGE = 2 };
+
+typedef struct ctng_cli_cmd {
+	const char *name;
+	const char *summary; /* one line for `ctng --help` */
+	const char *usage;   /* full text for `ctng help NAME` */
+	/* argv[0] is the subcommand's name; returns an exit status. */
+	int (*run)(int argc, char **argv);
+} ctng_cli_cmd;
+
+/* One per file src/cli/cmd_<name>.c. */
+extern const ctng_cli_cmd ctng_cmd_bls, ctng_cmd_merkle, ctng_cmd_init, ctng_cmd_logger,
+	ctng_cmd_ca, ctng_cmd_monitor, ctng_cmd_gossiper, ctng_cmd_cert, ctng_cmd_testnet,
+	ctng_cmd_client, ctng_cmd_bench;
+
+/* Prints "ctng NAME: <msg>" on stderr and returns CTNG_EXIT_USAGE. */
+int ctng_cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints "ctng NAME: <msg>" on stderr and returns `status`. */
+int ctng_cli_fail(int status, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps a CTNG_E* code to an exit status (EVERIFY -> 1, EINVAL/ERANGE -> 2, others 1). */
+int ctng_cli_exit_for(int code);
+
+/* Tiny flag parser shared by subcommands: recognises "--name VALUE" and
+ * "--name=VALUE". Returns the value or NULL; *i is advanced past a consumed
+ * separate VALUE. */
+const char *ctng_cli_flag(int argc, char **argv, int *i, const char *name);
+
+#endif
