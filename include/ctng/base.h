@@ -34,14 +34,14 @@ enum {
 };
 
 typedef struct ctng_err {
-	int code;       /* one of CTNG_E*, 0 when no error was recorded */
-	char msg[256];  /* NUL-terminated, one line                     */
+	int code;      /* one of CTNG_E*, 0 when no error was recorded */
+	char msg[256]; /* NUL-terminated, one line                     */
 } ctng_err;
 
 /* Records `code` and a printf-style message into err (if non-NULL) and
  * returns `code`, so callers can write `return ctng_err_set(err, ...)`. */
 int ctng_err_set(ctng_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes the existing message with "prefix: " (keeps the code). Returns code. */
 int ctng_err_wrap(ctng_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Short constant name of a code ("EINVAL", ...). */
@@ -87,11 +87,11 @@ char *ctng_hex_strdup(const uint8_t *in, size_t n);
 
 /* Standard base64 (RFC 4648 §4) with padding. Decoding is strict: no
  * whitespace, correct padding only, non-zero trailing bits rejected. */
-size_t ctng_b64_encoded_len(size_t n); /* excluding the NUL */
+size_t ctng_b64_encoded_len(size_t n);                        /* excluding the NUL */
 void ctng_b64_encode(char *out, const uint8_t *in, size_t n); /* NUL-terminated */
 char *ctng_b64_strdup(const uint8_t *in, size_t n);
 int ctng_b64_decode_alloc(const char *s, size_t slen, uint8_t **out, size_t *out_len,
-			  ctng_err *err);
+                          ctng_err *err);
 /* Decodes into a fixed-size output: fails unless it decodes to exactly out_len bytes. */
 int ctng_b64_decode_exact(uint8_t *out, size_t out_len, const char *s, ctng_err *err);
 /* base64url without padding (C2SP tile paths, notes use standard). */
@@ -99,7 +99,13 @@ char *ctng_b64url_strdup(const uint8_t *in, size_t n);
 
 /* --------------------------------------------------------------- logging */
 
-typedef enum { CTNG_LOG_DEBUG, CTNG_LOG_INFO, CTNG_LOG_WARN, CTNG_LOG_ERROR, CTNG_LOG_OFF } ctng_log_level;
+typedef enum {
+	CTNG_LOG_DEBUG,
+	CTNG_LOG_INFO,
+	CTNG_LOG_WARN,
+	CTNG_LOG_ERROR,
+	CTNG_LOG_OFF
+} ctng_log_level;
 
 /* Process-wide settings; call before starting threads. Default: INFO to stderr. */
 void ctng_log_set_level(ctng_log_level lvl);
@@ -112,10 +118,10 @@ void ctng_log_set_node(const char *node);
 /* One line: `ts=... level=info node=gossiper1 msg="..." k=v k=v`.
  * `fields` is a printf format for the key=value part (may be NULL). Thread-safe. */
 void ctng_log(ctng_log_level lvl, const char *msg, const char *fields, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 #define CTNG_DEBUG(msg, ...) ctng_log(CTNG_LOG_DEBUG, msg, __VA_ARGS__)
-#define CTNG_INFO(msg, ...) ctng_log(CTNG_LOG_INFO, msg, __VA_ARGS__)
-#define CTNG_WARN(msg, ...) ctng_log(CTNG_LOG_WARN, msg, __VA_ARGS__)
+#define CTNG_INFO(msg, ...)  ctng_log(CTNG_LOG_INFO, msg, __VA_ARGS__)
+#define CTNG_WARN(msg, ...)  ctng_log(CTNG_LOG_WARN, msg, __VA_ARGS__)
 #define CTNG_ERROR(msg, ...) ctng_log(CTNG_LOG_ERROR, msg, __VA_ARGS__)
 
 /* ------------------------------------------------------ time and periods */
@@ -135,7 +141,7 @@ int ctng_rfc3339_parse(const char *s, uint64_t *unix_ms, ctng_err *err);
 /* The period clock of DESIGN §2. All offsets are milliseconds into a period. */
 typedef struct ctng_clock {
 	uint64_t genesis_ms;
-	uint64_t period_ms;       /* > 0 */
+	uint64_t period_ms;        /* > 0 */
 	uint64_t query_offset_ms;  /* monitors pull at period start + this */
 	uint64_t gossip_wait_ms;   /* gossipers wait this after first seeing an id */
 	uint64_t update_offset_ms; /* monitors publish the client update */
