@@ -1,0 +1,296 @@
+/*
+ * ctng/proto.h — the CTng gossip object (DESIGN §3): types, the strict JSON
+ * envelope codec, object ids, and the canonical signed bytes of every object
+ * type with sign/verify helpers. The byte-exact specification (with test
+ * vectors) is docs/protocol.md; this header is its C face.
+ *
+ * Memory: a ctng_gossip_object owns its heap strings (signature[], payload[],
+ * signers[]). Zero-initialise ({0}) before first use; release with
+ * ctng_gossip_clear(). A NULL string slot means "" everywhere. Functions that
+ * fill an `out` object clear it first, and leave it cleared on failure.
+ *
+ * Errors: CTNG_EINVAL (malformed; the message names the field), CTNG_EVERIFY
+ * (well-formed but a signature, hash or period check fails), CTNG_ENOMEM.
+ * `err` may be NULL. Objects are not thread-safe; distinct objects are.
+ */
+#ifndef CTNG_PROTO_H
+#define CTNG_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctng/base.h"
+#include "ctng/sig.h"
+
+struct json_t;           /* jansson */
+struct roaring_bitmap_s; /* CRoaring's roaring_bitmap_t */
+
+/* ------------------------------------------------------------------ types */
+
+enum ctng_type {
+	CTNG_TYPE_NONE = 0,
+	CTNG_STH = 101,
+	CTNG_REV = 102,
+	CTNG_ACC = 103,
+	CTNG_CON = 104,
+	CTNG_STH_FRAG = 201,
+	CTNG_REV_FRAG = 202,
+	CTNG_ACC_FRAG = 203,
+	CTNG_CON_FRAG = 204,
+	CTNG_STH_FULL = 301,
+	CTNG_REV_FULL = 302,
+	CTNG_ACC_FULL = 303,
+	CTNG_CON_FULL = 304,
+};
+#define CTNG_TYPE_COUNT 12
+/* All 12 types in the order STH, REV, ACC, CON, STH_FRAG, ..., CON_FULL. */
+extern const enum ctng_type ctng_all_types[CTNG_TYPE_COUNT];
+
+enum ctng_family {
+	CTNG_FAM_NONE = 0,
+	CTNG_FAM_STH = 1,
+	CTNG_FAM_REV = 2,
+	CTNG_FAM_ACC = 3,
+	CTNG_FAM_CON = 4
+};
+enum ctng_kind { CTNG_KIND_NONE = 0, CTNG_KIND_INIT = 1, CTNG_KIND_FRAG = 2, CTNG_KIND_FULL = 3 };
+
+#define CTNG_TYPE_URI_PREFIX "http://ctng.uconn.edu/"
+
+bool ctng_type_valid(enum ctng_type t);
+/* "http://ctng.uconn.edu/101" ... ; NULL for an invalid type. Constant. */
+const char *ctng_type_uri(enum ctng_type t);
+/* "STH", "REV", "ACC", "CON", "STH_FRAG", ..., "CON_FULL"; NULL if invalid. */
+const char *ctng_type_name(enum ctng_type t);
+/* Exact-match lookups; CTNG_TYPE_NONE when unknown. */
+enum ctng_type ctng_type_from_uri(const char *uri);
+enum ctng_type ctng_type_from_name(const char *name);
+enum ctng_family ctng_type_family(enum ctng_type t); /* NONE if invalid */
+enum ctng_kind ctng_type_kind(enum ctng_type t);     /* NONE if invalid */
+/* The type of (family, kind); CTNG_TYPE_NONE if either is NONE/out of range. */
+enum ctng_type ctng_type_make(enum ctng_family f, enum ctng_kind k);
+/* "STH", "REV", "ACC", "CON"; NULL if invalid. */
+const char *ctng_family_name(enum ctng_family f);
+
+/* crypto_scheme field. The first two values equal the ctng_sig_alg values. */
+enum ctng_scheme {
+	CTNG_SCHEME_NONE = 0,
+	CTNG_SCHEME_ECDSA_P256 = 1, /* "ecdsa-p256" */
+	CTNG_SCHEME_ED25519 = 2,    /* "ed25519"    */
+	CTNG_SCHEME_BLS = 3,        /* "bls12-381"  */
+};
+const char *ctng_scheme_name(enum ctng_scheme s); /* NULL if invalid */
+enum ctng_scheme ctng_scheme_from_name(const char *s);
+
+/* ------------------------------------------------------------- the object */
+
+/* Entity ids: 1..CTNG_ID_MAX characters from [A-Za-z0-9._:-]. */
+#define CTNG_ID_MAX 64
+/* Field limits enforced by the codec (bytes of the decoded string). */
+#define CTNG_GOSSIP_SIG_MAX     512         /* each signature[] string   */
+#define CTNG_GOSSIP_PAYLOAD_MAX (6u << 20)  /* each payload[] string     */
+#define CTNG_REV_DELTA_B64_MAX  (4u << 20)  /* REV payload[2] (base64)   */
+#define CTNG_GOSSIP_MAX_SIGNERS 1024        /* signers[] entries         */
+#define CTNG_GOSSIP_JSON_MAX    (20u << 20) /* whole encoded object      */
+#define CTNG_APPLICATION        "CTng"
+
+typedef struct ctng_gossip_object {
+	enum ctng_type type;
+	uint64_t period;              /* decimal string on the wire        */
+	char signer[CTNG_ID_MAX + 1]; /* "" for CON and *_FULL             */
+	char **signers;               /* FULL only: ids, strictly ascending */
+	size_t n_signers;             /*   (strcmp order); owned           */
+	uint64_t timestamp_ms;        /* RFC 3339 UTC on the wire (seconds) */
+	enum ctng_scheme scheme;
+	char *signature[2]; /* owned; NULL == ""                 */
+	char *payload[3];   /* owned; NULL == ""                 */
+} ctng_gossip_object;
+
+/* Frees the owned strings and zeroes *o (NULL is a no-op). */
+void ctng_gossip_clear(ctng_gossip_object *o);
+/* Deep copy; dst is cleared first. */
+int ctng_gossip_copy(ctng_gossip_object *dst, const ctng_gossip_object *src, ctng_err *err);
+/* Replaces an owned string slot (e.g. &o->payload[1]) with a copy of s (NULL -> ""). */
+int ctng_gossip_set(char **slot, const char *s, ctng_err *err);
+/* Replaces signers with a sorted copy of ids; CTNG_EINVAL on a bad/duplicate id. */
+int ctng_gossip_set_signers(ctng_gossip_object *o, const char *const *ids, size_t n, ctng_err *err);
+/* Borrowed view of a string slot: never NULL. */
+static inline const char *ctng_gossip_str(const char *slot)
+{
+	return slot ? slot : "";
+}
+bool ctng_id_valid(const char *id);
+
+/* Structural validation of a filled object (the rules per type are in
+ * docs/protocol.md §3): field presence/format, scheme, payload layout,
+ * embedded objects of a CON. Does not check signatures. */
+int ctng_gossip_check(const ctng_gossip_object *o, ctng_err *err);
+
+/* Strict decode of one JSON gossip object from json[0..len). Rejects:
+ * invalid JSON, duplicate keys, trailing garbage, len > CTNG_GOSSIP_JSON_MAX,
+ * any missing or unknown field, wrong JSON types, an unknown type URI,
+ * application != "CTng", oversized fields, and anything ctng_gossip_check
+ * rejects. On success *out owns the strings. */
+int ctng_gossip_decode(const char *json, size_t len, ctng_gossip_object *out, ctng_err *err);
+/* The same from a jansson value (borrowed). */
+int ctng_gossip_from_json(const struct json_t *j, ctng_gossip_object *out, ctng_err *err);
+/* Canonical compact JSON, keys in the order application, type, period, signer,
+ * signers, timestamp, signature, crypto_scheme, payload. *json is malloc'd,
+ * NUL-terminated, owned by the caller; *len (may be NULL) gets strlen. The
+ * object must pass ctng_gossip_check. */
+int ctng_gossip_encode(const ctng_gossip_object *o, char **json, size_t *len, ctng_err *err);
+/* The same as a new jansson object (caller json_decref's). */
+int ctng_gossip_to_json(const ctng_gossip_object *o, struct json_t **out, ctng_err *err);
+/* True if both objects have identical canonical encodings. */
+bool ctng_gossip_equal(const ctng_gossip_object *a, const ctng_gossip_object *b);
+
+/* ------------------------------------------------------------ object ids */
+
+/* (family, entity, period). entity: STH/REV the signer (logger/CA); ACC the
+ * accused entity; CON the convicted entity; FRAG/FULL the entity of the
+ * object they attest (payload[0]). */
+typedef struct ctng_gossip_id {
+	enum ctng_family family;
+	char entity[CTNG_ID_MAX + 1];
+	uint64_t period;
+} ctng_gossip_id;
+#define CTNG_GOSSIP_ID_STR_MAX (4 + CTNG_ID_MAX + 1 + 20 + 1)
+
+int ctng_gossip_id_of(const ctng_gossip_object *o, ctng_gossip_id *id, ctng_err *err);
+/* "STH/logger1/42". */
+void ctng_gossip_id_str(const ctng_gossip_id *id, char out[CTNG_GOSSIP_ID_STR_MAX]);
+bool ctng_gossip_id_equal(const ctng_gossip_id *a, const ctng_gossip_id *b);
+/* Borrowed: the entity of the object's id ("" if the object is malformed). */
+const char *ctng_gossip_entity(const ctng_gossip_object *o);
+
+/* ------------------------------------------------------------------- STH */
+
+/* Logger STH = RFC 6962 tree head. Payload: [0] tree_size (decimal),
+ * [1] root hash (64 lower-case hex), [2] timestamp in Unix ms (decimal).
+ * signature[0] = base64 of the RFC 5246 DigitallySigned struct
+ * (0x04 0x03 sha256/ecdsa, u16 length, DER ECDSA signature) over the
+ * TreeHeadSignature, i.e. exactly the `tree_head_signature` of get-sth.
+ * period = clock period of the timestamp. */
+typedef struct ctng_sth {
+	uint64_t timestamp_ms;
+	uint64_t tree_size;
+	uint8_t root[32];
+} ctng_sth;
+#define CTNG_STH_TBS_LEN 50 /* version(1) sig_type(1) timestamp(8) size(8) root(32) */
+
+/* RFC 6962 §3.5 TreeHeadSignature bytes: 0x00 0x01 || u64 ts || u64 size || root. */
+void ctng_sth_tbs(const ctng_sth *sth, uint8_t out[CTNG_STH_TBS_LEN]);
+/* Extracts the tree head from an STH object's payload. */
+int ctng_sth_from_object(const ctng_gossip_object *o, ctng_sth *sth, ctng_err *err);
+/* Builds and signs an STH object. key: the logger's ECDSA P-256 private key.
+ * clock: the network clock (period derived from sth->timestamp_ms; CTNG_ERANGE
+ * if before genesis). Envelope timestamp = sth->timestamp_ms. */
+int ctng_sth_sign(ctng_gossip_object *out, const char *logger_id, const ctng_sig_key *key,
+                  const ctng_sth *sth, const ctng_clock *clock, ctng_err *err);
+/* RFC 6962 DigitallySigned <-> raw DER signature. *der is malloc'd. */
+int ctng_digitally_signed_encode(const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len,
+                                 ctng_err *err);
+int ctng_digitally_signed_decode(const uint8_t *in, size_t in_len, const uint8_t **sig,
+                                 size_t *sig_len, ctng_err *err); /* *sig points into in */
+
+/* ------------------------------------------------------------------- REV */
+
+/* CA revocation update. Payload: [0] SHA-256 of the full CRV(p) (hex, see
+ * ctng_crv_hash), [1] SHA-256 of the delta bytes (hex), [2] delta bytes =
+ * CRoaring portable serialization of the RIDs revoked during p-1, base64.
+ * CRV(p) = CRV(p-1) OR delta. signature[0] = base64 of the raw signature. */
+typedef struct ctng_rev {
+	uint8_t crv_hash[32];
+	uint8_t delta_hash[32];
+	uint8_t *delta; /* owned by this struct; free with ctng_rev_clear */
+	size_t delta_len;
+} ctng_rev;
+void ctng_rev_clear(ctng_rev *r);
+/* Decodes the payload (does not check delta_hash; verify does). */
+int ctng_rev_from_object(const ctng_gossip_object *o, ctng_rev *r, ctng_err *err);
+/* Builds and signs REV(period). key: the CA's ECDSA P-256 or Ed25519 key. */
+int ctng_rev_sign(ctng_gossip_object *out, const char *ca_id, const ctng_sig_key *key,
+                  uint64_t period, const uint8_t crv_hash[32], const uint8_t *delta,
+                  size_t delta_len, uint64_t now_ms, ctng_err *err);
+/* Canonical CRV hash: SHA-256("CTng/v1/CRV\0" || u64be(cardinality) ||
+ * u32be(rid) for every RID ascending). */
+int ctng_crv_hash(const struct roaring_bitmap_s *crv, uint8_t out[32], ctng_err *err);
+/* Portable serialization of a delta bitmap (after run optimisation); *out malloc'd. */
+int ctng_crv_delta_encode(const struct roaring_bitmap_s *delta, uint8_t **out, size_t *len,
+                          ctng_err *err);
+/* Strict decode: the bytes must be exactly one portable bitmap. *out is a new
+ * bitmap (roaring_bitmap_free). */
+int ctng_crv_delta_decode(const uint8_t *in, size_t len, struct roaring_bitmap_s **out,
+                          ctng_err *err);
+
+/* ------------------------------------------------------------------- ACC */
+
+/* Monitor's accusation. Payload: [0] accused entity id, [1] and [2] "".
+ * signature[0] = base64 of the raw signature. */
+int ctng_acc_sign(ctng_gossip_object *out, const char *monitor_id, const ctng_sig_key *key,
+                  const char *accused_id, uint64_t period, uint64_t now_ms, ctng_err *err);
+
+/* ----------------------------------------------------- signed INIT objects */
+
+/* Canonical signed bytes of an STH, REV or ACC object (docs/protocol.md §4),
+ * recomputed from its fields, appended to out. */
+int ctng_gossip_signed_bytes(const ctng_gossip_object *o, ctng_buf *out, ctng_err *err);
+/* Verifies an STH/REV/ACC object against its signer's public key: structure,
+ * scheme == key algorithm, signature, REV delta hash, and for STH the period
+ * derived with `clock` (required for STH, ignored otherwise). */
+int ctng_gossip_verify_signed(const ctng_gossip_object *o, const ctng_sig_key *signer_key,
+                              const ctng_clock *clock, ctng_err *err);
+
+/* ------------------------------------------------------------------- CON */
+
+/* True if a and b are STH/REV objects of the same type, signer and period
+ * whose signed bytes differ (signatures are not checked here). */
+bool ctng_gossip_conflicting(const ctng_gossip_object *a, const ctng_gossip_object *b);
+/* Builds the CON proving a and b conflict (CTNG_EINVAL if they do not).
+ * The two embedded objects are ordered canonically (by signed bytes), so
+ * every builder produces the same payload. Does not verify signatures. */
+int ctng_con_build(ctng_gossip_object *out, const ctng_gossip_object *a,
+                   const ctng_gossip_object *b, uint64_t now_ms, ctng_err *err);
+/* Decodes the two embedded objects (caller clears both). */
+int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_gossip_object *b,
+                   ctng_err *err);
+/* Verifies a CON: both embedded objects verify under entity_key (the
+ * convicted entity's key), same id as the CON, different signed bytes. */
+int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_key,
+                    const ctng_clock *clock, ctng_err *err);
+
+/* -------------------------------------------------- FRAG / FULL (threshold) */
+
+/* What a FRAG/FULL's BLS signature covers (docs/protocol.md §5):
+ *   "CTng/v1/attest\0" || u8 family || lp32(entity) || u64be(period)
+ *   [|| digest(32) for STH and REV]
+ * digest = SHA-256 of the INIT object's canonical signed bytes. ACC and CON
+ * attest only (family, entity, period). The BLS DST is CTNG_BLS_DST_POP. */
+#define CTNG_ATTEST_TAG "CTng/v1/attest"
+int ctng_attest_bytes(enum ctng_family fam, const char *entity, uint64_t period,
+                      const uint8_t digest[32], ctng_buf *out, ctng_err *err);
+/* SHA-256 of the canonical signed bytes of an STH or REV object. */
+int ctng_gossip_content_digest(const ctng_gossip_object *o, uint8_t digest[32], ctng_err *err);
+/* Attestation bytes for any object: INIT (STH/REV/ACC/CON) computes the digest
+ * itself; FRAG/FULL use their payload. Appended to out. */
+int ctng_gossip_attest_bytes(const ctng_gossip_object *o, ctng_buf *out, ctng_err *err);
+
+/* FRAG/FULL layout: payload [0] entity, [1] digest hex (STH/REV; "" for
+ * ACC/CON), [2] ""; signature[0] = hex of the 48-byte BLS signature;
+ * crypto_scheme "bls12-381". FRAG: signer = gossiper id. FULL: signer "",
+ * signers = gossiper ids whose partials were combined (sorted). */
+int ctng_frag_build(ctng_gossip_object *out, const ctng_gossip_object *init,
+                    const char *gossiper_id, const uint8_t sig[48], uint64_t now_ms, ctng_err *err);
+/* Builds a FULL from any FRAG of the same id (used as template). ids need not
+ * be sorted; duplicates are CTNG_EINVAL. */
+int ctng_full_build(ctng_gossip_object *out, const ctng_gossip_object *frag,
+                    const char *const *signers, size_t n, const uint8_t sig[48], uint64_t now_ms,
+                    ctng_err *err);
+/* Decodes signature[0] of a FRAG/FULL. */
+int ctng_gossip_bls_sig(const ctng_gossip_object *o, uint8_t sig[48], ctng_err *err);
+/* True if the FRAG/FULL `att` attests the INIT object `init` (same id, and same
+ * digest for STH/REV). */
+bool ctng_gossip_attests(const ctng_gossip_object *att, const ctng_gossip_object *init);
+
+#endif
