@@ -1,0 +1,278 @@
+/*
+ * ctng/net.h — HTTP server and client on one libevent event loop: routing,
+ * JSON request/response helpers, request-body size limit, a deadline on
+ * every outgoing request, timers, clean shutdown on SIGINT/SIGTERM, and a
+ * way for worker threads to hand results back to the loop thread.
+ *
+ * Thread model (DESIGN §8): a ctng_net_loop and everything created on it
+ * (servers, requests, timers, outgoing requests) belong to ONE thread — the
+ * thread that calls ctng_net_loop_run. Every function in this header must be
+ * called from that thread, except the ones marked "thread-safe":
+ * ctng_net_loop_post and ctng_net_loop_stop. Before the loop runs, the thread
+ * that created it counts as the owner.
+ *
+ * Callbacks are never invoked re-entrantly from inside the call that set them
+ * up; they run from ctng_net_loop_run.
+ *
+ * Ownership: pointers passed in are borrowed unless "takes ownership" is
+ * written; strings returned by request accessors are borrowed from the
+ * request and valid until it is replied to.
+ */
+#ifndef CTNG_NET_H
+#define CTNG_NET_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctng/base.h"
+
+/* ------------------------------------------------------------------ loop */
+
+typedef struct ctng_net_loop ctng_net_loop;
+
+/* Creates a loop (its own event_base). Also sets SIGPIPE to ignored if it is
+ * at its default disposition (a peer closing a socket must not kill the
+ * process). Returns NULL and fills err on failure. Free with ctng_net_loop_free. */
+ctng_net_loop *ctng_net_loop_new(ctng_err *err);
+
+/* Frees the loop. Servers and timers created on it must be freed first.
+ * Outgoing requests still in flight are failed: their callbacks run (from
+ * inside this call) with CTNG_ESTATE "loop freed". Functions posted with
+ * ctng_net_loop_post and not yet run are called with cancelled = true.
+ * Pending ctng_net_call_later callbacks are dropped without being called. */
+void ctng_net_loop_free(ctng_net_loop *loop);
+
+/* Runs the loop in the calling thread until ctng_net_loop_stop (or a caught
+ * signal) stops it. Returns 0 after a stop, CTNG_EIO on an internal libevent
+ * failure. May be called again after it returns. */
+int ctng_net_loop_run(ctng_net_loop *loop, ctng_err *err);
+
+/* Thread-safe. Makes ctng_net_loop_run return after the callback currently
+ * running (if any) finishes. Calling it before run makes the next run return
+ * at once. */
+void ctng_net_loop_stop(ctng_net_loop *loop);
+
+/* Hook called (on the loop thread) when SIGINT or SIGTERM arrives; after it
+ * returns the loop stops. */
+typedef void (*ctng_net_signal_fn)(ctng_net_loop *loop, int signo, void *arg);
+
+/* Catches SIGINT and SIGTERM on this loop: on either, `hook` (may be NULL) is
+ * called, then the loop stops. libevent delivers signals to one event_base
+ * per process: call this on at most one loop at a time. The handlers are
+ * removed by ctng_net_loop_free. */
+int ctng_net_loop_catch_signals(ctng_net_loop *loop, ctng_net_signal_fn hook, void *arg,
+				ctng_err *err);
+
+/* Function handed to the loop thread by ctng_net_loop_post. `cancelled` is
+ * true when it is called from ctng_net_loop_free instead of from the running
+ * loop (so it can release `arg`). */
+typedef void (*ctng_net_post_fn)(void *arg, bool cancelled);
+
+/* Thread-safe. Queues fn(arg) to run on the loop thread, in FIFO order. This
+ * is how worker threads (e.g. signature verification) hand back results.
+ * Returns 0, or CTNG_ENOMEM / CTNG_EIO (then fn will never be called). */
+int ctng_net_loop_post(ctng_net_loop *loop, ctng_net_post_fn fn, void *arg);
+
+/* Borrowed libevent base, for callers that need raw libevent (rare). */
+struct event_base *ctng_net_loop_base(ctng_net_loop *loop);
+
+/* ---------------------------------------------------------------- timers */
+
+typedef struct ctng_net_timer ctng_net_timer;
+typedef void (*ctng_net_timer_fn)(ctng_net_timer *t, void *arg);
+
+/* Creates a stopped timer. Free with ctng_net_timer_free (before the loop). */
+ctng_net_timer *ctng_net_timer_new(ctng_net_loop *loop, ctng_net_timer_fn fn, void *arg,
+				   ctng_err *err);
+/* Arms the timer: first fire after delay_ms, then every interval_ms if
+ * interval_ms > 0 (periodic), else once. Re-arming a pending timer replaces
+ * its schedule. May be called from the timer's own callback. */
+int ctng_net_timer_start(ctng_net_timer *t, uint64_t delay_ms, uint64_t interval_ms,
+			 ctng_err *err);
+/* Disarms (no-op if not pending). Safe from the timer's own callback. */
+void ctng_net_timer_stop(ctng_net_timer *t);
+/* True while the timer is armed. */
+bool ctng_net_timer_pending(const ctng_net_timer *t);
+/* Disarms and frees; NULL is a no-op. Safe from the timer's own callback. */
+void ctng_net_timer_free(ctng_net_timer *t);
+
+/* One-shot fire-and-forget: fn(arg) runs once after delay_ms. Dropped without
+ * being called if the loop is freed first. */
+int ctng_net_call_later(ctng_net_loop *loop, uint64_t delay_ms, void (*fn)(void *arg), void *arg,
+			ctng_err *err);
+
+/* ---------------------------------------------------------------- server */
+
+typedef struct ctng_net_server ctng_net_server;
+typedef struct ctng_net_req ctng_net_req;
+
+/* A request handler. It must eventually answer the request exactly once with
+ * one of the ctng_net_reply_* functions — either before returning or later
+ * (deferred: keep the pointer and reply from another callback on the loop
+ * thread). The request handle stays valid until it is replied to. */
+typedef void (*ctng_net_handler)(ctng_net_req *req, void *arg);
+
+#define CTNG_NET_DEFAULT_MAX_BODY (1u << 20) /* 1 MiB */
+
+/* Creates a server on the loop. Request bodies larger than max_body bytes
+ * (0 = CTNG_NET_DEFAULT_MAX_BODY) are refused with 413 before any handler
+ * runs and the server keeps serving other connections. Idle connections are
+ * closed after 30 s. Free with ctng_net_server_free. */
+ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_err *err);
+
+/* Listens on host:port (host an IP literal, e.g. "127.0.0.1"; port 0 picks
+ * an ephemeral port). The actual port is stored in *bound_port if non-NULL.
+ * May be called several times to listen on several addresses. */
+int ctng_net_server_bind(ctng_net_server *srv, const char *host, uint16_t port,
+			 uint16_t *bound_port, ctng_err *err);
+
+/* Adds a route. method: "GET", "POST", "PUT", "DELETE" or "HEAD". path:
+ * either exact ("/ct/v1/get-sth") or a prefix written with a trailing '*'
+ * ("/tile/*" matches "/tile/" and everything under it). Dispatch picks an
+ * exact route first, then the longest matching prefix. A path that matches
+ * a route for another method only gets 405 (with an Allow header); a path
+ * matching nothing gets 404. Both error bodies are {"error": "..."} JSON.
+ * Registering the same (method, path) twice is CTNG_ECONFLICT. */
+int ctng_net_server_route(ctng_net_server *srv, const char *method, const char *path,
+			  ctng_net_handler fn, void *arg, ctng_err *err);
+
+/* Stops listening and frees the server. Requests whose deferred reply is
+ * still pending are answered 503 and their handles become invalid: free the
+ * server only when the module holds no request handles any more. */
+void ctng_net_server_free(ctng_net_server *srv);
+
+/* Number of requests dispatched to handlers and not yet replied to. */
+size_t ctng_net_server_pending(const ctng_net_server *srv);
+
+/* --- request accessors (borrowed results, valid until the reply) --- */
+
+/* "GET", "POST", ... */
+const char *ctng_net_req_method(const ctng_net_req *req);
+/* The path without the query string, as sent (not percent-decoded). */
+const char *ctng_net_req_path(const ctng_net_req *req);
+/* Query parameter value (percent-decoded), NULL if absent. The query string
+ * is parsed strictly before dispatch (see ctng_net_query_parse); a malformed
+ * one is answered 400 without calling the handler. */
+const char *ctng_net_req_query(const ctng_net_req *req, const char *name);
+/* Like ctng_net_req_query but a missing parameter is CTNG_EINVAL with a
+ * message naming it. *val is borrowed. */
+int ctng_net_req_query_required(const ctng_net_req *req, const char *name, const char **val,
+				ctng_err *err);
+/* Required decimal parameter, strict (ctng_parse_u64 rules), at most max. */
+int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t max,
+			   uint64_t *val, ctng_err *err);
+/* Request header (case-insensitive name), NULL if absent. */
+const char *ctng_net_req_header(const ctng_net_req *req, const char *name);
+/* Body bytes; always NUL-terminated past len (so text can be used directly).
+ * Never NULL (an empty body gives "" and len 0). */
+const uint8_t *ctng_net_req_body(const ctng_net_req *req, size_t *len);
+/* Parses the body as one JSON value (strict: duplicate keys, trailing data
+ * and NUL bytes rejected). *out is owned by the caller (json_decref). */
+int ctng_net_req_json(const ctng_net_req *req, json_t **out, ctng_err *err);
+/* Peer address as "ip:port". */
+const char *ctng_net_req_peer(const ctng_net_req *req);
+
+/* --- replies: each ends the request (the handle is invalid afterwards) --- */
+
+/* Replies `status` with body json_dumps(body, JSON_COMPACT) and
+ * Content-Type application/json. Takes ownership of `body` (may be NULL →
+ * "null"). */
+void ctng_net_reply_json(ctng_net_req *req, int status, json_t *body);
+/* Replies with raw bytes. content_type may be NULL (application/octet-stream).
+ * headers: NULL or a NULL-terminated list of name, value, name, value, ...
+ * (e.g. {"Cache-Control", "max-age=60", NULL}). Data is copied. */
+void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_type,
+			  const void *data, size_t len, const char *const *headers);
+/* Replies `status` with {"error": "<formatted reason>"}. */
+void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Replies with the HTTP status matching err->code (EINVAL/EVERIFY 400,
+ * ENOTFOUND 404, ECONFLICT 409, ERANGE 413, ESTATE 409, ETIMEOUT 504,
+ * other 500) and {"error": err->msg}. */
+void ctng_net_reply_err(ctng_net_req *req, const ctng_err *err);
+/* The status ctng_net_reply_err would use for a CTNG_E* code. */
+int ctng_net_status_for(int code);
+
+/* ----------------------------------------------------------- query string */
+
+typedef struct ctng_net_query ctng_net_query;
+
+#define CTNG_NET_MAX_QUERY_LEN 8192
+#define CTNG_NET_MAX_QUERY_PARAMS 64
+
+/* Strict parse of an application/x-www-form-urlencoded query string (without
+ * the '?'; NULL or "" → empty). Rules: pairs separated by '&'; every pair is
+ * name=value with a non-empty name; '%' must be followed by two hex digits;
+ * '+' means space; a decoded NUL, a duplicate name, more than
+ * CTNG_NET_MAX_QUERY_PARAMS pairs or more than CTNG_NET_MAX_QUERY_LEN bytes
+ * are rejected with CTNG_EINVAL. *out owned by the caller. */
+int ctng_net_query_parse(const char *qs, ctng_net_query **out, ctng_err *err);
+/* Value for name (borrowed from q), NULL if absent. */
+const char *ctng_net_query_get(const ctng_net_query *q, const char *name);
+size_t ctng_net_query_count(const ctng_net_query *q);
+void ctng_net_query_free(ctng_net_query *q);
+
+/* Strict JSON parse of a byte string (duplicate keys, trailing data, embedded
+ * NUL rejected; at most max_len bytes, 0 = no limit). *out owned by caller. */
+int ctng_net_parse_json(const void *data, size_t len, size_t max_len, json_t **out,
+			ctng_err *err);
+
+/* ---------------------------------------------------------------- client */
+
+/* Called exactly once per accepted outgoing request, on the loop thread.
+ * On an HTTP response (any status, including 4xx/5xx): status is the code,
+ * body/len the response body (borrowed for the duration of the call,
+ * NUL-terminated past len, never NULL) and err is NULL. On a transport
+ * failure: status 0, body "" len 0, and err describes it — CTNG_ETIMEOUT
+ * (deadline passed), CTNG_ERANGE (response larger than max_response),
+ * CTNG_EIO (refused, reset, closed, malformed response), CTNG_ESTATE (loop
+ * freed while in flight). */
+typedef void (*ctng_net_response_fn)(int status, const uint8_t *body, size_t len,
+				     const ctng_err *err, void *arg);
+
+#define CTNG_NET_DEFAULT_TIMEOUT_MS 5000
+#define CTNG_NET_DEFAULT_MAX_RESPONSE (16u << 20) /* 16 MiB */
+
+typedef struct ctng_net_client_opts {
+	uint64_t timeout_ms;        /* whole-request deadline; 0 = default */
+	size_t max_response;        /* body limit; 0 = default              */
+	const char *content_type;   /* of the request body; NULL = none     */
+	const char *const *headers; /* NULL-terminated name,value list      */
+} ctng_net_client_opts;
+
+/* Sends `method` ("GET", "POST", "PUT", "DELETE", "HEAD") to url, which must
+ * be "http://host:port/path?query" (host an IP literal or "localhost"; port
+ * optional, default 80). body may be NULL (len 0); it is copied. opts may be
+ * NULL. Every request has a deadline (opts->timeout_ms or the default):
+ * whatever the peer does, cb fires by then. Returns 0 when the request is
+ * under way (cb will be called exactly once, never from inside this call) or
+ * a negative code for invalid arguments (cb will never be called). */
+int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, const void *body,
+		     size_t len, const ctng_net_client_opts *opts, ctng_net_response_fn cb,
+		     void *arg, ctng_err *err);
+
+/* GET url with the given deadline (0 = default). */
+int ctng_net_get(ctng_net_loop *loop, const char *url, uint64_t timeout_ms,
+		 ctng_net_response_fn cb, void *arg, ctng_err *err);
+
+/* POST json_dumps(body, JSON_COMPACT) with Content-Type application/json.
+ * body is borrowed (serialised before returning). */
+int ctng_net_post_json(ctng_net_loop *loop, const char *url, const json_t *body,
+		       uint64_t timeout_ms, ctng_net_response_fn cb, void *arg, ctng_err *err);
+
+/* Number of outgoing requests in flight on the loop. */
+size_t ctng_net_inflight(const ctng_net_loop *loop);
+
+/* Blocking request for CLI commands and tests: runs a private temporary loop
+ * (so it must not be called from a loop callback that expects its own loop to
+ * progress meanwhile). content_type may be NULL. On an HTTP response returns
+ * 0 with *status set and *out (malloc'd, NUL-terminated, caller frees; may be
+ * NULL if out is NULL) / *out_len; on a transport failure returns the error
+ * code (CTNG_ETIMEOUT, CTNG_EIO, ...) with err filled and *out untouched. */
+int ctng_net_fetch_sync(const char *url, const char *method, const char *content_type,
+			const void *body, size_t len, uint64_t timeout_ms, int *status,
+			uint8_t **out, size_t *out_len, ctng_err *err);
+
+#endif
