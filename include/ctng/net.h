@@ -63,7 +63,7 @@ typedef void (*ctng_net_signal_fn)(ctng_net_loop *loop, int signo, void *arg);
  * per process: call this on at most one loop at a time. The handlers are
  * removed by ctng_net_loop_free. */
 int ctng_net_loop_catch_signals(ctng_net_loop *loop, ctng_net_signal_fn hook, void *arg,
-				ctng_err *err);
+                                ctng_err *err);
 
 /* Function handed to the loop thread by ctng_net_loop_post. `cancelled` is
  * true when it is called from ctng_net_loop_free instead of from the running
@@ -85,12 +85,11 @@ typedef void (*ctng_net_timer_fn)(ctng_net_timer *t, void *arg);
 
 /* Creates a stopped timer. Free with ctng_net_timer_free (before the loop). */
 ctng_net_timer *ctng_net_timer_new(ctng_net_loop *loop, ctng_net_timer_fn fn, void *arg,
-				   ctng_err *err);
+                                   ctng_err *err);
 /* Arms the timer: first fire after delay_ms, then every interval_ms if
  * interval_ms > 0 (periodic), else once. Re-arming a pending timer replaces
  * its schedule. May be called from the timer's own callback. */
-int ctng_net_timer_start(ctng_net_timer *t, uint64_t delay_ms, uint64_t interval_ms,
-			 ctng_err *err);
+int ctng_net_timer_start(ctng_net_timer *t, uint64_t delay_ms, uint64_t interval_ms, ctng_err *err);
 /* Disarms (no-op if not pending). Safe from the timer's own callback. */
 void ctng_net_timer_stop(ctng_net_timer *t);
 /* True while the timer is armed. */
@@ -101,7 +100,7 @@ void ctng_net_timer_free(ctng_net_timer *t);
 /* One-shot fire-and-forget: fn(arg) runs once after delay_ms. Dropped without
  * being called if the loop is freed first. */
 int ctng_net_call_later(ctng_net_loop *loop, uint64_t delay_ms, void (*fn)(void *arg), void *arg,
-			ctng_err *err);
+                        ctng_err *err);
 
 /* ---------------------------------------------------------------- server */
 
@@ -126,17 +125,17 @@ ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_
  * an ephemeral port). The actual port is stored in *bound_port if non-NULL.
  * May be called several times to listen on several addresses. */
 int ctng_net_server_bind(ctng_net_server *srv, const char *host, uint16_t port,
-			 uint16_t *bound_port, ctng_err *err);
+                         uint16_t *bound_port, ctng_err *err);
 
 /* Adds a route. method: "GET", "POST", "PUT", "DELETE" or "HEAD". path:
  * either exact ("/ct/v1/get-sth") or a prefix written with a trailing '*'
- * ("/tile/*" matches "/tile/" and everything under it). Dispatch picks an
+ * ("/tile/" followed by a star matches "/tile/" and everything under it). Dispatch picks an
  * exact route first, then the longest matching prefix. A path that matches
  * a route for another method only gets 405 (with an Allow header); a path
  * matching nothing gets 404. Both error bodies are {"error": "..."} JSON.
  * Registering the same (method, path) twice is CTNG_ECONFLICT. */
 int ctng_net_server_route(ctng_net_server *srv, const char *method, const char *path,
-			  ctng_net_handler fn, void *arg, ctng_err *err);
+                          ctng_net_handler fn, void *arg, ctng_err *err);
 
 /* Stops listening and frees the server. Requests whose deferred reply is
  * still pending are answered 503 and their handles become invalid: free the
@@ -159,10 +158,10 @@ const char *ctng_net_req_query(const ctng_net_req *req, const char *name);
 /* Like ctng_net_req_query but a missing parameter is CTNG_EINVAL with a
  * message naming it. *val is borrowed. */
 int ctng_net_req_query_required(const ctng_net_req *req, const char *name, const char **val,
-				ctng_err *err);
+                                ctng_err *err);
 /* Required decimal parameter, strict (ctng_parse_u64 rules), at most max. */
-int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t max,
-			   uint64_t *val, ctng_err *err);
+int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t max, uint64_t *val,
+                           ctng_err *err);
 /* Request header (case-insensitive name), NULL if absent. */
 const char *ctng_net_req_header(const ctng_net_req *req, const char *name);
 /* Body bytes; always NUL-terminated past len (so text can be used directly).
@@ -183,11 +182,11 @@ void ctng_net_reply_json(ctng_net_req *req, int status, json_t *body);
 /* Replies with raw bytes. content_type may be NULL (application/octet-stream).
  * headers: NULL or a NULL-terminated list of name, value, name, value, ...
  * (e.g. {"Cache-Control", "max-age=60", NULL}). Data is copied. */
-void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_type,
-			  const void *data, size_t len, const char *const *headers);
+void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_type, const void *data,
+                          size_t len, const char *const *headers);
 /* Replies `status` with {"error": "<formatted reason>"}. */
 void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Replies with the HTTP status matching err->code (EINVAL/EVERIFY 400,
  * ENOTFOUND 404, ECONFLICT 409, ERANGE 413, ESTATE 409, ETIMEOUT 504,
  * other 500) and {"error": err->msg}. */
@@ -199,7 +198,7 @@ int ctng_net_status_for(int code);
 
 typedef struct ctng_net_query ctng_net_query;
 
-#define CTNG_NET_MAX_QUERY_LEN 8192
+#define CTNG_NET_MAX_QUERY_LEN    8192
 #define CTNG_NET_MAX_QUERY_PARAMS 64
 
 /* Strict parse of an application/x-www-form-urlencoded query string (without
@@ -216,8 +215,7 @@ void ctng_net_query_free(ctng_net_query *q);
 
 /* Strict JSON parse of a byte string (duplicate keys, trailing data, embedded
  * NUL rejected; at most max_len bytes, 0 = no limit). *out owned by caller. */
-int ctng_net_parse_json(const void *data, size_t len, size_t max_len, json_t **out,
-			ctng_err *err);
+int ctng_net_parse_json(const void *data, size_t len, size_t max_len, json_t **out, ctng_err *err);
 
 /* ---------------------------------------------------------------- client */
 
@@ -230,9 +228,9 @@ int ctng_net_parse_json(const void *data, size_t len, size_t max_len, json_t **o
  * CTNG_EIO (refused, reset, closed, malformed response), CTNG_ESTATE (loop
  * freed while in flight). */
 typedef void (*ctng_net_response_fn)(int status, const uint8_t *body, size_t len,
-				     const ctng_err *err, void *arg);
+                                     const ctng_err *err, void *arg);
 
-#define CTNG_NET_DEFAULT_TIMEOUT_MS 5000
+#define CTNG_NET_DEFAULT_TIMEOUT_MS   5000
 #define CTNG_NET_DEFAULT_MAX_RESPONSE (16u << 20) /* 16 MiB */
 
 typedef struct ctng_net_client_opts {
@@ -250,17 +248,17 @@ typedef struct ctng_net_client_opts {
  * under way (cb will be called exactly once, never from inside this call) or
  * a negative code for invalid arguments (cb will never be called). */
 int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, const void *body,
-		     size_t len, const ctng_net_client_opts *opts, ctng_net_response_fn cb,
-		     void *arg, ctng_err *err);
+                     size_t len, const ctng_net_client_opts *opts, ctng_net_response_fn cb,
+                     void *arg, ctng_err *err);
 
 /* GET url with the given deadline (0 = default). */
-int ctng_net_get(ctng_net_loop *loop, const char *url, uint64_t timeout_ms,
-		 ctng_net_response_fn cb, void *arg, ctng_err *err);
+int ctng_net_get(ctng_net_loop *loop, const char *url, uint64_t timeout_ms, ctng_net_response_fn cb,
+                 void *arg, ctng_err *err);
 
 /* POST json_dumps(body, JSON_COMPACT) with Content-Type application/json.
  * body is borrowed (serialised before returning). */
 int ctng_net_post_json(ctng_net_loop *loop, const char *url, const json_t *body,
-		       uint64_t timeout_ms, ctng_net_response_fn cb, void *arg, ctng_err *err);
+                       uint64_t timeout_ms, ctng_net_response_fn cb, void *arg, ctng_err *err);
 
 /* Number of outgoing requests in flight on the loop. */
 size_t ctng_net_inflight(const ctng_net_loop *loop);
@@ -272,7 +270,7 @@ size_t ctng_net_inflight(const ctng_net_loop *loop);
  * NULL if out is NULL) / *out_len; on a transport failure returns the error
  * code (CTNG_ETIMEOUT, CTNG_EIO, ...) with err filled and *out untouched. */
 int ctng_net_fetch_sync(const char *url, const char *method, const char *content_type,
-			const void *body, size_t len, uint64_t timeout_ms, int *status,
-			uint8_t **out, size_t *out_len, ctng_err *err);
+                        const void *body, size_t len, uint64_t timeout_ms, int *status,
+                        uint8_t **out, size_t *out_len, ctng_err *err);
 
 #endif

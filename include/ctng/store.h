@@ -60,7 +60,7 @@ int ctng_store_schema_version(ctng_store *s);
  * whose recorded version exceeds n is CTNG_ESTATE (newer program wrote it).
  * Must not be called inside an open transaction (CTNG_ESTATE). */
 int ctng_store_migrate(ctng_store *s, const char *module, const char *const *steps, size_t n,
-		       ctng_err *err);
+                       ctng_err *err);
 
 /* Version recorded for module (0 if it never migrated). */
 int ctng_store_module_version(ctng_store *s, const char *module, int *version, ctng_err *err);
@@ -131,16 +131,15 @@ int ctng_store_obj_put(ctng_store *s, const ctng_store_obj *o, bool *inserted, c
 
 /* Looks an object up by content hash: 0 and *out filled (caller clears it),
  * or CTNG_ENOTFOUND. */
-int ctng_store_obj_get(ctng_store *s, const uint8_t hash[32], ctng_store_obj *out,
-		       ctng_err *err);
+int ctng_store_obj_get(ctng_store *s, const uint8_t hash[32], ctng_store_obj *out, ctng_err *err);
 
 /* All objects matching q (out->n may be 0). Caller frees with ctng_store_objs_free. */
 int ctng_store_obj_find(ctng_store *s, const ctng_store_query *q, ctng_store_objs *out,
-			ctng_err *err);
+                        ctng_err *err);
 
 /* By id: objects with this (family, entity, period). */
-int ctng_store_obj_find_id(ctng_store *s, const char *family, const char *entity,
-			   uint64_t period, ctng_store_objs *out, ctng_err *err);
+int ctng_store_obj_find_id(ctng_store *s, const char *family, const char *entity, uint64_t period,
+                           ctng_store_objs *out, ctng_err *err);
 
 /* Number of objects matching q (limit ignored). */
 int ctng_store_obj_count(ctng_store *s, const ctng_store_query *q, uint64_t *n, ctng_err *err);
@@ -148,14 +147,14 @@ int ctng_store_obj_count(ctng_store *s, const ctng_store_query *q, uint64_t *n, 
 /* Per-type counts of one period: fills *types (array of type URIs, each
  * malloc'd) and *counts, *n entries sorted by type URI. Free with
  * ctng_store_type_counts_free. */
-int ctng_store_obj_count_by_type(ctng_store *s, uint64_t period, char ***types,
-				 uint64_t **counts, size_t *n, ctng_err *err);
+int ctng_store_obj_count_by_type(ctng_store *s, uint64_t period, char ***types, uint64_t **counts,
+                                 size_t *n, ctng_err *err);
 void ctng_store_type_counts_free(char **types, uint64_t *counts, size_t n);
 
 /* Deletes every object matching q (limit ignored; an all-NULL query deletes
  * everything). *deleted (if non-NULL) gets the number removed. */
 int ctng_store_obj_delete(ctng_store *s, const ctng_store_query *q, uint64_t *deleted,
-			  ctng_err *err);
+                          ctng_err *err);
 
 /* Releases the strings of an output object and zeroes it. */
 void ctng_store_obj_clear(ctng_store_obj *o);
@@ -165,20 +164,19 @@ void ctng_store_objs_free(ctng_store_objs *l);
 /* -------------------------------------------------------- key-value state */
 
 /* kv(ns, key) → value BLOB. ns and key are non-empty strings. */
-int ctng_store_kv_put(ctng_store *s, const char *ns, const char *key, const void *val,
-		      size_t len, ctng_err *err);
+int ctng_store_kv_put(ctng_store *s, const char *ns, const char *key, const void *val, size_t len,
+                      ctng_err *err);
 /* 0 and *val (malloc'd, NUL-terminated past *len, caller frees) or
  * CTNG_ENOTFOUND. */
-int ctng_store_kv_get(ctng_store *s, const char *ns, const char *key, uint8_t **val,
-		      size_t *len, ctng_err *err);
+int ctng_store_kv_get(ctng_store *s, const char *ns, const char *key, uint8_t **val, size_t *len,
+                      ctng_err *err);
 /* Deleting a missing key is not an error; *existed says whether it was there. */
-int ctng_store_kv_del(ctng_store *s, const char *ns, const char *key, bool *existed,
-		      ctng_err *err);
+int ctng_store_kv_del(ctng_store *s, const char *ns, const char *key, bool *existed, ctng_err *err);
 /* uint64 stored as 8 big-endian bytes; get fails with CTNG_EINVAL if the
  * stored value is not 8 bytes, CTNG_ENOTFOUND if absent. */
 int ctng_store_kv_put_u64(ctng_store *s, const char *ns, const char *key, uint64_t v,
-			  ctng_err *err);
+                          ctng_err *err);
 int ctng_store_kv_get_u64(ctng_store *s, const char *ns, const char *key, uint64_t *v,
-			  ctng_err *err);
+                          ctng_err *err);
 
 #endif
