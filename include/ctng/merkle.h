@@ -33,7 +33,7 @@
 #define CTNG_MERKLE_MAX_PROOF 66
 /* C2SP tlog-tiles: tile height 8, so a full tile holds 256 hashes. */
 #define CTNG_MERKLE_TILE_HEIGHT 8
-#define CTNG_MERKLE_TILE_WIDTH 256
+#define CTNG_MERKLE_TILE_WIDTH  256
 /* Longest tile path ctng_merkle_tile_path can produce, including the NUL. */
 #define CTNG_MERKLE_TILE_PATH_MAX 64
 
@@ -56,17 +56,17 @@ void ctng_merkle_empty_root(uint8_t out[32]);
 /* Root of the tree of the first `size` leaves (size <= n; size 0 gives the
  * empty root). */
 int ctng_merkle_root(const uint8_t (*leaves)[32], uint64_t n, uint64_t size, uint8_t out[32],
-		     ctng_err *err);
+                     ctng_err *err);
 /* Inclusion proof of leaf `index` in the tree of the first `size` leaves
  * (index < size <= n). */
 int ctng_merkle_inclusion_proof(const uint8_t (*leaves)[32], uint64_t n, uint64_t index,
-				uint64_t size, uint8_t (*proof)[32], size_t *proof_len,
-				ctng_err *err);
+                                uint64_t size, uint8_t (*proof)[32], size_t *proof_len,
+                                ctng_err *err);
 /* Consistency proof between the trees of the first size1 and size2 leaves
  * (size1 <= size2 <= n). Empty when size1 == 0 or size1 == size2. */
 int ctng_merkle_consistency_proof(const uint8_t (*leaves)[32], uint64_t n, uint64_t size1,
-				  uint64_t size2, uint8_t (*proof)[32], size_t *proof_len,
-				  ctng_err *err);
+                                  uint64_t size2, uint8_t (*proof)[32], size_t *proof_len,
+                                  ctng_err *err);
 
 /* ------------------------------------------------------------ verifiers */
 
@@ -75,22 +75,22 @@ int ctng_merkle_consistency_proof(const uint8_t (*leaves)[32], uint64_t n, uint6
  * index >= size; CTNG_EVERIFY if proof_len is not the exact length a proof for
  * (index, size) has. `proof` may be NULL when proof_len is 0. */
 int ctng_merkle_root_from_inclusion(const uint8_t leaf_hash[32], uint64_t index, uint64_t size,
-				    const uint8_t (*proof)[32], size_t proof_len,
-				    uint8_t root_out[32], ctng_err *err);
+                                    const uint8_t (*proof)[32], size_t proof_len,
+                                    uint8_t root_out[32], ctng_err *err);
 /* RFC 9162 §2.1.3.2: 0 if `proof` proves leaf_hash is leaf `index` of the
  * tree of `size` leaves with root `root`; CTNG_EVERIFY if not; CTNG_EINVAL if
  * index >= size (which includes size 0). */
 int ctng_merkle_verify_inclusion(const uint8_t leaf_hash[32], uint64_t index, uint64_t size,
-				 const uint8_t root[32], const uint8_t (*proof)[32],
-				 size_t proof_len, ctng_err *err);
+                                 const uint8_t root[32], const uint8_t (*proof)[32],
+                                 size_t proof_len, ctng_err *err);
 /* RFC 9162 §2.1.4.2: 0 if `proof` proves the tree (size1, root1) is a prefix
  * of the tree (size2, root2). CTNG_EINVAL if size1 > size2. Edge cases
  * outside the RFC's 0 < size1 < size2: size1 == size2 is valid iff the proof is
  * empty and root1 == root2; size1 == 0 is valid iff the proof is empty and
  * root1 is the empty root. Everything else is CTNG_EVERIFY. */
 int ctng_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[32],
-				   const uint8_t root2[32], const uint8_t (*proof)[32],
-				   size_t proof_len, ctng_err *err);
+                                   const uint8_t root2[32], const uint8_t (*proof)[32],
+                                   size_t proof_len, ctng_err *err);
 
 /* ---------------------------------------------------- in-memory tree */
 
@@ -105,20 +105,19 @@ void ctng_merkle_mem_free(ctng_merkle_mem *m); /* NULL is fine */
 uint64_t ctng_merkle_mem_size(const ctng_merkle_mem *m);
 /* Appends n leaf hashes (borrowed). Each new complete node is hashed once. */
 int ctng_merkle_mem_append(ctng_merkle_mem *m, const uint8_t (*leaf_hashes)[32], size_t n,
-			   ctng_err *err);
+                           ctng_err *err);
 /* Hashes `data` as a leaf and appends it; *leaf_hash_out (may be NULL) gets
  * the leaf hash. */
 int ctng_merkle_mem_append_data(ctng_merkle_mem *m, const void *data, size_t len,
-				uint8_t leaf_hash_out[32], ctng_err *err);
+                                uint8_t leaf_hash_out[32], ctng_err *err);
 /* Leaf hash at index (< size). */
-int ctng_merkle_mem_leaf(const ctng_merkle_mem *m, uint64_t index, uint8_t out[32],
-			 ctng_err *err);
+int ctng_merkle_mem_leaf(const ctng_merkle_mem *m, uint64_t index, uint8_t out[32], ctng_err *err);
 /* Root at any size <= current size. */
 int ctng_merkle_mem_root(ctng_merkle_mem *m, uint64_t size, uint8_t out[32], ctng_err *err);
 int ctng_merkle_mem_inclusion(ctng_merkle_mem *m, uint64_t index, uint64_t size,
-			      uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
+                              uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
 int ctng_merkle_mem_consistency(ctng_merkle_mem *m, uint64_t size1, uint64_t size2,
-				uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
+                                uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
 
 /* ------------------------------------------------ tiled tree in SQLite */
 
@@ -152,7 +151,7 @@ uint64_t ctng_merkle_tiles_size(const ctng_merkle_tiles *t);
  * call ctng_merkle_tiles_reload (or reopen) before using the object again.
  * On error the object reloads itself from the database. */
 int ctng_merkle_tiles_append(ctng_merkle_tiles *t, const uint8_t (*leaf_hashes)[32], size_t n,
-			     ctng_err *err);
+                             ctng_err *err);
 /* Rereads size and cached tiles from the database (after a caller rollback). */
 int ctng_merkle_tiles_reload(ctng_merkle_tiles *t, ctng_err *err);
 /* Leaf hash at index (< size). */
@@ -161,9 +160,9 @@ int ctng_merkle_tiles_leaf(ctng_merkle_tiles *t, uint64_t index, uint8_t out[32]
 int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32], ctng_err *err);
 /* Proofs for index < size <= current, and size1 <= size2 <= current. */
 int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t size,
-				uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
+                                uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
 int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t size2,
-				  uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
+                                  uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
 /* The bytes of tile (level, index) of width `width` (1..256) exactly as C2SP
  * serves them at GET /tile/<level>/<index>[.p/<width>]: width*32 bytes, the
  * hashes at tree level 8*level, indices 256*index .. 256*index+width-1.
@@ -171,7 +170,7 @@ int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t
  * yet have that many complete hashes there (any level above the tree);
  * CTNG_EINVAL for width 0 or > 256. */
 int ctng_merkle_tiles_read_tile(ctng_merkle_tiles *t, unsigned level, uint64_t index,
-				unsigned width, uint8_t *out, ctng_err *err);
+                                unsigned width, uint8_t *out, ctng_err *err);
 /* Width of tile (level, index) in the tree of `size` leaves: 256 for a full
  * tile, 1..255 for the partial one, 0 if that tile has no hash yet. */
 unsigned ctng_merkle_tile_width(unsigned level, uint64_t index, uint64_t size);
@@ -195,6 +194,6 @@ int ctng_merkle_tile_path(char *out, size_t cap, unsigned level, uint64_t n, uns
  * zeros; "tile/entries/..." is rejected (the logger handles entry bundles with
  * ctng_merkle_tile_index_parse). */
 int ctng_merkle_tile_path_parse(const char *path, unsigned *level, uint64_t *n, unsigned *width,
-				ctng_err *err);
+                                ctng_err *err);
 
 #endif

@@ -1,0 +1,489 @@
+/*
+ * tiles.c — the persistent Merkle tree of the log, stored in SQLite as C2SP
+ * tlog-tiles (DESIGN §5; layout in docs/merkle.md).
+ *
+ * Table merkle_tile holds one row per tile (id = level << 56 | index). A row's
+ * blob holds the tile's complete nodes level by level: the W base hashes
+ * (tree level 8L, what C2SP serves), then the W>>1 hashes one level up, ...,
+ * down to the W>>7 hashes at tree level 8L+7; a full tile is 510 hashes. Only
+ * complete subtrees are stored. The rightmost ("edge") tile of every level
+ * stays in memory and is rewritten at the end of each append; full tiles are
+ * written once, when they fill, and are cached in a direct-mapped cache.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "merkle/merkle_internal.h"
+
+#define TILE_LEVELS 8   /* tile levels 0..7 cover tree levels 0..63 */
+#define TILE_HASHES 510 /* 256 + 128 + ... + 2 */
+#define CACHE_BITS  10
+#define CACHE_SLOTS (1u << CACHE_BITS)
+
+typedef struct edge_tile {
+	uint64_t n; /* tile index */
+	unsigned w; /* base hashes present (0..255) */
+	bool dirty;
+	uint8_t h[TILE_HASHES][32]; /* fixed layout: level r at off(r) */
+} edge_tile;
+
+typedef struct cache_slot {
+	uint64_t key; /* row id + 1; 0 = empty */
+	uint8_t (*h)[32];
+} cache_slot;
+
+struct ctng_merkle_tiles {
+	sqlite3 *db;
+	mk_hasher hs;
+	uint64_t size;
+	bool broken;
+	sqlite3_stmt *get_tile, *put_tile, *get_size, *put_size;
+	edge_tile edge[TILE_LEVELS];
+	cache_slot cache[CACHE_SLOTS];
+	uint8_t pack[TILE_HASHES * 32];
+};
+
+/* Offset (in hashes) of tile-internal level r in the fixed (full) layout. */
+static unsigned off(unsigned r)
+{
+	return 512u - (512u >> r);
+}
+
+/* Number of hashes a tile of base width w stores. */
+static unsigned packed_count(unsigned w)
+{
+	unsigned c = 0;
+	for (unsigned r = 0; r < CTNG_MERKLE_TILE_HEIGHT; r++)
+		c += w >> r;
+	return c;
+}
+
+static int64_t tile_id(unsigned level, uint64_t n)
+{
+	return (int64_t)(((uint64_t)level << 56) | n);
+}
+
+unsigned ctng_merkle_tile_width(unsigned level, uint64_t index, uint64_t size)
+{
+	if (level >= TILE_LEVELS)
+		return 0;
+	uint64_t cnt = size >> (CTNG_MERKLE_TILE_HEIGHT * level);
+	if (index > (cnt >> 8))
+		return 0;
+	uint64_t rem = cnt - (index << 8);
+	return rem >= 256 ? 256 : (unsigned)rem;
+}
+
+static int db_fail(ctng_merkle_tiles *t, ctng_err *err, const char *what)
+{
+	return ctng_err_set(err, CTNG_EIO, "merkle tiles: %s: %s", what, sqlite3_errmsg(t->db));
+}
+
+static int exec(ctng_merkle_tiles *t, const char *sql, ctng_err *err)
+{
+	if (sqlite3_exec(t->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(t, err, sql);
+	return 0;
+}
+
+/* Writes tile (level, n) of width w from the fixed layout h. */
+static int put_tile(ctng_merkle_tiles *t, unsigned level, uint64_t n, unsigned w,
+                    const uint8_t (*h)[32], ctng_err *err)
+{
+	size_t pos = 0;
+	for (unsigned r = 0; r < CTNG_MERKLE_TILE_HEIGHT; r++) {
+		size_t cnt = w >> r;
+		memcpy(t->pack + pos * 32, h[off(r)], cnt * 32);
+		pos += cnt;
+	}
+	sqlite3_stmt *s = t->put_tile;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, tile_id(level, n));
+	sqlite3_bind_blob(s, 2, t->pack, (int)(pos * 32), SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(t, err, "writing tile");
+	return 0;
+}
+
+/* Reads tile (level, n) of width w into the fixed layout h. */
+static int get_tile(ctng_merkle_tiles *t, unsigned level, uint64_t n, unsigned w, uint8_t (*h)[32],
+                    ctng_err *err)
+{
+	sqlite3_stmt *s = t->get_tile;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, tile_id(level, n));
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return ctng_err_set(err, CTNG_EIO, "merkle tiles: tile %u/%llu missing",
+			                    level, (unsigned long long)n);
+		return db_fail(t, err, "reading tile");
+	}
+	const uint8_t *p = sqlite3_column_blob(s, 0);
+	size_t len = (size_t)sqlite3_column_bytes(s, 0);
+	if (len != (size_t)packed_count(w) * 32 || !p) {
+		sqlite3_reset(s);
+		return ctng_err_set(err, CTNG_EIO,
+		                    "merkle tiles: tile %u/%llu has %zu bytes, want %u", level,
+		                    (unsigned long long)n, len, packed_count(w) * 32);
+	}
+	size_t pos = 0;
+	for (unsigned r = 0; r < CTNG_MERKLE_TILE_HEIGHT; r++) {
+		size_t cnt = w >> r;
+		memcpy(h[off(r)], p + pos * 32, cnt * 32);
+		pos += cnt;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static cache_slot *cache_slot_for(ctng_merkle_tiles *t, int64_t id)
+{
+	uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+	return &t->cache[x >> (64 - CACHE_BITS)];
+}
+
+static void cache_flush(ctng_merkle_tiles *t)
+{
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		t->cache[i].key = 0;
+}
+
+/* Stores a full tile in the cache (best effort: no memory, no caching). */
+static void cache_put(ctng_merkle_tiles *t, unsigned level, uint64_t n, const uint8_t (*h)[32])
+{
+	int64_t id = tile_id(level, n);
+	cache_slot *c = cache_slot_for(t, id);
+	if (!c->h && !(c->h = malloc(TILE_HASHES * 32)))
+		return;
+	memcpy(c->h, h, TILE_HASHES * 32);
+	c->key = (uint64_t)id + 1;
+}
+
+/* Returns the full tile (level, n) from cache or database. */
+static int full_tile(ctng_merkle_tiles *t, unsigned level, uint64_t n, const uint8_t (**out)[32],
+                     ctng_err *err)
+{
+	int64_t id = tile_id(level, n);
+	cache_slot *c = cache_slot_for(t, id);
+	if (c->key == (uint64_t)id + 1) {
+		*out = (const uint8_t(*)[32])c->h;
+		return 0;
+	}
+	if (!c->h && !(c->h = malloc(TILE_HASHES * 32)))
+		return ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
+	c->key = 0;
+	int rc = get_tile(t, level, n, CTNG_MERKLE_TILE_WIDTH, c->h, err);
+	if (rc)
+		return rc;
+	c->key = (uint64_t)id + 1;
+	*out = (const uint8_t(*)[32])c->h;
+	return 0;
+}
+
+static int tiles_get(void *store, unsigned level, uint64_t k, uint8_t out[32], ctng_err *err)
+{
+	ctng_merkle_tiles *t = store;
+	unsigned L = level / CTNG_MERKLE_TILE_HEIGHT, r = level % CTNG_MERKLE_TILE_HEIGHT;
+	if (L >= TILE_LEVELS || level >= 64 || k >= (t->size >> level))
+		return ctng_err_set(err, CTNG_EINVAL, "merkle: node %u/%llu is not complete", level,
+		                    (unsigned long long)k);
+	uint64_t n = k >> (CTNG_MERKLE_TILE_HEIGHT - r);
+	unsigned j = (unsigned)(k & ((1u << (CTNG_MERKLE_TILE_HEIGHT - r)) - 1));
+	if (n == t->edge[L].n) {
+		memcpy(out, t->edge[L].h[off(r) + j], 32);
+		return 0;
+	}
+	const uint8_t(*h)[32];
+	int rc = full_tile(t, L, n, &h, err);
+	if (rc)
+		return rc;
+	memcpy(out, h[off(r) + j], 32);
+	return 0;
+}
+
+/* Loads size and edge tiles from the database. */
+static int load_state(ctng_merkle_tiles *t, ctng_err *err)
+{
+	cache_flush(t);
+	t->broken = true;
+	sqlite3_stmt *s = t->get_size;
+	sqlite3_reset(s);
+	int rc = sqlite3_step(s);
+	uint64_t size = 0;
+	if (rc == SQLITE_ROW) {
+		sqlite3_int64 v = sqlite3_column_int64(s, 0);
+		if (v < 0) {
+			sqlite3_reset(s);
+			return ctng_err_set(err, CTNG_EIO, "merkle tiles: negative stored size");
+		}
+		size = (uint64_t)v;
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return db_fail(t, err, "reading size");
+	}
+	sqlite3_reset(s);
+	t->size = size;
+	for (unsigned L = 0; L < TILE_LEVELS; L++) {
+		edge_tile *e = &t->edge[L];
+		uint64_t cnt = size >> (CTNG_MERKLE_TILE_HEIGHT * L);
+		e->n = cnt >> 8;
+		e->w = (unsigned)(cnt & 255);
+		e->dirty = false;
+		if (e->w) {
+			rc = get_tile(t, L, e->n, e->w, e->h, err);
+			if (rc)
+				return rc;
+		}
+	}
+	t->broken = false;
+	return 0;
+}
+
+int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err *err)
+{
+	if (!out)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	*out = NULL;
+	if (!db)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL database");
+	ctng_merkle_tiles *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
+	t->db = db;
+	int rc;
+	if (mk_hasher_init(&t->hs)) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
+		goto fail;
+	}
+	rc = exec(
+	    t,
+	    "CREATE TABLE IF NOT EXISTS merkle_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    " size INTEGER NOT NULL);"
+	    "CREATE TABLE IF NOT EXISTS merkle_tile (id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+	    err);
+	if (rc)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT data FROM merkle_tile WHERE id = ?1", -1, &t->get_tile,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO merkle_tile (id, data) VALUES (?1, ?2)",
+	                       -1, &t->put_tile, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT size FROM merkle_state WHERE id = 1", -1, &t->get_size,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO merkle_state (id, size) VALUES (1, ?1)",
+	                       -1, &t->put_size, NULL) != SQLITE_OK) {
+		rc = db_fail(t, err, "preparing statements");
+		goto fail;
+	}
+	rc = load_state(t, err);
+	if (rc)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	ctng_merkle_tiles_close(t);
+	return rc;
+}
+
+void ctng_merkle_tiles_close(ctng_merkle_tiles *t)
+{
+	if (!t)
+		return;
+	sqlite3_finalize(t->get_tile);
+	sqlite3_finalize(t->put_tile);
+	sqlite3_finalize(t->get_size);
+	sqlite3_finalize(t->put_size);
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		free(t->cache[i].h);
+	mk_hasher_free(&t->hs);
+	free(t);
+}
+
+uint64_t ctng_merkle_tiles_size(const ctng_merkle_tiles *t)
+{
+	return t ? t->size : 0;
+}
+
+int ctng_merkle_tiles_reload(ctng_merkle_tiles *t, ctng_err *err)
+{
+	if (!t)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	return load_state(t, err);
+}
+
+/* Adds one hash at the base of the edge tile of `level` and every node it
+ * completes; a filled tile is written and the next one started. */
+static int push_base(ctng_merkle_tiles *t, unsigned level, const uint8_t hash[32], ctng_err *err)
+{
+	if (level >= TILE_LEVELS)
+		return ctng_err_set(err, CTNG_ERANGE, "merkle tiles: tree full");
+	edge_tile *e = &t->edge[level];
+	unsigned j = e->w;
+	memcpy(e->h[j], hash, 32);
+	e->w = j + 1;
+	e->dirty = true;
+	unsigned r = 0, idx = j;
+	while ((idx & 1) && r + 1 < CTNG_MERKLE_TILE_HEIGHT) {
+		if (mk_hash_node(&t->hs, e->h[off(r + 1) + (idx >> 1)], e->h[off(r) + idx - 1],
+		                 e->h[off(r) + idx]))
+			return ctng_err_set(err, CTNG_ENOMEM, "merkle: hashing failed");
+		r++;
+		idx >>= 1;
+	}
+	if (e->w < CTNG_MERKLE_TILE_WIDTH)
+		return 0;
+	/* The tile is full: its root is the next base hash one tile level up. */
+	uint8_t root[32];
+	if (mk_hash_node(&t->hs, root, e->h[off(7)], e->h[off(7) + 1]))
+		return ctng_err_set(err, CTNG_ENOMEM, "merkle: hashing failed");
+	int rc = put_tile(t, level, e->n, CTNG_MERKLE_TILE_WIDTH, e->h, err);
+	if (rc)
+		return rc;
+	cache_put(t, level, e->n, e->h);
+	e->n++;
+	e->w = 0;
+	e->dirty = false;
+	return push_base(t, level + 1, root, err);
+}
+
+int ctng_merkle_tiles_append(ctng_merkle_tiles *t, const uint8_t (*leaf_hashes)[32], size_t n,
+                             ctng_err *err)
+{
+	if (!t || (n && !leaf_hashes))
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	if (t->broken)
+		return ctng_err_set(err, CTNG_ESTATE, "merkle tiles: needs reload after an error");
+	if (n == 0)
+		return 0;
+	if (t->size > UINT64_MAX - n)
+		return ctng_err_set(err, CTNG_ERANGE, "merkle tiles: tree full");
+	bool own = sqlite3_get_autocommit(t->db) != 0;
+	int rc = exec(t, own ? "BEGIN IMMEDIATE" : "SAVEPOINT ctng_merkle_append", err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = push_base(t, 0, leaf_hashes[i], err);
+	uint64_t new_size = t->size + n;
+	for (unsigned L = 0; L < TILE_LEVELS && rc == 0; L++) {
+		edge_tile *e = &t->edge[L];
+		if (e->dirty && e->w) {
+			rc = put_tile(t, L, e->n, e->w, e->h, err);
+			e->dirty = false;
+		}
+	}
+	if (rc == 0) {
+		sqlite3_stmt *s = t->put_size;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)new_size);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = db_fail(t, err, "writing size");
+		sqlite3_reset(s);
+	}
+	if (rc == 0)
+		rc = exec(t, own ? "COMMIT" : "RELEASE ctng_merkle_append", err);
+	if (rc == 0) {
+		t->size = new_size;
+		return 0;
+	}
+	if (own)
+		sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		sqlite3_exec(t->db, "ROLLBACK TO ctng_merkle_append; RELEASE ctng_merkle_append",
+		             NULL, NULL, NULL);
+	load_state(t, NULL);
+	return rc;
+}
+
+static int check_usable(const ctng_merkle_tiles *t, ctng_err *err)
+{
+	if (!t)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	if (t->broken)
+		return ctng_err_set(err, CTNG_ESTATE, "merkle tiles: needs reload after an error");
+	return 0;
+}
+
+int ctng_merkle_tiles_leaf(ctng_merkle_tiles *t, uint64_t index, uint8_t out[32], ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	if (!out)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	if (index >= t->size)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle: leaf index %llu not below size %llu",
+		                    (unsigned long long)index, (unsigned long long)t->size);
+	return tiles_get(t, 0, index, out, err);
+}
+
+int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32], ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	if (!out)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	if (size > t->size)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle: size %llu beyond current size %llu",
+		                    (unsigned long long)size, (unsigned long long)t->size);
+	mk_ctx c;
+	mk_ctx_init(&c, tiles_get, t, &t->hs);
+	return mk_root(&c, size, out, err);
+}
+
+int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t size,
+                                uint8_t (*proof)[32], size_t *proof_len, ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	mk_ctx c;
+	mk_ctx_init(&c, tiles_get, t, &t->hs);
+	return mk_inclusion(&c, t->size, index, size, proof, proof_len, err);
+}
+
+int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t size2,
+                                  uint8_t (*proof)[32], size_t *proof_len, ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	mk_ctx c;
+	mk_ctx_init(&c, tiles_get, t, &t->hs);
+	return mk_consistency(&c, t->size, size1, size2, proof, proof_len, err);
+}
+
+int ctng_merkle_tiles_read_tile(ctng_merkle_tiles *t, unsigned level, uint64_t index,
+                                unsigned width, uint8_t *out, ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	if (!out)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
+	if (width == 0 || width > CTNG_MERKLE_TILE_WIDTH)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: tile width %u not in 1..256",
+		                    width);
+	unsigned avail = ctng_merkle_tile_width(level, index, t->size);
+	if (width > avail)
+		return ctng_err_set(err, CTNG_ENOTFOUND,
+		                    "merkle tiles: tile %u/%llu has %u hashes, %u requested", level,
+		                    (unsigned long long)index, avail, width);
+	if (index == t->edge[level].n) {
+		memcpy(out, t->edge[level].h[0], (size_t)width * 32);
+		return 0;
+	}
+	const uint8_t(*h)[32];
+	rc = full_tile(t, level, index, &h, err);
+	if (rc)
+		return rc;
+	memcpy(out, h[0], (size_t)width * 32);
+	return 0;
+}
