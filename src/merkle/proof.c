@@ -302,6 +302,11 @@ int ctng_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t
 		return ctng_err_set(err, CTNG_EINVAL, "consistency: size1 %llu above size2 %llu",
 		                    (unsigned long long)size1, (unsigned long long)size2);
 	if (size1 == size2) {
+		uint8_t empty[32];
+		ctng_merkle_empty_root(empty);
+		if (size1 == 0 && memcmp(root1, empty, 32) != 0)
+			return ctng_err_set(err, CTNG_EVERIFY,
+			                    "consistency: root of size 0 is not the empty root");
 		if (proof_len != 0)
 			return ctng_err_set(err, CTNG_EVERIFY,
 			                    "consistency: equal sizes need an empty proof");
