@@ -1,0 +1,259 @@
+/*
+ * curve_impl.h — the group law shared by G1 and G2, written once and
+ * instantiated by g1.c and g2.c. Before including, define:
+ *   G, AFF, FE        point type, affine type, field element type
+ *   F(op)             field operation name (fp_##op or fp2_##op)
+ *   GF(op)            group function name (g1_##op or g2_##op)
+ *   CURVE_B           b (Montgomery form)
+ *   MUL_B3(r, a)      r = 3b * a
+ *   GEN_X, GEN_Y      generator
+ */
+
+void GF(identity)(G *r)
+{
+	F(zero)(&r->x);
+	F(one)(&r->y);
+	F(zero)(&r->z);
+}
+
+bool GF(is_identity)(const G *a)
+{
+	return F(is_zero)(&a->z);
+}
+
+void GF(generator)(G *r)
+{
+	r->x = GEN_X;
+	r->y = GEN_Y;
+	F(one)(&r->z);
+}
+
+/* RCB 2015, Algorithm 7 (complete addition, a = 0). */
+void GF(add)(G *r, const G *p, const G *q)
+{
+	FE t0, t1, t2, t3, t4, x3, y3, z3;
+	F(mul)(&t0, &p->x, &q->x);
+	F(mul)(&t1, &p->y, &q->y);
+	F(mul)(&t2, &p->z, &q->z);
+	F(add)(&t3, &p->x, &p->y);
+	F(add)(&t4, &q->x, &q->y);
+	F(mul)(&t3, &t3, &t4);
+	F(add)(&t4, &t0, &t1);
+	F(sub)(&t3, &t3, &t4);
+	F(add)(&t4, &p->y, &p->z);
+	F(add)(&x3, &q->y, &q->z);
+	F(mul)(&t4, &t4, &x3);
+	F(add)(&x3, &t1, &t2);
+	F(sub)(&t4, &t4, &x3);
+	F(add)(&x3, &p->x, &p->z);
+	F(add)(&y3, &q->x, &q->z);
+	F(mul)(&x3, &x3, &y3);
+	F(add)(&y3, &t0, &t2);
+	F(sub)(&y3, &x3, &y3);
+	F(add)(&x3, &t0, &t0);
+	F(add)(&t0, &x3, &t0);
+	MUL_B3(&t2, &t2);
+	F(add)(&z3, &t1, &t2);
+	F(sub)(&t1, &t1, &t2);
+	MUL_B3(&y3, &y3);
+	F(mul)(&x3, &t4, &y3);
+	F(mul)(&t2, &t3, &t1);
+	F(sub)(&x3, &t2, &x3);
+	F(mul)(&y3, &y3, &t0);
+	F(mul)(&t1, &t1, &z3);
+	F(add)(&y3, &t1, &y3);
+	F(mul)(&t0, &t0, &t3);
+	F(mul)(&z3, &z3, &t4);
+	F(add)(&z3, &z3, &t0);
+	r->x = x3;
+	r->y = y3;
+	r->z = z3;
+}
+
+/* RCB 2015, Algorithm 9 (doubling, a = 0). */
+void GF(dbl)(G *r, const G *p)
+{
+	FE t0, t1, t2, x3, y3, z3;
+	F(sqr)(&t0, &p->y);
+	F(add)(&z3, &t0, &t0);
+	F(add)(&z3, &z3, &z3);
+	F(add)(&z3, &z3, &z3);
+	F(mul)(&t1, &p->y, &p->z);
+	F(sqr)(&t2, &p->z);
+	MUL_B3(&t2, &t2);
+	F(mul)(&x3, &t2, &z3);
+	F(add)(&y3, &t0, &t2);
+	F(mul)(&z3, &t1, &z3);
+	F(add)(&t1, &t2, &t2);
+	F(add)(&t2, &t1, &t2);
+	F(sub)(&t0, &t0, &t2);
+	F(mul)(&y3, &t0, &y3);
+	F(add)(&y3, &x3, &y3);
+	F(mul)(&t1, &p->x, &p->y);
+	F(mul)(&x3, &t0, &t1);
+	F(add)(&x3, &x3, &x3);
+	r->x = x3;
+	r->y = y3;
+	r->z = z3;
+}
+
+void GF(neg)(G *r, const G *a)
+{
+	r->x = a->x;
+	F(neg)(&r->y, &a->y);
+	r->z = a->z;
+}
+
+bool GF(eq)(const G *a, const G *b)
+{
+	bool ia = GF(is_identity)(a), ib = GF(is_identity)(b);
+	if (ia || ib)
+		return ia && ib;
+	FE s, t;
+	F(mul)(&s, &a->x, &b->z);
+	F(mul)(&t, &b->x, &a->z);
+	if (!F(eq)(&s, &t))
+		return false;
+	F(mul)(&s, &a->y, &b->z);
+	F(mul)(&t, &b->y, &a->z);
+	return F(eq)(&s, &t);
+}
+
+/* Y^2 Z = X^3 + b Z^3 (the identity (0:1:0) satisfies it) */
+bool GF(is_on_curve)(const G *a)
+{
+	FE l, r, t;
+	F(sqr)(&l, &a->y);
+	F(mul)(&l, &l, &a->z);
+	F(sqr)(&r, &a->x);
+	F(mul)(&r, &r, &a->x);
+	F(sqr)(&t, &a->z);
+	F(mul)(&t, &t, &a->z);
+	F(mul)(&t, &t, &CURVE_B);
+	F(add)(&r, &r, &t);
+	if (F(is_zero)(&a->z) && F(is_zero)(&a->y))
+		return false;
+	return F(eq)(&l, &r);
+}
+
+void GF(cmov)(G *r, const G *a, uint64_t mask)
+{
+	F(cmov)(&r->x, &a->x, mask);
+	F(cmov)(&r->y, &a->y, mask);
+	F(cmov)(&r->z, &a->z, mask);
+}
+
+void GF(from_affine)(G *r, const AFF *a)
+{
+	if (a->inf) {
+		GF(identity)(r);
+		return;
+	}
+	r->x = a->x;
+	r->y = a->y;
+	F(one)(&r->z);
+}
+
+void GF(to_affine)(AFF *r, const G *a)
+{
+	FE zi;
+	r->inf = GF(is_identity)(a);
+	F(inv)(&zi, &a->z); /* 0 -> 0, so identity gives (0, 0) */
+	F(mul)(&r->x, &a->x, &zi);
+	F(mul)(&r->y, &a->y, &zi);
+}
+
+/* Fixed 4-bit windows; the table entry is fetched by scanning all 16 entries
+ * with masked moves, so neither branches nor addresses depend on k. The
+ * complete formulas handle identity operands without branching. */
+void GF(mul_ct)(G *r, const G *a, const fr *k)
+{
+	G tab[16], acc, sel;
+	uint64_t raw[4];
+	GF(identity)(&tab[0]);
+	tab[1] = *a;
+	for (int i = 2; i < 16; i++)
+		GF(add)(&tab[i], &tab[i - 1], a);
+	fr_to_raw(raw, k);
+	GF(identity)(&acc);
+	for (int w = 63; w >= 0; w--) {
+		for (int d = 0; d < 4; d++)
+			GF(dbl)(&acc, &acc);
+		uint64_t idx = (raw[w / 16] >> ((w % 16) * 4)) & 0xf;
+		GF(identity)(&sel);
+		for (uint64_t i = 0; i < 16; i++) {
+			uint64_t diff = i ^ idx;
+			uint64_t mask = ((diff | (0 - diff)) >> 63) - 1; /* all-ones iff i == idx */
+			GF(cmov)(&sel, &tab[i], mask);
+		}
+		GF(add)(&acc, &acc, &sel);
+	}
+	*r = acc;
+	volatile uint64_t *vr = raw;
+	for (int i = 0; i < 4; i++)
+		vr[i] = 0;
+	volatile uint8_t *vt = (volatile uint8_t *)tab;
+	for (size_t i = 0; i < sizeof tab; i++)
+		vt[i] = 0;
+}
+
+void GF(mul_vartime)(G *r, const G *a, const uint64_t *k, int bits)
+{
+	G acc, base = *a;
+	GF(identity)(&acc);
+	for (int i = bits - 1; i >= 0; i--) {
+		GF(dbl)(&acc, &acc);
+		if ((k[i / 64] >> (i % 64)) & 1)
+			GF(add)(&acc, &acc, &base);
+	}
+	*r = acc;
+}
+
+void GF(mul_x_abs)(G *r, const G *a)
+{
+	const uint64_t x = BLS_X_ABS;
+	GF(mul_vartime)(r, a, &x, 64);
+}
+
+int GF(msm_vartime)(G *r, const G *pts, const fr *k, size_t n)
+{
+	GF(identity)(r);
+	if (n == 0)
+		return 0;
+	G(*tab)[16] = malloc(n * sizeof *tab);
+	uint64_t(*raw)[4] = malloc(n * sizeof *raw);
+	if (!tab || !raw) {
+		free(tab);
+		free(raw);
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++) {
+		GF(identity)(&tab[j][0]);
+		tab[j][1] = pts[j];
+		for (int i = 2; i < 16; i++)
+			GF(add)(&tab[j][i], &tab[j][i - 1], &pts[j]);
+		fr_to_raw(raw[j], &k[j]);
+	}
+	G acc;
+	GF(identity)(&acc);
+	for (int w = 63; w >= 0; w--) {
+		for (int d = 0; d < 4; d++)
+			GF(dbl)(&acc, &acc);
+		for (size_t j = 0; j < n; j++) {
+			unsigned idx = (unsigned)(raw[j][w / 16] >> ((w % 16) * 4)) & 0xf;
+			if (idx)
+				GF(add)(&acc, &acc, &tab[j][idx]);
+		}
+	}
+	*r = acc;
+	free(tab);
+	free(raw);
+	return 0;
+}
+
+bool GF(in_subgroup_naive)(const G *a)
+{
+	G t;
+	GF(mul_vartime)(&t, a, BLS_R, 256);
+	return GF(is_identity)(&t);
+}

@@ -1,0 +1,156 @@
+/*
+ * fp12.c — Fp12 = Fp6[w]/(w^2 - v), the pairing target field: products,
+ * the sparse line product of the Miller loop, inversion, Frobenius and
+ * the Granger-Scott cyclotomic squaring used by the final exponentiation.
+ */
+#include "crypto/bls12_381/consts.h"
+#include "crypto/bls12_381/field.h"
+
+void fp12_one(fp12 *r)
+{
+	memset(r, 0, sizeof *r);
+	fp2_one(&r->c0.c0);
+}
+
+bool fp12_eq(const fp12 *a, const fp12 *b)
+{
+	const fp *x = (const fp *)a, *y = (const fp *)b;
+	bool eq = true;
+	for (int i = 0; i < 12; i++)
+		eq &= fp_eq(&x[i], &y[i]);
+	return eq;
+}
+
+bool fp12_is_one(const fp12 *a)
+{
+	fp12 one;
+	fp12_one(&one);
+	return fp12_eq(a, &one);
+}
+
+void fp12_mul(fp12 *r, const fp12 *a, const fp12 *b)
+{
+	fp6 t0, t1, s, u;
+	fp6_mul(&t0, &a->c0, &b->c0);
+	fp6_mul(&t1, &a->c1, &b->c1);
+	fp6_add(&s, &a->c0, &a->c1);
+	fp6_add(&u, &b->c0, &b->c1);
+	fp6_mul(&s, &s, &u);
+	fp6_sub(&s, &s, &t0);
+	fp6_sub(&r->c1, &s, &t1);
+	fp6_mul_v(&t1, &t1);
+	fp6_add(&r->c0, &t0, &t1);
+}
+
+void fp12_sqr(fp12 *r, const fp12 *a)
+{
+	/* complex squaring: c0 = (a0 + a1)(a0 + v a1) - t - v t, c1 = 2t, t = a0 a1 */
+	fp6 t, s, u, vt;
+	fp6_mul(&t, &a->c0, &a->c1);
+	fp6_add(&s, &a->c0, &a->c1);
+	fp6_mul_v(&u, &a->c1);
+	fp6_add(&u, &u, &a->c0);
+	fp6_mul(&s, &s, &u);
+	fp6_sub(&s, &s, &t);
+	fp6_mul_v(&vt, &t);
+	fp6_sub(&r->c0, &s, &vt);
+	fp6_add(&r->c1, &t, &t);
+}
+
+void fp12_conj(fp12 *r, const fp12 *a)
+{
+	r->c0 = a->c0;
+	fp6_neg(&r->c1, &a->c1);
+}
+
+void fp12_inv(fp12 *r, const fp12 *a)
+{
+	fp6 t0, t1;
+	fp6_sqr(&t0, &a->c0);
+	fp6_sqr(&t1, &a->c1);
+	fp6_mul_v(&t1, &t1);
+	fp6_sub(&t0, &t0, &t1);
+	fp6_inv(&t0, &t0);
+	fp6_mul(&r->c0, &a->c0, &t0);
+	fp6_mul(&t1, &a->c1, &t0);
+	fp6_neg(&r->c1, &t1);
+}
+
+void fp12_frob(fp12 *r, const fp12 *a)
+{
+	fp6 t;
+	fp6_frob(&r->c0, &a->c0);
+	fp6_frob(&t, &a->c1);
+	fp2_mul(&r->c1.c0, &t.c0, &BLS_FROB12_C1);
+	fp2_mul(&r->c1.c1, &t.c1, &BLS_FROB12_C1);
+	fp2_mul(&r->c1.c2, &t.c2, &BLS_FROB12_C1);
+}
+
+void fp12_mul_014(fp12 *f, const fp2 *c0, const fp2 *c1, const fp2 *c4)
+{
+	fp6 aa, bb, s;
+	fp2 o;
+	fp6_mul_01(&aa, &f->c0, c0, c1);
+	fp6_mul_1(&bb, &f->c1, c4);
+	fp2_add(&o, c1, c4);
+	fp6_add(&s, &f->c1, &f->c0);
+	fp6_mul_01(&s, &s, c0, &o);
+	fp6_sub(&s, &s, &aa);
+	fp6_sub(&f->c1, &s, &bb);
+	fp6_mul_v(&bb, &bb);
+	fp6_add(&f->c0, &bb, &aa);
+}
+
+/* (a + b w')^2 in Fp4 = Fp2[w']/(w'^2 - xi) */
+static void fp4_sqr(fp2 *r0, fp2 *r1, const fp2 *a, const fp2 *b)
+{
+	fp2 t0, t1, t2;
+	fp2_sqr(&t0, a);
+	fp2_sqr(&t1, b);
+	fp2_mul_xi(&t2, &t1);
+	fp2_add(r0, &t2, &t0);
+	fp2_add(&t2, a, b);
+	fp2_sqr(&t2, &t2);
+	fp2_sub(&t2, &t2, &t0);
+	fp2_sub(r1, &t2, &t1);
+}
+
+/* Granger-Scott squaring, valid for elements of the cyclotomic subgroup. */
+void fp12_cyclotomic_sqr(fp12 *r, const fp12 *f)
+{
+	fp2 z0 = f->c0.c0, z4 = f->c0.c1, z3 = f->c0.c2;
+	fp2 z2 = f->c1.c0, z1 = f->c1.c1, z5 = f->c1.c2;
+	fp2 t0, t1, t2, t3;
+
+	fp4_sqr(&t0, &t1, &z0, &z1);
+	fp2_sub(&z0, &t0, &z0);
+	fp2_dbl(&z0, &z0);
+	fp2_add(&z0, &z0, &t0);
+	fp2_add(&z1, &t1, &z1);
+	fp2_dbl(&z1, &z1);
+	fp2_add(&z1, &z1, &t1);
+
+	fp4_sqr(&t0, &t1, &z2, &z3);
+	fp4_sqr(&t2, &t3, &z4, &z5);
+	fp2_sub(&z4, &t0, &z4);
+	fp2_dbl(&z4, &z4);
+	fp2_add(&z4, &z4, &t0);
+	fp2_add(&z5, &t1, &z5);
+	fp2_dbl(&z5, &z5);
+	fp2_add(&z5, &z5, &t1);
+
+	fp2_mul_xi(&t0, &t3);
+	fp2_add(&z2, &t0, &z2);
+	fp2_dbl(&z2, &z2);
+	fp2_add(&z2, &z2, &t0);
+	fp2_sub(&z3, &t2, &z3);
+	fp2_dbl(&z3, &z3);
+	fp2_add(&z3, &z3, &t2);
+
+	r->c0.c0 = z0;
+	r->c0.c1 = z4;
+	r->c0.c2 = z3;
+	r->c1.c0 = z2;
+	r->c1.c1 = z1;
+	r->c1.c2 = z5;
+}
