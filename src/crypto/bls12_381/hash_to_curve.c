@@ -1,0 +1,206 @@
+/*
+ * hash_to_curve.c — RFC 9380 hash_to_curve for BLS12-381 G1:
+ * expand_message_xmd (SHA-256 through OpenSSL EVP), hash_to_field, the
+ * straight-line simplified SWU map on the 11-isogenous curve E' (Z = 11,
+ * sqrt_ratio for q = 3 mod 4, App. F.2), the 11-isogeny E' -> E (App. E.2)
+ * evaluated in projective form (no inversion), and cofactor clearing by
+ * h_eff = 1 - x.
+ */
+#include <openssl/evp.h>
+
+#include "crypto/bls12_381/consts.h"
+#include "crypto/bls12_381/hash_to_curve.h"
+
+#define SHA256_LEN 32
+#define SHA256_BLOCK 64
+
+static int sha256_parts(uint8_t out[SHA256_LEN], const uint8_t *const *parts,
+			const size_t *lens, size_t n)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	for (size_t i = 0; ok && i < n; i++)
+		if (lens[i])
+			ok = EVP_DigestUpdate(ctx, parts[i], lens[i]) == 1;
+	unsigned int olen = 0;
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &olen) == 1 && olen == SHA256_LEN;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+int bls_expand_message_xmd(uint8_t *out, size_t out_len, const uint8_t *msg, size_t msg_len,
+			   const uint8_t *dst, size_t dst_len)
+{
+	uint8_t dst_hash[SHA256_LEN];
+	if (dst_len > 255) {
+		static const uint8_t pre[] = "H2C-OVERSIZE-DST-";
+		const uint8_t *parts[] = {pre, dst};
+		size_t lens[] = {sizeof pre - 1, dst_len};
+		if (sha256_parts(dst_hash, parts, lens, 2) != 0)
+			return -1;
+		dst = dst_hash;
+		dst_len = SHA256_LEN;
+	}
+	size_t ell = (out_len + SHA256_LEN - 1) / SHA256_LEN;
+	if (ell == 0 || ell > 255 || out_len > 65535)
+		return -1;
+	uint8_t z_pad[SHA256_BLOCK] = {0};
+	uint8_t lib_str[2] = {(uint8_t)(out_len >> 8), (uint8_t)out_len};
+	uint8_t dst_len_b = (uint8_t)dst_len;
+	uint8_t zero = 0, idx;
+	uint8_t b0[SHA256_LEN], bi[SHA256_LEN], x[SHA256_LEN];
+	{
+		const uint8_t *parts[] = {z_pad, msg, lib_str, &zero, dst, &dst_len_b};
+		size_t lens[] = {SHA256_BLOCK, msg_len, 2, 1, dst_len, 1};
+		if (sha256_parts(b0, parts, lens, 6) != 0)
+			return -1;
+	}
+	idx = 1;
+	{
+		const uint8_t *parts[] = {b0, &idx, dst, &dst_len_b};
+		size_t lens[] = {SHA256_LEN, 1, dst_len, 1};
+		if (sha256_parts(bi, parts, lens, 4) != 0)
+			return -1;
+	}
+	size_t off = 0;
+	for (size_t i = 1;; i++) {
+		size_t take = out_len - off < SHA256_LEN ? out_len - off : SHA256_LEN;
+		memcpy(out + off, bi, take);
+		off += take;
+		if (off >= out_len)
+			break;
+		for (int j = 0; j < SHA256_LEN; j++)
+			x[j] = b0[j] ^ bi[j];
+		idx = (uint8_t)(i + 1);
+		const uint8_t *parts[] = {x, &idx, dst, &dst_len_b};
+		size_t lens[] = {SHA256_LEN, 1, dst_len, 1};
+		if (sha256_parts(bi, parts, lens, 4) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int bls_hash_to_fp(fp *u, size_t count, const uint8_t *msg, size_t msg_len, const uint8_t *dst,
+		   size_t dst_len)
+{
+	uint8_t buf[128];
+	if (count < 1 || count > 2)
+		return -1;
+	if (bls_expand_message_xmd(buf, 64 * count, msg, msg_len, dst, dst_len) != 0)
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		fp_from_bytes_wide(&u[i], buf + 64 * i);
+	return 0;
+}
+
+/* sqrt_ratio for q = 3 mod 4 (RFC 9380 F.2.1.2): y = sqrt(u/v) or
+ * sqrt(Z u/v); returns whether u/v is square. Straight-line. */
+static bool sqrt_ratio(fp *y, const fp *u, const fp *v)
+{
+	fp tv1, tv2, y1, y2, tv3;
+	fp_sqr(&tv1, v);
+	fp_mul(&tv2, u, v);
+	fp_mul(&tv1, &tv1, &tv2);
+	fp_pow(&y1, &tv1, BLS_P_MINUS3_DIV4, 6);
+	fp_mul(&y1, &y1, &tv2);
+	fp_mul(&y2, &y1, &BLS_SSWU_SQRT_MINUS_Z);
+	fp_sqr(&tv3, &y1);
+	fp_mul(&tv3, &tv3, v);
+	bool is_qr = fp_eq(&tv3, u);
+	*y = y2;
+	fp_cmov(y, &y1, 0 - (uint64_t)is_qr);
+	return is_qr;
+}
+
+/* Simplified SWU on E': y^2 = x^3 + A' x + B' (RFC 9380 F.2). */
+static void sswu(fp *xo, fp *yo, const fp *u)
+{
+	const fp *A = &BLS_ISO_A, *B = &BLS_ISO_B, *Z = &BLS_SSWU_Z;
+	fp tv1, tv2, tv3, tv4, tv5, tv6, x, y, y1, ntv2;
+	fp_sqr(&tv1, u);
+	fp_mul(&tv1, Z, &tv1);
+	fp_sqr(&tv2, &tv1);
+	fp_add(&tv2, &tv2, &tv1);
+	fp_add(&tv3, &tv2, &BLS_FP_ONE);
+	fp_mul(&tv3, B, &tv3);
+	tv4 = *Z;
+	fp_neg(&ntv2, &tv2);
+	fp_cmov(&tv4, &ntv2, ~fp_is_zero_mask(&tv2));
+	fp_mul(&tv4, A, &tv4);
+	fp_sqr(&tv2, &tv3);
+	fp_sqr(&tv6, &tv4);
+	fp_mul(&tv5, A, &tv6);
+	fp_add(&tv2, &tv2, &tv5);
+	fp_mul(&tv2, &tv2, &tv3);
+	fp_mul(&tv6, &tv6, &tv4);
+	fp_mul(&tv5, B, &tv6);
+	fp_add(&tv2, &tv2, &tv5);
+	fp_mul(&x, &tv1, &tv3);
+	bool is_gx1_square = sqrt_ratio(&y1, &tv2, &tv6);
+	fp_mul(&y, &tv1, u);
+	fp_mul(&y, &y, &y1);
+	uint64_t m = 0 - (uint64_t)is_gx1_square;
+	fp_cmov(&x, &tv3, m);
+	fp_cmov(&y, &y1, m);
+	fp ny;
+	fp_neg(&ny, &y);
+	uint64_t e1 = (uint64_t)(fp_sgn0(u) == fp_sgn0(&y));
+	fp_cmov(&ny, &y, 0 - e1);
+	fp_inv(&tv4, &tv4);
+	fp_mul(xo, &x, &tv4);
+	*yo = ny;
+}
+
+static void horner(fp *r, const fp *k, int n, const fp *x)
+{
+	fp acc = k[n - 1];
+	for (int i = n - 2; i >= 0; i--) {
+		fp_mul(&acc, &acc, x);
+		fp_add(&acc, &acc, &k[i]);
+	}
+	*r = acc;
+}
+
+void bls_map_to_curve_g1(g1 *r, const fp *u)
+{
+	fp x, y, xn, xd, yn, yd;
+	sswu(&x, &y, u);
+	horner(&xn, BLS_ISO_XNUM, 12, &x);
+	horner(&xd, BLS_ISO_XDEN, 11, &x);
+	horner(&yn, BLS_ISO_YNUM, 16, &x);
+	horner(&yd, BLS_ISO_YDEN, 16, &x);
+	/* (xn/xd, y yn/yd) = (X/Z, Y/Z) with Z = xd yd */
+	fp_mul(&r->x, &xn, &yd);
+	fp_mul(&r->y, &y, &yn);
+	fp_mul(&r->y, &r->y, &xd);
+	fp_mul(&r->z, &xd, &yd);
+	/* an exceptional input (denominator 0) maps to the identity (0:1:0) */
+	fp one = BLS_FP_ONE;
+	fp_cmov(&r->y, &one, fp_is_zero_mask(&r->z));
+	fp_cmov(&r->x, &r->z, fp_is_zero_mask(&r->z));
+}
+
+int bls_hash_to_g1(g1 *r, const uint8_t *msg, size_t msg_len, const uint8_t *dst, size_t dst_len)
+{
+	fp u[2];
+	g1 q0, q1;
+	if (bls_hash_to_fp(u, 2, msg, msg_len, dst, dst_len) != 0)
+		return -1;
+	bls_map_to_curve_g1(&q0, &u[0]);
+	bls_map_to_curve_g1(&q1, &u[1]);
+	g1_add(&q0, &q0, &q1);
+	g1_clear_cofactor(r, &q0);
+	return 0;
+}
+
+int bls_encode_to_g1(g1 *r, const uint8_t *msg, size_t msg_len, const uint8_t *dst,
+		     size_t dst_len)
+{
+	fp u;
+	g1 q;
+	if (bls_hash_to_fp(&u, 1, msg, msg_len, dst, dst_len) != 0)
+		return -1;
+	bls_map_to_curve_g1(&q, &u);
+	g1_clear_cofactor(r, &q);
+	return 0;
+}
