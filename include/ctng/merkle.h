@@ -68,6 +68,16 @@ int ctng_merkle_consistency_proof(const uint8_t (*leaves)[32], uint64_t n, uint6
                                   uint64_t size2, uint8_t (*proof)[32], size_t *proof_len,
                                   ctng_err *err);
 
+/* Parses a leaves file as `ctng merkle` reads it (DESIGN §10): one leaf per
+ * line, written as the hex of the leaf's DATA (either case; an empty line is
+ * the empty leaf), lines ending in "\n" or "\r\n", the last newline optional
+ * (it does not start another leaf; an empty text has no leaves). Each leaf is
+ * hashed with the 0x00 prefix. On success *hashes is a malloc'd array of *n
+ * leaf hashes (caller frees with free(); NULL when n is 0). CTNG_EINVAL with
+ * the line number for bad hex or stray bytes; CTNG_ENOMEM. */
+int ctng_merkle_leaves_parse(const char *text, size_t len, uint8_t (**hashes)[32], uint64_t *n,
+                             ctng_err *err);
+
 /* ------------------------------------------------------------ verifiers */
 
 /* Computes the root implied by an inclusion proof, following RFC 9162
