@@ -11,11 +11,11 @@
 #include "crypto/bls12_381/consts.h"
 #include "crypto/bls12_381/hash_to_curve.h"
 
-#define SHA256_LEN 32
+#define SHA256_LEN   32
 #define SHA256_BLOCK 64
 
-static int sha256_parts(uint8_t out[SHA256_LEN], const uint8_t *const *parts,
-			const size_t *lens, size_t n)
+static int sha256_parts(uint8_t out[SHA256_LEN], const uint8_t *const *parts, const size_t *lens,
+                        size_t n)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
@@ -29,7 +29,7 @@ static int sha256_parts(uint8_t out[SHA256_LEN], const uint8_t *const *parts,
 }
 
 int bls_expand_message_xmd(uint8_t *out, size_t out_len, const uint8_t *msg, size_t msg_len,
-			   const uint8_t *dst, size_t dst_len)
+                           const uint8_t *dst, size_t dst_len)
 {
 	uint8_t dst_hash[SHA256_LEN];
 	if (dst_len > 255) {
@@ -81,7 +81,7 @@ int bls_expand_message_xmd(uint8_t *out, size_t out_len, const uint8_t *msg, siz
 }
 
 int bls_hash_to_fp(fp *u, size_t count, const uint8_t *msg, size_t msg_len, const uint8_t *dst,
-		   size_t dst_len)
+                   size_t dst_len)
 {
 	uint8_t buf[128];
 	if (count < 1 || count > 2)
@@ -193,8 +193,7 @@ int bls_hash_to_g1(g1 *r, const uint8_t *msg, size_t msg_len, const uint8_t *dst
 	return 0;
 }
 
-int bls_encode_to_g1(g1 *r, const uint8_t *msg, size_t msg_len, const uint8_t *dst,
-		     size_t dst_len)
+int bls_encode_to_g1(g1 *r, const uint8_t *msg, size_t msg_len, const uint8_t *dst, size_t dst_len)
 {
 	fp u;
 	g1 q;
