@@ -18,7 +18,7 @@ void ctng_bench_line_rate(const char *name, double per_second, const char *extra
 }
 
 double ctng_bench_time(void (*fn)(void *), void *arg, uint64_t target_ms, uint64_t min_ops,
-		       uint64_t *ops_out)
+                       uint64_t *ops_out)
 {
 	uint64_t ops = 0, start = ctng_mono_ns(), deadline = start + target_ms * 1000000ull;
 	uint64_t now = start;

@@ -23,5 +23,5 @@ void ctng_bench_line_rate(const char *name, double per_second, const char *extra
 /* Runs fn(arg) repeatedly for about target_ms (at least min_ops times) and
  * returns nanoseconds per call; *ops_out receives the count. */
 double ctng_bench_time(void (*fn)(void *), void *arg, uint64_t target_ms, uint64_t min_ops,
-		       uint64_t *ops_out);
+                       uint64_t *ops_out);
 #endif

@@ -20,15 +20,15 @@ typedef struct ctng_cli_cmd {
 
 /* One per file src/cli/cmd_<name>.c. */
 extern const ctng_cli_cmd ctng_cmd_bls, ctng_cmd_merkle, ctng_cmd_init, ctng_cmd_logger,
-	ctng_cmd_ca, ctng_cmd_monitor, ctng_cmd_gossiper, ctng_cmd_cert, ctng_cmd_testnet,
-	ctng_cmd_client, ctng_cmd_bench;
+    ctng_cmd_ca, ctng_cmd_monitor, ctng_cmd_gossiper, ctng_cmd_cert, ctng_cmd_testnet,
+    ctng_cmd_client, ctng_cmd_bench;
 
 /* Prints "ctng NAME: <msg>" on stderr and returns CTNG_EXIT_USAGE. */
 int ctng_cli_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints "ctng NAME: <msg>" on stderr and returns `status`. */
 int ctng_cli_fail(int status, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Maps a CTNG_E* code to an exit status (EVERIFY -> 1, EINVAL/ERANGE -> 2, others 1). */
 int ctng_cli_exit_for(int code);
 

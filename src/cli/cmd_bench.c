@@ -9,8 +9,8 @@ static const struct {
 	const char *name;
 	int (*run)(void);
 } groups[] = {
-	{"bls", ctng_bench_bls},       {"merkle", ctng_bench_merkle}, {"ca", ctng_bench_ca},
-	{"client", ctng_bench_client}, {"network", ctng_bench_network},
+    {"bls", ctng_bench_bls},       {"merkle", ctng_bench_merkle},   {"ca", ctng_bench_ca},
+    {"client", ctng_bench_client}, {"network", ctng_bench_network},
 };
 
 static int run(int argc, char **argv)
@@ -31,7 +31,7 @@ static int run(int argc, char **argv)
 }
 
 const ctng_cli_cmd ctng_cmd_bench = {
-	"bench", "run benchmarks, one JSON object per line",
-	"usage: ctng bench [bls|merkle|ca|client|network]\n"
-	"Prints one JSON object per line with \"name\" and \"ns_per_op\" or \"per_second\".\n",
-	run};
+    "bench", "run benchmarks, one JSON object per line",
+    "usage: ctng bench [bls|merkle|ca|client|network]\n"
+    "Prints one JSON object per line with \"name\" and \"ns_per_op\" or \"per_second\".\n",
+    run};

@@ -10,9 +10,9 @@
 #include "ctng/base.h"
 
 static const ctng_cli_cmd *const commands[] = {
-	&ctng_cmd_init,     &ctng_cmd_testnet, &ctng_cmd_logger, &ctng_cmd_ca,
-	&ctng_cmd_monitor,  &ctng_cmd_gossiper, &ctng_cmd_cert,  &ctng_cmd_client,
-	&ctng_cmd_bls,      &ctng_cmd_merkle,  &ctng_cmd_bench,
+    &ctng_cmd_init,    &ctng_cmd_testnet,  &ctng_cmd_logger, &ctng_cmd_ca,
+    &ctng_cmd_monitor, &ctng_cmd_gossiper, &ctng_cmd_cert,   &ctng_cmd_client,
+    &ctng_cmd_bls,     &ctng_cmd_merkle,   &ctng_cmd_bench,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -27,8 +27,8 @@ static const ctng_cli_cmd *find_command(const char *name)
 static void print_help(FILE *f)
 {
 	fprintf(f, "usage: ctng COMMAND [ARGS...]\n\n"
-		   "CTng: certificate and revocation transparency with no trusted third party.\n\n"
-		   "commands:\n");
+	           "CTng: certificate and revocation transparency with no trusted third party.\n\n"
+	           "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nRun 'ctng help COMMAND' for the arguments of one command.\n");

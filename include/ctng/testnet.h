@@ -1,0 +1,97 @@
+/*
+ * ctng/testnet.h — the local test network of DESIGN §9: the scenarios (who
+ * runs, who misbehaves, what the gossipers must count), the check of observed
+ * counts against a scenario's expectations, and the runner behind
+ * `ctng testnet` that starts every entity as its own process on loopback.
+ *
+ * The scenario table and ctng_testnet_check are pure (no I/O), so tests can
+ * feed them any counts. ctng_testnet_run does the I/O: files, processes, HTTP.
+ */
+#ifndef CTNG_TESTNET_H
+#define CTNG_TESTNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctng/base.h"
+#include "ctng/config.h"
+#include "ctng/proto.h"
+
+/* A scenario's fault for one entity (ids as ctng init names them). */
+typedef struct ctng_testnet_fault {
+	const char *id;
+	bool split_view;
+	const char *split_target; /* monitor that gets the alternative view */
+	bool silent;
+	uint32_t answer_periods_mod;
+} ctng_testnet_fault;
+
+/* What every running gossiper must count in one period. -1 = not checked. */
+typedef struct ctng_testnet_expect {
+	int sth_full, rev_full, acc_full, acc;
+} ctng_testnet_expect;
+
+typedef struct ctng_testnet_scenario {
+	const char *name;
+	const char *summary;
+	const char *const *running; /* NULL-terminated ids; NULL = every entity */
+	const ctng_testnet_fault *faults;
+	size_t n_faults;
+	/* Expectations for the k-th period of the run (k = 0 first). */
+	void (*expect)(uint64_t period, size_t k, ctng_testnet_expect *out);
+	int con_full_total; /* CON_FULLs over the whole run, per gossiper; -1 = any */
+} ctng_testnet_scenario;
+
+/* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample. */
+const ctng_testnet_scenario *ctng_testnet_scenario_find(const char *name);
+size_t ctng_testnet_scenario_count(void);
+const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i);
+/* True if entity `id` runs in the scenario. */
+bool ctng_testnet_runs(const ctng_testnet_scenario *s, const char *id);
+
+/* Counts one gossiper reported for one period, indexed like ctng_all_types. */
+typedef struct ctng_testnet_cell {
+	bool ok; /* false: the gossiper did not answer */
+	uint64_t period;
+	uint64_t counts[CTNG_TYPE_COUNT];
+} ctng_testnet_cell;
+
+/* The observations of a run: cells[k * n_gossipers + g] for period k of the
+ * run and the g-th running gossiper (ids in gossipers[]). */
+typedef struct ctng_testnet_obs {
+	size_t n_periods, n_gossipers;
+	const char *const *gossipers;
+	const ctng_testnet_cell *cells;
+} ctng_testnet_obs;
+
+/* Index of a type in ctng_all_types (-1 if invalid). */
+int ctng_testnet_type_index(enum ctng_type t);
+
+/* Compares the observations with the scenario. Each failure is appended to
+ * `failures` as one line ("period 3 gossiper1: STH_FULL 1, want 3").
+ * Returns the number of failures (0 = pass). */
+size_t ctng_testnet_check(const ctng_testnet_scenario *s, const ctng_testnet_obs *obs,
+                          ctng_buf *failures);
+
+/* Options of ctng_testnet_run (ctng testnet's flags). */
+typedef struct ctng_testnet_opts {
+	const char *scenario; /* default "honest" */
+	uint64_t periods;     /* default 4 */
+	uint64_t period_ms;   /* default 2000 (used when a network is made) */
+	const char *dir;      /* NULL: a fresh folder under /tmp */
+	bool json;            /* one JSON object per line instead of the table */
+	uint16_t port_base;   /* default 9000 (the seed's ports) */
+	const char *self_exe; /* path of the ctng binary to start; NULL = /proc/self/exe */
+	bool drive_traffic;   /* request and revoke certificates through the CAs */
+} ctng_testnet_opts;
+
+void ctng_testnet_opts_default(ctng_testnet_opts *o);
+
+/* Runs the scenario end to end, printing to stdout. Returns 0 when every check
+ * held, 1 when some did not, or a negative CTNG_E* code (err filled) when the
+ * network could not be run at all. Stops every process it started, also on
+ * SIGINT/SIGTERM (then it returns CTNG_ESTATE). */
+int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err);
+
+#endif

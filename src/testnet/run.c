@@ -1,0 +1,401 @@
+/*
+ * run.c — `ctng testnet`: makes (or reuses) a network folder, applies the
+ * scenario's faults to the entities' private configs, starts every running
+ * entity as its own `ctng <role> --config …` process on loopback, drives
+ * certificate issuance and revocation through the CAs, collects every
+ * gossiper's counts for each period, prints them, checks them against the
+ * scenario, and stops every process it started (also on Ctrl-C).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctng/net.h"
+#include "ctng/testnet.h"
+#include "testnet_internal.h"
+
+#define STARTUP_MS    4000u /* from network creation to period 0 */
+#define STOP_GRACE_MS 5000  /* SIGTERM, then SIGKILL after this */
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+void ctng_testnet_opts_default(ctng_testnet_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->scenario = "honest";
+	o->periods = 4;
+	o->period_ms = 2000;
+	o->port_base = 9000;
+	o->drive_traffic = true;
+}
+
+/* Sleeps until the wall clock reaches `when_ms`, waking early on a stop. */
+static bool sleep_until(uint64_t when_ms)
+{
+	while (!g_stop) {
+		uint64_t now = ctng_now_ms();
+		if (now >= when_ms)
+			return true;
+		uint64_t d = when_ms - now;
+		if (d > 100)
+			d = 100;
+		struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ processes */
+
+typedef struct proc {
+	const ctng_entity *e;
+	pid_t pid;
+} proc;
+
+static pid_t spawn(const char *exe, const char *role, const char *cfg, const char *logpath)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	int nul = open("/dev/null", O_RDONLY);
+	if (nul >= 0)
+		dup2(nul, STDIN_FILENO);
+	/* The daemons catch SIGINT/SIGTERM themselves; start with defaults. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	execl(exe, exe, role, "--config", cfg, (char *)NULL);
+	fprintf(stderr, "cannot exec %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}
+
+static void stop_all(proc *ps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ps[i].pid > 0)
+			kill(ps[i].pid, SIGTERM);
+	uint64_t deadline = ctng_mono_ms() + STOP_GRACE_MS;
+	for (size_t i = 0; i < n; i++) {
+		while (ps[i].pid > 0) {
+			int st;
+			pid_t r = waitpid(ps[i].pid, &st, WNOHANG);
+			if (r == ps[i].pid || (r < 0 && errno == ECHILD)) {
+				ps[i].pid = 0;
+				break;
+			}
+			if (ctng_mono_ms() > deadline) {
+				kill(ps[i].pid, SIGKILL);
+				waitpid(ps[i].pid, &st, 0);
+				ps[i].pid = 0;
+				break;
+			}
+			struct timespec ts = {0, 20 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* Reports a child that died on its own (so a crash is visible at once). */
+static void reap_dead(proc *ps, size_t n, ctng_buf *failures, size_t *fails)
+{
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		if (ps[i].pid > 0 && waitpid(ps[i].pid, &st, WNOHANG) == ps[i].pid) {
+			ctng_buf_printf(failures, "process %s exited early (status %d)\n",
+			                ps[i].e->id,
+			                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			(*fails)++;
+			ps[i].pid = 0;
+		}
+	}
+}
+
+static bool wait_listening(const ctng_entity *e, uint64_t deadline_ms)
+{
+	char url[CTNG_URL_MAX + 32];
+	snprintf(url, sizeof(url), "%s/ctng/v1/ping", e->url);
+	while (!g_stop && ctng_mono_ms() < deadline_ms) {
+		int status = 0;
+		/* Any HTTP answer (404 included) means the daemon is up. */
+		if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 300, &status, NULL, NULL,
+		                        NULL) == 0)
+			return true;
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* --------------------------------------------------------- network setup */
+
+static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net, const char *dir,
+                        ctng_err *err)
+{
+	for (size_t i = 0; i < net->n_entities; i++) {
+		const ctng_entity *e = &net->entities[i];
+		char path[4096];
+		testnet_pathf(path, sizeof(path), "%s/%s/config.json", dir, e->id);
+		ctng_misbehaviour m = {0};
+		char *target = NULL;
+		for (size_t f = 0; f < s->n_faults; f++) {
+			const ctng_testnet_fault *ft = &s->faults[f];
+			if (strcmp(ft->id, e->id) != 0)
+				continue;
+			m.present = true;
+			m.split_view = ft->split_view;
+			m.silent = ft->silent;
+			m.answer_periods_mod = ft->answer_periods_mod;
+			if (ft->split_target) {
+				target = (char *)ft->split_target;
+				m.split_targets = &target;
+				m.n_split_targets = 1;
+			}
+		}
+		int rc = ctng_node_config_set_misbehaviour(path, m.present ? &m : NULL, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int prepare_network(const ctng_testnet_opts *o, const char *dir, ctng_network *net,
+                           ctng_err *err)
+{
+	char path[4096];
+	testnet_pathf(path, sizeof(path), "%s/network.json", dir);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		ctng_init_opts io;
+		ctng_init_opts_default(&io);
+		io.period_ms = o->period_ms;
+		io.port_base = o->port_base;
+		io.genesis_ms = ctng_now_ms() + STARTUP_MS;
+		int rc = ctng_init_network(dir, &io, err);
+		if (rc)
+			return ctng_err_wrap(err, "creating the network in %s", dir);
+	}
+	return ctng_network_load(path, net, err);
+}
+
+/* ------------------------------------------------------------ the run */
+
+static const char *role_cmd(ctng_role r)
+{
+	return ctng_role_name(r);
+}
+
+static void print_header(void)
+{
+	printf("%-7s %-10s", "period", "gossiper");
+	for (int i = 0; i < CTNG_TYPE_COUNT; i++)
+		printf(" %8s", ctng_type_name(ctng_all_types[i]));
+	printf("\n");
+}
+
+static void print_cell(const ctng_testnet_cell *c, const char *gid, bool json)
+{
+	if (json) {
+		printf("{\"period\": %llu, \"gossiper\": \"%s\", \"counts\": {",
+		       (unsigned long long)c->period, gid);
+		for (int i = 0; i < CTNG_TYPE_COUNT; i++)
+			printf("%s\"%s\": %llu", i ? ", " : "", ctng_type_name(ctng_all_types[i]),
+			       (unsigned long long)c->counts[i]);
+		printf("}%s}\n", c->ok ? "" : ", \"error\": \"no answer\"");
+	} else {
+		printf("%-7llu %-10s", (unsigned long long)c->period, gid);
+		for (int i = 0; i < CTNG_TYPE_COUNT; i++) {
+			if (c->ok)
+				printf(" %8llu", (unsigned long long)c->counts[i]);
+			else
+				printf(" %8s", "-");
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
+{
+	const ctng_testnet_scenario *s = ctng_testnet_scenario_find(o->scenario);
+	if (!s)
+		return ctng_err_set(err, CTNG_EINVAL, "unknown scenario '%s'", o->scenario);
+	if (o->periods == 0 || o->periods > 100000)
+		return ctng_err_set(err, CTNG_EINVAL, "--periods must be between 1 and 100000");
+
+	char dirbuf[4096];
+	const char *dir = o->dir;
+	if (!dir) {
+		snprintf(dirbuf, sizeof(dirbuf), "/tmp/ctng-testnet-%s-XXXXXX", s->name);
+		if (!mkdtemp(dirbuf))
+			return ctng_err_set(err, CTNG_EIO, "cannot create a folder under /tmp");
+		dir = dirbuf;
+	} else if (ctng_mkdir_p(dir, 0755, err)) {
+		return CTNG_EIO;
+	}
+	char exe[4096];
+	if (o->self_exe) {
+		snprintf(exe, sizeof(exe), "%s", o->self_exe);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0)
+			return ctng_err_set(err, CTNG_EIO, "cannot find the ctng binary");
+		exe[n] = 0;
+	}
+
+	ctng_network net = {0};
+	int rc = prepare_network(o, dir, &net, err);
+	if (rc)
+		return rc;
+	rc = apply_faults(s, &net, dir, err);
+	if (rc) {
+		ctng_network_free(&net);
+		return rc;
+	}
+
+	struct sigaction sa = {0}, old_int, old_term;
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	g_stop = 0;
+
+	if (!o->json)
+		printf("ctng testnet: scenario %s (%s), %llu periods of %llu ms, folder %s\n",
+		       s->name, s->summary, (unsigned long long)o->periods,
+		       (unsigned long long)net.clock.period_ms, dir);
+	fflush(stdout);
+
+	proc *ps = calloc(net.n_entities, sizeof(*ps));
+	size_t nps = 0;
+	const char **gossipers = calloc(net.n_entities, sizeof(*gossipers));
+	size_t ng = 0;
+	ctng_buf failures = {0};
+	size_t fails = 0;
+	ctng_testnet_cell *cells = NULL;
+	testnet_traffic traffic;
+	testnet_traffic_init(&traffic, &net, dir, s);
+	if (!ps || !gossipers) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < net.n_entities; i++) {
+		const ctng_entity *e = &net.entities[i];
+		if (!ctng_testnet_runs(s, e->id))
+			continue;
+		char cfg[4096], logp[4096];
+		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, e->id);
+		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, e->id);
+		pid_t pid = spawn(exe, role_cmd(e->role), cfg, logp);
+		if (pid < 0) {
+			rc = ctng_err_set(err, CTNG_EIO, "cannot start %s", e->id);
+			goto out;
+		}
+		ps[nps++] = (proc){e, pid};
+		if (e->role == CTNG_ROLE_GOSSIPER)
+			gossipers[ng++] = e->id;
+	}
+	uint64_t deadline = ctng_mono_ms() + 15000;
+	for (size_t i = 0; i < nps; i++) {
+		if (!wait_listening(ps[i].e, deadline)) {
+			if (!g_stop)
+				rc = ctng_err_set(
+				    err, CTNG_EIO,
+				    "%s did not start listening on %s (see %s/%s/daemon.log)",
+				    ps[i].e->id, ps[i].e->url, dir, ps[i].e->id);
+			goto out;
+		}
+	}
+
+	uint64_t now = ctng_now_ms(), first = 0;
+	if (ctng_clock_period_of(&net.clock, now, &first))
+		first += 1; /* the first whole period from now */
+	cells = calloc(o->periods * (ng ? ng : 1), sizeof(*cells));
+	if (!cells) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!o->json)
+		print_header();
+	const ctng_clock *c = &net.clock;
+	for (uint64_t k = 0; k < o->periods && !g_stop; k++) {
+		uint64_t p = first + k;
+		uint64_t start = ctng_clock_period_start(c, p);
+		if (!sleep_until(start + c->query_offset_ms / 2))
+			break;
+		if (o->drive_traffic)
+			testnet_traffic_period(&traffic, p, k);
+		/* Counts are read after the update time, before the next period. */
+		uint64_t read_at =
+		    start + c->update_offset_ms + (c->period_ms - c->update_offset_ms) / 2;
+		if (!sleep_until(read_at))
+			break;
+		reap_dead(ps, nps, &failures, &fails);
+		for (size_t g = 0; g < ng; g++) {
+			ctng_testnet_cell *cell = &cells[k * ng + g];
+			cell->period = p;
+			const ctng_entity *e = ctng_network_entity(&net, gossipers[g]);
+			cell->ok = testnet_fetch_counts(e, p, cell->counts) == 0;
+			print_cell(cell, gossipers[g], o->json);
+		}
+		testnet_collect_figures(&traffic, p);
+	}
+	if (g_stop) {
+		rc = ctng_err_set(err, CTNG_ESTATE, "interrupted; every process stopped");
+		goto out;
+	}
+	ctng_testnet_obs obs = {o->periods, ng, gossipers, cells};
+	fails += ctng_testnet_check(s, &obs, &failures);
+	fails += testnet_traffic_check(&traffic, &failures);
+	rc = fails ? 1 : 0;
+	if (o->json) {
+		json_t *res = json_pack("{s:s}", "result", fails ? "fail" : "pass");
+		json_t *arr = json_array();
+		char *save = NULL;
+		for (char *line = failures.data ? strtok_r((char *)failures.data, "\n", &save)
+		                                : NULL;
+		     line; line = strtok_r(NULL, "\n", &save))
+			json_array_append_new(arr, json_string(line));
+		json_object_set_new(res, "failures", arr);
+		json_object_set_new(res, "figures", testnet_figures_json(&traffic));
+		char *txt = json_dumps(res, JSON_COMPACT);
+		printf("%s\n", txt ? txt : "{\"result\":\"fail\"}");
+		free(txt);
+		json_decref(res);
+	} else {
+		testnet_print_figures(&traffic);
+		if (fails)
+			printf("\nFAIL: %zu check(s) did not hold:\n%s", fails,
+			       failures.data ? (char *)failures.data : "");
+		else
+			printf("\nPASS: every count matched scenario %s\n", s->name);
+	}
+out:
+	stop_all(ps, nps);
+	testnet_traffic_free(&traffic);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(cells);
+	free(gossipers);
+	free(ps);
+	ctng_buf_free(&failures);
+	ctng_network_free(&net);
+	fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,175 @@
+/*
+ * scenario.c — the scenarios of `ctng testnet` (DESIGN §9) and the check of
+ * what the gossipers counted against what each scenario must produce. Pure
+ * logic: no files, processes or sockets.
+ *
+ * Topology (ctng init's default, the seed's): monitors 1 and 3 watch loggers
+ * 1, 2 and CAs 1, 3; monitors 2 and 4 watch loggers 2, 3 and CAs 2, 3.
+ */
+#include <string.h>
+
+#include "ctng/testnet.h"
+
+static void expect_honest(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p, (void)k;
+	*e = (ctng_testnet_expect){.sth_full = 3, .rev_full = 3, .acc_full = 0, .acc = 0};
+}
+
+/* Logger 1 convicted in the first period and never queried again. */
+static void expect_split_logger(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p, (void)k;
+	*e = (ctng_testnet_expect){.sth_full = 2, .rev_full = 3, .acc_full = 0, .acc = 0};
+}
+
+static void expect_split_ca(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p, (void)k;
+	*e = (ctng_testnet_expect){.sth_full = 3, .rev_full = 2, .acc_full = 0, .acc = 0};
+}
+
+/* Logger 3 and CA 2 never answer; monitors 2 and 4 watch both and accuse. */
+static void expect_silent(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p, (void)k;
+	*e = (ctng_testnet_expect){.sth_full = 2, .rev_full = 2, .acc_full = 2, .acc = 4};
+}
+
+/* Logger 2 and CA 3 answer only in even periods; all four monitors watch
+ * both, so in odd periods each accuses both. */
+static void expect_flaky(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)k;
+	if (p % 2 == 0)
+		*e = (ctng_testnet_expect){.sth_full = 3, .rev_full = 3, .acc_full = 0, .acc = 0};
+	else
+		*e = (ctng_testnet_expect){.sth_full = 2, .rev_full = 2, .acc_full = 2, .acc = 8};
+}
+
+/* The seed's sample run: only logger 1, CA 1, monitors 1 and 3 and their
+ * gossipers run; logger 1 splits its view. Per period: STH_FULL 0 (logger 1
+ * convicted, logger 2 silent), REV_FULL 1, ACC_FULL 2 (logger 2 and CA 3),
+ * ACC 4 (both monitors accuse both), CON_FULL exactly 1 over the run. */
+static void expect_seed_sample(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p, (void)k;
+	*e = (ctng_testnet_expect){.sth_full = 0, .rev_full = 1, .acc_full = 2, .acc = 4};
+}
+
+static const ctng_testnet_fault split_logger_faults[] = {
+    {.id = "logger1", .split_view = true, .split_target = "monitor3"},
+};
+static const ctng_testnet_fault split_ca_faults[] = {
+    {.id = "ca1", .split_view = true, .split_target = "monitor3"},
+};
+static const ctng_testnet_fault silent_faults[] = {
+    {.id = "logger3", .silent = true},
+    {.id = "ca2", .silent = true},
+};
+static const ctng_testnet_fault flaky_faults[] = {
+    {.id = "logger2", .answer_periods_mod = 2},
+    {.id = "ca3", .answer_periods_mod = 2},
+};
+static const char *const seed_running[] = {"logger1",   "ca1",       "monitor1", "monitor3",
+                                           "gossiper1", "gossiper3", NULL};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const ctng_testnet_scenario scenarios[] = {
+    {"honest", "every entity honest", NULL, NULL, 0, expect_honest, 0},
+    {"split-logger", "logger1 shows monitor3 a different STH", NULL, split_logger_faults,
+     N(split_logger_faults), expect_split_logger, 1},
+    {"split-ca", "ca1 shows monitor3 a different REV", NULL, split_ca_faults, N(split_ca_faults),
+     expect_split_ca, 1},
+    {"silent", "logger3 and ca2 never answer", NULL, silent_faults, N(silent_faults), expect_silent,
+     0},
+    {"flaky", "logger2 and ca3 answer only in even periods", NULL, flaky_faults, N(flaky_faults),
+     expect_flaky, 0},
+    {"seed-sample",
+     "the seed's sample run: logger1, ca1, monitors/gossipers 1 and 3; logger1 splits",
+     seed_running, split_logger_faults, N(split_logger_faults), expect_seed_sample, 1},
+};
+
+size_t ctng_testnet_scenario_count(void)
+{
+	return N(scenarios);
+}
+
+const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i)
+{
+	return i < N(scenarios) ? &scenarios[i] : NULL;
+}
+
+const ctng_testnet_scenario *ctng_testnet_scenario_find(const char *name)
+{
+	for (size_t i = 0; name && i < N(scenarios); i++)
+		if (strcmp(scenarios[i].name, name) == 0)
+			return &scenarios[i];
+	return NULL;
+}
+
+bool ctng_testnet_runs(const ctng_testnet_scenario *s, const char *id)
+{
+	if (!s->running)
+		return true;
+	for (const char *const *r = s->running; *r; r++)
+		if (strcmp(*r, id) == 0)
+			return true;
+	return false;
+}
+
+int ctng_testnet_type_index(enum ctng_type t)
+{
+	for (int i = 0; i < CTNG_TYPE_COUNT; i++)
+		if (ctng_all_types[i] == t)
+			return i;
+	return -1;
+}
+
+static void check_one(ctng_buf *f, size_t *fails, const ctng_testnet_cell *c, const char *g,
+                      enum ctng_type t, int want)
+{
+	if (want < 0)
+		return;
+	uint64_t got = c->counts[ctng_testnet_type_index(t)];
+	if (got != (uint64_t)want) {
+		ctng_buf_printf(f, "period %llu %s: %s %llu, want %d\n",
+		                (unsigned long long)c->period, g, ctng_type_name(t),
+		                (unsigned long long)got, want);
+		(*fails)++;
+	}
+}
+
+size_t ctng_testnet_check(const ctng_testnet_scenario *s, const ctng_testnet_obs *obs,
+                          ctng_buf *failures)
+{
+	size_t fails = 0;
+	int con_idx = ctng_testnet_type_index(CTNG_CON_FULL);
+	for (size_t g = 0; g < obs->n_gossipers; g++) {
+		const char *gid = obs->gossipers[g];
+		uint64_t con_total = 0;
+		for (size_t k = 0; k < obs->n_periods; k++) {
+			const ctng_testnet_cell *c = &obs->cells[k * obs->n_gossipers + g];
+			if (!c->ok) {
+				ctng_buf_printf(failures, "period %llu %s: no counts (no answer)\n",
+				                (unsigned long long)c->period, gid);
+				fails++;
+				continue;
+			}
+			ctng_testnet_expect e;
+			s->expect(c->period, k, &e);
+			check_one(failures, &fails, c, gid, CTNG_STH_FULL, e.sth_full);
+			check_one(failures, &fails, c, gid, CTNG_REV_FULL, e.rev_full);
+			check_one(failures, &fails, c, gid, CTNG_ACC_FULL, e.acc_full);
+			check_one(failures, &fails, c, gid, CTNG_ACC, e.acc);
+			con_total += c->counts[con_idx];
+		}
+		if (s->con_full_total >= 0 && con_total != (uint64_t)s->con_full_total) {
+			ctng_buf_printf(failures, "run %s: CON_FULL %llu in total, want %d\n", gid,
+			                (unsigned long long)con_total, s->con_full_total);
+			fails++;
+		}
+	}
+	return fails;
+}

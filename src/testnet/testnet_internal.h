@@ -1,0 +1,56 @@
+/*
+ * testnet_internal.h — pieces of `ctng testnet` shared between run.c (the
+ * processes and the period loop) and traffic.c (what the run sends to the
+ * network and measures: certificate requests and revocations, gossiper
+ * counts, client update sizes).
+ */
+#ifndef CTNG_TESTNET_INTERNAL_H
+#define CTNG_TESTNET_INTERNAL_H
+
+#include <jansson.h>
+
+#include "ctng/testnet.h"
+
+#define TESTNET_MAX_CERTS 64
+
+typedef struct testnet_cert {
+	const ctng_entity *ca;
+	char handle[128];
+	char path[4096]; /* where the issued PEM was written */
+	char key_path[4096];
+	bool issued, revoked, revoke_sent;
+	uint64_t requested_in;
+} testnet_cert;
+
+typedef struct testnet_traffic {
+	const ctng_network *net;
+	const char *dir;
+	const ctng_testnet_scenario *s;
+	testnet_cert certs[TESTNET_MAX_CERTS];
+	size_t n_certs;
+	size_t requests_failed;
+	/* figures */
+	uint64_t update_bytes_max, update_bytes_sum, update_samples;
+	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
+} testnet_traffic;
+
+void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const char *dir,
+                          const ctng_testnet_scenario *s);
+/* Called early in period p (the k-th of the run): requests, polls, revokes. */
+void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k);
+/* Called after the update time of period p: client update sizes. */
+void testnet_collect_figures(testnet_traffic *t, uint64_t p);
+/* Appends failures about the traffic (e.g. no certificate issued); returns count. */
+size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures);
+void testnet_print_figures(const testnet_traffic *t);
+json_t *testnet_figures_json(const testnet_traffic *t);
+void testnet_traffic_free(testnet_traffic *t);
+
+/* snprintf for paths; an over-long result is cut (and reported as -1). */
+int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* GET <gossiper>/ctng/v1/counts?period=p into counts[] (ctng_all_types order). */
+int testnet_fetch_counts(const ctng_entity *g, uint64_t p, uint64_t counts[CTNG_TYPE_COUNT]);
+
+#endif

@@ -1,0 +1,136 @@
+/* test_scenario.c — the scenario table of `ctng testnet` and the check of
+ * observed gossiper counts against it, fed with synthetic observations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctng/testnet.h"
+
+static void set(ctng_testnet_cell *c, enum ctng_type t, uint64_t v)
+{
+	c->counts[ctng_testnet_type_index(t)] = v;
+}
+
+/* The seed's expected output: per period STH_FULL 0, REV_FULL 1, ACC_FULL 2,
+ * ACC 4, and one CON_FULL over the run. */
+static void fill_seed(ctng_testnet_cell *cells, size_t periods, size_t ng)
+{
+	for (size_t k = 0; k < periods; k++)
+		for (size_t g = 0; g < ng; g++) {
+			ctng_testnet_cell *c = &cells[k * ng + g];
+			memset(c, 0, sizeof(*c));
+			c->ok = true;
+			c->period = 10 + k;
+			set(c, CTNG_REV_FULL, 1);
+			set(c, CTNG_ACC_FULL, 2);
+			set(c, CTNG_ACC, 4);
+			set(c, CTNG_CON_FULL, k == 0);
+		}
+}
+
+static void test_table(void **st)
+{
+	(void)st;
+	static const char *names[] = {"honest", "split-logger", "split-ca",
+	                              "silent", "flaky",        "seed-sample"};
+	assert_int_equal(ctng_testnet_scenario_count(), 6);
+	for (size_t i = 0; i < 6; i++) {
+		const ctng_testnet_scenario *s = ctng_testnet_scenario_find(names[i]);
+		assert_non_null(s);
+		assert_ptr_equal(s, ctng_testnet_scenario_at(i));
+	}
+	assert_null(ctng_testnet_scenario_find("nope"));
+	assert_null(ctng_testnet_scenario_at(6));
+	const ctng_testnet_scenario *seed = ctng_testnet_scenario_find("seed-sample");
+	assert_true(ctng_testnet_runs(seed, "logger1"));
+	assert_true(ctng_testnet_runs(seed, "gossiper3"));
+	assert_false(ctng_testnet_runs(seed, "logger2"));
+	assert_false(ctng_testnet_runs(seed, "monitor2"));
+	assert_true(ctng_testnet_runs(ctng_testnet_scenario_find("honest"), "monitor4"));
+}
+
+static void test_seed_sample_passes_and_fails(void **st)
+{
+	(void)st;
+	const ctng_testnet_scenario *s = ctng_testnet_scenario_find("seed-sample");
+	const char *gs[] = {"gossiper1", "gossiper3"};
+	ctng_testnet_cell cells[3 * 2];
+	fill_seed(cells, 3, 2);
+	ctng_testnet_obs obs = {3, 2, gs, cells};
+	ctng_buf f = {0};
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 0);
+
+	/* A single STH_FULL where the seed expects none is one failure, named. */
+	set(&cells[1 * 2 + 1], CTNG_STH_FULL, 1);
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	assert_non_null(strstr((char *)f.data, "period 11 gossiper3: STH_FULL 1, want 0"));
+	set(&cells[1 * 2 + 1], CTNG_STH_FULL, 0);
+
+	/* A second CON_FULL breaks "exactly one over the run". */
+	ctng_buf_reset(&f);
+	set(&cells[2 * 2 + 0], CTNG_CON_FULL, 1);
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	assert_non_null(strstr((char *)f.data, "gossiper1: CON_FULL 2 in total, want 1"));
+	set(&cells[2 * 2 + 0], CTNG_CON_FULL, 0);
+
+	/* No CON_FULL at all fails too, for both gossipers. */
+	ctng_buf_reset(&f);
+	set(&cells[0], CTNG_CON_FULL, 0);
+	set(&cells[1], CTNG_CON_FULL, 0);
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 2);
+
+	/* A gossiper that did not answer is a failure. */
+	fill_seed(cells, 3, 2);
+	ctng_buf_reset(&f);
+	cells[3].ok = false;
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	assert_non_null(strstr((char *)f.data, "no counts"));
+	ctng_buf_free(&f);
+}
+
+static void test_flaky_alternates(void **st)
+{
+	(void)st;
+	const ctng_testnet_scenario *s = ctng_testnet_scenario_find("flaky");
+	ctng_testnet_expect even, odd;
+	s->expect(4, 0, &even);
+	s->expect(5, 1, &odd);
+	assert_int_equal(even.sth_full, 3);
+	assert_int_equal(even.acc_full, 0);
+	assert_int_equal(odd.sth_full, 2);
+	assert_int_equal(odd.rev_full, 2);
+	assert_int_equal(odd.acc_full, 2);
+	assert_int_equal(odd.acc, 8);
+}
+
+static void test_honest_rejects_accusations(void **st)
+{
+	(void)st;
+	const ctng_testnet_scenario *s = ctng_testnet_scenario_find("honest");
+	const char *gs[] = {"gossiper1"};
+	ctng_testnet_cell c = {.ok = true, .period = 0};
+	set(&c, CTNG_STH_FULL, 3);
+	set(&c, CTNG_REV_FULL, 3);
+	ctng_testnet_obs obs = {1, 1, gs, &c};
+	ctng_buf f = {0};
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 0);
+	set(&c, CTNG_ACC_FULL, 1);
+	set(&c, CTNG_CON_FULL, 1);
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 2);
+	ctng_buf_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_seed_sample_passes_and_fails),
+	    cmocka_unit_test(test_flaky_alternates),
+	    cmocka_unit_test(test_honest_rejects_accusations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
