@@ -400,12 +400,14 @@ int ctng_net_req_query_required(const ctng_net_req *req, const char *name, const
 int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t max, uint64_t *val,
                            ctng_err *err)
 {
-	const char *v;
+	const char *v = NULL;
 	int rc = ctng_net_req_query_required(req, name, &v, err);
 	if (rc)
 		return rc;
-	if ((rc = ctng_parse_u64(v, max, val, err)))
-		return ctng_err_wrap(err, "query parameter %s", name);
+	if ((rc = ctng_parse_u64(v, max, val, err))) {
+		ctng_err_wrap(err, "query parameter %s", name);
+		return rc;
+	}
 	return 0;
 }
 

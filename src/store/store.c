@@ -85,7 +85,7 @@ static int query_int(ctng_store *s, const char *sql, int64_t *v, ctng_err *err)
 
 static int core_migrate(ctng_store *s, ctng_err *err)
 {
-	int64_t v;
+	int64_t v = 0;
 	int rc = query_int(s, "PRAGMA user_version", &v, err);
 	if (rc)
 		return rc;
@@ -101,7 +101,8 @@ static int core_migrate(ctng_store *s, ctng_err *err)
 			return rc;
 		if ((rc = exec_sql(s, core_steps[i], err)) || (rc = exec_sql(s, bump, err))) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return ctng_err_wrap(err, "core migration %d", i + 1);
+			ctng_err_wrap(err, "core migration %d", i + 1);
+			return rc;
 		}
 		if ((rc = exec_sql(s, "COMMIT", err))) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -298,7 +299,7 @@ int ctng_store_migrate(ctng_store *s, const char *module, const char *const *ste
 	if (s->depth != 0)
 		return ctng_err_set(err, CTNG_ESTATE,
 		                    "store: migrate %s inside an open transaction", module);
-	int have;
+	int have = 0;
 	int rc = ctng_store_module_version(s, module, &have, err);
 	if (rc)
 		return rc;
@@ -311,7 +312,7 @@ int ctng_store_migrate(ctng_store *s, const char *module, const char *const *ste
 		if ((rc = ctng_store_begin(s, err)))
 			return rc;
 		/* Re-read inside the write lock: another process may have migrated. */
-		int cur;
+		int cur = 0;
 		if ((rc = ctng_store_module_version(s, module, &cur, err)))
 			goto fail;
 		if ((size_t)cur > i) {
