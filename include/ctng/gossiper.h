@@ -1,0 +1,153 @@
+/*
+ * ctng/gossiper.h — the CTng gossiper (DESIGN §2, §3, §7, §8): a state
+ * machine without I/O that verifies, deduplicates and forwards gossip
+ * objects, detects conflicts (CON), adds its BLS partial signature (FRAG)
+ * after `gossip_wait_ms`, and combines `threshold` verified partials from
+ * distinct gossipers into a FULL; plus the daemon that wraps it with
+ * ctng_net and ctng_store (`ctng gossiper --config F`). The rules, caps and
+ * counts are written out in docs/gossiper.md.
+ *
+ * State machine model: events are on_object (an object received from a peer
+ * gossiper, the paired monitor or the local store), on_timer and on_period.
+ * Each event appends actions to a caller-owned ctng_gossiper_actions list
+ * and sets its next_timer_ms. Signing with the BLS share key happens inside
+ * the state machine (it is computation, not I/O), so there is no SIGN action.
+ * The state machine is single-threaded: one thread at a time per instance.
+ *
+ * Memory bounds: every accepted object must be signed by (or be about) an
+ * entity of the network, so the number of object ids per period is at most
+ * 4 x entities; per id at most CTNG_GOSSIPER_MAX_INIT_PER_ID distinct
+ * STH/REV contents, one ACC per monitor, one CON, one FRAG per gossiper and
+ * one FULL per attested content; only periods cur-1..cur+1 are kept, plus
+ * one permanent CON_FULL per convicted entity and counts for the last
+ * CTNG_GOSSIPER_COUNT_HISTORY periods.
+ *
+ * Errors: CTNG_EINVAL (malformed, unknown signer/entity, wrong role),
+ * CTNG_EVERIFY (a signature or proof fails), CTNG_ERANGE (period outside
+ * cur-1..cur+1), CTNG_ESTATE (network without BLS keys / no share key),
+ * CTNG_ENOMEM. `err` may be NULL.
+ */
+#ifndef CTNG_GOSSIPER_H
+#define CTNG_GOSSIPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctng/base.h"
+#include "ctng/config.h"
+#include "ctng/proto.h"
+
+/* Distinct signed contents kept per STH/REV id: two are a proof of conflict;
+ * more are valid but add nothing and are ignored. */
+#define CTNG_GOSSIPER_MAX_INIT_PER_ID 2
+/* Periods whose counts are kept (for GET /ctng/v1/counts). */
+#define CTNG_GOSSIPER_COUNT_HISTORY 64
+
+/* --------------------------------------------------------------- actions */
+
+typedef enum ctng_gossiper_action_kind {
+	CTNG_GACT_SEND_PEERS = 1,   /* POST obj to every peer except `except` */
+	CTNG_GACT_SEND_MONITOR = 2, /* POST obj to the paired monitor          */
+	CTNG_GACT_STORE = 3,        /* persist obj (current-period cache/PoM)  */
+} ctng_gossiper_action_kind;
+
+typedef struct ctng_gossiper_action {
+	ctng_gossiper_action_kind kind;
+	ctng_gossip_object obj;       /* owned by the list */
+	char except[CTNG_ID_MAX + 1]; /* SEND_PEERS: peer to skip ("" none) */
+} ctng_gossiper_action;
+
+/* Zero-initialise ({0}); the state machine appends. Free with
+ * ctng_gossiper_actions_free (or reuse after ctng_gossiper_actions_reset).
+ * next_timer_ms: after every event, the absolute wall-clock time (Unix ms)
+ * at which on_timer must next be called, 0 when no timer is pending. */
+typedef struct ctng_gossiper_actions {
+	ctng_gossiper_action *v;
+	size_t n, cap;
+	uint64_t next_timer_ms;
+} ctng_gossiper_actions;
+
+/* Clears every action (freeing the objects) and keeps the memory. */
+void ctng_gossiper_actions_reset(ctng_gossiper_actions *a);
+void ctng_gossiper_actions_free(ctng_gossiper_actions *a);
+
+/* ------------------------------------------------------- state machine */
+
+typedef struct ctng_gossiper_sm ctng_gossiper_sm;
+
+/* Results of on_object (>= 0); errors are negative. */
+enum {
+	CTNG_GOSSIPER_NEW = 0,       /* verified, new: stored and forwarded      */
+	CTNG_GOSSIPER_DUPLICATE = 1, /* already held (same content / same id and
+	                                signer / FULL already made): dropped      */
+	CTNG_GOSSIPER_IGNORED = 2,   /* valid but dropped by a cap (see top)      */
+};
+
+/* Creates a gossiper. net: the loaded network (borrowed; must outlive the
+ * state machine; needs BLS keys: has_bls). self_id: a gossiper of net.
+ * bls_sk: its share secret key (copied; wiped at free); checked against the
+ * share public key in net (CTNG_EVERIFY on mismatch). now_ms sets the
+ * current period (periods before genesis count as period 0). */
+int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uint8_t bls_sk[32],
+                         uint64_t now_ms, ctng_gossiper_sm **out, ctng_err *err);
+void ctng_gossiper_sm_free(ctng_gossiper_sm *sm); /* NULL is a no-op */
+
+/* An object arrived. from: the sender's entity id (a peer gossiper or the
+ * paired monitor), "" or NULL when unknown; used only to avoid sending an
+ * object straight back. Verifies (docs/gossiper.md §Verification) before
+ * anything else; an invalid object changes nothing and returns a negative
+ * code with the reason in err. Returns CTNG_GOSSIPER_NEW / _DUPLICATE /
+ * _IGNORED. Actions (and next_timer_ms) are appended to acts. */
+int ctng_gossiper_sm_on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *obj,
+                               const char *from, uint64_t now_ms, ctng_gossiper_actions *acts,
+                               ctng_err *err);
+
+/* Re-inserts an object the daemon persisted before a restart: verified and
+ * deduplicated like on_object, but produces no SEND/STORE actions. A FRAG
+ * signed by this gossiper marks its id as already signed, so a restarted
+ * gossiper never signs a second content for the same id. Returns like
+ * on_object. */
+int ctng_gossiper_sm_restore(ctng_gossiper_sm *sm, const ctng_gossip_object *obj, uint64_t now_ms,
+                             ctng_gossiper_actions *acts, ctng_err *err);
+
+/* Runs every wait that has expired at now_ms (FRAG or CON decisions). */
+int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossiper_actions *acts,
+                              ctng_err *err);
+
+/* Period p started (or the clock moved to p): drops every per-period cache
+ * of periods < p-1 (ACC_FULLs included; CON_FULLs are kept permanently). */
+int ctng_gossiper_sm_on_period(ctng_gossiper_sm *sm, uint64_t p, uint64_t now_ms,
+                               ctng_gossiper_actions *acts, ctng_err *err);
+
+/* Current period. */
+uint64_t ctng_gossiper_sm_period(const ctng_gossiper_sm *sm);
+
+/* Counts of period p: counts[i] is the number of distinct objects of type
+ * ctng_all_types[i] and period p that this gossiper accepted or produced.
+ * False (counts zeroed) when p is not in the history. */
+bool ctng_gossiper_sm_counts(const ctng_gossiper_sm *sm, uint64_t p,
+                             uint64_t counts[CTNG_TYPE_COUNT]);
+
+/* Is `entity` convicted (a CON_FULL against it is held)? */
+bool ctng_gossiper_sm_convicted(const ctng_gossiper_sm *sm, const char *entity);
+/* Number of permanent CON_FULLs and the i-th one (borrowed; valid until the
+ * next event). */
+size_t ctng_gossiper_sm_n_con_full(const ctng_gossiper_sm *sm);
+const ctng_gossip_object *ctng_gossiper_sm_con_full(const ctng_gossiper_sm *sm, size_t i);
+
+/* Number of gossip objects the state machine holds in memory (for the
+ * memory-bound tests and the daemon's logs). */
+size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm);
+
+/* ---------------------------------------------------------------- daemon */
+
+/* Runs `ctng gossiper` from a loaded node configuration (role gossiper, BLS
+ * share key present) until SIGINT/SIGTERM or ctng_net_loop_stop: binds
+ * cfg->listen, serves POST /ctng/v1/gossip and GET /ctng/v1/counts (see
+ * docs/endpoints.md), pushes to peers and its monitor, persists to
+ * cfg->data_dir/gossiper.db and writes GossipStorage.json and
+ * CONFLICT_POM_<entity>.json there. Returns 0 after a clean stop. */
+int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err);
+
+#endif

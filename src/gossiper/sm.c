@@ -1,0 +1,882 @@
+/*
+ * sm.c — the gossiper state machine (DESIGN §2-§3, §8; docs/gossiper.md):
+ * verification of every incoming object, duplicate suppression, push
+ * forwarding, the gossip_wait timer per object id, conflict detection (CON),
+ * BLS partial signing (FRAG), threshold combination (FULL), the permanent
+ * CON_FULL list, per-period caches and per-period counts. No I/O: every
+ * effect is an action appended to a ctng_gossiper_actions list.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctng/bls.h"
+#include "ctng/gossiper.h"
+
+#define S(x) ctng_gossip_str(x)
+
+/* ------------------------------------------------------------ structures */
+
+struct frag_rec {
+	uint32_t bls_id;
+	char signer[CTNG_ID_MAX + 1];
+	uint8_t partial[CTNG_BLS_SIG_LEN];
+	ctng_gossip_object o;
+};
+
+/* One attested content of an id: STH/REV (id, digest); ACC/CON just the id. */
+struct att {
+	bool has_digest;
+	uint8_t digest[32];
+	struct frag_rec *frags;
+	size_t n_frags;
+	bool has_full;
+	ctng_gossip_object full;
+};
+
+struct init_rec {
+	ctng_gossip_object o;
+	uint8_t digest[32]; /* STH/REV: SHA-256 of the signed bytes */
+};
+
+struct idrec {
+	ctng_gossip_id id;
+	struct init_rec *inits;
+	size_t n_inits;
+	struct att *atts;
+	size_t n_atts;
+	uint8_t (*hashes)[32]; /* content hashes of every object held for this id */
+	size_t n_hashes;
+	bool waiting; /* gossip_wait running */
+	uint64_t deadline;
+	bool decided;        /* the wait ended: FRAG or CON decided */
+	bool signed_self;    /* this gossiper's FRAG for this id exists */
+	bool conflict_known; /* STH/REV: a verified CON proves a conflict */
+};
+
+struct count_slot {
+	bool used;
+	uint64_t period;
+	uint64_t counts[CTNG_TYPE_COUNT];
+};
+
+struct convicted {
+	char entity[CTNG_ID_MAX + 1];
+	ctng_gossip_object con_full;
+};
+
+struct ctng_gossiper_sm {
+	const ctng_network *net;
+	char self[CTNG_ID_MAX + 1];
+	char monitor[CTNG_ID_MAX + 1];
+	uint8_t sk[32];
+	uint64_t cur;
+	struct idrec **recs;
+	size_t n_recs, cap_recs;
+	struct count_slot counts[CTNG_GOSSIPER_COUNT_HISTORY];
+	struct convicted *conv;
+	size_t n_conv;
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static int nomem(ctng_err *err)
+{
+	return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+}
+
+static const ctng_entity *entity(const ctng_network *net, const char *id)
+{
+	if (!id || !id[0])
+		return NULL;
+	for (size_t i = 0; i < net->n_entities; i++)
+		if (strcmp(net->entities[i].id, id) == 0)
+			return &net->entities[i];
+	return NULL;
+}
+
+static int type_index(enum ctng_type t)
+{
+	for (int i = 0; i < CTNG_TYPE_COUNT; i++)
+		if (ctng_all_types[i] == t)
+			return i;
+	return -1;
+}
+
+static int content_hash(const ctng_gossip_object *o, uint8_t h[32], ctng_err *err)
+{
+	char *json = NULL;
+	size_t len = 0;
+	int rc = ctng_gossip_encode(o, &json, &len, err);
+	if (rc)
+		return rc;
+	unsigned int hl = 32;
+	int ok = EVP_Digest(json, len, h, &hl, EVP_sha256(), NULL);
+	free(json);
+	return ok == 1 ? 0 : ctng_err_set(err, CTNG_ENOMEM, "sha256 failed");
+}
+
+void ctng_gossiper_actions_reset(ctng_gossiper_actions *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		ctng_gossip_clear(&a->v[i].obj);
+	a->n = 0;
+}
+
+void ctng_gossiper_actions_free(ctng_gossiper_actions *a)
+{
+	if (!a)
+		return;
+	ctng_gossiper_actions_reset(a);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static int act(ctng_gossiper_actions *a, ctng_gossiper_action_kind k, const ctng_gossip_object *o,
+               const char *except, ctng_err *err)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 8;
+		ctng_gossiper_action *v = realloc(a->v, nc * sizeof(*v));
+		if (!v)
+			return nomem(err);
+		a->v = v;
+		a->cap = nc;
+	}
+	ctng_gossiper_action *x = &a->v[a->n];
+	memset(x, 0, sizeof(*x));
+	x->kind = k;
+	if (except && strlen(except) <= CTNG_ID_MAX)
+		strcpy(x->except, except);
+	int rc = ctng_gossip_copy(&x->obj, o, err);
+	if (rc)
+		return rc;
+	a->n++;
+	return 0;
+}
+
+static void count_inc(ctng_gossiper_sm *sm, uint64_t period, enum ctng_type t)
+{
+	int ti = type_index(t);
+	if (ti < 0)
+		return;
+	struct count_slot *s = &sm->counts[period % CTNG_GOSSIPER_COUNT_HISTORY];
+	if (!s->used || s->period != period) {
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		s->period = period;
+	}
+	s->counts[ti]++;
+}
+
+/* ------------------------------------------------------------- records */
+
+static void att_clear(struct att *a)
+{
+	for (size_t i = 0; i < a->n_frags; i++)
+		ctng_gossip_clear(&a->frags[i].o);
+	free(a->frags);
+	ctng_gossip_clear(&a->full);
+}
+
+static void rec_free(struct idrec *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_inits; i++)
+		ctng_gossip_clear(&r->inits[i].o);
+	free(r->inits);
+	for (size_t i = 0; i < r->n_atts; i++)
+		att_clear(&r->atts[i]);
+	free(r->atts);
+	free(r->hashes);
+	free(r);
+}
+
+static struct idrec *rec_find(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	for (size_t i = 0; i < sm->n_recs; i++)
+		if (ctng_gossip_id_equal(&sm->recs[i]->id, id))
+			return sm->recs[i];
+	return NULL;
+}
+
+static struct idrec *rec_get(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	struct idrec *r = rec_find(sm, id);
+	if (r)
+		return r;
+	if (sm->n_recs == sm->cap_recs) {
+		size_t nc = sm->cap_recs ? sm->cap_recs * 2 : 16;
+		struct idrec **v = realloc(sm->recs, nc * sizeof(*v));
+		if (!v)
+			return NULL;
+		sm->recs = v;
+		sm->cap_recs = nc;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->id = *id;
+	sm->recs[sm->n_recs++] = r;
+	return r;
+}
+
+static bool rec_has_hash(const struct idrec *r, const uint8_t h[32])
+{
+	for (size_t i = 0; r && i < r->n_hashes; i++)
+		if (memcmp(r->hashes[i], h, 32) == 0)
+			return true;
+	return false;
+}
+
+static int rec_add_hash(struct idrec *r, const uint8_t h[32], ctng_err *err)
+{
+	uint8_t(*v)[32] = realloc(r->hashes, (r->n_hashes + 1) * sizeof(*v));
+	if (!v)
+		return nomem(err);
+	r->hashes = v;
+	memcpy(r->hashes[r->n_hashes++], h, 32);
+	return 0;
+}
+
+static struct att *att_find(struct idrec *r, const uint8_t *digest)
+{
+	for (size_t i = 0; i < r->n_atts; i++) {
+		struct att *a = &r->atts[i];
+		if (a->has_digest != (digest != NULL))
+			continue;
+		if (!digest || memcmp(a->digest, digest, 32) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static struct att *att_get(struct idrec *r, const uint8_t *digest)
+{
+	struct att *a = att_find(r, digest);
+	if (a)
+		return a;
+	struct att *v = realloc(r->atts, (r->n_atts + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	r->atts = v;
+	a = &r->atts[r->n_atts++];
+	memset(a, 0, sizeof(*a));
+	if (digest) {
+		a->has_digest = true;
+		memcpy(a->digest, digest, 32);
+	}
+	return a;
+}
+
+static bool rec_has_frag_from(const struct idrec *r, const char *signer)
+{
+	for (size_t i = 0; i < r->n_atts; i++)
+		for (size_t j = 0; j < r->atts[i].n_frags; j++)
+			if (strcmp(r->atts[i].frags[j].signer, signer) == 0)
+				return true;
+	return false;
+}
+
+bool ctng_gossiper_sm_convicted(const ctng_gossiper_sm *sm, const char *ent)
+{
+	for (size_t i = 0; i < sm->n_conv; i++)
+		if (strcmp(sm->conv[i].entity, ent) == 0)
+			return true;
+	return false;
+}
+
+static bool fam_digest(enum ctng_family f)
+{
+	return f == CTNG_FAM_STH || f == CTNG_FAM_REV;
+}
+
+/* The digest of a FRAG/FULL (payload[1]) or INIT (signed-bytes hash);
+ * *has = false for ACC/CON. */
+static int obj_digest(const ctng_gossip_object *o, uint8_t d[32], bool *has, ctng_err *err)
+{
+	enum ctng_family f = ctng_type_family(o->type);
+	*has = fam_digest(f);
+	if (!*has)
+		return 0;
+	if (ctng_type_kind(o->type) == CTNG_KIND_INIT)
+		return ctng_gossip_content_digest(o, d, err);
+	return ctng_hex_decode_exact(d, 32, S(o->payload[1]), err);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uint8_t bls_sk[32],
+                         uint64_t now_ms, ctng_gossiper_sm **out, ctng_err *err)
+{
+	*out = NULL;
+	if (!net || !net->has_bls)
+		return ctng_err_set(err, CTNG_ESTATE, "network has no BLS group key");
+	if (net->threshold < 1)
+		return ctng_err_set(err, CTNG_EINVAL, "threshold must be >= 1");
+	const ctng_entity *me = entity(net, self_id);
+	if (!me || me->role != CTNG_ROLE_GOSSIPER)
+		return ctng_err_set(err, CTNG_EINVAL, "%s is not a gossiper of the network",
+		                    self_id ? self_id : "(null)");
+	if (!me->has_bls_pk)
+		return ctng_err_set(err, CTNG_ESTATE, "%s has no BLS share key", self_id);
+	uint8_t pk[CTNG_BLS_PK_LEN];
+	int rc = ctng_bls_sk_to_pk(pk, bls_sk, err);
+	if (rc)
+		return rc;
+	if (memcmp(pk, me->bls_pk, sizeof(pk)) != 0)
+		return ctng_err_set(err, CTNG_EVERIFY, "BLS share key does not match %s's share pk",
+		                    self_id);
+	ctng_gossiper_sm *sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return nomem(err);
+	sm->net = net;
+	strcpy(sm->self, me->id);
+	strcpy(sm->monitor, me->monitor);
+	memcpy(sm->sk, bls_sk, 32);
+	uint64_t p = 0;
+	if (ctng_clock_period_of(&net->clock, now_ms, &p))
+		sm->cur = p;
+	*out = sm;
+	return 0;
+}
+
+void ctng_gossiper_sm_free(ctng_gossiper_sm *sm)
+{
+	if (!sm)
+		return;
+	for (size_t i = 0; i < sm->n_recs; i++)
+		rec_free(sm->recs[i]);
+	free(sm->recs);
+	for (size_t i = 0; i < sm->n_conv; i++)
+		ctng_gossip_clear(&sm->conv[i].con_full);
+	free(sm->conv);
+	ctng_wipe(sm->sk, sizeof(sm->sk));
+	free(sm);
+}
+
+uint64_t ctng_gossiper_sm_period(const ctng_gossiper_sm *sm)
+{
+	return sm->cur;
+}
+
+bool ctng_gossiper_sm_counts(const ctng_gossiper_sm *sm, uint64_t p,
+                             uint64_t counts[CTNG_TYPE_COUNT])
+{
+	const struct count_slot *s = &sm->counts[p % CTNG_GOSSIPER_COUNT_HISTORY];
+	if (!s->used || s->period != p) {
+		memset(counts, 0, CTNG_TYPE_COUNT * sizeof(uint64_t));
+		return false;
+	}
+	memcpy(counts, s->counts, CTNG_TYPE_COUNT * sizeof(uint64_t));
+	return true;
+}
+
+size_t ctng_gossiper_sm_n_con_full(const ctng_gossiper_sm *sm)
+{
+	return sm->n_conv;
+}
+
+const ctng_gossip_object *ctng_gossiper_sm_con_full(const ctng_gossiper_sm *sm, size_t i)
+{
+	return i < sm->n_conv ? &sm->conv[i].con_full : NULL;
+}
+
+size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm)
+{
+	size_t n = sm->n_conv;
+	for (size_t i = 0; i < sm->n_recs; i++) {
+		const struct idrec *r = sm->recs[i];
+		n += r->n_inits;
+		for (size_t j = 0; j < r->n_atts; j++)
+			n += r->atts[j].n_frags + (r->atts[j].has_full ? 1 : 0);
+	}
+	return n;
+}
+
+static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
+{
+	uint64_t next = 0;
+	for (size_t i = 0; i < sm->n_recs; i++) {
+		const struct idrec *r = sm->recs[i];
+		if (r->waiting && (next == 0 || r->deadline < next))
+			next = r->deadline;
+	}
+	acts->next_timer_ms = next;
+}
+
+static void drop_old(ctng_gossiper_sm *sm)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < sm->n_recs; i++) {
+		struct idrec *r = sm->recs[i];
+		if (r->id.period + 1 < sm->cur)
+			rec_free(r);
+		else
+			sm->recs[w++] = r;
+	}
+	sm->n_recs = w;
+}
+
+static void advance_clock(ctng_gossiper_sm *sm, uint64_t now_ms)
+{
+	uint64_t p;
+	if (ctng_clock_period_of(&sm->net->clock, now_ms, &p) && p > sm->cur) {
+		sm->cur = p;
+		drop_old(sm);
+	}
+}
+
+int ctng_gossiper_sm_on_period(ctng_gossiper_sm *sm, uint64_t p, uint64_t now_ms,
+                               ctng_gossiper_actions *acts, ctng_err *err)
+{
+	(void)err;
+	if (p > sm->cur)
+		sm->cur = p;
+	advance_clock(sm, now_ms);
+	drop_old(sm);
+	set_next_timer(sm, acts);
+	return 0;
+}
+
+/* ---------------------------------------------------------- verification */
+
+/* Role checks and signatures (docs/gossiper.md §Verification). */
+static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng_err *err)
+{
+	const ctng_network *net = sm->net;
+	enum ctng_family f = ctng_type_family(o->type);
+	enum ctng_kind k = ctng_type_kind(o->type);
+	const char *ent_id = ctng_gossip_entity(o);
+	const ctng_entity *ent = entity(net, ent_id);
+	/* The entity the id is about. */
+	bool ok_role = false;
+	if (ent) {
+		switch (f) {
+		case CTNG_FAM_STH:
+			ok_role = ent->role == CTNG_ROLE_LOGGER;
+			break;
+		case CTNG_FAM_REV:
+			ok_role = ent->role == CTNG_ROLE_CA;
+			break;
+		case CTNG_FAM_ACC:
+		case CTNG_FAM_CON:
+			ok_role = ent->role == CTNG_ROLE_LOGGER || ent->role == CTNG_ROLE_CA;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!ok_role)
+		return ctng_err_set(err, CTNG_EINVAL, "%s about unknown or wrong-role entity '%s'",
+		                    ctng_type_name(o->type), ent_id);
+	int rc;
+	ctng_buf msg = {0};
+	uint8_t sig[CTNG_BLS_SIG_LEN];
+	switch (k) {
+	case CTNG_KIND_INIT:
+		if (f == CTNG_FAM_CON)
+			return ctng_con_verify(o, ent->key, &net->clock, err);
+		if (f == CTNG_FAM_ACC) {
+			const ctng_entity *mon = entity(net, o->signer);
+			if (!mon || mon->role != CTNG_ROLE_MONITOR)
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "ACC signer '%s' is not a monitor", o->signer);
+			return ctng_gossip_verify_signed(o, mon->key, &net->clock, err);
+		}
+		return ctng_gossip_verify_signed(o, ent->key, &net->clock, err);
+	case CTNG_KIND_FRAG: {
+		const ctng_entity *g = entity(net, o->signer);
+		if (!g || g->role != CTNG_ROLE_GOSSIPER || !g->has_bls_pk)
+			return ctng_err_set(err, CTNG_EINVAL, "FRAG signer '%s' is not a gossiper",
+			                    o->signer);
+		if ((rc = ctng_gossip_bls_sig(o, sig, err)) ||
+		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
+			break;
+		rc = ctng_bls_partial_verify(g->bls_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP,
+		                             err);
+		if (rc)
+			ctng_err_wrap(err, "partial signature of %s", o->signer);
+		break;
+	}
+	case CTNG_KIND_FULL:
+		if (o->n_signers < net->threshold) {
+			rc =
+			    ctng_err_set(err, CTNG_EVERIFY, "FULL has %zu signers, threshold is %u",
+			                 o->n_signers, net->threshold);
+			break;
+		}
+		for (size_t i = 0; i < o->n_signers; i++) {
+			const ctng_entity *g = entity(net, o->signers[i]);
+			if (!g || g->role != CTNG_ROLE_GOSSIPER)
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "FULL signer '%s' is not a gossiper",
+				                    o->signers[i]);
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(o->signers[i], o->signers[j]) == 0)
+					return ctng_err_set(err, CTNG_EINVAL,
+					                    "FULL lists '%s' twice", o->signers[i]);
+		}
+		if ((rc = ctng_gossip_bls_sig(o, sig, err)) ||
+		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
+			break;
+		rc = ctng_bls_verify(net->group_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP, err);
+		if (rc)
+			ctng_err_wrap(err, "group signature");
+		break;
+	default:
+		rc = ctng_err_set(err, CTNG_EINVAL, "type: unknown");
+	}
+	ctng_buf_free(&msg);
+	return rc;
+}
+
+/* ------------------------------------------------------------ processing */
+
+struct ctx {
+	ctng_gossiper_sm *sm;
+	ctng_gossiper_actions *acts;
+	uint64_t now;
+	ctng_err *err;
+};
+
+/* Actions for an object accepted into the state (quiet: restored from the store). */
+static int emit(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
+{
+	count_inc(c->sm, o->period, o->type);
+	if (quiet)
+		return 0;
+	enum ctng_kind k = ctng_type_kind(o->type);
+	int rc = act(c->acts, CTNG_GACT_STORE, o, NULL, c->err);
+	rc = rc ? rc : act(c->acts, CTNG_GACT_SEND_PEERS, o, from, c->err);
+	bool to_mon = k == CTNG_KIND_FULL || o->type == CTNG_STH || o->type == CTNG_REV ||
+	              o->type == CTNG_CON;
+	if (!rc && to_mon && c->sm->monitor[0] && (!from || strcmp(from, c->sm->monitor) != 0))
+		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, NULL, c->err);
+	return rc;
+}
+
+static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet);
+
+static void start_wait(struct ctx *c, struct idrec *r)
+{
+	if (!r->waiting && !r->decided) {
+		r->waiting = true;
+		r->deadline = c->now + c->sm->net->clock.gossip_wait_ms;
+		if (r->deadline == 0)
+			r->deadline = 1;
+	}
+}
+
+/* Combines the att's partials once it holds threshold of them. */
+static int maybe_combine(struct ctx *c, struct idrec *r, struct att *a)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	uint32_t t = sm->net->threshold;
+	if (a->has_full || a->n_frags < t)
+		return 0;
+	uint32_t *ids = calloc(t, sizeof(*ids));
+	uint8_t(*parts)[CTNG_BLS_SIG_LEN] = calloc(t, sizeof(*parts));
+	const char **names = calloc(t, sizeof(*names));
+	ctng_buf msg = {0};
+	ctng_gossip_object full = {0};
+	int rc = 0;
+	if (!ids || !parts || !names) {
+		rc = nomem(c->err);
+		goto out;
+	}
+	for (uint32_t i = 0; i < t; i++) {
+		ids[i] = a->frags[i].bls_id;
+		memcpy(parts[i], a->frags[i].partial, CTNG_BLS_SIG_LEN);
+		names[i] = a->frags[i].signer;
+	}
+	uint8_t sig[CTNG_BLS_SIG_LEN];
+	if ((rc = ctng_bls_combine(sig, ids, (const uint8_t(*)[CTNG_BLS_SIG_LEN])parts, t, t,
+	                           c->err)) ||
+	    (rc = ctng_gossip_attest_bytes(&a->frags[0].o, &msg, c->err)))
+		goto out;
+	rc = ctng_bls_verify(sm->net->group_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP, c->err);
+	if (rc) {
+		char idstr[CTNG_GOSSIP_ID_STR_MAX];
+		ctng_gossip_id_str(&r->id, idstr);
+		CTNG_ERROR("combined signature does not verify", "id=%s", idstr);
+		rc = 0; /* a bad share key in the network: no FULL, nothing else to do */
+		goto out;
+	}
+	if ((rc = ctng_full_build(&full, &a->frags[0].o, names, t, sig, c->now, c->err)))
+		goto out;
+	rc = accept_obj(c, &full, NULL, false);
+	if (rc > 0)
+		rc = 0;
+out:
+	ctng_gossip_clear(&full);
+	ctng_buf_free(&msg);
+	free(ids);
+	free(parts);
+	free(names);
+	return rc;
+}
+
+static int sign_frag(struct ctx *c, struct idrec *r, const ctng_gossip_object *init)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	ctng_buf msg = {0};
+	ctng_gossip_object frag = {0};
+	uint8_t sig[CTNG_BLS_SIG_LEN];
+	int rc = ctng_gossip_attest_bytes(init, &msg, c->err);
+	if (!rc)
+		rc = ctng_bls_sign(sig, sm->sk, msg.data, msg.len, CTNG_BLS_DST_POP, c->err);
+	if (!rc)
+		rc = ctng_frag_build(&frag, init, sm->self, sig, c->now, c->err);
+	if (!rc) {
+		r->signed_self = true;
+		rc = accept_obj(c, &frag, NULL, false);
+		if (rc > 0)
+			rc = 0;
+	}
+	ctng_gossip_clear(&frag);
+	ctng_buf_free(&msg);
+	return rc;
+}
+
+static int emit_con(struct ctx *c, struct idrec *r)
+{
+	ctng_gossip_id cid = r->id;
+	cid.family = CTNG_FAM_CON;
+	struct idrec *cr = rec_find(c->sm, &cid);
+	if (cr && cr->n_inits > 0)
+		return 0; /* a CON for this entity and period is already held */
+	ctng_gossip_object con = {0};
+	int rc = ctng_con_build(&con, &r->inits[0].o, &r->inits[1].o, c->now, c->err);
+	if (!rc) {
+		rc = accept_obj(c, &con, NULL, false);
+		if (rc > 0)
+			rc = 0;
+	}
+	ctng_gossip_clear(&con);
+	return rc;
+}
+
+/* The end of an id's wait: CON if a conflict is known, else FRAG. */
+static int decide(struct ctx *c, struct idrec *r)
+{
+	r->waiting = false;
+	r->decided = true;
+	if (ctng_gossiper_sm_convicted(c->sm, r->id.entity) || r->n_inits == 0)
+		return 0;
+	if (fam_digest(r->id.family)) {
+		if (r->n_inits >= 2)
+			return emit_con(c, r);
+		if (r->conflict_known)
+			return 0;
+	}
+	if (r->signed_self)
+		return 0;
+	struct att *a = att_find(r, fam_digest(r->id.family) ? r->inits[0].digest : NULL);
+	if (a && a->has_full)
+		return 0; /* the FULL exists already: a FRAG adds nothing */
+	return sign_frag(c, r, &r->inits[0].o);
+}
+
+static int add_convicted(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng_err *err)
+{
+	const char *e = S(o->payload[0]);
+	if (ctng_gossiper_sm_convicted(sm, e))
+		return 0;
+	struct convicted *v = realloc(sm->conv, (sm->n_conv + 1) * sizeof(*v));
+	if (!v)
+		return nomem(err);
+	sm->conv = v;
+	struct convicted *x = &sm->conv[sm->n_conv];
+	memset(x, 0, sizeof(*x));
+	strcpy(x->entity, e);
+	int rc = ctng_gossip_copy(&x->con_full, o, err);
+	if (rc)
+		return rc;
+	sm->n_conv++;
+	CTNG_WARN("entity convicted (CON_FULL)", "entity=%s period=%llu", e,
+	          (unsigned long long)o->period);
+	return 0;
+}
+
+/* Puts a verified (or self-made) object into the state. Returns NEW /
+ * DUPLICATE / IGNORED or a negative error. */
+static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	ctng_gossip_id id;
+	uint8_t h[32], d[32];
+	bool has_d = false;
+	int rc;
+	if ((rc = ctng_gossip_id_of(o, &id, c->err)) || (rc = content_hash(o, h, c->err)) ||
+	    (rc = obj_digest(o, d, &has_d, c->err)))
+		return rc;
+	struct idrec *r = rec_get(sm, &id);
+	if (!r)
+		return nomem(c->err);
+	if (rec_has_hash(r, h))
+		return CTNG_GOSSIPER_DUPLICATE;
+	enum ctng_kind k = ctng_type_kind(o->type);
+	if (k == CTNG_KIND_INIT) {
+		for (size_t i = 0; i < r->n_inits; i++) {
+			const ctng_gossip_object *x = &r->inits[i].o;
+			if (id.family == CTNG_FAM_CON)
+				return CTNG_GOSSIPER_DUPLICATE; /* one CON per id */
+			if (id.family == CTNG_FAM_ACC && strcmp(x->signer, o->signer) == 0)
+				return CTNG_GOSSIPER_DUPLICATE; /* one ACC per monitor */
+			if (has_d && memcmp(r->inits[i].digest, d, 32) == 0)
+				return CTNG_GOSSIPER_DUPLICATE; /* same signed content */
+		}
+		if (has_d && r->n_inits >= CTNG_GOSSIPER_MAX_INIT_PER_ID)
+			return CTNG_GOSSIPER_IGNORED;
+		struct init_rec *v = realloc(r->inits, (r->n_inits + 1) * sizeof(*v));
+		if (!v)
+			return nomem(c->err);
+		r->inits = v;
+		struct init_rec *ir = &r->inits[r->n_inits];
+		memset(ir, 0, sizeof(*ir));
+		if (has_d)
+			memcpy(ir->digest, d, 32);
+		if ((rc = ctng_gossip_copy(&ir->o, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+			return rc;
+		r->n_inits++;
+		if ((rc = emit(c, o, from, quiet)))
+			return rc;
+		if (id.family == CTNG_FAM_CON) {
+			/* Mark the conflicting family's id: no FRAG for it. */
+			ctng_gossip_object pa = {0}, pb = {0};
+			if (ctng_con_parts(o, &pa, &pb, NULL) == 0) {
+				ctng_gossip_id sid = id;
+				sid.family = ctng_type_family(pa.type);
+				struct idrec *sr = rec_get(sm, &sid);
+				if (sr)
+					sr->conflict_known = true;
+			}
+			ctng_gossip_clear(&pa);
+			ctng_gossip_clear(&pb);
+		}
+		start_wait(c, r);
+		/* A conflict that shows up after the decision still gets its CON. */
+		if (has_d && r->n_inits >= 2 && r->decided &&
+		    !ctng_gossiper_sm_convicted(sm, id.entity))
+			rc = emit_con(c, r);
+		return rc ? rc : CTNG_GOSSIPER_NEW;
+	}
+	struct att *a = att_find(r, has_d ? d : NULL);
+	if (k == CTNG_KIND_FRAG) {
+		if (rec_has_frag_from(r, o->signer)) {
+			/* One FRAG per (id, signer): the same content again is a
+			 * duplicate, a second content from that signer is ignored. */
+			bool in_a = false;
+			for (size_t i = 0; a && i < a->n_frags; i++)
+				in_a = in_a || strcmp(a->frags[i].signer, o->signer) == 0;
+			return in_a ? CTNG_GOSSIPER_DUPLICATE : CTNG_GOSSIPER_IGNORED;
+		}
+		if (a && a->has_full)
+			return CTNG_GOSSIPER_DUPLICATE; /* late FRAG: the FULL supersedes it */
+		const ctng_entity *g = entity(sm->net, o->signer);
+		if (!g)
+			return ctng_err_set(c->err, CTNG_EINVAL, "unknown FRAG signer");
+		if (!(a = att_get(r, has_d ? d : NULL)))
+			return nomem(c->err);
+		struct frag_rec *v = realloc(a->frags, (a->n_frags + 1) * sizeof(*v));
+		if (!v)
+			return nomem(c->err);
+		a->frags = v;
+		struct frag_rec *fr = &a->frags[a->n_frags];
+		memset(fr, 0, sizeof(*fr));
+		fr->bls_id = g->bls_id;
+		strcpy(fr->signer, o->signer);
+		if ((rc = ctng_gossip_bls_sig(o, fr->partial, c->err)) ||
+		    (rc = ctng_gossip_copy(&fr->o, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+			return rc;
+		a->n_frags++;
+		if (strcmp(o->signer, sm->self) == 0)
+			r->signed_self = true;
+		if ((rc = emit(c, o, from, quiet)))
+			return rc;
+		rc = maybe_combine(c, r, a);
+		return rc ? rc : CTNG_GOSSIPER_NEW;
+	}
+	/* FULL */
+	if (a && a->has_full)
+		return CTNG_GOSSIPER_DUPLICATE;
+	if (!(a = att_get(r, has_d ? d : NULL)))
+		return nomem(c->err);
+	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+		return rc;
+	a->has_full = true;
+	if (o->type == CTNG_CON_FULL && (rc = add_convicted(sm, o, c->err)))
+		return rc;
+	if ((rc = emit(c, o, from, quiet)))
+		return rc;
+	return CTNG_GOSSIPER_NEW;
+}
+
+static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const char *from,
+                     uint64_t now, bool quiet, ctng_gossiper_actions *acts, ctng_err *err)
+{
+	struct ctx c = {sm, acts, now, err};
+	advance_clock(sm, now);
+	int rc;
+	if (!o)
+		return ctng_err_set(err, CTNG_EINVAL, "no object");
+	if ((rc = ctng_gossip_check(o, err)))
+		goto out;
+	if (!ctng_clock_period_acceptable(sm->cur, o->period)) {
+		rc = ctng_err_set(err, CTNG_ERANGE, "period %llu outside %llu +- 1",
+		                  (unsigned long long)o->period, (unsigned long long)sm->cur);
+		goto out;
+	}
+	/* Exact duplicates of held (verified) objects need no new verification. */
+	ctng_gossip_id id;
+	uint8_t h[32];
+	if ((rc = ctng_gossip_id_of(o, &id, err)) || (rc = content_hash(o, h, err)))
+		goto out;
+	if (rec_has_hash(rec_find(sm, &id), h)) {
+		rc = CTNG_GOSSIPER_DUPLICATE;
+		goto out;
+	}
+	if ((rc = verify(sm, o, err)))
+		goto out;
+	rc = accept_obj(&c, o, from, quiet);
+out:
+	set_next_timer(sm, acts);
+	return rc;
+}
+
+int ctng_gossiper_sm_on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *obj,
+                               const char *from, uint64_t now_ms, ctng_gossiper_actions *acts,
+                               ctng_err *err)
+{
+	return on_object(sm, obj, from, now_ms, false, acts, err);
+}
+
+int ctng_gossiper_sm_restore(ctng_gossiper_sm *sm, const ctng_gossip_object *obj, uint64_t now_ms,
+                             ctng_gossiper_actions *acts, ctng_err *err)
+{
+	return on_object(sm, obj, NULL, now_ms, true, acts, err);
+}
+
+int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossiper_actions *acts,
+                              ctng_err *err)
+{
+	struct ctx c = {sm, acts, now_ms, err};
+	advance_clock(sm, now_ms);
+	int rc = 0;
+	/* decide() may add records (CON ids): restart the scan after each one. */
+	for (bool again = true; again && !rc;) {
+		again = false;
+		for (size_t i = 0; i < sm->n_recs; i++) {
+			struct idrec *r = sm->recs[i];
+			if (r->waiting && r->deadline <= now_ms) {
+				rc = decide(&c, r);
+				again = true;
+				break;
+			}
+		}
+	}
+	set_next_timer(sm, acts);
+	return rc;
+}
