@@ -1,0 +1,222 @@
+/*
+ * ctng/logger.h — the CTng logger (DESIGN §5, §8; docs/logger.md): an RFC
+ * 6962 certificate log whose Merkle tree is stored as C2SP tiles in the
+ * node's SQLite database, publishing one signed tree head (STH) per period.
+ *
+ * Two layers:
+ *  - ctng_logger: the log itself, without any network I/O. It validates
+ *    submissions, signs SCTs, keeps pending entries durable, integrates them
+ *    at each period start into the tiled tree, signs and stores the STH, and
+ *    answers every read (RFC 6962 JSON, checkpoint, tiles, CTng objects) as
+ *    plain values. Tests and benchmarks drive it directly.
+ *  - ctng_logger_daemon: one libevent loop (ctng_net) serving the HTTP API of
+ *    docs/endpoints.md on top of a ctng_logger, with a period timer and group
+ *    commit of submissions (an SCT is sent only after its entry is committed).
+ *
+ * Thread model: a ctng_logger and a daemon are used from one thread (the
+ * daemon's loop thread); only ctng_logger_daemon_stop is thread-safe.
+ *
+ * Errors: 0 or a negative CTNG_E* with an optional ctng_err: CTNG_EINVAL
+ * (malformed request), CTNG_EVERIFY (a chain that does not verify or ends at
+ * an unknown root), CTNG_ENOTFOUND (no such entry / STH / tile), CTNG_ERANGE
+ * (index or size beyond the published tree, or too large), CTNG_EIO
+ * (database), CTNG_ENOMEM. Pointers passed in are borrowed; results are owned
+ * by the caller as documented per function.
+ */
+#ifndef CTNG_LOGGER_H
+#define CTNG_LOGGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctng/base.h"
+#include "ctng/config.h"
+#include "ctng/proto.h"
+#include "ctng/sig.h"
+#include "ctng/store.h"
+
+struct json_t;
+
+#define CTNG_LOGGER_MAX_CHAIN       16         /* certificates per add-chain request */
+#define CTNG_LOGGER_MAX_BODY        (1u << 20) /* add-chain request body bytes      */
+#define CTNG_LOGGER_MAX_GET_ENTRIES 1000       /* entries per get-entries answer    */
+#define CTNG_LOGGER_MAX_HELD        256        /* requests held by a silent logger  */
+
+/* ------------------------------------------------------------------ the log */
+
+typedef struct ctng_logger ctng_logger;
+
+typedef struct ctng_logger_params {
+	const char *id;               /* logger id, the signer of STH objects       */
+	const char *origin;           /* checkpoint origin / note key name          */
+	const ctng_sig_key *key;      /* ECDSA P-256 private key; must outlive lg   */
+	ctng_clock clock;             /* the network clock                          */
+	const char *const *root_pems; /* accepted roots, PEM "CERTIFICATE" each     */
+	size_t n_roots;               /*   (copied at open)                         */
+	const ctng_misbehaviour *mis; /* test-only faults; NULL = honest (copied)   */
+} ctng_logger_params;
+
+/* Opens the log kept in `store` (applies the "logger" migrations and opens
+ * the merkle tiles), loads the roots and the latest STH. The store must
+ * outlive the logger. Fails with CTNG_EIO/CTNG_ESTATE if the stored tree and
+ * the stored STHs disagree. Free with ctng_logger_free (before the store). */
+int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger **out,
+                     ctng_err *err);
+void ctng_logger_free(ctng_logger *lg); /* NULL is a no-op */
+
+/* The RFC 6962 LogID: SHA-256 of the logger's public key DER. */
+void ctng_logger_log_id(const ctng_logger *lg, uint8_t out[32]);
+/* Current number of integrated (published) leaves. */
+uint64_t ctng_logger_tree_size(const ctng_logger *lg);
+/* Number of accepted submissions not yet integrated. */
+int ctng_logger_pending_count(ctng_logger *lg, uint64_t *n, ctng_err *err);
+
+/* ------------------------------------------------------------- submission */
+
+/* A parsed add-chain / add-pre-chain body: {"chain": [base64 DER, ...]}
+ * (exactly that one key, 1..CTNG_LOGGER_MAX_CHAIN strict base64 strings,
+ * each decoding to 1..CTNG_CERT_DER_MAX bytes). */
+typedef struct ctng_logger_chain {
+	uint8_t **der; /* owned */
+	size_t *len;
+	size_t n;
+} ctng_logger_chain;
+
+/* Strict parse of a request body (at most CTNG_LOGGER_MAX_BODY bytes).
+ * *out is cleared first; the caller frees it with ctng_logger_chain_clear. */
+int ctng_logger_chain_parse(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err);
+void ctng_logger_chain_clear(ctng_logger_chain *c);
+
+/* One accepted submission (opaque). */
+typedef struct ctng_logger_sub ctng_logger_sub;
+
+/* Validates a submission: the body parses; every certificate is strict DER;
+ * each one is issued by the next; the last one is an accepted root or is
+ * issued by one (CTNG_EVERIFY otherwise); add-chain (precert=false) refuses a
+ * precertificate and add-pre-chain (precert=true) requires one (CT poison
+ * extension). Builds the RFC 6962 entry and leaf, and either finds the same
+ * entry already stored (a duplicate: the stored SCT, durable) or signs a new
+ * SCT with timestamp now_ms (not yet durable: pass it to
+ * ctng_logger_commit). *out is owned by the caller (ctng_logger_sub_free). */
+int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
+                        uint64_t now_ms, ctng_logger_sub **out, ctng_err *err);
+/* True once the submission is committed (or was a duplicate). */
+bool ctng_logger_sub_durable(const ctng_logger_sub *s);
+/* Makes n prepared submissions durable in ONE transaction (group commit).
+ * A submission whose entry got stored meanwhile (an earlier duplicate in the
+ * same batch, say) takes the stored SCT. On failure nothing is stored and
+ * none of them is durable. */
+int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, ctng_err *err);
+/* prepare + commit of one submission. */
+int ctng_logger_add_chain(ctng_logger *lg, const void *body, size_t len, bool precert,
+                          uint64_t now_ms, ctng_logger_sub **out, ctng_err *err);
+/* The RFC 6962 add-chain answer {"sct_version":0,"id","timestamp",
+ * "extensions":"","signature"}; *out is a new reference. */
+int ctng_logger_sub_sct_json(const ctng_logger_sub *s, const ctng_logger *lg, struct json_t **out,
+                             ctng_err *err);
+/* SCT fields (borrowed, valid while s lives): timestamp, DigitallySigned
+ * signature bytes, and the MerkleTreeLeaf (which is also exactly the data the
+ * SCT signature covers, RFC 6962 §3.2/§3.4) and its leaf hash. */
+uint64_t ctng_logger_sub_timestamp(const ctng_logger_sub *s);
+const uint8_t *ctng_logger_sub_signature(const ctng_logger_sub *s, size_t *len);
+const uint8_t *ctng_logger_sub_leaf(const ctng_logger_sub *s, size_t *len);
+const uint8_t *ctng_logger_sub_leaf_hash(const ctng_logger_sub *s);
+void ctng_logger_sub_free(ctng_logger_sub *s); /* NULL is a no-op */
+
+/* ------------------------------------------------------------------ periods */
+
+/* Publishes the STH of the period containing now_ms if it is not stored yet:
+ * in one transaction, integrates every pending entry whose SCT timestamp is
+ * before that period's start, signs the STH (timestamp = period start) and
+ * stores it (plus the alternative STH when split_view is on). Periods missed
+ * while the logger was down get no STH; a stored STH is never re-signed.
+ * *published (may be NULL) says whether a new STH was made. Before genesis
+ * this does nothing. */
+int ctng_logger_tick(ctng_logger *lg, uint64_t now_ms, bool *published, ctng_err *err);
+/* Milliseconds from now_ms until the next period starts (until genesis if
+ * now is before it). */
+uint64_t ctng_logger_next_tick_ms(const ctng_logger *lg, uint64_t now_ms);
+/* Latest published STH and its period; CTNG_ENOTFOUND before the first. */
+int ctng_logger_latest_sth(const ctng_logger *lg, ctng_sth *sth, uint64_t *period, ctng_err *err);
+
+/* --------------------------------------------------------------- read API */
+
+/* Each returns a new JSON reference in *out, in RFC 6962 §4 shapes. */
+int ctng_logger_get_sth(ctng_logger *lg, struct json_t **out, ctng_err *err);
+int ctng_logger_get_sth_consistency(ctng_logger *lg, uint64_t first, uint64_t second,
+                                    struct json_t **out, ctng_err *err);
+int ctng_logger_get_proof_by_hash(ctng_logger *lg, const uint8_t hash[32], uint64_t tree_size,
+                                  struct json_t **out, ctng_err *err);
+/* start..end inclusive; end is clipped to the tree and to
+ * start + CTNG_LOGGER_MAX_GET_ENTRIES - 1. */
+int ctng_logger_get_entries(ctng_logger *lg, uint64_t start, uint64_t end, struct json_t **out,
+                            ctng_err *err);
+int ctng_logger_get_entry_and_proof(ctng_logger *lg, uint64_t index, uint64_t tree_size,
+                                    struct json_t **out, ctng_err *err);
+int ctng_logger_get_roots(ctng_logger *lg, struct json_t **out, ctng_err *err);
+
+/* C2SP checkpoint (signed note, static-ct-api RFC6962NoteSignature) of the
+ * latest STH. *text malloc'd, NUL-terminated. */
+int ctng_logger_checkpoint(ctng_logger *lg, char **text, size_t *len, ctng_err *err);
+/* Hash tile (level, index, width) of the published tree (width 1..256);
+ * *data malloc'd (width*32 bytes). */
+int ctng_logger_tile(ctng_logger *lg, unsigned level, uint64_t index, unsigned width,
+                     uint8_t **data, size_t *len, ctng_err *err);
+/* static-ct-api data tile: `width` TileLeaf structures of entries
+ * 256*index .. 256*index+width-1. *data malloc'd. */
+int ctng_logger_data_tile(ctng_logger *lg, uint64_t index, unsigned width, uint8_t **data,
+                          size_t *len, ctng_err *err);
+/* Issuer certificate DER by SHA-256 fingerprint; *der malloc'd. */
+int ctng_logger_issuer(ctng_logger *lg, const uint8_t fp[32], uint8_t **der, size_t *len,
+                       ctng_err *err);
+
+/* ------------------------------------------------------------------- CTng */
+
+/* The STH gossip object of `period` as shown to `monitor` (may be NULL or
+ * ""): the alternative one when split_view targets that monitor.
+ * CTNG_ENOTFOUND if that period has no STH. *out filled (caller clears). */
+int ctng_logger_sth_object(ctng_logger *lg, uint64_t period, const char *monitor,
+                           ctng_gossip_object *out, ctng_err *err);
+/* {"sth": <STH object of period>, "leaf_index": n, "audit_path": [b64...]}
+ * for the leaf hash; CTNG_ENOTFOUND if the STH or the leaf (in that tree)
+ * does not exist. */
+int ctng_logger_period_proof(ctng_logger *lg, uint64_t period, const uint8_t leaf_hash[32],
+                             struct json_t **out, ctng_err *err);
+/* Whether the logger answers CTng requests for `period` (false when the
+ * misbehaviour says silent, or answer_periods_mod does not divide it). */
+bool ctng_logger_answers(const ctng_logger *lg, uint64_t period);
+
+/* ----------------------------------------------------------------- daemon */
+
+typedef struct ctng_logger_daemon ctng_logger_daemon;
+
+typedef struct ctng_logger_daemon_opts {
+	const char *db_path;       /* SQLite file (created if needed)           */
+	const char *host;          /* listen address (IP literal)               */
+	uint16_t port;             /* 0 = ephemeral                             */
+	ctng_logger_params params; /* borrowed during ctng_logger_daemon_new    */
+	bool catch_signals;        /* stop cleanly on SIGINT/SIGTERM            */
+} ctng_logger_daemon_opts;
+
+/* Opens the store and the log, binds the HTTP server and publishes the STH
+ * of the current period if missing. Run it with ctng_logger_daemon_run on
+ * the thread that created it. Free with ctng_logger_daemon_free. */
+int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daemon **out,
+                           ctng_err *err);
+/* The same from a node configuration (data in cfg->data_dir/logger.db,
+ * listening on cfg->listen, roots = every CA of the network, origin = the
+ * logger's URL without "http://"). cfg must outlive the daemon. */
+int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signals,
+                                   ctng_logger_daemon **out, ctng_err *err);
+/* The port actually bound. */
+uint16_t ctng_logger_daemon_port(const ctng_logger_daemon *d);
+/* Runs the loop until ctng_logger_daemon_stop or a caught signal. */
+int ctng_logger_daemon_run(ctng_logger_daemon *d, ctng_err *err);
+/* Thread-safe: makes ctng_logger_daemon_run return. */
+void ctng_logger_daemon_stop(ctng_logger_daemon *d);
+/* The log inside (borrowed; loop thread only). */
+ctng_logger *ctng_logger_daemon_logger(ctng_logger_daemon *d);
+void ctng_logger_daemon_free(ctng_logger_daemon *d); /* NULL is a no-op */
+
+#endif

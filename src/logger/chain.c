@@ -1,0 +1,273 @@
+/*
+ * chain.c — submissions to the logger: the strict parser of RFC 6962
+ * add-chain / add-pre-chain bodies, the accepted roots, and chain validation
+ * (each certificate issued by the next, the last one a root the logger
+ * accepts or issued by one), producing the RFC 6962 entry and extra_data.
+ */
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctng/cert.h"
+#include "ctng/net.h"
+#include "logger/logger_internal.h"
+
+void ctng_logger_chain_clear(ctng_logger_chain *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->der[i]);
+	free(c->der);
+	free(c->len);
+	memset(c, 0, sizeof(*c));
+}
+
+int ctng_logger_chain_parse(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (len > CTNG_LOGGER_MAX_BODY)
+		return ctng_err_set(err, CTNG_ERANGE, "request body of %zu bytes exceeds %u", len,
+		                    CTNG_LOGGER_MAX_BODY);
+	json_t *j = NULL;
+	int rc = ctng_net_parse_json(body, len, CTNG_LOGGER_MAX_BODY, &j, err);
+	if (rc)
+		return ctng_err_wrap(err, "request body");
+	if (!json_is_object(j) || json_object_size(j) != 1) {
+		json_decref(j);
+		return ctng_err_set(err, CTNG_EINVAL, "request body must be {\"chain\": [...]}");
+	}
+	json_t *arr = json_object_get(j, "chain");
+	if (!json_is_array(arr)) {
+		json_decref(j);
+		return ctng_err_set(err, CTNG_EINVAL, "\"chain\" must be an array");
+	}
+	size_t n = json_array_size(arr);
+	if (n < 1 || n > CTNG_LOGGER_MAX_CHAIN) {
+		json_decref(j);
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "\"chain\" must hold 1..%d certificates, not %zu",
+		                    CTNG_LOGGER_MAX_CHAIN, n);
+	}
+	out->der = calloc(n, sizeof(*out->der));
+	out->len = calloc(n, sizeof(*out->len));
+	if (!out->der || !out->len) {
+		json_decref(j);
+		ctng_logger_chain_clear(out);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(arr, i);
+		if (!json_is_string(s)) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] is not a string", i);
+			break;
+		}
+		size_t slen = json_string_length(s);
+		if (slen == 0 || slen > ctng_b64_encoded_len(CTNG_CERT_DER_MAX)) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] has a bad length", i);
+			break;
+		}
+		rc = ctng_b64_decode_alloc(json_string_value(s), slen, &out->der[i], &out->len[i],
+		                           err);
+		if (rc) {
+			ctng_err_wrap(err, "chain[%zu]", i);
+			break;
+		}
+		out->n = i + 1;
+		if (out->len[i] == 0 || out->len[i] > CTNG_CERT_DER_MAX) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] decodes to %zu bytes", i,
+			                  out->len[i]);
+			break;
+		}
+	}
+	json_decref(j);
+	if (rc)
+		ctng_logger_chain_clear(out);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ roots */
+
+void lg_roots_free(lg_roots *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		X509_free(r->v[i].x);
+		free(r->v[i].der);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+int lg_roots_load(lg_roots *r, const char *const *pems, size_t n, ctng_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (n == 0)
+		return 0;
+	r->v = calloc(n, sizeof(*r->v));
+	if (!r->v)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int rc = ctng_cert_from_pem(pems[i], strlen(pems[i]), &r->v[i].x, err);
+		if (!rc)
+			rc = ctng_cert_to_der(r->v[i].x, &r->v[i].der, &r->v[i].der_len, err);
+		r->n = i + 1;
+		if (rc) {
+			lg_roots_free(r);
+			return ctng_err_wrap(err, "root certificate %zu", i);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ validation */
+
+static int put_u24_blob(ctng_buf *b, const uint8_t *p, size_t n)
+{
+	int rc = ctng_buf_append_u24be(b, (uint32_t)n);
+	return rc ? rc : ctng_buf_append(b, p, n);
+}
+
+void lg_entry_clear(lg_entry *e)
+{
+	ctng_ct_entry_clear(&e->ct);
+	ctng_buf_free(&e->extra);
+	ctng_buf_free(&e->tile_extra);
+	for (size_t i = 0; i < e->n_issuers; i++)
+		free(e->issuers[i].der);
+	free(e->issuers);
+	memset(e, 0, sizeof(*e));
+}
+
+static int add_issuer(lg_entry *e, const uint8_t *der, size_t len, ctng_err *err)
+{
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	memcpy(copy, der, len);
+	lg_issuer *v = realloc(e->issuers, (e->n_issuers + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	e->issuers = v;
+	v[e->n_issuers].der = copy;
+	v[e->n_issuers].len = len;
+	lg_sha256(der, len, v[e->n_issuers].fp);
+	e->n_issuers++;
+	return 0;
+}
+
+int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool precert, lg_entry *e,
+                   ctng_err *err)
+{
+	memset(e, 0, sizeof(*e));
+	X509 *x[CTNG_LOGGER_MAX_CHAIN] = {0};
+	int rc = 0;
+	if (c->n < 1 || c->n > CTNG_LOGGER_MAX_CHAIN)
+		return ctng_err_set(err, CTNG_EINVAL, "chain length %zu out of range", c->n);
+	for (size_t i = 0; i < c->n && !rc; i++)
+		if ((rc = ctng_cert_from_der(c->der[i], c->len[i], &x[i], err)))
+			ctng_err_wrap(err, "chain[%zu]", i);
+	if (rc)
+		goto out;
+	bool is_pre = ctng_cert_is_precert(x[0]);
+	if (precert && !is_pre) {
+		rc = ctng_err_set(err, CTNG_EINVAL,
+		                  "add-pre-chain: chain[0] has no CT poison extension");
+		goto out;
+	}
+	if (!precert && is_pre) {
+		rc = ctng_err_set(err, CTNG_EINVAL,
+		                  "add-chain: chain[0] is a precertificate (use add-pre-chain)");
+		goto out;
+	}
+	for (size_t i = 1; i < c->n; i++) {
+		if (ctng_cert_is_precert(x[i])) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] is a precertificate", i);
+			goto out;
+		}
+		if ((rc = ctng_cert_check_issued(x[i - 1], x[i], err))) {
+			rc = ctng_err_set(err, CTNG_EVERIFY,
+			                  "chain[%zu] is not issued by chain[%zu]", i - 1, i);
+			goto out;
+		}
+	}
+	/* The last certificate: an accepted root itself, or issued by one. */
+	const lg_root *root = NULL;
+	bool root_in_chain = false;
+	size_t last = c->n - 1;
+	for (size_t r = 0; r < roots->n && !root; r++)
+		if (roots->v[r].der_len == c->len[last] &&
+		    !memcmp(roots->v[r].der, c->der[last], c->len[last])) {
+			root = &roots->v[r];
+			root_in_chain = true;
+		}
+	for (size_t r = 0; r < roots->n && !root; r++)
+		if (ctng_cert_check_issued(x[last], roots->v[r].x, NULL) == 0)
+			root = &roots->v[r];
+	if (!root) {
+		rc = ctng_err_set(err, CTNG_EVERIFY,
+		                  "chain does not end at a root this log accepts");
+		goto out;
+	}
+	if (root_in_chain && c->n == 1) {
+		rc = ctng_err_set(err, CTNG_EINVAL, "the chain is only a root certificate");
+		goto out;
+	}
+	/* The issuers, as RFC 6962 extra_data wants them: chain[1..] then the root. */
+	for (size_t i = 1; i < c->n && !rc; i++)
+		rc = add_issuer(e, c->der[i], c->len[i], err);
+	if (!rc && !root_in_chain)
+		rc = add_issuer(e, root->der, root->der_len, err);
+	if (rc)
+		goto out;
+	if (precert) {
+		const uint8_t *idr = e->issuers[0].der;
+		size_t ilen = e->issuers[0].len;
+		rc = ctng_ct_entry_precert(c->der[0], c->len[0], idr, ilen, &e->ct, err);
+	} else {
+		rc = ctng_ct_entry_x509(c->der[0], c->len[0], &e->ct, err);
+	}
+	if (rc)
+		goto out;
+	/* extra_data (RFC 6962 §4.6) and the static-ct-api TileLeaf tail. */
+	ctng_buf chain = {0};
+	for (size_t i = 0; i < e->n_issuers && !rc; i++)
+		rc = put_u24_blob(&chain, e->issuers[i].der, e->issuers[i].len);
+	if (!rc && precert)
+		rc = put_u24_blob(&e->extra, c->der[0], c->len[0]);
+	if (!rc)
+		rc = put_u24_blob(&e->extra, chain.data, chain.len);
+	ctng_buf_free(&chain);
+	if (!rc && precert)
+		rc = put_u24_blob(&e->tile_extra, c->der[0], c->len[0]);
+	if (!rc)
+		rc = ctng_buf_append_u16be(&e->tile_extra, (uint16_t)(32 * e->n_issuers));
+	for (size_t i = 0; i < e->n_issuers && !rc; i++)
+		rc = ctng_buf_append(&e->tile_extra, e->issuers[i].fp, 32);
+	if (rc) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		/* Duplicate key: the entry without its timestamp. */
+		ctng_buf k = {0};
+		rc = ctng_buf_append_u16be(&k, (uint16_t)e->ct.type);
+		if (!rc && e->ct.type == CTNG_CT_PRECERT_ENTRY)
+			rc = ctng_buf_append(&k, e->ct.issuer_key_hash, 32);
+		if (!rc)
+			rc = put_u24_blob(&k, e->ct.der, e->ct.der_len);
+		if (!rc)
+			lg_sha256(k.data, k.len, e->dedup);
+		ctng_buf_free(&k);
+		if (rc)
+			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+out:
+	for (size_t i = 0; i < c->n; i++)
+		X509_free(x[i]);
+	if (rc)
+		lg_entry_clear(e);
+	return rc;
+}
