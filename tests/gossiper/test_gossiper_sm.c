@@ -1,0 +1,1005 @@
+/*
+ * test_gossiper_sm.c — adversarial tests of the gossiper state machine with
+ * no network: a small in-memory CTng network (2 loggers, 1 CA, 4 monitors,
+ * 2-4 gossipers, dealt BLS shares) and several state machines whose actions
+ * are delivered between them by hand. Honest flows must end in FULLs that
+ * verify against the group key; conflicts in a CON_FULL and no STH_FULL;
+ * forged, duplicated, replayed and junk objects must never produce a FULL or
+ * a PoM, never count twice, and never grow memory without bound.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <roaring/roaring.h>
+
+#include "ctng/bls.h"
+#include "ctng/gossiper.h"
+
+#define GENESIS   1700000000000ull
+#define PERIOD_MS 10000ull
+#define WAIT_MS   1000ull
+#define MAXG      4
+
+/* ------------------------------------------------------------- network */
+
+struct tnet {
+	ctng_network net;
+	ctng_sig_key *keys[16]; /* private keys by entity index */
+	ctng_bls_share shares[MAXG];
+	uint32_t ng;
+};
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	assert_non_null(d);
+	return d;
+}
+
+static ctng_entity *add_entity(struct tnet *t, const char *id, ctng_role role, ctng_sig_alg alg)
+{
+	ctng_entity *e = &t->net.entities[t->net.n_entities];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->role = role;
+	snprintf(e->url, sizeof e->url, "http://127.0.0.1:%zu", 9000 + t->net.n_entities);
+	if (alg != CTNG_SIG_NONE) {
+		assert_int_equal(ctng_sig_generate(alg, &t->keys[t->net.n_entities], NULL), 0);
+		e->key = t->keys[t->net.n_entities];
+	}
+	t->net.n_entities++;
+	return e;
+}
+
+/* ng gossipers in a full mesh, threshold thr. Monitor i pairs with gossiper i. */
+static void tnet_make(struct tnet *t, uint32_t ng, uint32_t thr)
+{
+	memset(t, 0, sizeof(*t));
+	t->ng = ng;
+	t->net.clock.genesis_ms = GENESIS;
+	t->net.clock.period_ms = PERIOD_MS;
+	t->net.clock.query_offset_ms = 500;
+	t->net.clock.gossip_wait_ms = WAIT_MS;
+	t->net.clock.update_offset_ms = 8000;
+	t->net.threshold = thr;
+	t->net.entities = calloc(16, sizeof(ctng_entity));
+	assert_non_null(t->net.entities);
+	add_entity(t, "logger1", CTNG_ROLE_LOGGER, CTNG_SIG_ECDSA_P256);
+	add_entity(t, "logger2", CTNG_ROLE_LOGGER, CTNG_SIG_ECDSA_P256);
+	add_entity(t, "ca1", CTNG_ROLE_CA, CTNG_SIG_ED25519);
+	uint8_t com[MAXG][CTNG_BLS_PK_LEN];
+	uint8_t seed[32];
+	memset(seed, 0x42, sizeof seed);
+	assert_int_equal(
+	    ctng_bls_deal(thr, ng, seed, sizeof seed, t->net.group_pk, com, t->shares, NULL), 0);
+	t->net.has_bls = true;
+	for (uint32_t i = 1; i <= ng; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "monitor%u", i);
+		ctng_entity *m = add_entity(t, id, CTNG_ROLE_MONITOR, CTNG_SIG_ED25519);
+		snprintf(m->gossiper, sizeof m->gossiper, "gossiper%u", i);
+	}
+	for (uint32_t i = 1; i <= ng; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "gossiper%u", i);
+		ctng_entity *g = add_entity(t, id, CTNG_ROLE_GOSSIPER, CTNG_SIG_NONE);
+		snprintf(g->monitor, sizeof g->monitor, "monitor%u", i);
+		g->bls_id = t->shares[i - 1].id;
+		g->has_bls_pk = true;
+		memcpy(g->bls_pk, t->shares[i - 1].pk, CTNG_BLS_PK_LEN);
+		g->peers = calloc(ng, sizeof(char *));
+		for (uint32_t j = 1; j <= ng; j++) {
+			if (j == i)
+				continue;
+			char pid[32];
+			snprintf(pid, sizeof pid, "gossiper%u", j);
+			g->peers[g->n_peers++] = xstrdup(pid);
+		}
+	}
+}
+
+static void tnet_free(struct tnet *t)
+{
+	for (size_t i = 0; i < t->net.n_entities; i++) {
+		ctng_entity *e = &t->net.entities[i];
+		for (size_t j = 0; j < e->n_peers; j++)
+			free(e->peers[j]);
+		free(e->peers);
+		ctng_sig_key_free(t->keys[i]);
+	}
+	free(t->net.entities);
+	ctng_wipe(t->shares, sizeof t->shares);
+}
+
+static size_t eidx(struct tnet *t, const char *id)
+{
+	for (size_t i = 0; i < t->net.n_entities; i++)
+		if (strcmp(t->net.entities[i].id, id) == 0)
+			return i;
+	fail_msg("no entity %s", id);
+	return 0;
+}
+
+static uint64_t pstart(uint64_t p)
+{
+	return GENESIS + p * PERIOD_MS;
+}
+
+static void make_sth(struct tnet *t, ctng_gossip_object *o, const char *logger, uint64_t p,
+                     uint64_t size, uint8_t rootbyte, const char *key_of)
+{
+	ctng_sth sth = {.timestamp_ms = pstart(p) + 100, .tree_size = size};
+	memset(sth.root, rootbyte, sizeof sth.root);
+	ctng_err err = {0};
+	int rc = ctng_sth_sign(o, logger, t->keys[eidx(t, key_of ? key_of : logger)], &sth,
+	                       &t->net.clock, &err);
+	if (rc)
+		fail_msg("sth_sign: %s", err.msg);
+}
+
+static void make_rev(struct tnet *t, ctng_gossip_object *o, const char *ca, uint64_t p,
+                     uint32_t rid)
+{
+	roaring_bitmap_t *d = roaring_bitmap_create();
+	roaring_bitmap_add(d, rid);
+	uint8_t *delta = NULL;
+	size_t dl = 0;
+	uint8_t crv[32];
+	assert_int_equal(ctng_crv_delta_encode(d, &delta, &dl, NULL), 0);
+	assert_int_equal(ctng_crv_hash(d, crv, NULL), 0);
+	ctng_err err = {0};
+	int rc =
+	    ctng_rev_sign(o, ca, t->keys[eidx(t, ca)], p, crv, delta, dl, pstart(p) + 100, &err);
+	if (rc)
+		fail_msg("rev_sign: %s", err.msg);
+	free(delta);
+	roaring_bitmap_free(d);
+}
+
+static void make_acc(struct tnet *t, ctng_gossip_object *o, const char *mon, const char *accused,
+                     uint64_t p)
+{
+	assert_int_equal(
+	    ctng_acc_sign(o, mon, t->keys[eidx(t, mon)], accused, p, pstart(p) + 600, NULL), 0);
+}
+
+/* ---------------------------------------------------------- simulation */
+
+struct msg {
+	ctng_gossip_object o;
+	int to; /* gossiper index */
+	char from[CTNG_ID_MAX + 1];
+};
+
+struct sim {
+	struct tnet *t;
+	ctng_gossiper_sm *sm[MAXG];
+	ctng_gossiper_actions acts[MAXG];
+	struct msg *q;
+	size_t nq, capq;
+	/* what each gossiper sent its monitor, and stored */
+	ctng_gossip_object mon[MAXG][256];
+	size_t n_mon[MAXG];
+	size_t n_store[MAXG];
+	bool down[MAXG]; /* a down gossiper receives nothing */
+	uint64_t now;
+};
+
+static void sim_init(struct sim *s, struct tnet *t, uint64_t now)
+{
+	memset(s, 0, sizeof(*s));
+	s->t = t;
+	s->now = now;
+	for (uint32_t i = 0; i < t->ng; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "gossiper%u", i + 1);
+		ctng_err err = {0};
+		int rc = ctng_gossiper_sm_new(&t->net, id, t->shares[i].sk, now, &s->sm[i], &err);
+		if (rc)
+			fail_msg("sm_new: %s", err.msg);
+	}
+}
+
+static void sim_free(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->t->ng; i++) {
+		ctng_gossiper_sm_free(s->sm[i]);
+		ctng_gossiper_actions_free(&s->acts[i]);
+		for (size_t j = 0; j < s->n_mon[i]; j++)
+			ctng_gossip_clear(&s->mon[i][j]);
+	}
+	for (size_t i = 0; i < s->nq; i++)
+		ctng_gossip_clear(&s->q[i].o);
+	free(s->q);
+}
+
+static void enqueue(struct sim *s, const ctng_gossip_object *o, int to, const char *from)
+{
+	if (s->nq == s->capq) {
+		s->capq = s->capq ? s->capq * 2 : 64;
+		s->q = realloc(s->q, s->capq * sizeof(*s->q));
+		assert_non_null(s->q);
+	}
+	struct msg *m = &s->q[s->nq++];
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(ctng_gossip_copy(&m->o, o, NULL), 0);
+	m->to = to;
+	snprintf(m->from, sizeof m->from, "%s", from);
+}
+
+/* Drops every queued message. */
+static void drain(struct sim *s)
+{
+	for (size_t k = 0; k < s->nq; k++)
+		ctng_gossip_clear(&s->q[k].o);
+	s->nq = 0;
+}
+
+/* Turns the actions of gossiper i into messages. */
+static void route(struct sim *s, int i)
+{
+	ctng_gossiper_actions *a = &s->acts[i];
+	char self[32];
+	snprintf(self, sizeof self, "gossiper%d", i + 1);
+	for (size_t k = 0; k < a->n; k++) {
+		ctng_gossiper_action *x = &a->v[k];
+		switch (x->kind) {
+		case CTNG_GACT_SEND_PEERS:
+			for (uint32_t j = 0; j < s->t->ng; j++) {
+				char pid[32];
+				snprintf(pid, sizeof pid, "gossiper%u", j + 1);
+				if ((int)j == i || strcmp(pid, x->except) == 0)
+					continue;
+				enqueue(s, &x->obj, (int)j, self);
+			}
+			break;
+		case CTNG_GACT_SEND_MONITOR:
+			assert_true(s->n_mon[i] < 256);
+			assert_int_equal(ctng_gossip_copy(&s->mon[i][s->n_mon[i]++], &x->obj, NULL),
+			                 0);
+			break;
+		case CTNG_GACT_STORE:
+			s->n_store[i]++;
+			break;
+		default:
+			fail_msg("unknown action");
+		}
+	}
+	ctng_gossiper_actions_reset(a);
+}
+
+/* Delivers one object to gossiper i as if POSTed; returns the SM result. */
+static int deliver(struct sim *s, int i, const ctng_gossip_object *o, const char *from)
+{
+	ctng_err err = {0};
+	int rc = ctng_gossiper_sm_on_object(s->sm[i], o, from, s->now, &s->acts[i], &err);
+	route(s, i);
+	return rc;
+}
+
+/* Delivers every queued message (FIFO) until the queue is empty. Every
+ * gossiped object must be accepted (>= 0): honest gossipers never send
+ * anything invalid. */
+static void pump(struct sim *s)
+{
+	for (size_t k = 0; k < s->nq; k++) {
+		/* move the message out: delivering may grow (realloc) the queue */
+		struct msg m = s->q[k];
+		memset(&s->q[k].o, 0, sizeof(s->q[k].o));
+		if (!s->down[m.to]) {
+			ctng_err err = {0};
+			int rc = ctng_gossiper_sm_on_object(s->sm[m.to], &m.o, m.from, s->now,
+			                                    &s->acts[m.to], &err);
+			if (rc < 0)
+				fail_msg("gossiper%d rejected %s from %s: %s", m.to + 1,
+				         ctng_type_name(m.o.type), m.from, err.msg);
+			route(s, m.to);
+		}
+		ctng_gossip_clear(&m.o);
+	}
+	s->nq = 0;
+}
+
+/* Advances the clock by ms, firing timers, pumping after each. */
+static void advance(struct sim *s, uint64_t ms)
+{
+	uint64_t end = s->now + ms;
+	for (;;) {
+		uint64_t next = 0;
+		for (uint32_t i = 0; i < s->t->ng; i++) {
+			uint64_t d = s->acts[i].next_timer_ms;
+			if (d && (!next || d < next))
+				next = d;
+		}
+		if (!next || next > end)
+			break;
+		s->now = next > s->now ? next : s->now;
+		for (uint32_t i = 0; i < s->t->ng; i++) {
+			if (s->acts[i].next_timer_ms && s->acts[i].next_timer_ms <= s->now) {
+				assert_int_equal(
+				    ctng_gossiper_sm_on_timer(s->sm[i], s->now, &s->acts[i], NULL),
+				    0);
+				route(s, (int)i);
+			}
+		}
+		pump(s);
+	}
+	s->now = end;
+}
+
+static uint64_t count(struct sim *s, int i, uint64_t p, enum ctng_type t)
+{
+	uint64_t c[CTNG_TYPE_COUNT];
+	ctng_gossiper_sm_counts(s->sm[i], p, c);
+	for (int k = 0; k < CTNG_TYPE_COUNT; k++)
+		if (ctng_all_types[k] == t)
+			return c[k];
+	return 0;
+}
+
+static size_t mon_count(struct sim *s, int i, enum ctng_type t)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < s->n_mon[i]; k++)
+		n += s->mon[i][k].type == t;
+	return n;
+}
+
+/* Every FULL a monitor got must verify against the group key. */
+static void check_fulls_verify(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->t->ng; i++)
+		for (size_t k = 0; k < s->n_mon[i]; k++) {
+			ctng_gossip_object *o = &s->mon[i][k];
+			if (ctng_type_kind(o->type) != CTNG_KIND_FULL)
+				continue;
+			ctng_buf msg = {0};
+			uint8_t sig[48];
+			assert_int_equal(ctng_gossip_bls_sig(o, sig, NULL), 0);
+			assert_int_equal(ctng_gossip_attest_bytes(o, &msg, NULL), 0);
+			assert_int_equal(
+			    ctng_bls_verify(s->t->net.group_pk, msg.data, msg.len, sig, NULL, NULL),
+			    0);
+			assert_true(o->n_signers >= s->t->net.threshold);
+			ctng_buf_free(&msg);
+		}
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void test_honest_sth_rev_acc(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, rev = {0}, acc1 = {0}, acc3 = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	make_rev(&t, &rev, "ca1", p, 7);
+	make_acc(&t, &acc1, "monitor1", "logger2", p);
+	make_acc(&t, &acc3, "monitor3", "logger2", p);
+	/* monitors 1 and 3 pull the same STH and REV; both accuse logger2 */
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &sth, "monitor3"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 0, &rev, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &rev, "monitor3"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 0, &acc1, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &acc3, "monitor3"), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	/* nothing is signed before gossip_wait */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH), 1);
+		assert_int_equal(count(&s, i, p, CTNG_ACC), 2);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FRAG), 0);
+		assert_int_not_equal(s.acts[i].next_timer_ms, 0);
+	}
+	advance(&s, 2 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+		assert_int_equal(count(&s, i, p, CTNG_REV_FULL), 1);
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FULL), 1);
+		assert_int_equal(count(&s, i, p, CTNG_CON), 0);
+		assert_int_equal(count(&s, i, p, CTNG_CON_FULL), 0);
+		assert_true(count(&s, i, p, CTNG_STH_FRAG) >= 1);
+		assert_true(count(&s, i, p, CTNG_STH_FRAG) <= 4);
+		/* the monitor gets the STH/REV it did not send, and every FULL */
+		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_REV_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_ACC_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_STH), (i == 0 || i == 2) ? 0 : 1);
+		assert_false(ctng_gossiper_sm_convicted(s.sm[i], "logger1"));
+		assert_int_equal(s.acts[i].next_timer_ms, 0);
+	}
+	check_fulls_verify(&s);
+	/* the STH_FULL attests exactly this STH */
+	for (size_t k = 0; k < s.n_mon[1]; k++)
+		if (s.mon[1][k].type == CTNG_STH_FULL)
+			assert_true(ctng_gossip_attests(&s.mon[1][k], &sth));
+	/* a redelivered STH is a duplicate and changes nothing */
+	size_t held = ctng_gossiper_sm_held(s.sm[1]);
+	assert_int_equal(deliver(&s, 1, &sth, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), held);
+	assert_int_equal(s.nq, 0);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&rev);
+	ctng_gossip_clear(&acc1);
+	ctng_gossip_clear(&acc3);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void test_conflict_con_full(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 8;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object a = {0}, b = {0};
+	make_sth(&t, &a, "logger1", p, 10, 0x01, NULL);
+	make_sth(&t, &b, "logger1", p, 10, 0x02, NULL); /* split view */
+	assert_int_equal(deliver(&s, 0, &a, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &b, "monitor3"), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH), 2);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FRAG), 0);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 0);
+		assert_int_equal(count(&s, i, p, CTNG_CON), 1);
+		assert_int_equal(count(&s, i, p, CTNG_CON_FULL), 1);
+		assert_true(ctng_gossiper_sm_convicted(s.sm[i], "logger1"));
+		assert_int_equal(ctng_gossiper_sm_n_con_full(s.sm[i]), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_CON_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 0);
+	}
+	check_fulls_verify(&s);
+	/* the CON_FULL persists across periods; the convicted logger gets no FRAG */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+		    ctng_gossiper_sm_on_period(s.sm[i], p + 3, pstart(p + 3), &s.acts[i], NULL), 0);
+	s.now = pstart(p + 3) + 500;
+	ctng_gossip_object c = {0};
+	make_sth(&t, &c, "logger1", p + 3, 11, 0x03, NULL);
+	assert_int_equal(deliver(&s, 0, &c, "monitor1"), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		assert_true(ctng_gossiper_sm_convicted(s.sm[i], "logger1"));
+		assert_int_equal(ctng_gossiper_sm_n_con_full(s.sm[i]), 1);
+		assert_int_equal(count(&s, i, p + 3, CTNG_STH_FRAG), 0);
+		assert_int_equal(count(&s, i, p + 3, CTNG_STH_FULL), 0);
+	}
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	ctng_gossip_clear(&c);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* A conflict seen after the FRAG decision still yields a CON. */
+static void test_late_conflict(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 3;
+	sim_init(&s, &t, pstart(p) + 500);
+	s.down[1] = true;
+	ctng_gossip_object a = {0}, b = {0};
+	make_sth(&t, &a, "logger2", p, 4, 0x11, NULL);
+	make_sth(&t, &b, "logger2", p, 5, 0x12, NULL);
+	assert_int_equal(deliver(&s, 0, &a, "monitor1"), CTNG_GOSSIPER_NEW);
+	advance(&s, 2 * WAIT_MS);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	assert_int_equal(deliver(&s, 0, &b, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(count(&s, 0, p, CTNG_CON), 1);
+	assert_int_equal(mon_count(&s, 0, CTNG_CON), 1);
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* Runs gossiper 1 alone on an STH and returns its FRAG (caller clears). */
+static void frag_of(struct sim *s, int i, const ctng_gossip_object *init, ctng_gossip_object *out)
+{
+	ctng_gossiper_actions *a = &s->acts[i];
+	char mon[32];
+	snprintf(mon, sizeof mon, "monitor%d", i + 1);
+	ctng_err err = {0};
+	int rc = ctng_gossiper_sm_on_object(s->sm[i], init, mon, s->now, a, &err);
+	assert_true(rc >= 0);
+	ctng_gossiper_actions_reset(a);
+	assert_int_equal(ctng_gossiper_sm_on_timer(s->sm[i], s->now + WAIT_MS, a, NULL), 0);
+	bool found = false;
+	for (size_t k = 0; k < a->n; k++)
+		if (ctng_type_kind(a->v[k].obj.type) == CTNG_KIND_FRAG && !found) {
+			assert_int_equal(ctng_gossip_copy(out, &a->v[k].obj, NULL), 0);
+			found = true;
+		}
+	assert_true(found);
+	ctng_gossiper_actions_reset(a);
+}
+
+static void test_frag_before_object_and_duplicates(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	struct sim s;
+	uint64_t p = 2;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, f1 = {0}, f1b = {0};
+	make_sth(&t, &sth, "logger1", p, 3, 0x33, NULL);
+	frag_of(&s, 0, &sth, &f1);
+	/* gossiper2 gets gossiper1's FRAG before any STH: accepted, counted once */
+	assert_int_equal(deliver(&s, 1, &f1, "gossiper1"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(deliver(&s, 1, &f1, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	/* the same partial in a new envelope (other timestamp) does not count twice */
+	assert_int_equal(ctng_gossip_copy(&f1b, &f1, NULL), 0);
+	f1b.timestamp_ms += 5000;
+	assert_int_equal(deliver(&s, 1, &f1b, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 1);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 0);
+	assert_int_equal(s.nq, 0);
+	/* now the STH: after the wait gossiper2 signs and reaches t = 2 */
+	drain(&s);
+	assert_int_equal(deliver(&s, 1, &sth, "monitor2"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	s.now += 2 * WAIT_MS;
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[1], s.now, &s.acts[1], NULL), 0);
+	route(&s, 1);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 1);
+	assert_int_equal(mon_count(&s, 1, CTNG_STH_FULL), 1);
+	check_fulls_verify(&s);
+	/* late FRAGs after the FULL are duplicates */
+	ctng_gossip_object f3 = {0};
+	frag_of(&s, 2, &sth, &f3);
+	assert_int_equal(deliver(&s, 1, &f3, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
+	drain(&s);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&f1);
+	ctng_gossip_clear(&f1b);
+	ctng_gossip_clear(&f3);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void expect_reject(struct sim *s, int i, const ctng_gossip_object *o, int code)
+{
+	ctng_err err = {0};
+	size_t held = ctng_gossiper_sm_held(s->sm[i]);
+	int rc = ctng_gossiper_sm_on_object(s->sm[i], o, "gossiper9", s->now, &s->acts[i], &err);
+	if (rc != code)
+		fail_msg("expected %d got %d (%s)", code, rc, err.msg);
+	assert_true(err.msg[0] != '\0');
+	assert_int_equal(s->acts[i].n, 0);
+	assert_int_equal(ctng_gossiper_sm_held(s->sm[i]), held);
+}
+
+static void test_bad_frags(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	struct sim s;
+	uint64_t p = 4;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, f = {0}, x = {0};
+	make_sth(&t, &sth, "logger1", p, 3, 0x44, NULL);
+	frag_of(&s, 0, &sth, &f);
+	/* unknown signer */
+	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
+	strcpy(x.signer, "gossiper9");
+	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	/* a signer that is not a gossiper */
+	strcpy(x.signer, "monitor1");
+	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	/* gossiper1's partial claimed by gossiper3 */
+	strcpy(x.signer, "gossiper3");
+	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	/* a valid-looking point that is not the partial: the hash of another message */
+	uint8_t other[48];
+	assert_int_equal(ctng_bls_hash_to_g1(other, (const uint8_t *)"x", 1, NULL, NULL), 0);
+	char hex[97];
+	ctng_hex_encode(hex, other, 48);
+	strcpy(x.signer, "gossiper1");
+	assert_int_equal(ctng_gossip_set(&x.signature[0], hex, NULL), 0);
+	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	/* not a point at all */
+	memset(hex, 'f', 96);
+	hex[96] = 0;
+	assert_int_equal(ctng_gossip_set(&x.signature[0], hex, NULL), 0);
+	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	/* the right partial for another digest (attests different content) */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
+	x.payload[1][0] = x.payload[1][0] == 'a' ? 'b' : 'a';
+	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	/* about an unknown entity */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
+	assert_int_equal(ctng_gossip_set(&x.payload[0], "logger7", NULL), 0);
+	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	/* of another period (still in the window): signature no longer matches */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
+	x.period = p + 1;
+	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 0);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 0);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&f);
+	ctng_gossip_clear(&x);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void test_bad_fulls(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	struct sim s;
+	uint64_t p = 6;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, f1 = {0}, f2 = {0}, full = {0}, x = {0};
+	make_sth(&t, &sth, "logger1", p, 3, 0x55, NULL);
+	frag_of(&s, 0, &sth, &f1);
+	frag_of(&s, 1, &sth, &f2);
+	/* a genuine FULL, made by hand from the two partials */
+	uint8_t p1[48], p2[48], parts[2][48], sig[48];
+	assert_int_equal(ctng_gossip_bls_sig(&f1, p1, NULL), 0);
+	assert_int_equal(ctng_gossip_bls_sig(&f2, p2, NULL), 0);
+	memcpy(parts[0], p1, 48);
+	memcpy(parts[1], p2, 48);
+	uint32_t ids[2] = {t.shares[0].id, t.shares[1].id};
+	assert_int_equal(ctng_bls_combine(sig, ids, (const uint8_t(*)[48])parts, 2, 2, NULL), 0);
+	const char *names[2] = {"gossiper1", "gossiper2"};
+	assert_int_equal(ctng_full_build(&full, &f1, names, 2, sig, s.now, NULL), 0);
+	/* repeated ids: the same signer twice */
+	assert_int_equal(ctng_gossip_copy(&x, &full, NULL), 0);
+	assert_int_equal(ctng_gossip_set(&x.signers[1], "gossiper1", NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EINVAL);
+	/* fewer than t signers */
+	ctng_gossip_clear(&x);
+	const char *one[1] = {"gossiper1"};
+	assert_int_equal(ctng_full_build(&x, &f1, one, 1, sig, s.now, NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EVERIFY);
+	/* an unknown signer listed */
+	ctng_gossip_clear(&x);
+	const char *unk[2] = {"gossiper1", "gossiper8"};
+	assert_int_equal(ctng_full_build(&x, &f1, unk, 2, sig, s.now, NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EINVAL);
+	/* bad signature: one partial passed off as the group signature */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_full_build(&x, &f1, names, 2, p1, s.now, NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EVERIFY);
+	/* bad signature: the sum of partials instead of the interpolation */
+	uint8_t agg[48];
+	assert_int_equal(ctng_bls_aggregate(agg, (const uint8_t(*)[48])parts, 2, NULL), 0);
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_full_build(&x, &f1, names, 2, agg, s.now, NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EVERIFY);
+	/* the genuine one is accepted once, then a duplicate; a different signer
+	 * list with the same signature is still the same FULL */
+	assert_int_equal(deliver(&s, 2, &full, "gossiper1"), CTNG_GOSSIPER_NEW);
+	ctng_gossip_clear(&x);
+	const char *other[2] = {"gossiper1", "gossiper3"};
+	assert_int_equal(ctng_full_build(&x, &f1, other, 2, sig, s.now, NULL), 0);
+	assert_int_equal(deliver(&s, 2, &x, "gossiper1"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(count(&s, 2, p, CTNG_STH_FULL), 1);
+	assert_int_equal(mon_count(&s, 2, CTNG_STH_FULL), 1);
+	drain(&s);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&f1);
+	ctng_gossip_clear(&f2);
+	ctng_gossip_clear(&full);
+	ctng_gossip_clear(&x);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void test_forged_cons(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 7;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object a = {0}, forged = {0}, other = {0}, con = {0}, x = {0};
+	make_sth(&t, &a, "logger1", p, 3, 0x66, NULL);
+	/* "logger1"'s second STH is really signed by logger2 */
+	make_sth(&t, &forged, "logger1", p, 3, 0x67, "logger2");
+	assert_int_equal(ctng_con_build(&con, &a, &forged, s.now, NULL), 0);
+	expect_reject(&s, 0, &con, CTNG_EVERIFY);
+	/* the forged STH alone is rejected too */
+	expect_reject(&s, 0, &forged, CTNG_EVERIFY);
+	/* unrelated objects (two loggers) do not make a CON */
+	make_sth(&t, &other, "logger2", p, 3, 0x68, NULL);
+	assert_int_not_equal(ctng_con_build(&x, &a, &other, s.now, NULL), 0);
+	/* a CON whose convicted entity is swapped */
+	ctng_gossip_clear(&con);
+	ctng_gossip_object b = {0};
+	make_sth(&t, &b, "logger1", p, 4, 0x69, NULL);
+	assert_int_equal(ctng_con_build(&con, &a, &b, s.now, NULL), 0);
+	assert_int_equal(ctng_gossip_copy(&x, &con, NULL), 0);
+	assert_int_equal(ctng_gossip_set(&x.payload[0], "logger2", NULL), 0);
+	expect_reject(&s, 0, &x, CTNG_EINVAL);
+	/* the same object twice is no conflict */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_gossip_copy(&x, &con, NULL), 0);
+	assert_int_equal(ctng_gossip_set(&x.payload[2], x.payload[1], NULL), 0);
+	expect_reject(&s, 0, &x, CTNG_EINVAL);
+	/* a CON of another period than its objects */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_gossip_copy(&x, &con, NULL), 0);
+	x.period = p + 1;
+	expect_reject(&s, 0, &x, CTNG_EINVAL);
+	/* a CON_FULL signed by only one gossiper's share */
+	ctng_gossip_clear(&x);
+	assert_int_equal(deliver(&s, 0, &con, "gossiper2"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	ctng_gossip_object cf = {0};
+	frag_of(&s, 1, &con, &cf);
+	uint8_t p1[48];
+	assert_int_equal(ctng_gossip_bls_sig(&cf, p1, NULL), 0);
+	const char *names[2] = {"gossiper1", "gossiper2"};
+	assert_int_equal(ctng_full_build(&x, &cf, names, 2, p1, s.now, NULL), 0);
+	expect_reject(&s, 0, &x, CTNG_EVERIFY);
+	/* the genuine CON was accepted, but no PoM (CON_FULL) exists */
+	assert_false(ctng_gossiper_sm_convicted(s.sm[0], "logger1"));
+	assert_int_equal(count(&s, 0, p, CTNG_CON_FULL), 0);
+	assert_int_equal(count(&s, 0, p, CTNG_CON), 1);
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	ctng_gossip_clear(&forged);
+	ctng_gossip_clear(&other);
+	ctng_gossip_clear(&con);
+	ctng_gossip_clear(&cf);
+	ctng_gossip_clear(&x);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void test_replay_and_window(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 10;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object old = {0}, future = {0}, cur = {0}, acc = {0};
+	make_sth(&t, &old, "logger1", p - 2, 3, 0x70, NULL);
+	make_sth(&t, &future, "logger1", p + 2, 3, 0x71, NULL);
+	expect_reject(&s, 0, &old, CTNG_ERANGE);
+	expect_reject(&s, 0, &future, CTNG_ERANGE);
+	make_sth(&t, &cur, "logger1", p, 3, 0x72, NULL);
+	make_acc(&t, &acc, "monitor2", "ca1", p);
+	assert_int_equal(deliver(&s, 0, &cur, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 0, &acc, "gossiper2"), CTNG_GOSSIPER_NEW);
+	s.now += 2 * WAIT_MS;
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now, &s.acts[0], NULL), 0);
+	route(&s, 0);
+	assert_true(ctng_gossiper_sm_held(s.sm[0]) >= 4);
+	/* two periods later everything of p is gone, and p's objects are replays */
+	assert_int_equal(
+	    ctng_gossiper_sm_on_period(s.sm[0], p + 2, pstart(p + 2), &s.acts[0], NULL), 0);
+	s.now = pstart(p + 2) + 10;
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[0]), 0);
+	assert_int_equal(s.acts[0].next_timer_ms, 0);
+	expect_reject(&s, 0, &cur, CTNG_ERANGE);
+	expect_reject(&s, 0, &acc, CTNG_ERANGE);
+	/* counts of p remain readable */
+	assert_int_equal(count(&s, 0, p, CTNG_STH), 1);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	drain(&s);
+	ctng_gossip_clear(&old);
+	ctng_gossip_clear(&future);
+	ctng_gossip_clear(&cur);
+	ctng_gossip_clear(&acc);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+static void test_junk_flood_bounded(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 12;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, f = {0}, x = {0};
+	make_sth(&t, &sth, "logger1", p, 3, 0x80, NULL);
+	frag_of(&s, 0, &sth, &f);
+	uint32_t rnd = 12345;
+	for (int k = 0; k < 300; k++) {
+		ctng_gossip_clear(&x);
+		assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
+		rnd = rnd * 1103515245u + 12345u;
+		char hex[97];
+		uint8_t junk[48];
+		for (int j = 0; j < 48; j++)
+			junk[j] = (uint8_t)(rnd >> (j % 24));
+		switch (k % 4) {
+		case 0: /* random signature bytes */
+			ctng_hex_encode(hex, junk, 48);
+			assert_int_equal(ctng_gossip_set(&x.signature[0], hex, NULL), 0);
+			break;
+		case 1: /* random digests */
+			ctng_hex_encode(hex, junk, 32);
+			assert_int_equal(ctng_gossip_set(&x.payload[1], hex, NULL), 0);
+			break;
+		case 2: /* periods all over the place */
+			x.period = rnd % 1000;
+			if (x.period == p)
+				x.period = p + 1;
+			break;
+		case 3: /* STHs with a broken signature */
+			ctng_gossip_clear(&x);
+			assert_int_equal(ctng_gossip_copy(&x, &sth, NULL), 0);
+			ctng_hex_encode(hex, junk, 32);
+			assert_int_equal(ctng_gossip_set(&x.payload[1], hex, NULL), 0);
+			break;
+		}
+		ctng_err err = {0};
+		int rc =
+		    ctng_gossiper_sm_on_object(s.sm[1], &x, "gossiper1", s.now, &s.acts[1], &err);
+		assert_true(rc < 0);
+		assert_int_equal(s.acts[1].n, 0);
+		ctng_gossiper_actions_reset(&s.acts[1]);
+	}
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 0);
+	/* a misbehaving logger signing many valid STHs for one period: only two
+	 * are kept (a proof of conflict needs two) */
+	for (int k = 0; k < 20; k++) {
+		ctng_gossip_clear(&x);
+		make_sth(&t, &x, "logger2", p, 100 + (uint64_t)k, 0x90, NULL);
+		ctng_err err = {0};
+		int rc =
+		    ctng_gossiper_sm_on_object(s.sm[1], &x, "monitor2", s.now, &s.acts[1], &err);
+		assert_int_equal(rc, k < 2 ? CTNG_GOSSIPER_NEW : CTNG_GOSSIPER_IGNORED);
+		ctng_gossiper_actions_reset(&s.acts[1]);
+	}
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 2);
+	/* many ACCs from the same monitor count once */
+	for (int k = 0; k < 10; k++) {
+		ctng_gossip_clear(&x);
+		make_acc(&t, &x, "monitor1", "ca1", p);
+		x.timestamp_ms += (uint64_t)k * 1000;
+		int rc =
+		    ctng_gossiper_sm_on_object(s.sm[1], &x, "gossiper1", s.now, &s.acts[1], NULL);
+		assert_int_equal(rc, k == 0 ? CTNG_GOSSIPER_NEW : CTNG_GOSSIPER_DUPLICATE);
+		ctng_gossiper_actions_reset(&s.acts[1]);
+	}
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 3);
+	assert_int_equal(count(&s, 1, p, CTNG_ACC), 1);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&f);
+	ctng_gossip_clear(&x);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* A restarted gossiper that restores its store never signs a second content. */
+static void test_restore_no_resign(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 9;
+	sim_init(&s, &t, pstart(p) + 500);
+	s.down[1] = true;
+	ctng_gossip_object a = {0}, b = {0};
+	make_sth(&t, &a, "logger1", p, 3, 0xa1, NULL);
+	make_sth(&t, &b, "logger1", p, 3, 0xa2, NULL);
+	ctng_gossiper_actions *acts = &s.acts[0];
+	assert_int_equal(ctng_gossiper_sm_on_object(s.sm[0], &a, "monitor1", s.now, acts, NULL), 0);
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now + WAIT_MS, acts, NULL), 0);
+	/* keep what the daemon would have stored */
+	ctng_gossip_object stored[8];
+	size_t ns = 0;
+	for (size_t k = 0; k < acts->n; k++)
+		if (acts->v[k].kind == CTNG_GACT_STORE)
+			assert_int_equal(ctng_gossip_copy(&stored[ns++], &acts->v[k].obj, NULL), 0);
+	assert_int_equal(ns, 2); /* the STH and our FRAG */
+	ctng_gossiper_actions_reset(acts);
+	/* restart */
+	ctng_gossiper_sm_free(s.sm[0]);
+	s.now += WAIT_MS + 10;
+	assert_int_equal(
+	    ctng_gossiper_sm_new(&t.net, "gossiper1", t.shares[0].sk, s.now, &s.sm[0], NULL), 0);
+	for (size_t k = 0; k < ns; k++)
+		assert_int_equal(ctng_gossiper_sm_restore(s.sm[0], &stored[k], s.now, acts, NULL),
+		                 CTNG_GOSSIPER_NEW);
+	for (size_t k = 0; k < acts->n; k++)
+		assert_int_not_equal(acts->v[k].kind, CTNG_GACT_SEND_PEERS);
+	ctng_gossiper_actions_reset(acts);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	/* after the restart the wait runs again, but no second FRAG appears */
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now + 2 * WAIT_MS, acts, NULL), 0);
+	for (size_t k = 0; k < acts->n; k++)
+		assert_int_not_equal(ctng_type_kind(acts->v[k].obj.type), CTNG_KIND_FRAG);
+	ctng_gossiper_actions_reset(acts);
+	/* the conflicting STH now arrives: a CON, not a FRAG */
+	assert_int_equal(
+	    ctng_gossiper_sm_on_object(s.sm[0], &b, "monitor1", s.now + 3 * WAIT_MS, acts, NULL),
+	    0);
+	bool con = false;
+	for (size_t k = 0; k < acts->n; k++) {
+		assert_int_not_equal(acts->v[k].obj.type, CTNG_STH_FRAG);
+		con = con || acts->v[k].obj.type == CTNG_CON;
+	}
+	assert_true(con);
+	ctng_gossiper_actions_reset(acts);
+	for (size_t k = 0; k < ns; k++)
+		ctng_gossip_clear(&stored[k]);
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* Threshold 3 of 4 with one gossiper down: still FULLs; with two down, none. */
+static void test_threshold_with_failures(void **state)
+{
+	(void)state;
+	for (int down = 1; down <= 2; down++) {
+		struct tnet t;
+		tnet_make(&t, 4, 3);
+		struct sim s;
+		uint64_t p = 20;
+		sim_init(&s, &t, pstart(p) + 500);
+		for (int d = 0; d < down; d++)
+			s.down[3 - d] = true;
+		ctng_gossip_object rev = {0};
+		make_rev(&t, &rev, "ca1", p, 99);
+		assert_int_equal(deliver(&s, 0, &rev, "monitor1"), CTNG_GOSSIPER_NEW);
+		pump(&s);
+		advance(&s, 2 * WAIT_MS);
+		for (int i = 0; i < 4 - down; i++)
+			assert_int_equal(count(&s, i, p, CTNG_REV_FULL), down == 1 ? 1 : 0);
+		check_fulls_verify(&s);
+		ctng_gossip_clear(&rev);
+		sim_free(&s);
+		tnet_free(&t);
+	}
+}
+
+int main(void)
+{
+	ctng_log_set_level(CTNG_LOG_OFF);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_honest_sth_rev_acc),
+	    cmocka_unit_test(test_conflict_con_full),
+	    cmocka_unit_test(test_late_conflict),
+	    cmocka_unit_test(test_frag_before_object_and_duplicates),
+	    cmocka_unit_test(test_bad_frags),
+	    cmocka_unit_test(test_bad_fulls),
+	    cmocka_unit_test(test_forged_cons),
+	    cmocka_unit_test(test_replay_and_window),
+	    cmocka_unit_test(test_junk_flood_bounded),
+	    cmocka_unit_test(test_restore_no_resign),
+	    cmocka_unit_test(test_threshold_with_failures),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
