@@ -14,7 +14,10 @@ struct ctng_merkle_mem {
 	/* level h holds size >> h hashes */
 	uint8_t (*lv[64])[32];
 	uint64_t cap[64];
+	mk_ctx ctx; /* keeps the right-edge folds of the last size asked for */
 };
+
+static int mem_get(void *store, unsigned level, uint64_t k, uint8_t out[32], ctng_err *err);
 
 int ctng_merkle_mem_new(ctng_merkle_mem **out)
 {
@@ -26,6 +29,7 @@ int ctng_merkle_mem_new(ctng_merkle_mem **out)
 		free(m);
 		return CTNG_ENOMEM;
 	}
+	mk_ctx_init(&m->ctx, mem_get, m, &m->hs);
 	*out = m;
 	return 0;
 }
@@ -137,9 +141,7 @@ int ctng_merkle_mem_root(ctng_merkle_mem *m, uint64_t size, uint8_t out[32], ctn
 	if (size > m->size)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: size %llu beyond current size %llu",
 		                    (unsigned long long)size, (unsigned long long)m->size);
-	mk_ctx c;
-	mk_ctx_init(&c, mem_get, m, &m->hs);
-	return mk_root(&c, size, out, err);
+	return mk_root(&m->ctx, size, out, err);
 }
 
 int ctng_merkle_mem_inclusion(ctng_merkle_mem *m, uint64_t index, uint64_t size,
@@ -147,9 +149,7 @@ int ctng_merkle_mem_inclusion(ctng_merkle_mem *m, uint64_t index, uint64_t size,
 {
 	if (!m)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: NULL argument");
-	mk_ctx c;
-	mk_ctx_init(&c, mem_get, m, &m->hs);
-	return mk_inclusion(&c, m->size, index, size, proof, proof_len, err);
+	return mk_inclusion(&m->ctx, m->size, index, size, proof, proof_len, err);
 }
 
 int ctng_merkle_mem_consistency(ctng_merkle_mem *m, uint64_t size1, uint64_t size2,
@@ -157,9 +157,7 @@ int ctng_merkle_mem_consistency(ctng_merkle_mem *m, uint64_t size1, uint64_t siz
 {
 	if (!m)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: NULL argument");
-	mk_ctx c;
-	mk_ctx_init(&c, mem_get, m, &m->hs);
-	return mk_consistency(&c, m->size, size1, size2, proof, proof_len, err);
+	return mk_consistency(&m->ctx, m->size, size1, size2, proof, proof_len, err);
 }
 
 /* ------------------------------------------------------- array helpers */

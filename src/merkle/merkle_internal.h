@@ -42,6 +42,10 @@ typedef struct mk_ctx {
 } mk_ctx;
 
 void mk_ctx_init(mk_ctx *c, mk_get_fn get, void *store, mk_hasher *hs);
+/* Drops the cached edge folds (the store's contents were replaced). The
+ * cache may otherwise be kept across calls: an append-only tree never changes
+ * the hashes of a size it already had. */
+void mk_ctx_forget(mk_ctx *c);
 /* MTH(D[a:b]) for a range that occurs in RFC 9162's recursion (a aligned). */
 int mk_range_hash(mk_ctx *c, uint64_t a, uint64_t b, uint8_t out[32], ctng_err *err);
 int mk_root(mk_ctx *c, uint64_t size, uint8_t out[32], ctng_err *err);

@@ -91,6 +91,22 @@ static int edge_prepare(mk_ctx *c, uint64_t size, ctng_err *err)
 	return 0;
 }
 
+/* Makes `size` the right edge that mk_range_hash shortcuts. Folds already
+ * computed for it stay valid: complete subtrees never change. */
+static void edge_target(mk_ctx *c, uint64_t size)
+{
+	if (c->edge_size != size) {
+		c->edge_size = size;
+		c->edge_n = 0;
+	}
+}
+
+void mk_ctx_forget(mk_ctx *c)
+{
+	c->edge_size = UINT64_MAX;
+	c->edge_n = 0;
+}
+
 int mk_range_hash(mk_ctx *c, uint64_t a, uint64_t b, uint8_t out[32], ctng_err *err)
 {
 	if (b == c->edge_size) {
@@ -113,8 +129,7 @@ int mk_root(mk_ctx *c, uint64_t size, uint8_t out[32], ctng_err *err)
 		ctng_merkle_empty_root(out);
 		return 0;
 	}
-	c->edge_size = size;
-	c->edge_n = 0;
+	edge_target(c, size);
 	return mk_range_hash(c, 0, size, out, err);
 }
 
@@ -154,8 +169,7 @@ int mk_inclusion(mk_ctx *c, uint64_t cur, uint64_t index, uint64_t size, uint8_t
 	if (index >= size)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: index %llu not below tree size %llu",
 		                    (unsigned long long)index, (unsigned long long)size);
-	c->edge_size = size;
-	c->edge_n = 0;
+	edge_target(c, size);
 	size_t n = 0;
 	int rc = path(c, index, 0, size, proof, &n, err);
 	if (rc)
@@ -208,8 +222,7 @@ int mk_consistency(mk_ctx *c, uint64_t cur, uint64_t size1, uint64_t size2, uint
 		                    (unsigned long long)size1, (unsigned long long)size2);
 	if (size1 == 0 || size1 == size2)
 		return 0;
-	c->edge_size = size2;
-	c->edge_n = 0;
+	edge_target(c, size2);
 	size_t n = 0;
 	int rc = subproof(c, size1, 0, size2, 1, proof, &n, err);
 	if (rc)

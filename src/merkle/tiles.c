@@ -42,6 +42,7 @@ struct ctng_merkle_tiles {
 	bool broken;
 	sqlite3_stmt *get_tile, *put_tile, *get_size, *put_size;
 	edge_tile edge[TILE_LEVELS];
+	mk_ctx ctx; /* keeps the right-edge folds of the last size asked for */
 	cache_slot cache[CACHE_SLOTS];
 	uint8_t pack[TILE_HASHES * 32];
 };
@@ -213,6 +214,7 @@ static int tiles_get(void *store, unsigned level, uint64_t k, uint8_t out[32], c
 static int load_state(ctng_merkle_tiles *t, ctng_err *err)
 {
 	cache_flush(t);
+	mk_ctx_init(&t->ctx, tiles_get, t, &t->hs);
 	t->broken = true;
 	sqlite3_stmt *s = t->get_size;
 	sqlite3_reset(s);
@@ -433,9 +435,7 @@ int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32],
 	if (size > t->size)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: size %llu beyond current size %llu",
 		                    (unsigned long long)size, (unsigned long long)t->size);
-	mk_ctx c;
-	mk_ctx_init(&c, tiles_get, t, &t->hs);
-	return mk_root(&c, size, out, err);
+	return mk_root(&t->ctx, size, out, err);
 }
 
 int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t size,
@@ -444,9 +444,7 @@ int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t s
 	int rc = check_usable(t, err);
 	if (rc)
 		return rc;
-	mk_ctx c;
-	mk_ctx_init(&c, tiles_get, t, &t->hs);
-	return mk_inclusion(&c, t->size, index, size, proof, proof_len, err);
+	return mk_inclusion(&t->ctx, t->size, index, size, proof, proof_len, err);
 }
 
 int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t size2,
@@ -455,9 +453,7 @@ int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t
 	int rc = check_usable(t, err);
 	if (rc)
 		return rc;
-	mk_ctx c;
-	mk_ctx_init(&c, tiles_get, t, &t->hs);
-	return mk_consistency(&c, t->size, size1, size2, proof, proof_len, err);
+	return mk_consistency(&t->ctx, t->size, size1, size2, proof, proof_len, err);
 }
 
 int ctng_merkle_tiles_read_tile(ctng_merkle_tiles *t, unsigned level, uint64_t index,
