@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -977,6 +978,67 @@ static void test_shutdown(void **state)
 	ctng_net_loop_free(loop);
 }
 
+/* A daemon-like child process: SIGTERM from another process runs the hook,
+ * stops the loop, and the child frees everything and exits 0. */
+static int child_hooked;
+static void child_hook(ctng_net_loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)arg;
+	child_hooked = signo;
+}
+
+static void child_daemon(int wfd)
+{
+	ctng_net_loop *loop = ctng_net_loop_new(NULL);
+	ctng_net_server *srv = loop ? ctng_net_server_new(loop, 0, NULL) : NULL;
+	uint16_t port = 0;
+	if (!srv || ctng_net_server_bind(srv, "127.0.0.1", 0, &port, NULL) != 0 ||
+	    ctng_net_server_route(srv, "GET", "/hello", h_hello, NULL, NULL) != 0 ||
+	    ctng_net_loop_catch_signals(loop, child_hook, NULL, NULL) != 0)
+		_exit(10);
+	if (write(wfd, &port, sizeof port) != (ssize_t)sizeof port)
+		_exit(11);
+	close(wfd);
+	if (ctng_net_loop_run(loop, NULL) != 0)
+		_exit(12);
+	ctng_net_server_free(srv);
+	ctng_net_loop_free(loop);
+	_exit(child_hooked == SIGTERM ? 0 : 13);
+}
+
+static void test_sigterm_other_process(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child_daemon(fds[1]);
+	}
+	close(fds[1]);
+	uint16_t port = 0;
+	assert_int_equal(read(fds[0], &port, sizeof port), (ssize_t)sizeof port);
+	close(fds[0]);
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/hello", port);
+	int st = 0;
+	uint8_t *o = NULL;
+	ctng_err err = {0};
+	assert_int_equal(ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 5000, &st, &o, NULL, &err),
+	                 0);
+	assert_int_equal(st, 200);
+	free(o);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -994,6 +1056,7 @@ int main(void)
 	    cmocka_unit_test(test_timers),
 	    cmocka_unit_test(test_post_from_threads),
 	    cmocka_unit_test(test_shutdown),
+	    cmocka_unit_test(test_sigterm_other_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
