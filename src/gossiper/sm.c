@@ -824,6 +824,13 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 		return ctng_err_set(err, CTNG_EINVAL, "no object");
 	if ((rc = ctng_gossip_check(o, err)))
 		goto out;
+	if (quiet && o->type == CTNG_CON_FULL && o->period < sm->cur &&
+	    !ctng_clock_period_acceptable(sm->cur, o->period)) {
+		/* A restored CON_FULL of an old period: permanent, not in any cache. */
+		if ((rc = verify(sm, o, err)) == 0 && (rc = add_convicted(sm, o, err)) == 0)
+			rc = CTNG_GOSSIPER_NEW;
+		goto out;
+	}
 	if (!ctng_clock_period_acceptable(sm->cur, o->period)) {
 		rc = ctng_err_set(err, CTNG_ERANGE, "period %llu outside %llu +- 1",
 		                  (unsigned long long)o->period, (unsigned long long)sm->cur);

@@ -1,0 +1,569 @@
+/*
+ * daemon.c — `ctng gossiper`: one libevent loop (ctng_net) owning the
+ * gossiper state machine. Serves POST /ctng/v1/gossip and GET
+ * /ctng/v1/counts, pushes objects to peers and the paired monitor with
+ * deadlines and a per-destination cap on requests in flight, drives the
+ * state machine's timers and the period clock, persists what must survive a
+ * restart in SQLite (gossiper.db), and writes GossipStorage.json and
+ * CONFLICT_POM_<entity>.json into the node's data folder.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctng/gossiper.h"
+#include "ctng/net.h"
+#include "ctng/store.h"
+
+#include <openssl/evp.h>
+
+/* Requests in flight per destination; beyond it a send is dropped (counted). */
+#define MAX_INFLIGHT 256
+#define FROM_HEADER  "X-CTng-From"
+
+struct dest {
+	char id[CTNG_ID_MAX + 1];
+	char url[CTNG_URL_MAX + 32];
+	size_t inflight;
+	uint64_t sent, failed, dropped;
+};
+
+struct gd {
+	const ctng_node_config *cfg;
+	const ctng_network *net;
+	ctng_gossiper_sm *sm;
+	ctng_net_loop *loop;
+	ctng_net_server *srv;
+	ctng_net_timer *sm_timer, *period_timer, *flush_timer;
+	ctng_store *st;
+	struct dest *peers;
+	size_t n_peers;
+	struct dest monitor;
+	bool has_monitor;
+	ctng_gossiper_actions acts;
+	json_t *report; /* GossipStorage.json contents */
+	bool dirty;
+	char *report_path;
+	uint64_t timeout_ms;
+	uint64_t bytes_in, bytes_out;
+};
+
+struct send_ctx {
+	struct gd *g;
+	struct dest *d;
+};
+
+static const char *status_name(int rc)
+{
+	return rc == CTNG_GOSSIPER_NEW         ? "new"
+	       : rc == CTNG_GOSSIPER_DUPLICATE ? "duplicate"
+	                                       : "ignored";
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* --------------------------------------------------------------- report */
+
+static json_t *counts_json(const uint64_t c[CTNG_TYPE_COUNT])
+{
+	json_t *o = json_object();
+	for (int i = 0; o && i < CTNG_TYPE_COUNT; i++)
+		json_object_set_new(o, ctng_type_name(ctng_all_types[i]),
+		                    json_integer((json_int_t)c[i]));
+	return o;
+}
+
+static void report_update(struct gd *g, uint64_t p)
+{
+	uint64_t c[CTNG_TYPE_COUNT];
+	if (!ctng_gossiper_sm_counts(g->sm, p, c))
+		return;
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	json_t *e = json_object();
+	if (!e)
+		return;
+	json_object_set_new(e, "Gossiper", json_string(g->cfg->id));
+	json_object_set_new(e, "Gossiper_URL", json_string(g->cfg->self->url));
+	json_object_set_new(e, "Period", json_string(key));
+	json_object_set_new(e, "counts", counts_json(c));
+	json_object_set_new(g->report, key, e);
+}
+
+static void report_flush(struct gd *g)
+{
+	uint64_t cur = ctng_gossiper_sm_period(g->sm);
+	for (uint64_t p = cur > 2 ? cur - 2 : 0; p <= cur + 1; p++)
+		report_update(g, p);
+	char *txt = json_dumps(g->report, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!txt)
+		return;
+	ctng_err err = {0};
+	if (ctng_write_file_atomic(g->report_path, txt, strlen(txt), 0644, &err))
+		CTNG_WARN("cannot write GossipStorage.json", "err=\"%s\"", err.msg);
+	free(txt);
+	g->dirty = false;
+}
+
+static void report_load(struct gd *g)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	g->report = NULL;
+	if (ctng_read_file(g->report_path, 64u << 20, &data, &len, NULL) == 0) {
+		json_t *j = NULL;
+		ctng_err err = {0};
+		if (ctng_net_parse_json(data, len, 0, &j, &err) == 0 && json_is_object(j))
+			g->report = j;
+		else {
+			json_decref(j);
+			CTNG_WARN("ignoring unreadable GossipStorage.json", "err=\"%s\"", err.msg);
+		}
+		free(data);
+	}
+	if (!g->report)
+		g->report = json_object();
+}
+
+static void write_pom(struct gd *g, const ctng_gossip_object *o)
+{
+	char name[CTNG_ID_MAX + 32];
+	snprintf(name, sizeof name, "CONFLICT_POM_%s.json", ctng_gossip_str(o->payload[0]));
+	char *path = path_join(g->cfg->data_dir, name);
+	json_t *j = NULL;
+	struct stat sb;
+	if (path && stat(path, &sb) != 0 && ctng_gossip_to_json(o, &j, NULL) == 0) {
+		char *txt = json_dumps(j, JSON_INDENT(2));
+		if (txt && ctng_write_file_atomic(path, txt, strlen(txt), 0644, NULL) == 0)
+			CTNG_INFO("proof of misbehaviour written", "file=%s", name);
+		free(txt);
+	}
+	json_decref(j);
+	free(path);
+}
+
+/* ------------------------------------------------------------- sending */
+
+static void on_sent(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
+{
+	struct send_ctx *c = arg;
+	(void)body;
+	(void)len;
+	c->d->inflight--;
+	if (err || status != 200) {
+		c->d->failed++;
+		CTNG_DEBUG("push failed", "to=%s status=%d err=\"%s\"", c->d->id, status,
+		           err ? err->msg : (const char *)body);
+	}
+	free(c);
+}
+
+static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
+{
+	if (d->inflight >= MAX_INFLIGHT) {
+		d->dropped++;
+		CTNG_WARN("push dropped: too many requests in flight", "to=%s", d->id);
+		return;
+	}
+	struct send_ctx *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	c->g = g;
+	c->d = d;
+	const char *headers[] = {FROM_HEADER, g->cfg->id, NULL};
+	ctng_net_client_opts opts = {
+	    .timeout_ms = g->timeout_ms, .content_type = "application/json", .headers = headers};
+	ctng_err err = {0};
+	if (ctng_net_request(g->loop, "POST", d->url, json, len, &opts, on_sent, c, &err)) {
+		CTNG_WARN("push not started", "to=%s err=\"%s\"", d->id, err.msg);
+		free(c);
+		return;
+	}
+	d->inflight++;
+	d->sent++;
+	g->bytes_out += len;
+}
+
+static void arm_sm_timer(struct gd *g)
+{
+	uint64_t next = g->acts.next_timer_ms;
+	if (!next) {
+		ctng_net_timer_stop(g->sm_timer);
+		return;
+	}
+	uint64_t now = ctng_now_ms();
+	ctng_net_timer_start(g->sm_timer, next > now ? next - now : 0, 0, NULL);
+}
+
+static void store_obj(struct gd *g, const ctng_gossip_object *o, const char *json, size_t len)
+{
+	ctng_gossip_id id;
+	if (ctng_gossip_id_of(o, &id, NULL))
+		return;
+	ctng_store_obj so = {
+	    .family = ctng_family_name(id.family),
+	    .entity = id.entity,
+	    .period = o->period,
+	    .type_uri = ctng_type_uri(o->type),
+	    .signer = o->signer,
+	    .json = json,
+	    .json_len = len,
+	};
+	unsigned int hl = 32;
+	if (EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) != 1)
+		return;
+	ctng_err err = {0};
+	if (ctng_store_obj_put(g->st, &so, NULL, &err))
+		CTNG_ERROR("store failed", "err=\"%s\"", err.msg);
+}
+
+/* Executes and clears the pending actions. */
+static void run_actions(struct gd *g)
+{
+	ctng_gossiper_actions *a = &g->acts;
+	bool tx = a->n > 0 && ctng_store_begin(g->st, NULL) == 0;
+	for (size_t i = 0; i < a->n; i++) {
+		ctng_gossiper_action *x = &a->v[i];
+		char *json = NULL;
+		size_t len = 0;
+		if (ctng_gossip_encode(&x->obj, &json, &len, NULL))
+			continue;
+		switch (x->kind) {
+		case CTNG_GACT_STORE:
+			store_obj(g, &x->obj, json, len);
+			if (x->obj.type == CTNG_CON_FULL)
+				write_pom(g, &x->obj);
+			break;
+		case CTNG_GACT_SEND_PEERS:
+			for (size_t k = 0; k < g->n_peers; k++)
+				if (strcmp(g->peers[k].id, x->except) != 0)
+					send_to(g, &g->peers[k], json, len);
+			break;
+		case CTNG_GACT_SEND_MONITOR:
+			if (g->has_monitor)
+				send_to(g, &g->monitor, json, len);
+			break;
+		}
+		free(json);
+	}
+	if (tx) {
+		ctng_err err = {0};
+		if (ctng_store_commit(g->st, &err)) {
+			CTNG_ERROR("store commit failed", "err=\"%s\"", err.msg);
+			ctng_store_rollback(g->st, NULL);
+		}
+	}
+	if (a->n)
+		g->dirty = true;
+	ctng_gossiper_actions_reset(a);
+	arm_sm_timer(g);
+}
+
+/* ------------------------------------------------------------- handlers */
+
+static void h_gossip(ctng_net_req *req, void *arg)
+{
+	struct gd *g = arg;
+	size_t len = 0;
+	const uint8_t *body = ctng_net_req_body(req, &len);
+	g->bytes_in += len;
+	ctng_gossip_object o = {0};
+	ctng_err err = {0};
+	if (ctng_gossip_decode((const char *)body, len, &o, &err)) {
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	const char *from = ctng_net_req_header(req, FROM_HEADER);
+	if (from && !ctng_id_valid(from))
+		from = NULL;
+	int rc = ctng_gossiper_sm_on_object(g->sm, &o, from, ctng_now_ms(), &g->acts, &err);
+	if (rc < 0) {
+		CTNG_DEBUG("object rejected", "type=%s from=%s err=\"%s\"",
+		           ctng_type_name(o.type) ? ctng_type_name(o.type) : "?", from ? from : "-",
+		           err.msg);
+		ctng_gossip_clear(&o);
+		run_actions(g);
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	ctng_gossip_clear(&o);
+	run_actions(g);
+	json_t *r = json_pack("{s:s}", "status", status_name(rc));
+	ctng_net_reply_json(req, 200, r);
+}
+
+static void h_counts(ctng_net_req *req, void *arg)
+{
+	struct gd *g = arg;
+	uint64_t p = 0;
+	ctng_err err = {0};
+	if (ctng_net_req_query_u64(req, "period", INT64_MAX, &p, &err)) {
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	uint64_t c[CTNG_TYPE_COUNT];
+	json_t *counts = NULL;
+	if (ctng_gossiper_sm_counts(g->sm, p, c)) {
+		counts = counts_json(c);
+	} else {
+		json_t *e = json_object_get(g->report, key);
+		json_t *old = e ? json_object_get(e, "counts") : NULL;
+		if (old)
+			counts = json_deep_copy(old);
+		else
+			counts = counts_json(c); /* zeros */
+	}
+	json_t *r =
+	    json_pack("{s:s, s:s, s:o, s:I}", "period", key, "gossiper", g->cfg->id, "counts",
+	              counts, "con_full_total", (json_int_t)ctng_gossiper_sm_n_con_full(g->sm));
+	if (!r) {
+		ctng_net_reply_error(req, 500, "out of memory");
+		return;
+	}
+	ctng_net_reply_json(req, 200, r);
+}
+
+/* --------------------------------------------------------------- timers */
+
+static void on_sm_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	struct gd *g = arg;
+	ctng_err err = {0};
+	if (ctng_gossiper_sm_on_timer(g->sm, ctng_now_ms(), &g->acts, &err))
+		CTNG_ERROR("timer step failed", "err=\"%s\"", err.msg);
+	run_actions(g);
+}
+
+static void delete_old(struct gd *g, uint64_t cur)
+{
+	if (cur < 2)
+		return;
+	sqlite3_stmt *st = NULL;
+	const char *sql = "DELETE FROM gossip_objects WHERE period < ? AND type_uri != ?";
+	if (sqlite3_prepare_v2(ctng_store_db(g->st), sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(cur - 1));
+	sqlite3_bind_text(st, 2, ctng_type_uri(CTNG_CON_FULL), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		CTNG_WARN("cannot delete old objects", "err=\"%s\"",
+		          sqlite3_errmsg(ctng_store_db(g->st)));
+	sqlite3_finalize(st);
+}
+
+static void arm_period_timer(struct gd *g)
+{
+	uint64_t now = ctng_now_ms();
+	uint64_t d = ctng_clock_ms_until_next(&g->net->clock, now);
+	ctng_net_timer_start(g->period_timer, d + 1, 0, NULL);
+}
+
+static void on_period_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	struct gd *g = arg;
+	uint64_t now = ctng_now_ms(), p = 0;
+	if (ctng_clock_period_of(&g->net->clock, now, &p)) {
+		uint64_t prev = ctng_gossiper_sm_period(g->sm);
+		ctng_gossiper_sm_on_period(g->sm, p, now, &g->acts, NULL);
+		run_actions(g);
+		delete_old(g, p);
+		report_flush(g);
+		if (p != prev)
+			CTNG_INFO("period", "p=%llu held=%zu bytes_in=%llu bytes_out=%llu",
+			          (unsigned long long)p, ctng_gossiper_sm_held(g->sm),
+			          (unsigned long long)g->bytes_in,
+			          (unsigned long long)g->bytes_out);
+	}
+	arm_period_timer(g);
+}
+
+static void on_flush_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	struct gd *g = arg;
+	if (g->dirty)
+		report_flush(g);
+}
+
+/* -------------------------------------------------------------- restore */
+
+static void restore_list(struct gd *g, const ctng_store_query *q)
+{
+	ctng_store_objs l = {0};
+	ctng_err err = {0};
+	if (ctng_store_obj_find(g->st, q, &l, &err)) {
+		CTNG_WARN("restore: query failed", "err=\"%s\"", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		ctng_gossip_object o = {0};
+		if (ctng_gossip_decode(l.v[i].json, l.v[i].json_len, &o, &err) == 0) {
+			int rc = ctng_gossiper_sm_restore(g->sm, &o, ctng_now_ms(), &g->acts, &err);
+			if (rc < 0)
+				CTNG_DEBUG("restore: object skipped", "err=\"%s\"", err.msg);
+		}
+		ctng_gossip_clear(&o);
+	}
+	ctng_store_objs_free(&l);
+}
+
+static void restore(struct gd *g)
+{
+	ctng_store_query q = {.type_uri = ctng_type_uri(CTNG_CON_FULL)};
+	restore_list(g, &q);
+	uint64_t cur = ctng_gossiper_sm_period(g->sm);
+	for (uint64_t p = cur ? cur - 1 : 0; p <= cur + 1; p++) {
+		ctng_store_query qp = {.has_period = true, .period = p};
+		restore_list(g, &qp);
+	}
+	CTNG_INFO("restored state", "held=%zu con_full=%zu", ctng_gossiper_sm_held(g->sm),
+	          ctng_gossiper_sm_n_con_full(g->sm));
+}
+
+/* ------------------------------------------------------------------ run */
+
+static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *port, ctng_err *err)
+{
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
+		return ctng_err_set(err, CTNG_EINVAL, "listen address must be HOST:PORT");
+	uint64_t v = 0;
+	if (ctng_parse_u64(colon + 1, 65535, &v, NULL) || v == 0)
+		return ctng_err_set(err, CTNG_EINVAL, "listen port invalid");
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = 0;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int set_dest(struct dest *d, const ctng_entity *e)
+{
+	snprintf(d->id, sizeof d->id, "%s", e->id);
+	int n = snprintf(d->url, sizeof d->url, "%s/ctng/v1/gossip", e->url);
+	return n > 0 && (size_t)n < sizeof d->url ? 0 : -1;
+}
+
+static const ctng_entity *find_entity(const ctng_network *net, const char *id)
+{
+	for (size_t i = 0; i < net->n_entities; i++)
+		if (strcmp(net->entities[i].id, id) == 0)
+			return &net->entities[i];
+	return NULL;
+}
+
+static void gd_free(struct gd *g)
+{
+	ctng_net_timer_free(g->sm_timer);
+	ctng_net_timer_free(g->period_timer);
+	ctng_net_timer_free(g->flush_timer);
+	ctng_net_server_free(g->srv);
+	ctng_net_loop_free(g->loop); /* fails in-flight pushes: their callbacks run */
+	ctng_gossiper_actions_free(&g->acts);
+	ctng_gossiper_sm_free(g->sm);
+	ctng_store_close(g->st);
+	json_decref(g->report);
+	free(g->report_path);
+	free(g->peers);
+}
+
+int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
+{
+	struct gd g = {0};
+	int rc;
+	if (!cfg || !cfg->self || cfg->self->role != CTNG_ROLE_GOSSIPER)
+		return ctng_err_set(err, CTNG_EINVAL, "not a gossiper configuration");
+	if (!cfg->has_bls_sk)
+		return ctng_err_set(err, CTNG_ESTATE, "gossiper config has no BLS share key");
+	g.cfg = cfg;
+	g.net = &cfg->net;
+	uint64_t pm = g.net->clock.period_ms;
+	g.timeout_ms = pm / 3 < 200 ? 200 : pm / 3 > 5000 ? 5000 : pm / 3;
+	char host[CTNG_HOST_MAX];
+	uint16_t port = 0;
+	if ((rc = parse_listen(cfg->listen, host, sizeof host, &port, err)))
+		return rc;
+	if ((rc = ctng_mkdir_p(cfg->data_dir, 0700, err)))
+		return rc;
+	char *dbpath = path_join(cfg->data_dir, "gossiper.db");
+	g.report_path = path_join(cfg->data_dir, "GossipStorage.json");
+	if (!dbpath || !g.report_path) {
+		free(dbpath);
+		free(g.report_path);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	g.st = ctng_store_open(dbpath, err);
+	free(dbpath);
+	if (!g.st) {
+		rc = err ? err->code : CTNG_EIO;
+		goto out;
+	}
+	if ((rc = ctng_gossiper_sm_new(g.net, cfg->id, cfg->bls_sk, ctng_now_ms(), &g.sm, err)))
+		goto out;
+	/* destinations */
+	const ctng_entity *self = cfg->self;
+	g.peers = calloc(self->n_peers ? self->n_peers : 1, sizeof(*g.peers));
+	if (!g.peers) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < self->n_peers; i++) {
+		const ctng_entity *pe = find_entity(g.net, self->peers[i]);
+		if (!pe || set_dest(&g.peers[g.n_peers], pe)) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "bad peer %s", self->peers[i]);
+			goto out;
+		}
+		g.n_peers++;
+	}
+	const ctng_entity *mon = self->monitor[0] ? find_entity(g.net, self->monitor) : NULL;
+	if (mon && set_dest(&g.monitor, mon) == 0)
+		g.has_monitor = true;
+	report_load(&g);
+	/* loop, server, timers */
+	if (!(g.loop = ctng_net_loop_new(err))) {
+		rc = err ? err->code : CTNG_EIO;
+		goto out;
+	}
+	if ((rc = ctng_net_loop_catch_signals(g.loop, NULL, NULL, err)))
+		goto out;
+	if (!(g.srv = ctng_net_server_new(g.loop, CTNG_GOSSIP_JSON_MAX, err))) {
+		rc = err ? err->code : CTNG_EIO;
+		goto out;
+	}
+	if ((rc = ctng_net_server_bind(g.srv, host, port, NULL, err)) ||
+	    (rc = ctng_net_server_route(g.srv, "POST", "/ctng/v1/gossip", h_gossip, &g, err)) ||
+	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/counts", h_counts, &g, err)))
+		goto out;
+	if (!(g.sm_timer = ctng_net_timer_new(g.loop, on_sm_timer, &g, err)) ||
+	    !(g.period_timer = ctng_net_timer_new(g.loop, on_period_timer, &g, err)) ||
+	    !(g.flush_timer = ctng_net_timer_new(g.loop, on_flush_timer, &g, err))) {
+		rc = err ? err->code : CTNG_ENOMEM;
+		goto out;
+	}
+	restore(&g);
+	run_actions(&g);
+	arm_period_timer(&g);
+	uint64_t fl = pm / 4 < 250 ? 250 : pm / 4 > 5000 ? 5000 : pm / 4;
+	ctng_net_timer_start(g.flush_timer, fl, fl, NULL);
+	CTNG_INFO("gossiper listening", "addr=%s:%u peers=%zu monitor=%s period=%llu", host,
+	          (unsigned)port, g.n_peers, g.has_monitor ? g.monitor.id : "-",
+	          (unsigned long long)ctng_gossiper_sm_period(g.sm));
+	rc = ctng_net_loop_run(g.loop, err);
+	report_flush(&g);
+	CTNG_INFO("gossiper stopped", "bytes_in=%llu bytes_out=%llu",
+	          (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
+out:
+	gd_free(&g);
+	return rc;
+}
