@@ -4,10 +4,11 @@
  * wrong period / bad signature, consistency proofs (valid, invalid, forks),
  * CON_FULL stopping the queries, FULL verification, update building.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
 
 #include "fixture.h"
 
