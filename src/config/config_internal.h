@@ -1,0 +1,22 @@
+/* config_internal.h — JSON and parsing helpers shared by the config module's files. */
+#ifndef CTNG_CONFIG_INTERNAL_H
+#define CTNG_CONFIG_INTERNAL_H
+
+#include <jansson.h>
+
+#include "ctng/config.h"
+
+/* Strict load of a configuration text (duplicates rejected, size-limited). */
+int cfg_load_json(const char *text, size_t len, json_t **out, ctng_err *err);
+/* Rejects keys of obj that are not in the NULL-terminated list `allowed`. */
+int cfg_check_keys(const json_t *obj, const char *where, const char *const *allowed, ctng_err *err);
+int cfg_get_u64(const json_t *obj, const char *where, const char *key, uint64_t max, uint64_t *out,
+                ctng_err *err);
+int cfg_get_str(const json_t *obj, const char *where, const char *key, size_t max, const char **out,
+                ctng_err *err);
+/* "HOST:PORT" with a DNS-ish host and port 1..65535. */
+int cfg_parse_hostport(const char *s, char host[CTNG_HOST_MAX], uint16_t *port, ctng_err *err);
+/* PEM text or hex DER SubjectPublicKeyInfo. */
+int cfg_load_public_key(const char *s, ctng_sig_key **out, ctng_err *err);
+
+#endif

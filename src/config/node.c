@@ -1,0 +1,284 @@
+/*
+ * node.c — one node's private DIR/<id>/config.json (docs/config.md §3): keys,
+ * paths, listen address and the test-only misbehaviour switches, loaded
+ * together with the network it belongs to and checked against it.
+ */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config_internal.h"
+#include "ctng/bls.h"
+
+static void misbehaviour_free(ctng_misbehaviour *m)
+{
+	for (size_t i = 0; i < m->n_split_targets; i++)
+		free(m->split_targets[i]);
+	free(m->split_targets);
+	memset(m, 0, sizeof(*m));
+}
+
+void ctng_node_config_free(ctng_node_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->id);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->network_path);
+	free(cfg->data_dir);
+	free(cfg->listen);
+	ctng_sig_key_free(cfg->key);
+	ctng_wipe(cfg->bls_sk, sizeof(cfg->bls_sk));
+	misbehaviour_free(&cfg->misbehaviour);
+	ctng_network_free(&cfg->net);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* dir + "/" + rel unless rel is absolute. */
+static char *resolve(const char *dir, const char *rel)
+{
+	char *out = NULL;
+	if (rel[0] == '/' || !dir || !dir[0])
+		return strdup(rel);
+	if (asprintf(&out, "%s/%s", dir, rel) < 0)
+		return NULL;
+	return out;
+}
+
+static int get_bool(const json_t *obj, const char *key, bool *out, ctng_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: \"%s\" must be true or false",
+		                    key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_misbehaviour *m,
+                              ctng_err *err)
+{
+	static const char *const keys[] = {"split_view", "split_targets", "silent",
+	                                   "answer_periods_mod", NULL};
+	if (!json_is_object(j))
+		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
+	int rc;
+	if ((rc = cfg_check_keys(j, "misbehaviour", keys, err)) ||
+	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
+	    (rc = get_bool(j, "silent", &m->silent, err)))
+		return rc;
+	m->present = true;
+	if (json_object_get(j, "answer_periods_mod")) {
+		uint64_t v;
+		if ((rc = cfg_get_u64(j, "misbehaviour", "answer_periods_mod", 1000000, &v, err)))
+			return rc;
+		m->answer_periods_mod = (uint32_t)v;
+	}
+	json_t *t = json_object_get(j, "split_targets");
+	if (t) {
+		if (!json_is_array(t) || json_array_size(t) > CTNG_CONFIG_MAX_ENTITIES)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "misbehaviour: split_targets must be an array of ids");
+		size_t n = json_array_size(t);
+		m->split_targets = n ? calloc(n, sizeof(char *)) : NULL;
+		if (n && !m->split_targets)
+			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			json_t *e = json_array_get(t, i);
+			if (!json_is_string(e) || !ctng_network_entity(net, json_string_value(e)))
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "misbehaviour: split_targets[%zu] is not an "
+				                    "entity of the network",
+				                    i);
+			if (!(m->split_targets[i] = strdup(json_string_value(e))))
+				return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+			m->n_split_targets = i + 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
+                      ctng_err *err)
+{
+	static const char *const keys[] = {"id",          "network", "data_dir",     "listen",
+	                                   "private_key", "bls_sk",  "misbehaviour", NULL};
+	const char *w = "config.json";
+	if (!json_is_object(j))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
+	int rc;
+	const char *id, *netp, *data, *listen;
+	if ((rc = cfg_check_keys(j, w, keys, err)) ||
+	    (rc = cfg_get_str(j, w, "id", CTNG_ID_MAX, &id, err)) ||
+	    (rc = cfg_get_str(j, w, "network", PATH_MAX - 1, &netp, err)) ||
+	    (rc = cfg_get_str(j, w, "data_dir", PATH_MAX - 1, &data, err)) ||
+	    (rc = cfg_get_str(j, w, "listen", CTNG_URL_MAX, &listen, err)))
+		return rc;
+	if (!ctng_id_valid(id))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: invalid id", w);
+	if (!netp[0] || !data[0])
+		return ctng_err_set(err, CTNG_EINVAL, "%s: network and data_dir must not be empty",
+		                    w);
+	char host[CTNG_HOST_MAX];
+	uint16_t port;
+	if ((rc = cfg_parse_hostport(listen, host, &port, err)))
+		return ctng_err_wrap(err, "%s: listen", w);
+	if (!(c->id = strdup(id)) || !(c->dir = strdup(dir ? dir : ".")) ||
+	    !(c->network_path = resolve(dir, netp)) || !(c->data_dir = resolve(dir, data)) ||
+	    !(c->listen = strdup(listen)))
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+
+	if (net) {
+		c->net = *net;
+		memset(net, 0, sizeof(*net));
+	} else if ((rc = ctng_network_load(c->network_path, &c->net, err))) {
+		return rc;
+	}
+	c->self = ctng_network_entity(&c->net, id);
+	if (!c->self)
+		return ctng_err_set(err, CTNG_EINVAL, "%s: id \"%s\" is not in the network", w, id);
+	if (c->self->port != port)
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "%s: listen port %u differs from the network url %s", w, port,
+		                    c->self->url);
+
+	json_t *pk = json_object_get(j, "private_key"), *bs = json_object_get(j, "bls_sk");
+	if (c->self->role == CTNG_ROLE_GOSSIPER) {
+		const char *s;
+		if (pk)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: a gossiper has no private_key",
+			                    w);
+		if ((rc = cfg_get_str(j, w, "bls_sk", 2 * CTNG_BLS_SK_LEN, &s, err)))
+			return rc;
+		if (s[0]) {
+			if (ctng_hex_decode_exact(c->bls_sk, CTNG_BLS_SK_LEN, s, err))
+				return ctng_err_wrap(err, "%s: bls_sk", w);
+			c->has_bls_sk = true;
+		}
+		if (c->has_bls_sk != c->net.has_bls)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "%s: bls_sk must be set exactly when the network has "
+			                    "BLS keys",
+			                    w);
+		if (c->has_bls_sk) {
+			uint8_t mine[CTNG_BLS_PK_LEN];
+			if ((rc = ctng_bls_sk_to_pk(mine, c->bls_sk, err)))
+				return ctng_err_wrap(err, "%s: bls_sk", w);
+			if (memcmp(mine, c->self->bls_pk, CTNG_BLS_PK_LEN) != 0)
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "%s: bls_sk does not match bls_pk of %s", w,
+				                    id);
+		}
+	} else {
+		const char *s;
+		if (bs)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: only gossipers have a bls_sk",
+			                    w);
+		if ((rc = cfg_get_str(j, w, "private_key", CTNG_SIG_PEM_MAX, &s, err)))
+			return rc;
+		if ((rc = ctng_sig_load_private_pem(s, strlen(s), &c->key, err)))
+			return ctng_err_wrap(err, "%s: private_key", w);
+		if (!ctng_sig_key_public_equal(c->key, c->self->key))
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "%s: private_key does not match the public_key of %s",
+			                    w, id);
+	}
+	json_t *m = json_object_get(j, "misbehaviour");
+	if (m && (rc = parse_misbehaviour(m, &c->net, &c->misbehaviour, err)))
+		return rc;
+	return 0;
+}
+
+int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_network *net,
+                           ctng_node_config *out, ctng_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *j = NULL;
+	int rc = cfg_load_json(json, len, &j, err);
+	if (!rc)
+		rc = parse_node(j, dir, net, out, err);
+	json_decref(j);
+	if (net)
+		ctng_network_free(net); /* moved or not, the caller no longer owns it */
+	if (rc)
+		ctng_node_config_free(out);
+	return rc;
+}
+
+int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	uint8_t *data = NULL;
+	size_t n = 0;
+	int rc = ctng_read_file(path, CTNG_CONFIG_FILE_MAX, &data, &n, err);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (stat(path, &st) == 0 && (st.st_mode & 077))
+		CTNG_WARN("private configuration is readable by others", "path=%s mode=%o", path,
+		          (unsigned)(st.st_mode & 0777));
+	char *tmp = strdup(path);
+	if (!tmp) {
+		free(data);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	rc = ctng_node_config_parse((const char *)data, n, dirname(tmp), NULL, out, err);
+	free(tmp);
+	ctng_wipe(data, n);
+	free(data);
+	if (rc)
+		return ctng_err_wrap(err, "%s", path);
+	if (!(out->path = strdup(path))) {
+		ctng_node_config_free(out);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour *m, ctng_err *err)
+{
+	uint8_t *data = NULL;
+	size_t n = 0;
+	int rc = ctng_read_file(path, CTNG_CONFIG_FILE_MAX, &data, &n, err);
+	if (rc)
+		return rc;
+	json_t *j = NULL;
+	rc = cfg_load_json((const char *)data, n, &j, err);
+	ctng_wipe(data, n);
+	free(data);
+	if (rc)
+		return ctng_err_wrap(err, "%s", path);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return ctng_err_set(err, CTNG_EINVAL, "%s: not a JSON object", path);
+	}
+	json_object_del(j, "misbehaviour");
+	if (m && m->present) {
+		json_t *o = json_object(), *t = json_array();
+		for (size_t i = 0; o && t && i < m->n_split_targets; i++)
+			json_array_append_new(t, json_string(m->split_targets[i]));
+		if (!o || !t || json_object_set_new(o, "split_view", json_boolean(m->split_view)) ||
+		    json_object_set_new(o, "split_targets", t) ||
+		    json_object_set_new(o, "silent", json_boolean(m->silent)) ||
+		    json_object_set_new(o, "answer_periods_mod",
+		                        json_integer((json_int_t)m->answer_periods_mod)) ||
+		    json_object_set_new(j, "misbehaviour", o)) {
+			json_decref(j);
+			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		}
+	}
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!s)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	rc = ctng_write_file_atomic(path, s, strlen(s), 0600, err);
+	ctng_wipe(s, strlen(s));
+	free(s);
+	return rc;
+}
