@@ -1,0 +1,315 @@
+/*
+ * test_gossiper_daemon.c — three real `ctng gossiper` processes on loopback
+ * with a network from ctng_init_network (2 s periods, threshold 2). The
+ * test plays the monitors: it POSTs STH objects signed with the loggers'
+ * keys, checks invalid and duplicate objects are answered 400 / duplicate,
+ * and polls GET /ctng/v1/counts until every gossiper holds the STH_FULL of
+ * an honest logger and the CON_FULL of a logger that split its view (and no
+ * STH_FULL for that one). Then it stops one gossiper with SIGTERM (clean
+ * exit, GossipStorage.json and CONFLICT_POM_<logger>.json written), restarts
+ * it and checks it still knows the conviction from its database.
+ * Waits are bounded polls; no timing is asserted.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ctng/config.h"
+#include "ctng/net.h"
+#include "ctng/proto.h"
+
+#define NG 3
+
+static char dir[64];
+static pid_t pids[NG];
+static ctng_network net;
+static uint16_t gport[NG];
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static pid_t start_gossiper(int i)
+{
+	char cfg[256];
+	snprintf(cfg, sizeof cfg, "%s/gossiper%d/config.json", dir, i + 1);
+	char log[256];
+	snprintf(log, sizeof log, "%s/gossiper%d.log", dir, i + 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		execl(CTNG_BIN, CTNG_BIN, "gossiper", "--config", cfg, "--log-level", "info",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* GET/POST; returns the HTTP status (0 on transport failure); *out malloc'd. */
+static int http(const char *method, uint16_t port, const char *path, const char *body, char **out)
+{
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
+	int status = 0;
+	uint8_t *o = NULL;
+	size_t ol = 0;
+	int rc = ctng_net_fetch_sync(url, method, body ? "application/json" : NULL, body,
+	                             body ? strlen(body) : 0, 5000, &status, &o, &ol, NULL);
+	if (rc) {
+		if (out)
+			*out = NULL;
+		return 0;
+	}
+	if (out)
+		*out = (char *)o;
+	else
+		free(o);
+	return status;
+}
+
+static json_t *counts(int i, uint64_t p)
+{
+	char path[64], *out = NULL;
+	snprintf(path, sizeof path, "/ctng/v1/counts?period=%llu", (unsigned long long)p);
+	int st = http("GET", gport[i], path, NULL, &out);
+	if (st != 200) {
+		free(out);
+		return NULL;
+	}
+	json_t *j = json_loads(out, 0, NULL);
+	free(out);
+	return j;
+}
+
+static json_int_t count_of(json_t *j, const char *type)
+{
+	return json_integer_value(json_object_get(json_object_get(j, "counts"), type));
+}
+
+static void wait_up(int i)
+{
+	for (int k = 0; k < 400; k++) {
+		json_t *j = counts(i, 0);
+		if (j) {
+			json_decref(j);
+			return;
+		}
+		sleep_ms(50);
+	}
+	fail_msg("gossiper%d did not come up (see %s/gossiper%d.log)", i + 1, dir, i + 1);
+}
+
+static char *sth_json(ctng_sig_key *key, const char *logger, uint64_t ts, uint64_t size,
+                      uint8_t rootbyte)
+{
+	ctng_sth sth = {.timestamp_ms = ts, .tree_size = size};
+	memset(sth.root, rootbyte, 32);
+	ctng_gossip_object o = {0};
+	ctng_err err = {0};
+	if (ctng_sth_sign(&o, logger, key, &sth, &net.clock, &err))
+		fail_msg("sth_sign: %s", err.msg);
+	char *js = NULL;
+	assert_int_equal(ctng_gossip_encode(&o, &js, NULL, NULL), 0);
+	ctng_gossip_clear(&o);
+	return js;
+}
+
+static ctng_sig_key *logger_key(const char *id)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s/config.json", dir, id);
+	ctng_node_config cfg = {0};
+	ctng_err err = {0};
+	if (ctng_node_config_load(path, &cfg, &err))
+		fail_msg("load %s: %s", path, err.msg);
+	ctng_sig_key *k = NULL;
+	assert_int_equal(ctng_sig_key_from_evp(ctng_sig_key_evp(cfg.key), &k, NULL), 0);
+	ctng_node_config_free(&cfg);
+	return k;
+}
+
+static int post(int i, const char *body, char **out)
+{
+	return http("POST", gport[i], "/ctng/v1/gossip", body, out);
+}
+
+/* Polls until pred holds for every running gossiper (at most ~30 s). */
+static bool all_counts(uint64_t p, const char *type, json_int_t want, int n)
+{
+	for (int k = 0; k < 600; k++) {
+		bool ok = true;
+		for (int i = 0; i < n && ok; i++) {
+			json_t *j = counts(i, p);
+			ok = j && count_of(j, type) == want;
+			json_decref(j);
+		}
+		if (ok)
+			return true;
+		sleep_ms(50);
+	}
+	return false;
+}
+
+static void stop(int i, int *status)
+{
+	kill(pids[i], SIGTERM);
+	assert_int_equal(waitpid(pids[i], status, 0), pids[i]);
+	pids[i] = 0;
+}
+
+static void test_gossipers(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/ctng-it-gossiper-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char netdir[128];
+	snprintf(netdir, sizeof netdir, "%s", dir);
+	ctng_init_opts o;
+	ctng_init_opts_default(&o);
+	o.period_ms = 2000;
+	o.gossip_wait_ms = 800;
+	o.loggers = 2;
+	o.cas = 1;
+	o.monitors = NG;
+	o.threshold = 2;
+	/* above the usual ephemeral range; distinct per test process */
+	o.port_base = (uint16_t)(61000 + (getpid() % 11) * 400);
+	ctng_err err = {0};
+	char sub[128];
+	snprintf(sub, sizeof sub, "%s/net", dir);
+	if (ctng_init_network(sub, &o, &err))
+		fail_msg("init: %s", err.msg);
+	snprintf(dir, sizeof dir, "%s", sub);
+	char np[256];
+	snprintf(np, sizeof np, "%s/network.json", dir);
+	assert_int_equal(ctng_network_load(np, &net, NULL), 0);
+	for (int i = 0; i < NG; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "gossiper%d", i + 1);
+		const ctng_entity *g = ctng_network_entity(&net, id);
+		assert_non_null(g);
+		gport[i] = g->port;
+		pids[i] = start_gossiper(i);
+	}
+	for (int i = 0; i < NG; i++)
+		wait_up(i);
+	ctng_sig_key *k1 = logger_key("logger1"), *k2 = logger_key("logger2");
+	uint64_t now = ctng_now_ms(), p = 0;
+	assert_true(ctng_clock_period_of(&net.clock, now, &p));
+	char *honest = sth_json(k1, "logger1", now, 5, 0x11);
+	char *split_a = sth_json(k2, "logger2", now, 7, 0x21);
+	char *split_b = sth_json(k2, "logger2", now, 7, 0x22);
+	char *out = NULL;
+	/* the monitors of gossipers 1 and 2 pulled logger1's STH */
+	assert_int_equal(post(0, honest, &out), 200);
+	assert_non_null(strstr(out, "\"new\""));
+	free(out);
+	assert_int_equal(post(1, honest, &out), 200);
+	free(out);
+	/* logger2 shows gossiper1's and gossiper3's monitors different STHs */
+	assert_int_equal(post(0, split_a, NULL), 200);
+	assert_int_equal(post(2, split_b, NULL), 200);
+	/* a replayed POST is a duplicate */
+	assert_int_equal(post(0, honest, &out), 200);
+	assert_non_null(strstr(out, "\"duplicate\""));
+	free(out);
+	/* invalid: logger1's STH signed by logger2's key; garbage; unknown field */
+	char *forged = sth_json(k2, "logger1", now, 5, 0x12);
+	assert_int_equal(post(1, forged, &out), 400);
+	assert_non_null(strstr(out, "error"));
+	free(out);
+	assert_int_equal(post(1, "{\"application\":\"CTng\"}", NULL), 400);
+	assert_int_equal(post(1, "not json", NULL), 400);
+	free(forged);
+
+	assert_true(all_counts(p, "STH_FULL", 1, NG));
+	assert_true(all_counts(p, "CON_FULL", 1, NG));
+	for (int i = 0; i < NG; i++) {
+		json_t *j = counts(i, p);
+		assert_non_null(j);
+		assert_int_equal(count_of(j, "STH"), 3);
+		assert_int_equal(count_of(j, "CON"), 1);
+		assert_int_equal(count_of(j, "STH_FULL"), 1); /* logger2 never gets one */
+		assert_int_equal(json_integer_value(json_object_get(j, "con_full_total")), 1);
+		char pk[24];
+		snprintf(pk, sizeof pk, "%llu", (unsigned long long)p);
+		assert_string_equal(json_string_value(json_object_get(j, "period")), pk);
+		json_decref(j);
+	}
+	/* clean stop on SIGTERM, reports written */
+	int st = 0;
+	stop(2, &st);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	char path[256];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/gossiper3/GossipStorage.json", dir);
+	json_t *rep = json_load_file(path, 0, NULL);
+	assert_non_null(rep);
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	json_t *e = json_object_get(rep, key);
+	assert_non_null(e);
+	assert_int_equal(count_of(e, "CON_FULL"), 1);
+	json_decref(rep);
+	snprintf(path, sizeof path, "%s/gossiper3/CONFLICT_POM_logger2.json", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	/* restarted, it still knows logger2 is convicted */
+	pids[2] = start_gossiper(2);
+	wait_up(2);
+	json_t *j = counts(2, p);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "con_full_total")), 1);
+	json_decref(j);
+	for (int i = 0; i < NG; i++) {
+		stop(i, &st);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	free(honest);
+	free(split_a);
+	free(split_b);
+	ctng_sig_key_free(k1);
+	ctng_sig_key_free(k2);
+	ctng_network_free(&net);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", netdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Whatever happened, no gossiper outlives the test. */
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < NG; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+			pids[i] = 0;
+		}
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_gossipers, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
