@@ -1,0 +1,551 @@
+/*
+ * daemon.c — `ctng monitor`: the monitor state machine on one libevent loop
+ * (DESIGN §8). Timers follow the network clock (query at period start +
+ * query_offset, update at + update_offset); pulls are HTTP GETs with a
+ * deadline; verified objects and ACCs are POSTed to the paired gossiper; the
+ * gossiper POSTs FULLs/PoMs/INITs back; client updates are served at
+ * GET /ctng/v1/update and written as files. SQLite (monitor.db) keeps what
+ * a restart needs. See docs/monitor.md.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctng/merkle.h"
+#include "ctng/monitor.h"
+#include "ctng/net.h"
+#include "ctng/store.h"
+#include "monitor/monitor_internal.h"
+
+#define FROM_HEADER     "X-CTng-From"
+#define KV_LAST_STH     "monitor.last_sth"
+#define KV_FORK         "monitor.fork"
+#define KV_POM          "monitor.pom"
+#define KV_UPDATE       "monitor.update"
+#define KV_STATE        "monitor.state"
+#define MAX_INFLIGHT    256
+#define GOSSIP_BODY_MAX (CTNG_GOSSIP_JSON_MAX + 1024)
+
+struct md {
+	const ctng_node_config *cfg;
+	const ctng_network *net;
+	ctng_monitor_sm *sm;
+	ctng_store *st;
+	ctng_net_loop *loop;
+	ctng_net_server *srv;
+	ctng_net_timer *timer;
+	ctng_monitor_actions acts;
+	char gossip_url[CTNG_URL_MAX + 32];
+	uint64_t timeout_ms;
+	bool has_queried, has_published;
+	uint64_t last_queried, last_published;
+	bool stopping;
+	size_t inflight;
+};
+
+enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
+
+struct fctx {
+	struct md *m;
+	enum fkind kind;
+	char entity[CTNG_ID_MAX + 1];
+	uint64_t period;
+};
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static void write_data_file(struct md *m, const char *name, const char *text, size_t len)
+{
+	char *path = path_join(m->cfg->data_dir, name);
+	ctng_err e = {0};
+	if (!path || ctng_write_file_atomic(path, text, len, 0644, &e))
+		CTNG_WARN("cannot write file", "file=%s err=\"%s\"", name, e.msg);
+	free(path);
+}
+
+static void run_actions(struct md *m);
+
+/* ------------------------------------------------------------ responses */
+
+static void on_response(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
+{
+	struct fctx *c = arg;
+	struct md *m = c->m;
+	m->inflight--;
+	if (m->stopping) {
+		free(c);
+		return;
+	}
+	char reason[300];
+	ctng_err e = {0};
+	uint64_t now = ctng_now_ms();
+	if (err)
+		snprintf(reason, sizeof reason, "%s: %s", ctng_err_name(err->code), err->msg);
+	else
+		snprintf(reason, sizeof reason, "HTTP %d", status);
+	if (c->kind == F_SEND) {
+		if (err || status != 200)
+			CTNG_WARN("gossiper refused or unreachable",
+			          "period=%" PRIu64 " reason=\"%s\" "
+			          "body=\"%.200s\"",
+			          c->period, reason, (const char *)body);
+		free(c);
+		return;
+	}
+	int rc;
+	if (c->kind == F_INIT) {
+		ctng_gossip_object o = {0};
+		bool have = false;
+		if (!err && status == 200) {
+			if (ctng_gossip_decode((const char *)body, len, &o, &e) == 0)
+				have = true;
+			else
+				snprintf(reason, sizeof reason, "undecodable object: %s", e.msg);
+		}
+		rc = ctng_monitor_sm_on_fetch_result(m->sm, c->entity, c->period, have ? &o : NULL,
+		                                     reason, now, &m->acts, &e);
+		ctng_gossip_clear(&o);
+	} else {
+		uint8_t proof[CTNG_MERKLE_MAX_PROOF][32];
+		size_t n = 0;
+		bool ok = false;
+		if (!err && status == 200) {
+			if (ctng_monitor_parse_consistency((const char *)body, len, proof, &n,
+			                                   &e) == 0)
+				ok = true;
+			else
+				snprintf(reason, sizeof reason, "bad consistency response: %s",
+				         e.msg);
+		}
+		rc = ctng_monitor_sm_on_consistency_result(m->sm, c->entity, c->period, ok,
+		                                           (const uint8_t(*)[32])proof, n, reason,
+		                                           now, &m->acts, &e);
+	}
+	if (rc == CTNG_ESTATE)
+		CTNG_DEBUG("late answer ignored", "entity=%s period=%" PRIu64, c->entity,
+		           c->period);
+	else if (rc)
+		CTNG_ERROR("monitor state machine failed", "err=\"%s\"", e.msg);
+	free(c);
+	run_actions(m);
+}
+
+static void start_request(struct md *m, enum fkind k, const char *entity, uint64_t period,
+                          const char *method, const char *url, const char *body, size_t len)
+{
+	if (m->inflight >= MAX_INFLIGHT) {
+		CTNG_WARN("request dropped: too many in flight", "url=%s", url);
+		return;
+	}
+	struct fctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->m = m;
+	c->kind = k;
+	c->period = period;
+	snprintf(c->entity, sizeof c->entity, "%s", entity ? entity : "");
+	const char *headers[] = {FROM_HEADER, m->cfg->id, NULL};
+	ctng_net_client_opts opts = {.timeout_ms = m->timeout_ms,
+	                             .content_type = body ? "application/json" : NULL,
+	                             .headers = headers};
+	ctng_err e = {0};
+	if (ctng_net_request(m->loop, method, url, body, len, &opts, on_response, c, &e)) {
+		CTNG_WARN("request not started", "url=%s err=\"%s\"", url, e.msg);
+		free(c);
+		/* A pull that cannot even start is a failed pull. */
+		if (k == F_INIT || k == F_CONS) {
+			uint64_t now = ctng_now_ms();
+			if (k == F_INIT)
+				ctng_monitor_sm_on_fetch_result(m->sm, entity, period, NULL, e.msg,
+				                                now, &m->acts, NULL);
+			else
+				ctng_monitor_sm_on_consistency_result(m->sm, entity, period, false,
+				                                      NULL, 0, e.msg, now, &m->acts,
+				                                      NULL);
+		}
+		return;
+	}
+	m->inflight++;
+}
+
+/* -------------------------------------------------------------- actions */
+
+static void store_object(struct md *m, const ctng_gossip_object *o)
+{
+	char *json = NULL;
+	size_t len = 0;
+	ctng_err e = {0};
+	if (ctng_gossip_encode(o, &json, &len, &e)) {
+		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
+		return;
+	}
+	ctng_store_obj so = {
+	    .family = ctng_family_name(ctng_type_family(o->type)),
+	    .entity = ctng_gossip_entity(o),
+	    .period = o->period,
+	    .type_uri = ctng_type_uri(o->type),
+	    .signer = o->signer,
+	    .json = json,
+	    .json_len = len,
+	};
+	unsigned int hl = 0;
+	if (!EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) ||
+	    ctng_store_obj_put(m->st, &so, NULL, &e))
+		CTNG_ERROR("cannot store object", "err=\"%s\"", e.msg);
+	if (o->type == CTNG_CON_FULL) {
+		/* The seed's per-conviction PoM file (the first one is kept). */
+		char name[CTNG_ID_MAX + 32];
+		snprintf(name, sizeof name, "CONFLICT_POM_%s.json", ctng_gossip_entity(o));
+		char *path = path_join(m->cfg->data_dir, name);
+		struct stat sb;
+		if (path && stat(path, &sb) != 0)
+			write_data_file(m, name, json, len);
+		free(path);
+	}
+	free(json);
+}
+
+static void publish(struct md *m, uint64_t p, const char *text, size_t len)
+{
+	char key[24], name[64];
+	snprintf(key, sizeof key, "%" PRIu64, p);
+	ctng_err e = {0};
+	if (ctng_store_kv_put(m->st, KV_UPDATE, key, text, len, &e) ||
+	    ctng_store_kv_put_u64(m->st, KV_STATE, "published", p, &e))
+		CTNG_ERROR("cannot store client update", "err=\"%s\"", e.msg);
+	snprintf(name, sizeof name, "ClientUpdate_%" PRIu64 ".json", p);
+	write_data_file(m, name, text, len);
+	write_data_file(m, "ClientUpdate.json", text, len);
+	m->has_published = true;
+	m->last_published = p;
+	CTNG_INFO("client update published", "period=%" PRIu64 " bytes=%zu", p, len);
+}
+
+static void run_actions(struct md *m)
+{
+	ctng_err e = {0};
+	/* Actions may append more actions (a fetch that cannot start accuses at
+	 * once), so walk by index until the list is drained. */
+	size_t done = 0;
+	bool tx = false;
+	while (done < m->acts.n) {
+		ctng_monitor_action *x = &m->acts.v[done];
+		const ctng_entity *ent =
+		    x->entity[0] ? ctng_network_entity(m->net, x->entity) : NULL;
+		char url[CTNG_URL_MAX + 160];
+		switch (x->kind) {
+		case CTNG_MON_FETCH_STH:
+		case CTNG_MON_FETCH_REV:
+			if (!ent)
+				break;
+			snprintf(url, sizeof url, "%s/ctng/v1/%s?period=%" PRIu64 "&monitor=%s",
+			         ent->url, x->kind == CTNG_MON_FETCH_STH ? "sth" : "rev", x->period,
+			         m->cfg->id);
+			start_request(m, F_INIT, x->entity, x->period, "GET", url, NULL, 0);
+			break;
+		case CTNG_MON_FETCH_CONSISTENCY:
+			if (!ent)
+				break;
+			snprintf(url, sizeof url,
+			         "%s/ct/v1/get-sth-consistency?first=%" PRIu64 "&second=%" PRIu64,
+			         ent->url, x->first, x->second);
+			start_request(m, F_CONS, x->entity, x->period, "GET", url, NULL, 0);
+			break;
+		case CTNG_MON_SEND_GOSSIPER: {
+			char *json = NULL;
+			size_t len = 0;
+			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
+				start_request(m, F_SEND, x->entity, x->period, "POST",
+				              m->gossip_url, json, len);
+			free(json);
+			break;
+		}
+		case CTNG_MON_STORE_OBJECT:
+		case CTNG_MON_STORE_LAST_STH:
+		case CTNG_MON_POM:
+		case CTNG_MON_PUBLISH_UPDATE:
+			if (!tx)
+				tx = ctng_store_begin(m->st, &e) == 0;
+			if (x->kind == CTNG_MON_STORE_OBJECT) {
+				store_object(m, &x->obj);
+			} else if (x->kind == CTNG_MON_STORE_LAST_STH) {
+				char *json = NULL;
+				size_t len = 0;
+				if (ctng_gossip_encode(&x->obj, &json, &len, &e) ||
+				    ctng_store_kv_put(m->st, KV_LAST_STH, x->entity, json, len, &e))
+					CTNG_ERROR("cannot store last STH", "err=\"%s\"", e.msg);
+				free(json);
+			} else if (x->kind == CTNG_MON_POM) {
+				char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
+				const char *kind =
+				    x->transferable ? "sth-fork" : "bad-consistency-proof";
+				snprintf(key, sizeof key, "%s/%" PRIu64 "/%s", x->entity, x->period,
+				         kind);
+				snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_%s.json", x->entity,
+				         x->period, kind);
+				if (ctng_store_kv_put(m->st, KV_POM, key, x->text, x->text_len,
+				                      &e) ||
+				    (x->transferable && ctng_store_kv_put(m->st, KV_FORK, x->entity,
+				                                          key, strlen(key), &e)))
+					CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
+				write_data_file(m, name, x->text, x->text_len);
+			} else {
+				publish(m, x->period, x->text, x->text_len);
+			}
+			break;
+		}
+		done++;
+	}
+	if (tx && ctng_store_commit(m->st, &e)) {
+		CTNG_ERROR("store commit failed", "err=\"%s\"", e.msg);
+		ctng_store_rollback(m->st, NULL);
+	}
+	ctng_monitor_actions_free(&m->acts);
+}
+
+/* ------------------------------------------------------------- handlers */
+
+static void h_gossip(ctng_net_req *req, void *arg)
+{
+	struct md *m = arg;
+	size_t len = 0;
+	const uint8_t *body = ctng_net_req_body(req, &len);
+	ctng_gossip_object o = {0};
+	ctng_err e = {0};
+	if (ctng_gossip_decode((const char *)body, len, &o, &e)) {
+		ctng_net_reply_error(req, 400, "%s", e.msg);
+		return;
+	}
+	ctng_monitor_gossip_status st = CTNG_MON_GOSSIP_IGNORED;
+	int rc = ctng_monitor_sm_on_gossip(m->sm, &o, ctng_now_ms(), &st, &m->acts, &e);
+	ctng_gossip_clear(&o);
+	run_actions(m);
+	if (rc) {
+		CTNG_DEBUG("gossip object rejected", "err=\"%s\"", e.msg);
+		ctng_net_reply_error(req, rc == CTNG_ENOMEM ? 500 : 400, "%s", e.msg);
+		return;
+	}
+	static const char *names[] = {"new", "duplicate", "ignored"};
+	ctng_net_reply_json(req, 200, json_pack("{s:s}", "status", names[st]));
+}
+
+static void h_update(ctng_net_req *req, void *arg)
+{
+	struct md *m = arg;
+	ctng_err e = {0};
+	uint64_t p;
+	if (ctng_net_req_query(req, "period")) {
+		if (ctng_net_req_query_u64(req, "period", INT64_MAX, &p, &e)) {
+			ctng_net_reply_error(req, 400, "%s", e.msg);
+			return;
+		}
+	} else if (m->has_published) {
+		p = m->last_published;
+	} else {
+		ctng_net_reply_error(req, 404, "no client update published yet");
+		return;
+	}
+	char key[24];
+	snprintf(key, sizeof key, "%" PRIu64, p);
+	uint8_t *val = NULL;
+	size_t len = 0;
+	int rc = ctng_store_kv_get(m->st, KV_UPDATE, key, &val, &len, &e);
+	if (rc == CTNG_ENOTFOUND) {
+		ctng_net_reply_error(req, 404, "no client update for period %" PRIu64 " (yet)", p);
+		return;
+	}
+	if (rc) {
+		ctng_net_reply_error(req, 500, "%s", e.msg);
+		return;
+	}
+	ctng_net_reply_bytes(req, 200, "application/json", val, len, NULL);
+	free(val);
+}
+
+/* --------------------------------------------------------------- timers */
+
+static void schedule(struct md *m)
+{
+	const ctng_clock *c = &m->net->clock;
+	uint64_t now = ctng_now_ms(), p;
+	if (!ctng_clock_period_of(c, now, &p)) {
+		ctng_net_timer_start(m->timer, c->genesis_ms - now + 1, 0, NULL);
+		return;
+	}
+	uint64_t start = ctng_clock_period_start(c, p);
+	ctng_err e = {0};
+	if ((!m->has_queried || m->last_queried < p) && now >= start + c->query_offset_ms) {
+		m->has_queried = true;
+		m->last_queried = p;
+		ctng_monitor_sm_prune(m->sm, p ? p - 1 : 0);
+		if (ctng_monitor_sm_on_period(m->sm, p, now, &m->acts, &e))
+			CTNG_ERROR("period start failed", "err=\"%s\"", e.msg);
+		run_actions(m);
+	}
+	if ((!m->has_published || m->last_published < p) && now >= start + c->update_offset_ms) {
+		if (ctng_monitor_sm_on_update_time(m->sm, p, now, &m->acts, &e))
+			CTNG_ERROR("client update failed", "err=\"%s\"", e.msg);
+		run_actions(m);
+	}
+	uint64_t cand[3] = {start + c->query_offset_ms, start + c->update_offset_ms,
+	                    ctng_clock_period_start(c, p + 1) + c->query_offset_ms};
+	uint64_t next = UINT64_MAX;
+	for (int i = 0; i < 3; i++)
+		if (cand[i] > now && cand[i] < next)
+			next = cand[i];
+	ctng_net_timer_start(m->timer, next - now, 0, NULL);
+}
+
+static void on_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	schedule(arg);
+}
+
+/* -------------------------------------------------------------- restore */
+
+static void restore_query(struct md *m, const ctng_store_query *q)
+{
+	ctng_store_objs l = {0};
+	ctng_err e = {0};
+	if (ctng_store_obj_find(m->st, q, &l, &e)) {
+		CTNG_WARN("restore failed", "err=\"%s\"", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		ctng_gossip_object o = {0};
+		if (ctng_gossip_decode(l.v[i].json, l.v[i].json_len, &o, &e) ||
+		    ctng_monitor_sm_restore_object(m->sm, &o, &e))
+			CTNG_WARN("stored object skipped", "err=\"%s\"", e.msg);
+		ctng_gossip_clear(&o);
+	}
+	ctng_store_objs_free(&l);
+}
+
+static void restore(struct md *m)
+{
+	const ctng_entity *self = m->cfg->self;
+	ctng_err e = {0};
+	for (size_t i = 0; i < self->n_loggers; i++) {
+		uint8_t *v = NULL;
+		size_t len = 0;
+		if (ctng_store_kv_get(m->st, KV_LAST_STH, self->loggers[i], &v, &len, NULL) == 0) {
+			ctng_gossip_object o = {0};
+			if (ctng_gossip_decode((const char *)v, len, &o, &e) ||
+			    ctng_monitor_sm_restore_last_sth(m->sm, &o, &e))
+				CTNG_WARN("stored STH skipped", "err=\"%s\"", e.msg);
+			ctng_gossip_clear(&o);
+		}
+		free(v);
+		v = NULL;
+		if (ctng_store_kv_get(m->st, KV_FORK, self->loggers[i], &v, &len, NULL) == 0)
+			ctng_monitor_sm_restore_fork(m->sm, self->loggers[i], NULL);
+		free(v);
+	}
+	ctng_store_query q = {.family = "CON"};
+	restore_query(m, &q);
+	uint64_t p;
+	if (ctng_clock_period_of(&m->net->clock, ctng_now_ms(), &p)) {
+		for (uint64_t k = p ? p - 1 : 0; k <= p + 1; k++) {
+			ctng_store_query qp = {.has_period = true, .period = k};
+			restore_query(m, &qp);
+		}
+	}
+	uint64_t pub;
+	if (ctng_store_kv_get_u64(m->st, KV_STATE, "published", &pub, NULL) == 0) {
+		m->has_published = true;
+		m->last_published = pub;
+	}
+	CTNG_INFO("state restored", "objects=%zu published=%s", ctng_monitor_sm_held(m->sm),
+	          m->has_published ? "yes" : "no");
+}
+
+/* ----------------------------------------------------------------- run */
+
+static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *port, ctng_err *err)
+{
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
+		return ctng_err_set(err, CTNG_EINVAL, "listen address must be HOST:PORT");
+	uint64_t v = 0;
+	if (ctng_parse_u64(colon + 1, 65535, &v, NULL) || v == 0)
+		return ctng_err_set(err, CTNG_EINVAL, "listen port invalid");
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = 0;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
+{
+	struct md m = {0};
+	int rc;
+	if (!cfg || !cfg->self || cfg->self->role != CTNG_ROLE_MONITOR || !cfg->key)
+		return ctng_err_set(err, CTNG_EINVAL, "not a monitor configuration");
+	m.cfg = cfg;
+	m.net = &cfg->net;
+	m.timeout_ms = ctng_monitor_fetch_timeout_ms(&m.net->clock);
+	const ctng_entity *g = ctng_network_entity(m.net, cfg->self->gossiper);
+	if (!g)
+		return ctng_err_set(err, CTNG_EINVAL, "monitor has no gossiper");
+	snprintf(m.gossip_url, sizeof m.gossip_url, "%s/ctng/v1/gossip", g->url);
+	char host[CTNG_HOST_MAX];
+	uint16_t port = 0;
+	if ((rc = parse_listen(cfg->listen, host, sizeof host, &port, err)))
+		return rc;
+	if ((rc = ctng_mkdir_p(cfg->data_dir, 0700, err)))
+		return rc;
+	char *dbpath = path_join(cfg->data_dir, "monitor.db");
+	if (!dbpath)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	m.st = ctng_store_open(dbpath, err);
+	free(dbpath);
+	if (!m.st)
+		return err && err->code ? err->code : CTNG_EIO;
+	if ((rc = ctng_monitor_sm_new(m.net, cfg->id, cfg->key, &m.sm, err)))
+		goto out;
+	restore(&m);
+	if (!(m.loop = ctng_net_loop_new(err))) {
+		rc = err && err->code ? err->code : CTNG_EIO;
+		goto out;
+	}
+	if ((rc = ctng_net_loop_catch_signals(m.loop, NULL, NULL, err)))
+		goto out;
+	if (!(m.srv = ctng_net_server_new(m.loop, GOSSIP_BODY_MAX, err))) {
+		rc = err && err->code ? err->code : CTNG_EIO;
+		goto out;
+	}
+	if ((rc = ctng_net_server_bind(m.srv, host, port, NULL, err)) ||
+	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
+	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)))
+		goto out;
+	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err))) {
+		rc = err && err->code ? err->code : CTNG_EIO;
+		goto out;
+	}
+	CTNG_INFO("monitor listening", "listen=%s gossiper=%s fetch_timeout_ms=%" PRIu64,
+	          cfg->listen, g->id, m.timeout_ms);
+	schedule(&m);
+	rc = ctng_net_loop_run(m.loop, err);
+	CTNG_INFO("monitor stopping", "%s", "");
+out:
+	m.stopping = true;
+	ctng_net_timer_free(m.timer);
+	ctng_net_server_free(m.srv);
+	ctng_net_loop_free(m.loop);
+	ctng_monitor_actions_free(&m.acts);
+	ctng_monitor_sm_free(m.sm);
+	ctng_store_close(m.st);
+	return rc;
+}
