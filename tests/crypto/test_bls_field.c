@@ -382,12 +382,47 @@ static void test_fp6_fp12(void **state)
 	}
 }
 
+/* the same checks on the portable C path */
+static void test_fp_vs_bn_portable(void **state)
+{
+	bls_set_adx(0);
+	test_fp_vs_bn(state);
+	test_fp6_fp12(state);
+	bls_set_adx(1);
+}
+
+/* the assembly multiplication (when the CPU has BMI2+ADX) equals the portable one */
+static void test_fp_mul_paths(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		fp a, b, r1, r2;
+		rnd_fp(&a);
+		rnd_fp(&b);
+		if (i % 5 == 0) { /* p - 1 and small values */
+			memcpy(a.l, BLS_P, sizeof a.l);
+			a.l[0] -= 1 + (uint64_t)(i % 3);
+		}
+		if (i % 7 == 0) {
+			memset(&b, 0, sizeof b);
+			b.l[i % 6] = (uint64_t)i;
+		}
+		bls_set_adx(0);
+		fp_mul(&r1, &a, &b);
+		bls_set_adx(1);
+		fp_mul(&r2, &a, &b);
+		assert_memory_equal(&r1, &r2, sizeof r1);
+	}
+	bls_set_adx(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fp_vs_bn), cmocka_unit_test(test_fp_wide_and_bytes),
-	    cmocka_unit_test(test_fr_vs_bn), cmocka_unit_test(test_fp2),
-	    cmocka_unit_test(test_fp6_fp12),
+	    cmocka_unit_test(test_fp_vs_bn),          cmocka_unit_test(test_fp_wide_and_bytes),
+	    cmocka_unit_test(test_fr_vs_bn),          cmocka_unit_test(test_fp2),
+	    cmocka_unit_test(test_fp6_fp12),          cmocka_unit_test(test_fp_mul_paths),
+	    cmocka_unit_test(test_fp_vs_bn_portable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -82,33 +82,36 @@ static inline void bls_mod_add(uint64_t *r, const uint64_t *a, const uint64_t *b
                                int n)
 {
 	uint64_t t[6], s[6], carry = 0, borrow = 0;
-	for (int j = 0; j < n; j++) {
+	_Pragma("GCC unroll 6") for (int j = 0; j < n; j++)
+	{
 		bls_u128 v = (bls_u128)a[j] + b[j] + carry;
 		t[j] = (uint64_t)v;
 		carry = (uint64_t)(v >> 64);
 	}
-	for (int j = 0; j < n; j++) {
+	_Pragma("GCC unroll 6") for (int j = 0; j < n; j++)
+	{
 		bls_u128 d = (bls_u128)t[j] - m[j] - borrow;
 		s[j] = (uint64_t)d;
 		borrow = (uint64_t)(d >> 64) & 1;
 	}
 	/* moduli leave headroom, so carry is 0; keep t only if t < m */
 	uint64_t mask = 0 - (borrow & (carry ^ 1));
-	for (int j = 0; j < n; j++)
-		r[j] = (t[j] & mask) | (s[j] & ~mask);
+	_Pragma("GCC unroll 6") for (int j = 0; j < n; j++) r[j] = (t[j] & mask) | (s[j] & ~mask);
 }
 
 static inline void bls_mod_sub(uint64_t *r, const uint64_t *a, const uint64_t *b, const uint64_t *m,
                                int n)
 {
 	uint64_t t[6], borrow = 0, carry = 0;
-	for (int j = 0; j < n; j++) {
+	_Pragma("GCC unroll 6") for (int j = 0; j < n; j++)
+	{
 		bls_u128 d = (bls_u128)a[j] - b[j] - borrow;
 		t[j] = (uint64_t)d;
 		borrow = (uint64_t)(d >> 64) & 1;
 	}
 	uint64_t mask = 0 - borrow; /* add m back when a < b */
-	for (int j = 0; j < n; j++) {
+	_Pragma("GCC unroll 6") for (int j = 0; j < n; j++)
+	{
 		bls_u128 v = (bls_u128)t[j] + (m[j] & mask) + carry;
 		r[j] = (uint64_t)v;
 		carry = (uint64_t)(v >> 64);
@@ -117,13 +120,35 @@ static inline void bls_mod_sub(uint64_t *r, const uint64_t *a, const uint64_t *b
 
 /* ------------------------------------------------------------------ Fp */
 
-static inline void fp_mul(fp *r, const fp *a, const fp *b)
+/* x86-64 with BMI2+ADX: an assembly multiplication (fp_adx.c), chosen at
+ * run time (bls_use_adx is set by a constructor in fp.c from CPUID). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BLS_HAVE_ADX_ASM 1
+void bls_fp_mul_adx(fp *r, const fp *a, const fp *b);
+extern int bls_use_adx;
+#else
+#define BLS_HAVE_ADX_ASM 0
+#endif
+/* Selects the portable (0) or the assembly (1, if the CPU has it) path; for tests. */
+void bls_set_adx(int on);
+
+static inline void fp_mul_portable(fp *r, const fp *a, const fp *b)
 {
 	bls_mont_mul(r->l, a->l, b->l, BLS_P, BLS_P_INV, 6);
 }
+static inline void fp_mul(fp *r, const fp *a, const fp *b)
+{
+#if BLS_HAVE_ADX_ASM
+	if (bls_use_adx) {
+		bls_fp_mul_adx(r, a, b);
+		return;
+	}
+#endif
+	fp_mul_portable(r, a, b);
+}
 static inline void fp_sqr(fp *r, const fp *a)
 {
-	bls_mont_mul(r->l, a->l, a->l, BLS_P, BLS_P_INV, 6);
+	fp_mul(r, a, a);
 }
 static inline void fp_add(fp *r, const fp *a, const fp *b)
 {

@@ -8,6 +8,26 @@
 #include "crypto/bls12_381/consts.h"
 #include "crypto/bls12_381/field.h"
 
+#if BLS_HAVE_ADX_ASM
+int bls_use_adx;
+
+__attribute__((constructor)) static void detect_adx(void)
+{
+	__builtin_cpu_init();
+	bls_use_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+}
+#endif
+
+void bls_set_adx(int on)
+{
+#if BLS_HAVE_ADX_ASM
+	__builtin_cpu_init();
+	bls_use_adx = on && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+#else
+	(void)on;
+#endif
+}
+
 void fp_from_raw(fp *r, const uint64_t raw[6])
 {
 	fp t;
