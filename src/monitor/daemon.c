@@ -40,7 +40,8 @@ struct md {
 	ctng_net_timer *timer;
 	ctng_monitor_actions acts;
 	char gossip_url[CTNG_URL_MAX + 32];
-	uint64_t timeout_ms;
+	uint64_t timeout_ms;      /* pulls from loggers and CAs */
+	uint64_t send_timeout_ms; /* POSTs to the gossiper */
 	bool has_queried, has_published;
 	uint64_t last_queried, last_published;
 	bool stopping;
@@ -156,7 +157,7 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 	c->period = period;
 	snprintf(c->entity, sizeof c->entity, "%s", entity ? entity : "");
 	const char *headers[] = {FROM_HEADER, m->cfg->id, NULL};
-	ctng_net_client_opts opts = {.timeout_ms = m->timeout_ms,
+	ctng_net_client_opts opts = {.timeout_ms = k == F_SEND ? m->send_timeout_ms : m->timeout_ms,
 	                             .content_type = body ? "application/json" : NULL,
 	                             .headers = headers};
 	ctng_err e = {0};
@@ -329,6 +330,9 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	}
 	ctng_monitor_gossip_status st = CTNG_MON_GOSSIP_IGNORED;
 	int rc = ctng_monitor_sm_on_gossip(m->sm, &o, ctng_now_ms(), &st, &m->acts, &e);
+	if (rc == 0 && st == CTNG_MON_GOSSIP_NEW)
+		CTNG_DEBUG("gossip object kept", "type=%s entity=%s period=%" PRIu64,
+		           ctng_type_name(o.type), ctng_gossip_entity(&o), o.period);
 	ctng_gossip_clear(&o);
 	run_actions(m);
 	if (rc) {
@@ -496,6 +500,8 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	m.cfg = cfg;
 	m.net = &cfg->net;
 	m.timeout_ms = ctng_monitor_fetch_timeout_ms(&m.net->clock);
+	uint64_t pm = m.net->clock.period_ms;
+	m.send_timeout_ms = pm / 4 < 500 ? 500 : pm / 4 > 5000 ? 5000 : pm / 4;
 	const ctng_entity *g = ctng_network_entity(m.net, cfg->self->gossiper);
 	if (!g)
 		return ctng_err_set(err, CTNG_EINVAL, "monitor has no gossiper");
