@@ -55,65 +55,103 @@ static uint64_t cpu_ns(void)
 
 #define LEAF_SIZE 1024
 
-static int bench_memory(void)
-{
-	const uint64_t n = 1u << 18;
-	static uint8_t leaf[LEAF_SIZE];
-	fill_random(leaf, sizeof(leaf));
-	/* Baseline: the fastest non-deprecated way to hash many 1 KiB inputs with
-	 * OpenSSL 3 (fetched EVP_MD, one reused EVP_MD_CTX). */
-	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!md || !ctx) {
-		EVP_MD_free(md);
-		EVP_MD_CTX_free(ctx);
-		fprintf(stderr, "bench merkle: OpenSSL SHA-256 unavailable\n");
-		return 1;
-	}
-	uint8_t out[32];
-	uint64_t t0 = ctng_mono_ns();
-	for (uint64_t i = 0; i < n; i++) {
-		memcpy(leaf, &i, sizeof(i));
-		EVP_DigestInit_ex2(ctx, md, NULL);
-		EVP_DigestUpdate(ctx, leaf, sizeof(leaf));
-		EVP_DigestFinal_ex(ctx, out, NULL);
-	}
-	uint64_t t1 = ctng_mono_ns();
-	EVP_MD_CTX_free(ctx);
-	EVP_MD_free(md);
-	double sha_rate = (double)n * 1e9 / (double)(t1 - t0);
-	char extra[160];
-	snprintf(extra, sizeof(extra), ",\"n\":%llu,\"size\":%d", (unsigned long long)n, LEAF_SIZE);
-	ctng_bench_line_rate("sha256.1k", sha_rate, extra);
+/* One timed pass of each; returns wall and CPU nanoseconds. */
+typedef struct pass_time {
+	uint64_t wall, cpu;
+} pass_time;
 
-	ctng_merkle_mem *m;
-	if (ctng_merkle_mem_new(&m)) {
-		fprintf(stderr, "bench merkle: out of memory\n");
-		return 1;
-	}
-	ctng_err err = {0};
-	t0 = ctng_mono_ns();
+static int sha_pass(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *leaf, uint64_t n, pass_time *pt)
+{
+	uint8_t out[32];
+	uint64_t t0 = ctng_mono_ns(), c0 = cpu_ns();
 	for (uint64_t i = 0; i < n; i++) {
 		memcpy(leaf, &i, sizeof(i));
-		if (ctng_merkle_mem_append_data(m, leaf, sizeof(leaf), NULL, &err)) {
-			fprintf(stderr, "bench merkle: %s\n", err.msg);
+		if (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, leaf, LEAF_SIZE) ||
+		    !EVP_DigestFinal_ex(ctx, out, NULL))
+			return 1;
+	}
+	pt->wall = ctng_mono_ns() - t0;
+	pt->cpu = cpu_ns() - c0;
+	return 0;
+}
+
+static int tree_pass(uint8_t *leaf, uint64_t n, pass_time *pt)
+{
+	ctng_merkle_mem *m;
+	ctng_err err = {0};
+	if (ctng_merkle_mem_new(&m))
+		return 1;
+	uint64_t t0 = ctng_mono_ns(), c0 = cpu_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		memcpy(leaf, &i, sizeof(i));
+		if (ctng_merkle_mem_append_data(m, leaf, LEAF_SIZE, NULL, &err)) {
 			ctng_merkle_mem_free(m);
 			return 1;
 		}
 	}
 	uint8_t root[32];
 	int rc = ctng_merkle_mem_root(m, n, root, &err);
-	t1 = ctng_mono_ns();
+	pt->wall = ctng_mono_ns() - t0;
+	pt->cpu = cpu_ns() - c0;
 	ctng_merkle_mem_free(m);
-	if (rc) {
-		fprintf(stderr, "bench merkle: %s\n", err.msg);
-		return 1;
+	return rc ? 1 : 0;
+}
+
+static void keep_best(pass_time *best, const pass_time *p)
+{
+	if (best->wall == 0 || p->wall < best->wall)
+		best->wall = p->wall;
+	if (best->cpu == 0 || p->cpu < best->cpu)
+		best->cpu = p->cpu;
+}
+
+/* sha256.1k and merkle.integrate.memory, measured alternately in 3 rounds;
+ * each keeps its best round, so both see the same machine conditions. */
+static int bench_memory(void)
+{
+	const uint64_t n = 1u << 17;
+	const int rounds = 3;
+	static uint8_t leaf[LEAF_SIZE];
+	fill_random(leaf, sizeof(leaf));
+	/* Baseline: the fastest non-deprecated way to hash many 1 KiB inputs with
+	 * OpenSSL 3 (fetched EVP_MD, one reused EVP_MD_CTX). */
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int status = 1;
+	pass_time sha = {0, 0}, tree = {0, 0}, p;
+	if (!md || !ctx) {
+		fprintf(stderr, "bench merkle: OpenSSL SHA-256 unavailable\n");
+		goto out;
 	}
-	double rate = (double)n * 1e9 / (double)(t1 - t0);
-	snprintf(extra, sizeof(extra), ",\"n\":%llu,\"size\":%d,\"ratio_to_sha256\":%.3f",
-	         (unsigned long long)n, LEAF_SIZE, rate / sha_rate);
+	for (int r = 0; r < rounds; r++) {
+		if (sha_pass(ctx, md, leaf, n, &p)) {
+			fprintf(stderr, "bench merkle: SHA-256 failed\n");
+			goto out;
+		}
+		keep_best(&sha, &p);
+		if (tree_pass(leaf, n, &p)) {
+			fprintf(stderr, "bench merkle: in-memory integration failed\n");
+			goto out;
+		}
+		keep_best(&tree, &p);
+	}
+	double sha_rate = (double)n * 1e9 / (double)sha.wall;
+	double rate = (double)n * 1e9 / (double)tree.wall;
+	char extra[200];
+	snprintf(extra, sizeof(extra), ",\"n\":%llu,\"size\":%d,\"rounds\":%d",
+	         (unsigned long long)n, LEAF_SIZE, rounds);
+	ctng_bench_line_rate("sha256.1k", sha_rate, extra);
+	snprintf(extra, sizeof(extra),
+	         ",\"n\":%llu,\"size\":%d,\"rounds\":%d,\"ratio_to_sha256\":%.3f,"
+	         "\"cpu_ratio_to_sha256\":%.3f",
+	         (unsigned long long)n, LEAF_SIZE, rounds, rate / sha_rate,
+	         (double)sha.cpu / (double)tree.cpu);
 	ctng_bench_line_rate("merkle.integrate.memory", rate, extra);
-	return 0;
+	status = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(md);
+	return status;
 }
 
 /* ------------------------------------------------------------- SQLite */
