@@ -9,20 +9,29 @@
 #include "crypto/bls12_381/field.h"
 
 #if BLS_HAVE_ADX_ASM
+#include <cpuid.h>
+
 int bls_use_adx;
+
+/* CPUID leaf 7: EBX bit 8 = BMI2 (mulx), bit 19 = ADX (adcx/adox). */
+static int cpu_has_adx(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b >> 8 & 1) && (b >> 19 & 1);
+}
 
 __attribute__((constructor)) static void detect_adx(void)
 {
-	__builtin_cpu_init();
-	bls_use_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+	bls_use_adx = cpu_has_adx();
 }
 #endif
 
 void bls_set_adx(int on)
 {
 #if BLS_HAVE_ADX_ASM
-	__builtin_cpu_init();
-	bls_use_adx = on && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+	bls_use_adx = on && cpu_has_adx();
 #else
 	(void)on;
 #endif
