@@ -239,6 +239,64 @@ static void test_transactions(void **state)
 	free(d);
 }
 
+/* A write that fails half-way through an append (a trigger aborts the write of
+ * tile 5) leaves the stored tree at its old size, in its own transaction and
+ * inside a caller's; the object reloads itself and later appends succeed. */
+static void test_failed_append(void **state)
+{
+	(void)state;
+	hash *d = make_leaves(3000, 4);
+	sqlite3 *db = open_db();
+	ctng_merkle_tiles *t;
+	assert_int_equal(ctng_merkle_tiles_open(db, &t, NULL), 0);
+	assert_int_equal(ctng_merkle_tiles_append(t, (const hash *)d, 1000, NULL), 0);
+	uint8_t r1000[32], r[32];
+	assert_int_equal(ctng_merkle_tiles_root(t, 1000, r1000, NULL), 0);
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE TRIGGER merkle_fail BEFORE INSERT ON merkle_tile "
+	                              "WHEN NEW.id = 5 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	ctng_err err = {0};
+	/* Own transaction. */
+	assert_int_equal(ctng_merkle_tiles_append(t, (const hash *)d + 1000, 2000, &err), CTNG_EIO);
+	assert_non_null(strstr(err.msg, "boom"));
+	assert_int_equal(ctng_merkle_tiles_size(t), 1000);
+	assert_int_equal(ctng_merkle_tiles_root(t, 1000, r, NULL), 0);
+	assert_memory_equal(r, r1000, 32);
+	assert_int_equal(sqlite3_get_autocommit(db), 1);
+	/* Caller's transaction: only the append is undone, the caller's row stays. */
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE TABLE other (x); BEGIN; INSERT INTO other VALUES (7)",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(ctng_merkle_tiles_append(t, (const hash *)d + 1000, 2000, NULL), CTNG_EIO);
+	assert_int_equal(sqlite3_get_autocommit(db), 0);
+	assert_int_equal(ctng_merkle_tiles_size(t), 1000);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM other", -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	/* Without the trigger the same append works and gives the right root. */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER merkle_fail", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(ctng_merkle_tiles_append(t, (const hash *)d + 1000, 2000, NULL), 0);
+	uint8_t want[32];
+	assert_int_equal(ctng_merkle_root((const hash *)d, 3000, 3000, want, NULL), 0);
+	assert_int_equal(ctng_merkle_tiles_root(t, 3000, r, NULL), 0);
+	assert_memory_equal(r, want, 32);
+	ctng_merkle_tiles_close(t);
+	/* And so does a fresh open of the file. */
+	assert_int_equal(ctng_merkle_tiles_open(db, &t, NULL), 0);
+	assert_int_equal(ctng_merkle_tiles_root(t, 3000, r, NULL), 0);
+	assert_memory_equal(r, want, 32);
+	ctng_merkle_tiles_close(t);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	free(d);
+}
+
 static void test_tile_paths(void **state)
 {
 	(void)state;
@@ -327,6 +385,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tile_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_append, setup, teardown),
 	    cmocka_unit_test(test_tile_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
