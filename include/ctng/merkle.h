@@ -140,6 +140,10 @@ int ctng_merkle_mem_consistency(ctng_merkle_mem *m, uint64_t size1, uint64_t siz
  *
  * Tables (created with CREATE TABLE IF NOT EXISTS): merkle_state, merkle_tile.
  *
+ * Speed: full tiles read back are kept in a cache of 1024 tiles (<= 16 MiB).
+ * On the connection, PRAGMA journal_mode=WAL and a large PRAGMA mmap_size are
+ * recommended (proof benchmarks in docs/merkle.md use mmap_size = 4 GiB).
+ *
  * The object borrows the caller's `sqlite3 *` (which must outlive it) and
  * keeps prepared statements on it, so close the tiles object before closing
  * the database. Not thread-safe: use from one thread, the one that uses db. */
