@@ -202,6 +202,7 @@ static inline void fp_cmov(fp *r, const fp *a, uint64_t mask)
 		r->l[i] = (r->l[i] & ~mask) | (a->l[i] & mask);
 }
 
+void fp_half(fp *r, const fp *a);               /* a / 2 */
 void fp_from_raw(fp *r, const uint64_t raw[6]); /* raw < p, to Montgomery */
 void fp_to_raw(uint64_t raw[6], const fp *a);
 void fp_from_u64(fp *r, uint64_t v);

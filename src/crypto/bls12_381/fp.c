@@ -37,6 +37,20 @@ void bls_set_adx(int on)
 #endif
 }
 
+void fp_half(fp *r, const fp *a)
+{
+	/* (a + (a odd ? p : 0)) / 2, masked; a + p < 2^383 fits in 6 limbs */
+	uint64_t mask = 0 - (a->l[0] & 1), t[6], carry = 0;
+	for (int i = 0; i < 6; i++) {
+		bls_u128 v = (bls_u128)a->l[i] + (BLS_P[i] & mask) + carry;
+		t[i] = (uint64_t)v;
+		carry = (uint64_t)(v >> 64);
+	}
+	for (int i = 0; i < 5; i++)
+		r->l[i] = (t[i] >> 1) | (t[i + 1] << 63);
+	r->l[5] = t[5] >> 1;
+}
+
 void fp_from_raw(fp *r, const uint64_t raw[6])
 {
 	fp t;
@@ -117,16 +131,24 @@ void fp_from_bytes_wide(fp *r, const uint8_t in[64])
 
 void fp_pow(fp *r, const fp *a, const uint64_t *e, int limbs)
 {
-	fp acc = BLS_FP_ONE, base = *a;
-	bool started = false;
-	for (int i = limbs * 64 - 1; i >= 0; i--) {
-		/* the exponent is a public constant: branching on its bits is fine */
-		if (started)
+	/* fixed 4-bit windows over a public exponent: table[i] = a^i; the
+	 * window values index the table, but they are bits of the (public)
+	 * exponent, never of the secret base */
+	fp tab[16], acc;
+	tab[0] = BLS_FP_ONE;
+	tab[1] = *a;
+	for (int i = 2; i < 16; i++)
+		fp_mul(&tab[i], &tab[i - 1], a);
+	int w = limbs * 16 - 1;
+	while (w > 0 && ((e[w / 16] >> ((w % 16) * 4)) & 0xf) == 0)
+		w--;
+	acc = tab[(e[w / 16] >> ((w % 16) * 4)) & 0xf];
+	for (w--; w >= 0; w--) {
+		for (int k = 0; k < 4; k++)
 			fp_sqr(&acc, &acc);
-		if ((e[i / 64] >> (i % 64)) & 1) {
-			fp_mul(&acc, &acc, &base);
-			started = true;
-		}
+		unsigned d = (unsigned)(e[w / 16] >> ((w % 16) * 4)) & 0xf;
+		if (d)
+			fp_mul(&acc, &acc, &tab[d]);
 	}
 	*r = acc;
 }

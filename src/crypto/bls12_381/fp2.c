@@ -32,7 +32,9 @@ bool fp2_lexi_largest(const fp2 *a)
 
 /* Variable time (only used on public points while decoding). Uses the norm:
  * if x = x0 + x1 u with x^2 = a, then x0^2 - x1^2 = a0, 2 x0 x1 = a1 and
- * x0^2 + x1^2 = sqrt(a0^2 + a1^2). */
+ * x0^2 + x1^2 = s := sqrt(a0^2 + a1^2), so x0^2 = (a0 +- s)/2. With
+ * c = t^((p-3)/4) we get x0 = c t and 1/x0 = c (as c^2 t = 1 for a square t),
+ * so x1 = a1 c / 2 needs no inversion. */
 bool fp2_sqrt_vartime(fp2 *r, const fp2 *a)
 {
 	fp2 x;
@@ -52,31 +54,31 @@ bool fp2_sqrt_vartime(fp2 *r, const fp2 *a)
 		*r = x;
 		return true;
 	}
-	fp n, t, s, half, two;
+	fp n, t, s, c, chk;
 	fp_sqr(&n, &a->c0);
 	fp_sqr(&t, &a->c1);
 	fp_add(&n, &n, &t);
 	if (!fp_sqrt(&s, &n))
 		return false;
-	fp_from_u64(&two, 2);
-	fp_inv(&half, &two);
-	fp_add(&t, &a->c0, &s);
-	fp_mul(&t, &t, &half);
-	if (!fp_is_square(&t)) {
-		fp_sub(&t, &a->c0, &s);
-		fp_mul(&t, &t, &half);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt == 0)
+			fp_add(&t, &a->c0, &s);
+		else
+			fp_sub(&t, &a->c0, &s);
+		fp_half(&t, &t);
+		fp_pow(&c, &t, BLS_P_MINUS3_DIV4, 6);
+		fp_mul(&x.c0, &c, &t);
+		fp_sqr(&chk, &x.c0);
+		if (fp_is_zero(&x.c0) || !fp_eq(&chk, &t))
+			continue;
+		fp_mul(&x.c1, &a->c1, &c);
+		fp_half(&x.c1, &x.c1);
+		fp2 sq;
+		fp2_sqr(&sq, &x);
+		if (!fp2_eq(&sq, a))
+			return false;
+		*r = x;
+		return true;
 	}
-	if (!fp_sqrt(&x.c0, &t))
-		return false;
-	if (fp_is_zero(&x.c0))
-		return false;
-	fp_dbl(&t, &x.c0);
-	fp_inv(&t, &t);
-	fp_mul(&x.c1, &a->c1, &t);
-	fp2 chk;
-	fp2_sqr(&chk, &x);
-	if (!fp2_eq(&chk, a))
-		return false;
-	*r = x;
-	return true;
+	return false;
 }

@@ -112,8 +112,9 @@ static bool sqrt_ratio(fp *y, const fp *u, const fp *v)
 	return is_qr;
 }
 
-/* Simplified SWU on E': y^2 = x^3 + A' x + B' (RFC 9380 F.2). */
-static void sswu(fp *xo, fp *yo, const fp *u)
+/* Simplified SWU on E': y^2 = x^3 + A' x + B' (RFC 9380 F.2), returning
+ * x as the fraction xn/xd (the final division is left to the caller). */
+static void sswu(fp *xn, fp *xd, fp *yo, const fp *u)
 {
 	const fp *A = &BLS_ISO_A, *B = &BLS_ISO_B, *Z = &BLS_SSWU_Z;
 	fp tv1, tv2, tv3, tv4, tv5, tv6, x, y, y1, ntv2;
@@ -146,34 +147,42 @@ static void sswu(fp *xo, fp *yo, const fp *u)
 	fp_neg(&ny, &y);
 	uint64_t e1 = (uint64_t)(fp_sgn0(u) == fp_sgn0(&y));
 	fp_cmov(&ny, &y, 0 - e1);
-	fp_inv(&tv4, &tv4);
-	fp_mul(xo, &x, &tv4);
+	*xn = x;
+	*xd = tv4; /* A' * (Z or -tv2): never zero */
 	*yo = ny;
 }
 
-static void horner(fp *r, const fp *k, int n, const fp *x)
+/* Homogeneous Horner: sum k_i xn^i xd^(n-1-i), with pw[j] = xd^j. */
+static void horner(fp *r, const fp *k, int n, const fp *xn, const fp *pw)
 {
-	fp acc = k[n - 1];
+	fp acc = k[n - 1], t;
 	for (int i = n - 2; i >= 0; i--) {
-		fp_mul(&acc, &acc, x);
-		fp_add(&acc, &acc, &k[i]);
+		fp_mul(&acc, &acc, xn);
+		fp_mul(&t, &k[i], &pw[n - 1 - i]);
+		fp_add(&acc, &acc, &t);
 	}
 	*r = acc;
 }
 
 void bls_map_to_curve_g1(g1 *r, const fp *u)
 {
-	fp x, y, xn, xd, yn, yd;
-	sswu(&x, &y, u);
-	horner(&xn, BLS_ISO_XNUM, 12, &x);
-	horner(&xd, BLS_ISO_XDEN, 11, &x);
-	horner(&yn, BLS_ISO_YNUM, 16, &x);
-	horner(&yd, BLS_ISO_YDEN, 16, &x);
-	/* (xn/xd, y yn/yd) = (X/Z, Y/Z) with Z = xd yd */
-	fp_mul(&r->x, &xn, &yd);
-	fp_mul(&r->y, &y, &yn);
-	fp_mul(&r->y, &r->y, &xd);
-	fp_mul(&r->z, &xd, &yd);
+	fp xn, xd, y, pw[16], XN, XD, YN, YD, t;
+	sswu(&xn, &xd, &y, u);
+	pw[0] = BLS_FP_ONE;
+	for (int i = 1; i < 16; i++)
+		fp_mul(&pw[i], &pw[i - 1], &xd);
+	/* x = xn/xd: x_num(x) = XN/xd^11, x_den(x) = XD/xd^10 (monic, degree 10),
+	 * y_num(x)/y_den(x) = YN/YD (both degree 15). In projective form
+	 * Z = XD xd YD, X = XN YD, Y = y YN XD xd. */
+	horner(&XN, BLS_ISO_XNUM, 12, &xn, pw);
+	horner(&XD, BLS_ISO_XDEN, 11, &xn, pw);
+	horner(&YN, BLS_ISO_YNUM, 16, &xn, pw);
+	horner(&YD, BLS_ISO_YDEN, 16, &xn, pw);
+	fp_mul(&t, &XD, &xd);
+	fp_mul(&r->z, &t, &YD);
+	fp_mul(&r->x, &XN, &YD);
+	fp_mul(&r->y, &y, &YN);
+	fp_mul(&r->y, &r->y, &t);
 	/* an exceptional input (denominator 0) maps to the identity (0:1:0) */
 	fp one = BLS_FP_ONE;
 	fp_cmov(&r->y, &one, fp_is_zero_mask(&r->z));
