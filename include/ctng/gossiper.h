@@ -18,7 +18,8 @@
  * entity of the network, so the number of object ids per period is at most
  * 4 x entities; per id at most CTNG_GOSSIPER_MAX_INIT_PER_ID distinct
  * STH/REV contents, one ACC per monitor, one CON, one FRAG per gossiper and
- * one FULL per attested content; only periods cur-1..cur+1 are kept, plus
+ * one FULL per attested content, at most as many attested contents as there
+ * are gossipers; only periods cur-1..cur+1 are kept, plus
  * one permanent CON_FULL per convicted entity and counts for the last
  * CTNG_GOSSIPER_COUNT_HISTORY periods.
  *
@@ -104,10 +105,11 @@ int ctng_gossiper_sm_on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o
                                ctng_err *err);
 
 /* Re-inserts an object the daemon persisted before a restart: verified and
- * deduplicated like on_object, but produces no SEND/STORE actions. A FRAG
- * signed by this gossiper marks its id as already signed, so a restarted
- * gossiper never signs a second content for the same id. Returns like
- * on_object. */
+ * deduplicated like on_object, but produces no SEND/STORE actions for it
+ * (a FULL it completes is sent as usual). A FRAG signed by this gossiper
+ * marks its id as already signed, so a restarted gossiper never signs a
+ * second content for the same id. A CON_FULL of any past period is accepted
+ * (permanent PoM). Returns like on_object. */
 int ctng_gossiper_sm_restore(ctng_gossiper_sm *sm, const ctng_gossip_object *obj, uint64_t now_ms,
                              ctng_gossiper_actions *acts, ctng_err *err);
 

@@ -71,6 +71,7 @@ struct ctng_gossiper_sm {
 	char monitor[CTNG_ID_MAX + 1];
 	uint8_t sk[32];
 	uint64_t cur;
+	size_t max_atts; /* attested contents per id: the number of gossipers */
 	struct idrec **recs;
 	size_t n_recs, cap_recs;
 	struct count_slot counts[CTNG_GOSSIPER_COUNT_HISTORY];
@@ -335,6 +336,8 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 	strcpy(sm->self, me->id);
 	strcpy(sm->monitor, me->monitor);
 	memcpy(sm->sk, bls_sk, 32);
+	for (size_t i = 0; i < net->n_entities; i++)
+		sm->max_atts += net->entities[i].role == CTNG_ROLE_GOSSIPER;
 	uint64_t p = 0;
 	if (ctng_clock_period_of(&net->clock, now_ms, &p))
 		sm->cur = p;
@@ -775,6 +778,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		}
 		if (a && a->has_full)
 			return CTNG_GOSSIPER_DUPLICATE; /* late FRAG: the FULL supersedes it */
+		if (!a && r->n_atts >= sm->max_atts)
+			return CTNG_GOSSIPER_IGNORED;
 		const ctng_entity *g = entity(sm->net, o->signer);
 		if (!g)
 			return ctng_err_set(c->err, CTNG_EINVAL, "unknown FRAG signer");
@@ -802,6 +807,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 	/* FULL */
 	if (a && a->has_full)
 		return CTNG_GOSSIPER_DUPLICATE;
+	if (!a && r->n_atts >= sm->max_atts)
+		return CTNG_GOSSIPER_IGNORED; /* more contents than gossipers: a cap */
 	if (!(a = att_get(r, has_d ? d : NULL)))
 		return nomem(c->err);
 	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))

@@ -985,6 +985,53 @@ static void test_threshold_with_failures(void **state)
 	}
 }
 
+/* t colluding gossipers can sign anything, but a gossiper keeps at most as
+ * many attested contents per id as there are gossipers. */
+static void test_colluding_fulls_capped(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	struct sim s;
+	uint64_t p = 14;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, f = {0}, tmpl = {0}, full = {0};
+	make_sth(&t, &sth, "logger1", p, 3, 0xc1, NULL);
+	frag_of(&s, 0, &sth, &f);
+	const char *names[2] = {"gossiper1", "gossiper2"};
+	uint32_t ids[2] = {t.shares[0].id, t.shares[1].id};
+	for (int k = 0; k < 8; k++) {
+		uint8_t digest[32], parts[2][48], sig[48];
+		char hex[65];
+		memset(digest, 0x30 + k, sizeof digest);
+		ctng_hex_encode(hex, digest, 32);
+		ctng_gossip_clear(&tmpl);
+		assert_int_equal(ctng_gossip_copy(&tmpl, &f, NULL), 0);
+		assert_int_equal(ctng_gossip_set(&tmpl.payload[1], hex, NULL), 0);
+		ctng_buf msg = {0};
+		assert_int_equal(ctng_gossip_attest_bytes(&tmpl, &msg, NULL), 0);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(
+			    ctng_bls_sign(parts[i], t.shares[i].sk, msg.data, msg.len, NULL, NULL),
+			    0);
+		ctng_buf_free(&msg);
+		assert_int_equal(
+		    ctng_bls_combine(sig, ids, (const uint8_t(*)[48])parts, 2, 2, NULL), 0);
+		assert_int_equal(ctng_full_build(&full, &tmpl, names, 2, sig, s.now, NULL), 0);
+		int rc = deliver(&s, 2, &full, "gossiper1");
+		assert_int_equal(rc, k < 3 ? CTNG_GOSSIPER_NEW : CTNG_GOSSIPER_IGNORED);
+		ctng_gossip_clear(&full);
+	}
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[2]), 3);
+	assert_int_equal(count(&s, 2, p, CTNG_STH_FULL), 3);
+	drain(&s);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&f);
+	ctng_gossip_clear(&tmpl);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_OFF);
@@ -1000,6 +1047,7 @@ int main(void)
 	    cmocka_unit_test(test_junk_flood_bounded),
 	    cmocka_unit_test(test_restore_no_resign),
 	    cmocka_unit_test(test_threshold_with_failures),
+	    cmocka_unit_test(test_colluding_fulls_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
