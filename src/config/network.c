@@ -523,6 +523,11 @@ int ctng_network_parse(const char *json, size_t len, ctng_network *out, ctng_err
 		return rc;
 	rc = parse_network(j, out, err);
 	json_decref(j);
+	if (rc == CTNG_ERANGE) { /* from a number parser: still malformed input */
+		rc = CTNG_EINVAL;
+		if (err)
+			err->code = rc;
+	}
 	if (rc)
 		ctng_network_free(out);
 	return rc;

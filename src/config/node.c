@@ -204,6 +204,11 @@ int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_n
 	if (!rc)
 		rc = parse_node(j, dir, net, out, err);
 	json_decref(j);
+	if (rc == CTNG_ERANGE) {
+		rc = CTNG_EINVAL;
+		if (err)
+			err->code = rc;
+	}
 	if (net)
 		ctng_network_free(net); /* moved or not, the caller no longer owns it */
 	if (rc)

@@ -488,6 +488,11 @@ int ctng_gossip_from_json(const struct json_t *j, ctng_gossip_object *out, ctng_
 	int rc = from_json(j, out, err);
 	if (rc)
 		ctng_gossip_clear(out);
+	if (rc && rc != CTNG_ENOMEM) { /* e.g. ERANGE from a number parser */
+		rc = CTNG_EINVAL;
+		if (err)
+			err->code = rc;
+	}
 	return rc;
 }
 
