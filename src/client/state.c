@@ -114,7 +114,8 @@ void ctng_client_close(ctng_client *c)
 	sqlite3_finalize(c->q_period);
 	for (size_t i = 0; i < c->n_cas; i++) {
 		X509_free(c->cas[i].root);
-		roaring_bitmap_free(c->cas[i].crv);
+		if (c->cas[i].crv)
+			roaring_bitmap_free(c->cas[i].crv);
 	}
 	free(c->cas);
 	for (size_t i = 0; i < c->n_convicted; i++)

@@ -572,7 +572,8 @@ int client_apply_update(ctng_client *c, const char *json, size_t len, const uint
 		*stats = st;
 out:
 	for (size_t i = 0; i < c->n_cas; i++)
-		roaring_bitmap_free(pc[i].crv);
+		if (pc[i].crv)
+			roaring_bitmap_free(pc[i].crv);
 	free(pc);
 	for (size_t j = 0; j < n_newly; j++)
 		free(newly[j]);
