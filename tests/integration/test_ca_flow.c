@@ -1,0 +1,370 @@
+/* test_ca_flow.c — the CA end to end with real processes: `ctng init`, two
+ * `ctng logger` daemons and one `ctng ca`; certificates requested with `ctng
+ * cert request` verify with the openssl binary and carry, per logger, an STH
+ * equal to that logger's published STH and an inclusion proof our Merkle
+ * verifier accepts; revocations (subject and operator keys) appear in the next
+ * REV and the client-side CRV chain holds from the first REV on; the CA is
+ * SIGKILLed at several moments (after accepting a request, after accepting a
+ * revocation, at random) and loses nothing. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/x509.h>
+#include <roaring/roaring.h>
+
+#include "ctng/ca.h"
+#include "ctng/cert.h"
+#include "ctng/config.h"
+#include "ctng/net.h"
+
+#define PERIOD_MS 1500
+
+static char dir[128];
+static char ca_url[CTNG_URL_MAX];
+static ctng_network net;
+static pid_t pids[3]; /* logger1, logger2, ca1 */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static pid_t spawn(const char *role, const char *id)
+{
+	char cfg[256], log[256];
+	snprintf(cfg, sizeof(cfg), "%s/%s/config.json", dir, id);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, id);
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		execl(CTNG_BIN, "ctng", role, "--config", cfg, (char *)NULL);
+		_exit(127);
+	}
+	return p;
+}
+
+static void stop(pid_t p, int sig)
+{
+	if (p <= 0)
+		return;
+	kill(p, sig);
+	int st;
+	waitpid(p, &st, 0);
+}
+
+static int get_json(const char *url, json_t **out)
+{
+	int status = 0;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	*out = NULL;
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 3000, &status, &body, &len, NULL))
+		return -1;
+	if (ctng_net_parse_json(body, len, 0, out, NULL))
+		status = -2;
+	free(body);
+	return status;
+}
+
+static void wait_up(const char *url)
+{
+	for (int i = 0; i < 200; i++) {
+		json_t *j = NULL;
+		int st = get_json(url, &j);
+		json_decref(j);
+		if (st == 200 || st == 404)
+			return;
+		sleep_ms(50);
+	}
+	fail_msg("%s never came up", url);
+}
+
+static void start_ca(void)
+{
+	pids[2] = spawn("ca", "ca1");
+	char url[CTNG_URL_MAX + 128];
+	snprintf(url, sizeof(url), "%s/ctng/v1/info", ca_url);
+	wait_up(url);
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int r = system(cmd);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static uint64_t now_period(void)
+{
+	uint64_t p = 0;
+	ctng_clock_period_of(&net.clock, ctng_now_ms(), &p);
+	return p;
+}
+
+static void make_key(const char *name, ctng_sig_alg alg)
+{
+	ctng_sig_key *k = NULL;
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(ctng_sig_generate(alg, &k, NULL), 0);
+	assert_int_equal(ctng_sig_save_private_file(k, path, 0600, NULL), 0);
+	ctng_sig_key_free(k);
+}
+
+static int request(const char *name, const char *key, const char *out)
+{
+	return sh("%s cert request --ca %s --name %s --key %s/%s --out %s/%s --timeout 30 "
+	          "2>>%s/cli.log",
+	          CTNG_BIN, ca_url, name, dir, key, dir, out, dir);
+}
+
+/* Checks one issued certificate thoroughly; returns its RID. */
+static uint32_t check_cert(const char *file)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	assert_int_equal(sh("openssl verify -CAfile %s/ca1/root.pem %s >/dev/null", dir, path), 0);
+	assert_int_equal(
+	    sh("openssl x509 -in %s -noout -text | grep -q 1.3.6.1.4.1.55555.1.1", path), 0);
+	ctng_err err = {0};
+	X509 *x = NULL, *root = NULL;
+	char rp[256];
+	snprintf(rp, sizeof(rp), "%s/ca1/root.pem", dir);
+	assert_int_equal(ctng_cert_load_file(path, &x, &err), 0);
+	assert_int_equal(ctng_cert_load_file(rp, &root, &err), 0);
+	ctng_cert_proofs ps;
+	assert_int_equal(ctng_cert_get_proofs(x, &ps, &err), 0);
+	assert_int_equal(ps.n, 2);
+	for (size_t i = 0; i < ps.n; i++) {
+		const ctng_logger_proof *p = &ps.proofs[i];
+		const ctng_entity *lg = ctng_network_entity(&net, p->logger_id);
+		assert_non_null(lg);
+		assert_int_equal(lg->role, CTNG_ROLE_LOGGER);
+		assert_int_equal(ctng_cert_proof_verify_inclusion(x, root, p, &err), 0);
+		assert_int_equal(ctng_logger_proof_verify_sth(p, lg->key, &net.clock, &err), 0);
+		/* the STH is the one the logger publishes for that period */
+		char url[CTNG_URL_MAX + 128];
+		snprintf(url, sizeof(url), "%s/ctng/v1/sth?period=%llu", lg->url,
+		         (unsigned long long)p->period);
+		json_t *j = NULL;
+		assert_int_equal(get_json(url, &j), 200);
+		ctng_gossip_object o = {0};
+		ctng_sth sth;
+		assert_int_equal(ctng_gossip_from_json(j, &o, &err), 0);
+		assert_int_equal(ctng_gossip_verify_signed(&o, lg->key, &net.clock, &err), 0);
+		assert_int_equal(ctng_sth_from_object(&o, &sth, &err), 0);
+		assert_int_equal(sth.tree_size, p->tree_size);
+		assert_int_equal(sth.timestamp_ms, p->sth_timestamp_ms);
+		assert_memory_equal(sth.root, p->root, 32);
+		ctng_gossip_clear(&o);
+		json_decref(j);
+	}
+	assert_string_not_equal(ps.proofs[0].logger_id, ps.proofs[1].logger_id);
+	uint32_t rid = ps.rid;
+	ctng_cert_proofs_clear(&ps);
+	X509_free(x);
+	X509_free(root);
+	return rid;
+}
+
+/* Follows the REV chain from the CA's first REV to the latest; returns CRV. */
+static roaring_bitmap_t *follow_chain(uint64_t *last)
+{
+	const ctng_entity *ca = ctng_network_entity(&net, "ca1");
+	uint64_t cur = now_period();
+	char url[CTNG_URL_MAX + 128];
+	json_t *j = NULL;
+	/* the latest published */
+	while (1) {
+		snprintf(url, sizeof(url), "%s/ctng/v1/rev?period=%llu&monitor=monitor1", ca_url,
+		         (unsigned long long)cur);
+		int st = get_json(url, &j);
+		json_decref(j);
+		if (st == 200)
+			break;
+		assert_true(cur > 0);
+		cur--;
+	}
+	uint64_t first = cur;
+	while (first > 0) {
+		snprintf(url, sizeof(url), "%s/ctng/v1/rev?period=%llu", ca_url,
+		         (unsigned long long)(first - 1));
+		int st = get_json(url, &j);
+		json_decref(j);
+		if (st != 200)
+			break;
+		first--;
+	}
+	roaring_bitmap_t *crv = roaring_bitmap_create();
+	for (uint64_t q = first; q <= cur; q++) {
+		snprintf(url, sizeof(url), "%s/ctng/v1/rev?period=%llu&monitor=monitor1", ca_url,
+		         (unsigned long long)q);
+		assert_int_equal(get_json(url, &j), 200);
+		ctng_gossip_object o = {0};
+		ctng_err err = {0};
+		assert_int_equal(ctng_gossip_from_json(j, &o, &err), 0);
+		assert_int_equal(o.period, q);
+		assert_int_equal(ctng_gossip_verify_signed(&o, ca->key, &net.clock, &err), 0);
+		if (ctng_crv_apply_rev(crv, &o, &err))
+			fail_msg("chain breaks at period %llu: %s", (unsigned long long)q, err.msg);
+		ctng_gossip_clear(&o);
+		json_decref(j);
+	}
+	*last = cur;
+	return crv;
+}
+
+static void wait_period_after(uint64_t p)
+{
+	while (now_period() <= p)
+		sleep_ms(100);
+	sleep_ms(300); /* REV is published right at the start */
+}
+
+static void test_ca_flow(void **state)
+{
+	(void)state;
+	ctng_err err = {0};
+	int base = 30000 + (int)(getpid() % 10000);
+	if (base > 65000)
+		base = 30000;
+	snprintf(dir, sizeof(dir), "/tmp/ctng_test_ca_flow_%d", (int)getpid());
+	sh("rm -rf %s", dir);
+	assert_int_equal(sh("%s init --dir %s --period-ms %d --loggers 2 --cas 1 --monitors 1 "
+	                    "--threshold 1 --port-base %d >/dev/null",
+	                    CTNG_BIN, dir, PERIOD_MS, base),
+	                 0);
+	char np[256];
+	snprintf(np, sizeof(np), "%s/network.json", dir);
+	assert_int_equal(ctng_network_load(np, &net, &err), 0);
+	snprintf(ca_url, sizeof(ca_url), "%s", ctng_network_entity(&net, "ca1")->url);
+	pids[0] = spawn("logger", "logger1");
+	pids[1] = spawn("logger", "logger2");
+	for (int i = 0; i < 2; i++) {
+		char url[CTNG_URL_MAX + 128];
+		snprintf(url, sizeof(url), "%s/ct/v1/get-roots",
+		         ctng_network_nth(&net, CTNG_ROLE_LOGGER, (size_t)i)->url);
+		wait_up(url);
+	}
+	start_ca();
+
+	/* issuance */
+	make_key("k1.pem", CTNG_SIG_ECDSA_P256);
+	make_key("k2.pem", CTNG_SIG_ED25519);
+	make_key("k3.pem", CTNG_SIG_ECDSA_P256);
+	make_key("k4.pem", CTNG_SIG_ECDSA_P256);
+	assert_int_equal(request("one.example.com", "k1.pem", "c1.pem"), 0);
+	assert_int_equal(request("two.example.com", "k2.pem", "c2.pem"), 0);
+	assert_int_equal(request("three.example.org", "k3.pem", "c3.pem"), 0);
+	uint32_t r1 = check_cert("c1.pem"), r2 = check_cert("c2.pem"), r3 = check_cert("c3.pem");
+	assert_true(r1 != r2 && r2 != r3 && r1 != r3);
+	/* bad requests are refused with exit 2 */
+	assert_int_equal(request("bad_name.example", "k1.pem", "bad.pem"), 2);
+
+	/* revocation: subject key, operator key, a wrong key */
+	ctng_node_config cacfg = {0};
+	char cp[256];
+	snprintf(cp, sizeof(cp), "%s/ca1/config.json", dir);
+	assert_int_equal(ctng_node_config_load(cp, &cacfg, &err), 0);
+	snprintf(cp, sizeof(cp), "%s/operator.pem", dir);
+	assert_int_equal(ctng_sig_save_private_file(cacfg.key, cp, 0600, &err), 0);
+	ctng_node_config_free(&cacfg);
+	assert_int_equal(sh("%s cert revoke --ca %s --cert %s/c1.pem --key %s/k2.pem "
+	                    ">/dev/null 2>>%s/cli.log",
+	                    CTNG_BIN, ca_url, dir, dir, dir),
+	                 2);
+	assert_int_equal(sh("%s cert revoke --ca %s --cert %s/c1.pem --key %s/k1.pem >/dev/null",
+	                    CTNG_BIN, ca_url, dir, dir),
+	                 0);
+	uint64_t rp = now_period();
+	assert_int_equal(sh("%s cert revoke --ca %s --cert %s/c2.pem --key %s/operator.pem "
+	                    ">/dev/null",
+	                    CTNG_BIN, ca_url, dir, dir),
+	                 0);
+	wait_period_after(now_period() > rp ? now_period() : rp);
+	uint64_t last;
+	roaring_bitmap_t *crv = follow_chain(&last);
+	assert_true(roaring_bitmap_contains(crv, r1));
+	assert_true(roaring_bitmap_contains(crv, r2));
+	assert_false(roaring_bitmap_contains(crv, r3));
+	roaring_bitmap_free(crv);
+
+	/* SIGKILL right after a request was accepted: the pending issuance survives */
+	char cmd[1024], handle[64] = "";
+	snprintf(cmd, sizeof(cmd),
+	         "%s cert request --ca %s --name four.example.net --key %s/k4.pem --out "
+	         "%s/c4.pem --timeout 0 2>/dev/null",
+	         CTNG_BIN, ca_url, dir, dir);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(handle, sizeof(handle), f));
+	pclose(f);
+	handle[strcspn(handle, "\n")] = 0;
+	assert_int_equal(strlen(handle), CTNG_CA_HANDLE_LEN);
+	stop(pids[2], SIGKILL);
+	start_ca();
+	assert_int_equal(sh("%s cert fetch --ca %s --handle %s --out %s/c4.pem --timeout 30 "
+	                    "2>>%s/cli.log",
+	                    CTNG_BIN, ca_url, handle, dir, dir),
+	                 0);
+	uint32_t r4 = check_cert("c4.pem");
+
+	/* SIGKILL right after a revocation was accepted: it shows in the next REV */
+	assert_int_equal(sh("%s cert revoke --ca %s --cert %s/c3.pem --key %s/k3.pem >/dev/null",
+	                    CTNG_BIN, ca_url, dir, dir),
+	                 0);
+	stop(pids[2], SIGKILL);
+	start_ca();
+	/* and a few kills at arbitrary moments */
+	srand((unsigned)getpid());
+	for (int i = 0; i < 3; i++) {
+		sleep_ms((unsigned)(rand() % PERIOD_MS));
+		stop(pids[2], SIGKILL);
+		start_ca();
+	}
+	wait_period_after(now_period());
+	crv = follow_chain(&last);
+	assert_true(roaring_bitmap_contains(crv, r1) && roaring_bitmap_contains(crv, r2) &&
+	            roaring_bitmap_contains(crv, r3));
+	assert_false(roaring_bitmap_contains(crv, r4));
+	assert_int_equal(roaring_bitmap_get_cardinality(crv), 3);
+	roaring_bitmap_free(crv);
+	/* the issued certificates are still served */
+	snprintf(cmd, sizeof(cmd), "%s/ctng/v1/certificates/%s", ca_url, handle);
+	json_t *j = NULL;
+	assert_int_equal(get_json(cmd, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "issued");
+	json_decref(j);
+
+	for (int i = 2; i >= 0; i--)
+		stop(pids[i], SIGTERM);
+	ctng_network_free(&net);
+	sh("rm -rf %s", dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_ca_flow)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
