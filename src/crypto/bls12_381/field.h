@@ -150,6 +150,52 @@ static inline void fp_sqr(fp *r, const fp *a)
 {
 	fp_mul(r, a, a);
 }
+#if BLS_HAVE_ADX_ASM
+/* add/sub with explicit carry chains (plain adc/sbb; any x86-64): the same
+ * masked selection as bls_mod_add/sub, but compiled to straight adc code. */
+#include <x86intrin.h>
+static inline void fp_add(fp *r, const fp *a, const fp *b)
+{
+	unsigned long long t[6], s[6];
+	unsigned char c = 0, br = 0;
+	c = _addcarry_u64(c, a->l[0], b->l[0], &t[0]);
+	c = _addcarry_u64(c, a->l[1], b->l[1], &t[1]);
+	c = _addcarry_u64(c, a->l[2], b->l[2], &t[2]);
+	c = _addcarry_u64(c, a->l[3], b->l[3], &t[3]);
+	c = _addcarry_u64(c, a->l[4], b->l[4], &t[4]);
+	(void)_addcarry_u64(c, a->l[5], b->l[5], &t[5]); /* a + b < 2p < 2^383 */
+	br = _subborrow_u64(br, t[0], BLS_P[0], &s[0]);
+	br = _subborrow_u64(br, t[1], BLS_P[1], &s[1]);
+	br = _subborrow_u64(br, t[2], BLS_P[2], &s[2]);
+	br = _subborrow_u64(br, t[3], BLS_P[3], &s[3]);
+	br = _subborrow_u64(br, t[4], BLS_P[4], &s[4]);
+	br = _subborrow_u64(br, t[5], BLS_P[5], &s[5]);
+	uint64_t mask = 0 - (uint64_t)br; /* keep t when t < p */
+	for (int i = 0; i < 6; i++)
+		r->l[i] = (t[i] & mask) | (s[i] & ~mask);
+}
+static inline void fp_sub(fp *r, const fp *a, const fp *b)
+{
+	unsigned long long t[6];
+	unsigned char c = 0, br = 0;
+	br = _subborrow_u64(br, a->l[0], b->l[0], &t[0]);
+	br = _subborrow_u64(br, a->l[1], b->l[1], &t[1]);
+	br = _subborrow_u64(br, a->l[2], b->l[2], &t[2]);
+	br = _subborrow_u64(br, a->l[3], b->l[3], &t[3]);
+	br = _subborrow_u64(br, a->l[4], b->l[4], &t[4]);
+	br = _subborrow_u64(br, a->l[5], b->l[5], &t[5]);
+	uint64_t mask = 0 - (uint64_t)br; /* add p back when a < b */
+	unsigned long long o[6];
+	c = _addcarry_u64(c, t[0], BLS_P[0] & mask, &o[0]);
+	c = _addcarry_u64(c, t[1], BLS_P[1] & mask, &o[1]);
+	c = _addcarry_u64(c, t[2], BLS_P[2] & mask, &o[2]);
+	c = _addcarry_u64(c, t[3], BLS_P[3] & mask, &o[3]);
+	c = _addcarry_u64(c, t[4], BLS_P[4] & mask, &o[4]);
+	(void)_addcarry_u64(c, t[5], BLS_P[5] & mask, &o[5]);
+	for (int i = 0; i < 6; i++)
+		r->l[i] = o[i];
+}
+#else
 static inline void fp_add(fp *r, const fp *a, const fp *b)
 {
 	bls_mod_add(r->l, a->l, b->l, BLS_P, 6);
@@ -158,9 +204,10 @@ static inline void fp_sub(fp *r, const fp *a, const fp *b)
 {
 	bls_mod_sub(r->l, a->l, b->l, BLS_P, 6);
 }
+#endif
 static inline void fp_dbl(fp *r, const fp *a)
 {
-	bls_mod_add(r->l, a->l, a->l, BLS_P, 6);
+	fp_add(r, a, a);
 }
 static inline void fp_zero(fp *r)
 {
