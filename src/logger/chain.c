@@ -166,7 +166,21 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 	int rc = 0;
 	if (c->n < 1 || c->n > CTNG_LOGGER_MAX_CHAIN)
 		return ctng_err_set(err, CTNG_EINVAL, "chain length %zu out of range", c->n);
-	for (size_t i = 0; i < c->n && !rc; i++)
+	/* A last certificate byte-equal to an accepted root is not parsed again
+	 * (OpenSSL 3 public-key decoding is the costly part of a submission). */
+	const lg_root *root = NULL;
+	bool root_in_chain = false;
+	size_t last = c->n - 1;
+	for (size_t r = 0; r < roots->n && !root; r++)
+		if (roots->v[r].der_len == c->len[last] &&
+		    !memcmp(roots->v[r].der, c->der[last], c->len[last])) {
+			root = &roots->v[r];
+			root_in_chain = true;
+		}
+	if (root_in_chain && c->n == 1)
+		return ctng_err_set(err, CTNG_EINVAL, "the chain is only a root certificate");
+	size_t n_parse = root_in_chain ? last : c->n; /* >= 1 */
+	for (size_t i = 0; i < n_parse && !rc; i++)
 		if ((rc = ctng_cert_from_der(c->der[i], c->len[i], &x[i], err)))
 			ctng_err_wrap(err, "chain[%zu]", i);
 	if (rc)
@@ -182,37 +196,31 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 		                  "add-chain: chain[0] is a precertificate (use add-pre-chain)");
 		goto out;
 	}
-	for (size_t i = 1; i < c->n; i++) {
+	for (size_t i = 1; i < n_parse; i++) {
 		if (ctng_cert_is_precert(x[i])) {
 			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] is a precertificate", i);
 			goto out;
 		}
-		if ((rc = ctng_cert_check_issued(x[i - 1], x[i], err))) {
+		if (ctng_cert_check_issued(x[i - 1], x[i], NULL)) {
 			rc = ctng_err_set(err, CTNG_EVERIFY,
 			                  "chain[%zu] is not issued by chain[%zu]", i - 1, i);
 			goto out;
 		}
 	}
-	/* The last certificate: an accepted root itself, or issued by one. */
-	const lg_root *root = NULL;
-	bool root_in_chain = false;
-	size_t last = c->n - 1;
+	/* The last parsed certificate is issued by the root that ends the chain,
+	 * or by one of the accepted roots. */
+	size_t lp = n_parse - 1;
+	if (root_in_chain && ctng_cert_check_issued(x[lp], root->x, NULL)) {
+		rc = ctng_err_set(err, CTNG_EVERIFY, "chain[%zu] is not issued by chain[%zu]", lp,
+		                  lp + 1);
+		goto out;
+	}
 	for (size_t r = 0; r < roots->n && !root; r++)
-		if (roots->v[r].der_len == c->len[last] &&
-		    !memcmp(roots->v[r].der, c->der[last], c->len[last])) {
-			root = &roots->v[r];
-			root_in_chain = true;
-		}
-	for (size_t r = 0; r < roots->n && !root; r++)
-		if (ctng_cert_check_issued(x[last], roots->v[r].x, NULL) == 0)
+		if (ctng_cert_check_issued(x[lp], roots->v[r].x, NULL) == 0)
 			root = &roots->v[r];
 	if (!root) {
 		rc = ctng_err_set(err, CTNG_EVERIFY,
 		                  "chain does not end at a root this log accepts");
-		goto out;
-	}
-	if (root_in_chain && c->n == 1) {
-		rc = ctng_err_set(err, CTNG_EINVAL, "the chain is only a root certificate");
 		goto out;
 	}
 	/* The issuers, as RFC 6962 extra_data wants them: chain[1..] then the root. */
@@ -223,11 +231,15 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 	if (rc)
 		goto out;
 	if (precert) {
-		const uint8_t *idr = e->issuers[0].der;
-		size_t ilen = e->issuers[0].len;
-		rc = ctng_ct_entry_precert(c->der[0], c->len[0], idr, ilen, &e->ct, err);
+		rc = ctng_ct_entry_precert_x509(x[0], n_parse > 1 ? x[1] : root->x, &e->ct, err);
 	} else {
-		rc = ctng_ct_entry_x509(c->der[0], c->len[0], &e->ct, err);
+		/* x509_entry: the certificate DER, already strictly parsed above */
+		e->ct.type = CTNG_CT_X509_ENTRY;
+		e->ct.der_len = c->len[0];
+		if (!(e->ct.der = malloc(c->len[0])))
+			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		else
+			memcpy(e->ct.der, c->der[0], c->len[0]);
 	}
 	if (rc)
 		goto out;
