@@ -43,6 +43,10 @@ struct ctng_merkle_tiles {
 	sqlite3_stmt *get_tile, *put_tile, *get_size, *put_size;
 	edge_tile edge[TILE_LEVELS];
 	mk_ctx ctx; /* keeps the right-edge folds of the last size asked for */
+	/* Level-0 tiles read for a proof are not copied into the cache: get_tile
+	 * stays on their row (row_id) until the end of the public call. */
+	int64_t row_id; /* -1: none */
+	const uint8_t *row;
 	cache_slot cache[CACHE_SLOTS];
 	uint8_t pack[TILE_HASHES * 32];
 };
@@ -112,12 +116,51 @@ static int put_tile(ctng_merkle_tiles *t, unsigned level, uint64_t n, unsigned w
 	return 0;
 }
 
+/* Lets go of the row get_tile points at (ends SQLite's read of it). */
+static void row_release(ctng_merkle_tiles *t)
+{
+	if (t->row_id >= 0) {
+		sqlite3_reset(t->get_tile);
+		t->row_id = -1;
+		t->row = NULL;
+	}
+}
+
+/* Points t->row at the stored bytes of full tile `id`, without copying. */
+static int row_get(ctng_merkle_tiles *t, int64_t id, ctng_err *err)
+{
+	if (t->row_id == id)
+		return 0;
+	row_release(t);
+	sqlite3_stmt *s = t->get_tile;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return ctng_err_set(err, CTNG_EIO, "merkle tiles: tile id %lld missing",
+			                    (long long)id);
+		return db_fail(t, err, "reading tile");
+	}
+	const uint8_t *p = sqlite3_column_blob(s, 0);
+	int len = sqlite3_column_bytes(s, 0);
+	if (!p || len != TILE_HASHES * 32) {
+		sqlite3_reset(s);
+		return ctng_err_set(err, CTNG_EIO,
+		                    "merkle tiles: tile id %lld has %d bytes, want %d",
+		                    (long long)id, len, TILE_HASHES * 32);
+	}
+	t->row = p;
+	t->row_id = id;
+	return 0;
+}
+
 /* Reads tile (level, n) of width w into the fixed layout h. */
 static int get_tile(ctng_merkle_tiles *t, unsigned level, uint64_t n, unsigned w, uint8_t (*h)[32],
                     ctng_err *err)
 {
+	row_release(t);
 	sqlite3_stmt *s = t->get_tile;
-	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, tile_id(level, n));
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
@@ -202,6 +245,17 @@ static int tiles_get(void *store, unsigned level, uint64_t k, uint8_t out[32], c
 		memcpy(out, t->edge[L].h[off(r) + j], 32);
 		return 0;
 	}
+	if (L == 0) {
+		/* Old leaf tiles are many and seldom reused: read in place. */
+		int64_t id = tile_id(0, n);
+		if (cache_slot_for(t, id)->key != (uint64_t)id + 1) {
+			int rc = row_get(t, id, err);
+			if (rc)
+				return rc;
+			memcpy(out, t->row + (size_t)(off(r) + j) * 32, 32);
+			return 0;
+		}
+	}
 	const uint8_t(*h)[32];
 	int rc = full_tile(t, L, n, &h, err);
 	if (rc)
@@ -260,6 +314,7 @@ int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err
 	if (!t)
 		return ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
 	t->db = db;
+	t->row_id = -1;
 	int rc;
 	if (mk_hasher_init(&t->hs)) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
@@ -298,6 +353,7 @@ void ctng_merkle_tiles_close(ctng_merkle_tiles *t)
 {
 	if (!t)
 		return;
+	row_release(t);
 	sqlite3_finalize(t->get_tile);
 	sqlite3_finalize(t->put_tile);
 	sqlite3_finalize(t->get_size);
@@ -422,7 +478,9 @@ int ctng_merkle_tiles_leaf(ctng_merkle_tiles *t, uint64_t index, uint8_t out[32]
 	if (index >= t->size)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: leaf index %llu not below size %llu",
 		                    (unsigned long long)index, (unsigned long long)t->size);
-	return tiles_get(t, 0, index, out, err);
+	rc = tiles_get(t, 0, index, out, err);
+	row_release(t);
+	return rc;
 }
 
 int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32], ctng_err *err)
@@ -435,7 +493,9 @@ int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32],
 	if (size > t->size)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle: size %llu beyond current size %llu",
 		                    (unsigned long long)size, (unsigned long long)t->size);
-	return mk_root(&t->ctx, size, out, err);
+	rc = mk_root(&t->ctx, size, out, err);
+	row_release(t);
+	return rc;
 }
 
 int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t size,
@@ -444,7 +504,9 @@ int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t s
 	int rc = check_usable(t, err);
 	if (rc)
 		return rc;
-	return mk_inclusion(&t->ctx, t->size, index, size, proof, proof_len, err);
+	rc = mk_inclusion(&t->ctx, t->size, index, size, proof, proof_len, err);
+	row_release(t);
+	return rc;
 }
 
 int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t size2,
@@ -453,7 +515,9 @@ int ctng_merkle_tiles_consistency(ctng_merkle_tiles *t, uint64_t size1, uint64_t
 	int rc = check_usable(t, err);
 	if (rc)
 		return rc;
-	return mk_consistency(&t->ctx, t->size, size1, size2, proof, proof_len, err);
+	rc = mk_consistency(&t->ctx, t->size, size1, size2, proof, proof_len, err);
+	row_release(t);
+	return rc;
 }
 
 int ctng_merkle_tiles_read_tile(ctng_merkle_tiles *t, unsigned level, uint64_t index,
