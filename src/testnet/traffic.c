@@ -16,7 +16,7 @@
 #include "ctng/net.h"
 #include "testnet_internal.h"
 
-#define HTTP_TIMEOUT_MS 1500
+#define HTTP_TIMEOUT_MS 5000
 
 int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
 {
