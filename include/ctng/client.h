@@ -113,20 +113,23 @@ int ctng_client_apply_update(ctng_client *c, const char *json, size_t len,
 
 /* Result of ctng_client_sync. */
 typedef struct ctng_client_sync_stats {
-	uint64_t from, to; /* periods requested: from .. to (inclusive)      */
-	size_t applied;    /* updates applied                                 */
-	size_t missing;    /* periods before the current one the monitor lacks */
-	bool have_last;    /* state's last period after the sync             */
+	uint64_t from, to;       /* periods requested: from .. to (inclusive)      */
+	size_t applied;          /* updates applied                                 */
+	size_t missing;          /* 1 if the monitor lacks an already finished period */
+	uint64_t missing_period; /* that period */
+	bool have_last;          /* state's last period after the sync             */
 	uint64_t last;
 } ctng_client_sync_stats;
 
 /* Fetches GET <monitor_url>/ctng/v1/update?period=P for every period P from
  * the last applied period + 1 (for a state that never synced: from
  * max(0, current - 1024)) up to the current period per the network clock at
- * now_ms, and applies each. A 404 for the current period ends the sync (not
- * published yet); a 404 for an earlier period means this monitor lacks it:
- * it is skipped and counted in stats->missing (certificates whose STH is of
- * that period then validate as STALE). A forged or incomplete update is
+ * now_ms, applying each in order. The first 404 ends the sync (not published
+ * yet), except that a state that never synced skips the 404s of periods
+ * before the current one until a first update applies (the monitor started
+ * later). A 404 for a period before the current one after that means the
+ * monitor lacks it: stats->missing = 1 and stats->missing_period say so
+ * (sync from another monitor). A forged or incomplete update is
  * CTNG_EVERIFY / CTNG_EINVAL naming the period and the defect: the updates
  * applied before it are kept, nothing of it, and the sync stops. Transport
  * failures are CTNG_EIO / CTNG_ETIMEOUT (timeout_ms per request, 0 = 10 s). */

@@ -46,10 +46,13 @@ int ctng_client_sync(ctng_client *c, const char *monitor_url, uint64_t now_ms, u
 		}
 		if (status == 404) {
 			free(body);
-			if (p == cur)
-				break;
-			st.missing++;
-			continue;
+			if (!c->have_last && p < cur)
+				continue; /* first sync: the monitor started after p */
+			if (p < cur) {
+				st.missing = 1;
+				st.missing_period = p;
+			}
+			break;
 		}
 		if (status != 200) {
 			free(body);

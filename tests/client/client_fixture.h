@@ -84,8 +84,8 @@ CFX int cfx_load_key(cfx *f, const char *id, ctng_sig_key **key, uint8_t *bls_sk
 
 /* Makes the network in a fresh temp dir: period_ms periods starting a day
  * ago (so synthetic periods never depend on the wall clock). */
-CFX int cfx_setup(cfx *f, uint32_t loggers, uint32_t cas, uint32_t monitors, uint32_t t,
-                  ctng_err *err)
+CFX int cfx_setup_clock(cfx *f, uint32_t loggers, uint32_t cas, uint32_t monitors, uint32_t t,
+                        uint64_t genesis_ms, uint64_t period_ms, ctng_err *err)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ctng-cfx-XXXXXX");
@@ -93,8 +93,8 @@ CFX int cfx_setup(cfx *f, uint32_t loggers, uint32_t cas, uint32_t monitors, uin
 		return ctng_err_set(err, CTNG_EIO, "mkdtemp");
 	ctng_init_opts o;
 	ctng_init_opts_default(&o);
-	o.genesis_ms = (ctng_now_ms() / 1000 - 86400) * 1000;
-	o.period_ms = 1000;
+	o.genesis_ms = genesis_ms;
+	o.period_ms = period_ms;
 	o.loggers = loggers;
 	o.cas = cas;
 	o.monitors = monitors;
@@ -144,6 +144,13 @@ CFX int cfx_setup(cfx *f, uint32_t loggers, uint32_t cas, uint32_t monitors, uin
 	}
 	rc = rc ? rc : ctng_sig_generate(CTNG_SIG_ECDSA_P256, &f->subject_key, err);
 	return rc;
+}
+
+CFX int cfx_setup(cfx *f, uint32_t loggers, uint32_t cas, uint32_t monitors, uint32_t t,
+                  ctng_err *err)
+{
+	return cfx_setup_clock(f, loggers, cas, monitors, t, (ctng_now_ms() / 1000 - 86400) * 1000,
+	                       1000, err);
 }
 
 CFX void cfx_free(cfx *f)

@@ -1,0 +1,427 @@
+/*
+ * test_client_cli.c — `ctng client sync|verify|tls` as separate processes.
+ * Sync runs against an HTTP server in this process that serves real, signed
+ * client updates of a synthetic network (tests/client/client_fixture.h),
+ * including forged ones; tls runs against real `openssl s_server` children
+ * serving certificates issued by the network's CA.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../client/client_fixture.h"
+#include "ctng/net.h"
+
+#define OK(x)                                                                                      \
+	do {                                                                                       \
+		int r_ = (x);                                                                      \
+		if (r_ != 0)                                                                       \
+			fail_msg("%s -> %d (%s)", #x, r_, err.msg);                                \
+	} while (0)
+
+static ctng_err err;
+
+/* ------------------------------------------------- run the ctng binary */
+
+/* Runs argv (NULL-terminated) and returns its exit status; stdout/stderr
+ * captured into out/errout (NUL-terminated, truncated). */
+static int run(char *out, size_t out_len, char *errout, size_t err_len, const char *const *argv)
+{
+	char of[] = "/tmp/ctng-cli-outXXXXXX", ef[] = "/tmp/ctng-cli-errXXXXXX";
+	int ofd = mkstemp(of), efd = mkstemp(ef);
+	assert_true(ofd >= 0 && efd >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	char *bufs[2] = {out, errout};
+	size_t lens[2] = {out_len, err_len};
+	int fds[2] = {ofd, efd};
+	for (int i = 0; i < 2; i++) {
+		lseek(fds[i], 0, SEEK_SET);
+		ssize_t n = read(fds[i], bufs[i], lens[i] - 1);
+		bufs[i][n > 0 ? n : 0] = 0;
+		close(fds[i]);
+	}
+	unlink(of);
+	unlink(ef);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+#define RUN(...)                                                                                   \
+	run(out, sizeof(out), errout, sizeof(errout),                                              \
+	    (const char *const[]){CTNG_BIN, __VA_ARGS__, NULL})
+
+static char out[8192], errout[8192];
+
+/* --------------------------------------------------- the update server */
+
+#define NPER 64
+
+typedef struct server {
+	pthread_mutex_t mu;
+	char *text[NPER]; /* update of each period, NULL = 404 */
+	size_t len[NPER];
+	ctng_net_loop *loop;
+	ctng_net_server *srv;
+	uint16_t port;
+	pthread_t th;
+	unsigned hits;
+} server;
+
+static void on_update(ctng_net_req *req, void *arg)
+{
+	server *s = arg;
+	uint64_t p = 0;
+	ctng_err e = {0};
+	if (ctng_net_req_query_u64(req, "period", UINT64_MAX, &p, &e)) {
+		ctng_net_reply_err(req, &e);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->hits++;
+	if (p >= NPER || !s->text[p]) {
+		pthread_mutex_unlock(&s->mu);
+		ctng_net_reply_error(req, 404, "no update of period %llu", (unsigned long long)p);
+		return;
+	}
+	ctng_net_reply_bytes(req, 200, "application/json", s->text[p], s->len[p], NULL);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *server_main(void *arg)
+{
+	server *s = arg;
+	ctng_net_loop_run(s->loop, NULL);
+	return NULL;
+}
+
+static void server_start(server *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+	assert_non_null(s->loop = ctng_net_loop_new(&err));
+	assert_non_null(s->srv = ctng_net_server_new(s->loop, 0, &err));
+	OK(ctng_net_server_bind(s->srv, "127.0.0.1", 0, &s->port, &err));
+	OK(ctng_net_server_route(s->srv, "GET", "/ctng/v1/update", on_update, s, &err));
+	assert_int_equal(pthread_create(&s->th, NULL, server_main, s), 0);
+}
+
+static void server_set(server *s, uint64_t p, char *text, size_t len)
+{
+	pthread_mutex_lock(&s->mu);
+	free(s->text[p]);
+	s->text[p] = text;
+	s->len[p] = len;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void server_stop(server *s)
+{
+	ctng_net_loop_stop(s->loop);
+	pthread_join(s->th, NULL);
+	ctng_net_server_free(s->srv);
+	ctng_net_loop_free(s->loop);
+	for (int i = 0; i < NPER; i++)
+		free(s->text[i]);
+	pthread_mutex_destroy(&s->mu);
+}
+
+static void write_pem(const char *path, X509 *x)
+{
+	OK(ctng_cert_save_file(x, path, 0644, &err));
+}
+
+/* ------------------------------------------------------------ sync */
+
+static void test_sync_verify(void **state)
+{
+	(void)state;
+	cfx f;
+	/* 60 s periods; now is in the middle of period 40 */
+	uint64_t period = 60000, now = ctng_now_ms();
+	uint64_t genesis = now - 40 * period - period / 2;
+	OK(cfx_setup_clock(&f, 2, 2, 2, 2, genesis, period, &err));
+	server s;
+	server_start(&s);
+	char url[64], netp[300], st[300], st2[300], cert3[300], cert20[300], cert25[300];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", s.port);
+	snprintf(netp, sizeof(netp), "%s/network.json", f.dir);
+	snprintf(st, sizeof(st), "%s/client.db", f.dir);
+	snprintf(st2, sizeof(st2), "%s/client2.db", f.dir);
+	snprintf(cert3, sizeof(cert3), "%s/c3.pem", f.dir);
+	snprintf(cert20, sizeof(cert20), "%s/c20.pem", f.dir);
+	snprintf(cert25, sizeof(cert25), "%s/c25.pem", f.dir);
+	/* the network's history: periods 0..39, a certificate in 3, 20 and 25;
+	 * the one of 20 is revoked in REV(30) */
+	char *good5 = NULL, *forged5 = NULL;
+	size_t good5_len = 0, forged5_len = 0;
+	for (uint64_t p = 0; p < 40; p++) {
+		size_t lg[] = {p % 2};
+		if (p == 3 || p == 20 || p == 25) {
+			cfx_pend pend;
+			X509 *x = NULL;
+			char dns[64];
+			snprintf(dns, sizeof(dns), "p%llu.example.org", (unsigned long long)p);
+			OK(cfx_precert(&f, p % 2, dns, (uint32_t)p, lg, 1, p, &pend, &err));
+			OK(cfx_close_period(&f, p, &err));
+			OK(cfx_finalize(&f, &pend, &x, &err));
+			write_pem(p == 3 ? cert3 : p == 20 ? cert20 : cert25, x);
+			X509_free(x);
+			cfx_pend_free(&pend);
+		} else {
+			OK(cfx_close_period(&f, p, &err));
+		}
+		if (p == 30)
+			cfx_revoke(&f, 0, 20);
+		char *txt = NULL;
+		size_t len = 0;
+		cfx_objs *o = calloc(1, sizeof(*o));
+		OK(cfx_update_objs(&f, p, NULL, o, &err));
+		OK(cfx_encode(&f, p, o, &txt, &len, &err));
+		if (p == 5) {
+			good5 = txt;
+			good5_len = len;
+			/* forged: logger1's STH_FULL carries logger2's signature */
+			OK(ctng_gossip_set(&o->v[0].signature[0], o->v[2].signature[0], &err));
+			OK(cfx_encode(&f, p, o, &forged5, &forged5_len, &err));
+		}
+		cfx_objs_clear(o);
+		free(o);
+		if (p != 5)
+			server_set(&s, p, txt, len);
+	}
+	/* phase 0: usage errors */
+	assert_int_equal(RUN("client", "sync", "--monitor", url), 2);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st),
+	                 2); /* no network */
+	assert_non_null(strstr(errout, "network"));
+	assert_int_equal(RUN("client", "verify", "--state", st, "/nonexistent.pem"), 2);
+	assert_int_equal(RUN("client", "bogus"), 2);
+
+	/* phase 1: the monitor has 0..4 (5 is missing so far): sync stops at 5 */
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st, "--network", netp),
+	                 0);
+	assert_non_null(strstr(out, "\"last_period\":4"));
+	assert_non_null(strstr(errout, "period 5"));
+	assert_int_equal(RUN("client", "verify", "--state", st, cert3), 0);
+	assert_non_null(strstr(out, "valid"));
+	assert_int_equal(RUN("client", "verify", "--state", st, cert20), 1);
+	assert_non_null(strstr(errout, "STALE"));
+
+	/* phase 2: a forged update of 5 is detected; nothing after it is kept */
+	server_set(&s, 5, forged5, forged5_len);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st), 1);
+	assert_non_null(strstr(errout, "period 5"));
+	assert_non_null(strstr(errout, "threshold signature"));
+	assert_int_equal(RUN("client", "verify", "--state", st, cert20), 1);
+	assert_non_null(strstr(errout, "STALE"));
+
+	/* phase 3: the honest update: catch up 35 periods in one sync */
+	server_set(&s, 5, good5, good5_len);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st), 0);
+	assert_non_null(strstr(out, "\"applied\":35"));
+	assert_non_null(strstr(out, "\"last_period\":39"));
+	assert_int_equal(RUN("client", "verify", "--state", st, cert3), 0);
+	assert_int_equal(RUN("client", "verify", "--state", st, cert25), 0);
+	assert_int_equal(RUN("client", "verify", "--state", st, cert20), 1);
+	assert_non_null(strstr(errout, "REVOKED"));
+	/* nothing new: the current period (40) is not published */
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st), 0);
+	assert_non_null(strstr(out, "\"applied\":0"));
+	/* a different network file for an existing state is refused */
+	char other[300];
+	snprintf(other, sizeof(other), "%s/ca1/config.json", f.dir);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st, "--network", other),
+	                 2);
+
+	/* a fresh client whose monitor lost 0..9: starts at 10 */
+	for (uint64_t p = 0; p < 10; p++)
+		server_set(&s, p, NULL, 0);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st2, "--network", netp),
+	                 0);
+	assert_non_null(strstr(out, "\"applied\":30"));
+	assert_int_equal(RUN("client", "verify", "--state", st2, cert25), 0);
+	assert_int_equal(RUN("client", "verify", "--state", st2, cert3), 1);
+	assert_non_null(strstr(errout, "STALE"));
+
+	/* a monitor that is down */
+	assert_int_equal(RUN("client", "sync", "--monitor", "http://127.0.0.1:1", "--state", st),
+	                 1);
+	server_stop(&s);
+	cfx_free(&f);
+}
+
+/* ------------------------------------------------------------- TLS */
+
+static pid_t start_s_server(const char *cert, const char *key, uint16_t port)
+{
+	char ports[16];
+	snprintf(ports, sizeof(ports), "%u", port);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(dn, 2);
+		execlp("openssl", "openssl", "s_server", "-cert", cert, "-key", key, "-accept",
+		       ports, "-www", "-quiet", (char *)NULL);
+		_exit(127);
+	}
+	/* wait until it accepts */
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return pid;
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("openssl s_server exited");
+		usleep(50000);
+	}
+	fail_msg("openssl s_server did not start");
+	return -1;
+}
+
+static void stop_s_server(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_tls(void **state)
+{
+	(void)state;
+	cfx f;
+	OK(cfx_setup(&f, 2, 1, 2, 2, &err));
+	char st[300], keyp[300], good[300], bad[300], rev[300];
+	snprintf(st, sizeof(st), "%s/client.db", f.dir);
+	snprintf(keyp, sizeof(keyp), "%s/tls.key", f.dir);
+	snprintf(good, sizeof(good), "%s/good.pem", f.dir);
+	snprintf(bad, sizeof(bad), "%s/unlogged.pem", f.dir);
+	snprintf(rev, sizeof(rev), "%s/revoked.pem", f.dir);
+	OK(ctng_sig_save_private_file(f.subject_key, keyp, 0600, &err));
+	size_t lg[] = {0};
+	cfx_pend p1, p2;
+	OK(cfx_precert(&f, 0, "tls.example.com", 1, lg, 1, 2, &p1, &err));
+	OK(cfx_precert(&f, 0, "tls.example.com", 2, lg, 1, 2, &p2, &err));
+	OK(cfx_close_period(&f, 2, &err));
+	X509 *x1 = NULL, *x2 = NULL, *x3 = NULL;
+	OK(cfx_finalize(&f, &p1, &x1, &err));
+	OK(cfx_finalize(&f, &p2, &x2, &err));
+	write_pem(good, x1);
+	write_pem(rev, x2);
+	/* unlogged: a precert whose leaf the logger never appended, with the
+	 * proof of another leaf */
+	{
+		uint64_t now = ctng_now_ms();
+		ctng_cert_template t = {.dns_name = "tls.example.com",
+		                        .subject_key = ctng_sig_key_evp(f.subject_key),
+		                        .serial = {0x33},
+		                        .serial_len = 1,
+		                        .not_before_ms = now - 3600000,
+		                        .not_after_ms = now + 86400000};
+		X509 *pre = NULL;
+		OK(ctng_cert_make_precert(&t, f.ca_root[0], f.ca_key[0], &pre, &err));
+		ctng_cert_proofs ps;
+		OK(ctng_cert_get_proofs(x1, &ps, &err));
+		OK(ctng_cert_make_final(pre, &ps, f.ca_root[0], f.ca_key[0], &x3, &err));
+		ctng_cert_proofs_clear(&ps);
+		X509_free(pre);
+		write_pem(bad, x3);
+	}
+	ctng_client *c = NULL;
+	OK(ctng_client_open(st, f.net_json, f.net_len, &c, &err));
+	char *txt = NULL;
+	size_t len = 0;
+	OK(cfx_update(&f, 2, NULL, &txt, &len, &err));
+	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
+	free(txt);
+	cfx_revoke(&f, 0, 2);
+	OK(cfx_close_period(&f, 3, &err));
+	OK(cfx_update(&f, 3, NULL, &txt, &len, &err));
+	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
+	free(txt);
+	ctng_client_close(c);
+
+	uint16_t port = (uint16_t)(55000 + getpid() % 5000);
+	char target[64], ip_target[64];
+	snprintf(target, sizeof(target), "tls.example.com:%u", port);
+	snprintf(ip_target, sizeof(ip_target), "127.0.0.1:%u", port);
+
+	pid_t srv = start_s_server(good, keyp, port);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 0);
+	assert_non_null(strstr(out, "valid"));
+	/* the name must match */
+	char wrong[64];
+	snprintf(wrong, sizeof(wrong), "other.example.com:%u", port);
+	assert_int_equal(RUN("client", "tls", wrong, "--connect", "127.0.0.1", "--state", st), 1);
+	assert_non_null(strstr(errout, "CHAIN"));
+	assert_int_equal(RUN("client", "tls", ip_target, "--state", st), 1);
+	/* the library call gives the same decision */
+	OK(ctng_client_open(st, NULL, 0, &c, &err));
+	ctng_client_result r;
+	OK(ctng_client_tls_check(c, "tls.example.com", "127.0.0.1", port, 5000, &r, &err));
+	assert_int_equal(r.reason, CTNG_CLIENT_OK);
+	ctng_client_close(c);
+	stop_s_server(srv);
+
+	srv = start_s_server(rev, keyp, port);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);
+	assert_non_null(strstr(errout, "REVOKED"));
+	stop_s_server(srv);
+
+	srv = start_s_server(bad, keyp, port);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);
+	assert_non_null(strstr(errout, "NO_VALID_LOGGER"));
+	stop_s_server(srv);
+
+	/* nobody listening */
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);
+	assert_int_equal(RUN("client", "tls", "nonsense", "--state", st), 2);
+
+	/* verify of the same files, offline */
+	assert_int_equal(RUN("client", "verify", "--state", st, good), 0);
+	assert_int_equal(RUN("client", "verify", "--state", st, rev), 1);
+	assert_int_equal(RUN("client", "verify", "--state", st, bad), 1);
+	assert_int_equal(RUN("client", "verify", "--state", st, keyp), 2); /* not a certificate */
+
+	X509_free(x1);
+	X509_free(x2);
+	X509_free(x3);
+	cfx_pend_free(&p1);
+	cfx_pend_free(&p2);
+	cfx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sync_verify),
+	    cmocka_unit_test(test_tls),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
