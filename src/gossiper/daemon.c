@@ -30,6 +30,12 @@ struct dest {
 	uint64_t sent, failed, dropped;
 };
 
+/* Bytes received (POST bodies) and sent (push bodies) during one period. */
+struct bytes_slot {
+	bool used;
+	uint64_t period, in, out;
+};
+
 struct gd {
 	const ctng_node_config *cfg;
 	const ctng_network *net;
@@ -47,13 +53,46 @@ struct gd {
 	bool dirty;
 	char *report_path;
 	uint64_t timeout_ms;
-	uint64_t bytes_in, bytes_out;
+	uint64_t bytes_in, bytes_out; /* totals */
+	struct bytes_slot bytes[CTNG_GOSSIPER_COUNT_HISTORY];
 };
 
 struct send_ctx {
 	struct gd *g;
 	struct dest *d;
 };
+
+static struct bytes_slot *bytes_at(struct gd *g, uint64_t p, bool create)
+{
+	struct bytes_slot *b = &g->bytes[p % CTNG_GOSSIPER_COUNT_HISTORY];
+	if (!b->used || b->period != p) {
+		if (!create)
+			return NULL;
+		memset(b, 0, sizeof(*b));
+		b->used = true;
+		b->period = p;
+	}
+	return b;
+}
+
+static void count_bytes(struct gd *g, size_t in, size_t out)
+{
+	uint64_t p = 0;
+	if (!ctng_clock_period_of(&g->net->clock, ctng_now_ms(), &p))
+		p = 0;
+	struct bytes_slot *b = bytes_at(g, p, true);
+	b->in += in;
+	b->out += out;
+	g->bytes_in += in;
+	g->bytes_out += out;
+}
+
+static json_t *bytes_json(struct gd *g, uint64_t p)
+{
+	struct bytes_slot *b = bytes_at(g, p, false);
+	return json_pack("{s:I, s:I}", "in", (json_int_t)(b ? b->in : 0), "out",
+	                 (json_int_t)(b ? b->out : 0));
+}
 
 static const char *status_name(int rc)
 {
@@ -96,6 +135,7 @@ static void report_update(struct gd *g, uint64_t p)
 	json_object_set_new(e, "Gossiper_URL", json_string(g->cfg->self->url));
 	json_object_set_new(e, "Period", json_string(key));
 	json_object_set_new(e, "counts", counts_json(c));
+	json_object_set_new(e, "bytes", bytes_json(g, p));
 	json_object_set_new(g->report, key, e);
 }
 
@@ -190,7 +230,7 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 	}
 	d->inflight++;
 	d->sent++;
-	g->bytes_out += len;
+	count_bytes(g, 0, len);
 }
 
 static void arm_sm_timer(struct gd *g)
@@ -275,7 +315,7 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	struct gd *g = arg;
 	size_t len = 0;
 	const uint8_t *body = ctng_net_req_body(req, &len);
-	g->bytes_in += len;
+	count_bytes(g, len, 0);
 	ctng_gossip_object o = {0};
 	ctng_err err = {0};
 	if (ctng_gossip_decode((const char *)body, len, &o, &err)) {
@@ -324,9 +364,15 @@ static void h_counts(ctng_net_req *req, void *arg)
 		else
 			counts = counts_json(c); /* zeros */
 	}
-	json_t *r =
-	    json_pack("{s:s, s:s, s:o, s:I}", "period", key, "gossiper", g->cfg->id, "counts",
-	              counts, "con_full_total", (json_int_t)ctng_gossiper_sm_n_con_full(g->sm));
+	json_t *bytes = bytes_at(g, p, false) ? bytes_json(g, p) : NULL;
+	if (!bytes) {
+		json_t *e = json_object_get(g->report, key);
+		json_t *old = e ? json_object_get(e, "bytes") : NULL;
+		bytes = old ? json_deep_copy(old) : bytes_json(g, p);
+	}
+	json_t *r = json_pack("{s:s, s:s, s:o, s:I, s:o}", "period", key, "gossiper", g->cfg->id,
+	                      "counts", counts, "con_full_total",
+	                      (json_int_t)ctng_gossiper_sm_n_con_full(g->sm), "bytes", bytes);
 	if (!r) {
 		ctng_net_reply_error(req, 500, "out of memory");
 		return;

@@ -252,6 +252,19 @@ static void test_gossipers(void **state)
 		assert_string_equal(json_string_value(json_object_get(j, "period")), pk);
 		json_decref(j);
 	}
+	/* bytes moved are reported per period (those of p and p+1 hold our POSTs) */
+	json_int_t in = 0, out_b = 0;
+	for (uint64_t q = p; q <= p + 1; q++) {
+		json_t *j = counts(0, q);
+		assert_non_null(j);
+		json_t *b = json_object_get(j, "bytes");
+		assert_true(json_is_object(b));
+		in += json_integer_value(json_object_get(b, "in"));
+		out_b += json_integer_value(json_object_get(b, "out"));
+		json_decref(j);
+	}
+	assert_true(in >= (json_int_t)(2 * strlen(honest)));
+	assert_true(out_b > 0);
 	/* clean stop on SIGTERM, reports written */
 	int st = 0;
 	stop(2, &st);
