@@ -68,18 +68,23 @@ static void stop(pid_t p, int sig)
 	waitpid(p, &st, 0);
 }
 
-static int get_json(const char *url, json_t **out)
+static int get_json_to(const char *url, uint64_t timeout_ms, json_t **out)
 {
 	int status = 0;
 	uint8_t *body = NULL;
 	size_t len = 0;
 	*out = NULL;
-	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 3000, &status, &body, &len, NULL))
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, timeout_ms, &status, &body, &len, NULL))
 		return -1;
 	if (ctng_net_parse_json(body, len, 0, out, NULL))
 		status = -2;
 	free(body);
 	return status;
+}
+
+static int get_json(const char *url, json_t **out)
+{
+	return get_json_to(url, 3000, out);
 }
 
 static void wait_up(const char *url)
@@ -363,8 +368,93 @@ static void test_ca_flow(void **state)
 	sh("rm -rf %s", dir);
 }
 
+/* Test-only misbehaviour switched on in the CA's config: silent, answering
+ * only in some periods, split view between monitors. */
+static int rev_status(uint64_t p, const char *monitor, ctng_gossip_object *o)
+{
+	char url[CTNG_URL_MAX + 128];
+	snprintf(url, sizeof(url), "%s/ctng/v1/rev?period=%llu&monitor=%s", ca_url,
+	         (unsigned long long)p, monitor);
+	json_t *j = NULL;
+	int st = get_json_to(url, 400, &j);
+	if (st == 200 && o)
+		assert_int_equal(ctng_gossip_from_json(j, o, NULL), 0);
+	json_decref(j);
+	return st;
+}
+
+static void test_ca_misbehaviour(void **state)
+{
+	(void)state;
+	ctng_err err = {0};
+	int base = 30400 + (int)(getpid() % 10000);
+	if (base > 65000)
+		base = 30400;
+	snprintf(dir, sizeof(dir), "/tmp/ctng_test_ca_mis_%d", (int)getpid());
+	sh("rm -rf %s", dir);
+	assert_int_equal(sh("%s init --dir %s --period-ms %d --loggers 1 --cas 1 --monitors 2 "
+	                    "--threshold 1 --port-base %d >/dev/null",
+	                    CTNG_BIN, dir, PERIOD_MS, base),
+	                 0);
+	char np[256], cp[256];
+	snprintf(np, sizeof(np), "%s/network.json", dir);
+	snprintf(cp, sizeof(cp), "%s/ca1/config.json", dir);
+	assert_int_equal(ctng_network_load(np, &net, &err), 0);
+	snprintf(ca_url, sizeof(ca_url), "%s", ctng_network_entity(&net, "ca1")->url);
+	const ctng_sig_key *cak = ctng_network_entity(&net, "ca1")->key;
+
+	/* silent: never answers the REV query */
+	ctng_misbehaviour m = {.present = true, .silent = true};
+	assert_int_equal(ctng_node_config_set_misbehaviour(cp, &m, &err), 0);
+	start_ca();
+	sleep_ms(200);
+	assert_int_equal(rev_status(now_period(), "monitor1", NULL), -1);
+	stop(pids[2], SIGKILL);
+
+	/* answers only in even periods */
+	m = (ctng_misbehaviour){.present = true, .answer_periods_mod = 2};
+	assert_int_equal(ctng_node_config_set_misbehaviour(cp, &m, &err), 0);
+	start_ca();
+	int answered = 0, refused = 0;
+	for (int i = 0; i < 4; i++) {
+		wait_period_after(now_period());
+		uint64_t p = now_period();
+		int st = rev_status(p, "monitor1", NULL);
+		if (now_period() != p)
+			continue; /* crossed a boundary while asking */
+		if (p % 2 == 0) {
+			assert_int_equal(st, 200);
+			answered++;
+		} else {
+			assert_int_equal(st, -1);
+			refused++;
+		}
+	}
+	assert_true(answered > 0 && refused > 0);
+	stop(pids[2], SIGKILL);
+
+	/* split view: monitors see two validly signed, conflicting REVs */
+	m = (ctng_misbehaviour){.present = true, .split_view = true};
+	assert_int_equal(ctng_node_config_set_misbehaviour(cp, &m, &err), 0);
+	start_ca();
+	wait_period_after(now_period());
+	uint64_t p = now_period();
+	ctng_gossip_object a = {0}, b = {0};
+	assert_int_equal(rev_status(p, "monitor1", &a), 200);
+	assert_int_equal(rev_status(p, "monitor2", &b), 200);
+	assert_int_equal(ctng_gossip_verify_signed(&a, cak, &net.clock, &err), 0);
+	assert_int_equal(ctng_gossip_verify_signed(&b, cak, &net.clock, &err), 0);
+	assert_true(ctng_gossip_conflicting(&a, &b));
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	stop(pids[2], SIGTERM);
+	ctng_network_free(&net);
+	sh("rm -rf %s", dir);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_ca_flow)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_ca_flow),
+	                                   cmocka_unit_test(test_ca_misbehaviour)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
