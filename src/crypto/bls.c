@@ -204,18 +204,15 @@ int ctng_bls_sign(uint8_t sig[CTNG_BLS_SIG_LEN], const uint8_t sk[CTNG_BLS_SK_LE
 	return 0;
 }
 
-/* e(sig, -G2) * e(H, pk) == 1 */
+/* e(sig, -G2) * e(H, pk) == 1; the -G2 lines are precomputed once. */
 static int core_verify(const g2 *pk, const g1 *h, const g1 *sig, ctng_err *err)
 {
-	g1_aff P[2];
-	g2_aff Q[2];
-	g1_to_affine(&P[0], sig);
-	g1_to_affine(&P[1], h);
-	Q[0].x = BLS_G2_GX;
-	Q[0].inf = false;
-	fp2_neg(&Q[0].y, &BLS_G2_GY);
-	g2_to_affine(&Q[1], pk);
-	if (!bls_pairing_check(P, Q, 2))
+	g1_aff S, H;
+	g2_aff Q;
+	g1_to_affine(&S, sig);
+	g1_to_affine(&H, h);
+	g2_to_affine(&Q, pk);
+	if (!bls_pairing_check_gen(&S, &H, &Q, 1))
 		return ctng_err_set(err, CTNG_EVERIFY, "bls: signature does not verify");
 	return 0;
 }
@@ -314,8 +311,8 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	if (count == 1)
 		return ctng_bls_verify(items[0].pk, items[0].msg, items[0].msg_len, items[0].sig,
 		                       dst, err);
-	g1_aff *P = malloc((count + 1) * sizeof *P);
-	g2_aff *Q = malloc((count + 1) * sizeof *Q);
+	g1_aff *P = malloc(count * sizeof *P);
+	g2_aff *Q = malloc(count * sizeof *Q);
 	uint64_t *rnd = malloc(count * sizeof *rnd);
 	if (!P || !Q || !rnd) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "bls batch verify: out of memory");
@@ -343,14 +340,12 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 		g1_mul_vartime(&s, &s, &rnd[i], 64);
 		g1_add(&sum, &sum, &s);
 		g1_mul_vartime(&h, &h, &rnd[i], 64);
-		g1_to_affine(&P[i + 1], &h);
-		g2_to_affine(&Q[i + 1], &q);
+		g1_to_affine(&P[i], &h);
+		g2_to_affine(&Q[i], &q);
 	}
-	g1_to_affine(&P[0], &sum);
-	Q[0].x = BLS_G2_GX;
-	Q[0].inf = false;
-	fp2_neg(&Q[0].y, &BLS_G2_GY);
-	if (!bls_pairing_check(P, Q, count + 1))
+	g1_aff S;
+	g1_to_affine(&S, &sum);
+	if (!bls_pairing_check_gen(&S, P, Q, count))
 		rc = ctng_err_set(err, CTNG_EVERIFY, "bls: batch does not verify");
 	else
 		rc = 0;

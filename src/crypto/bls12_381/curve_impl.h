@@ -156,8 +156,16 @@ void GF(from_affine)(G *r, const AFF *a)
 
 void GF(to_affine)(AFF *r, const G *a)
 {
-	FE zi;
+	FE zi, one;
 	r->inf = GF(is_identity)(a);
+	F(one)(&one);
+	if (F(eq)(&a->z, &one)) {
+		/* decoded points have Z = 1; for computed points this never holds
+		 * except with negligible probability, so it reveals nothing */
+		r->x = a->x;
+		r->y = a->y;
+		return;
+	}
 	F(inv)(&zi, &a->z); /* 0 -> 0, so identity gives (0, 0) */
 	F(mul)(&r->x, &a->x, &zi);
 	F(mul)(&r->y, &a->y, &zi);

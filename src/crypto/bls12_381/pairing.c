@@ -10,6 +10,7 @@
  * decomposition as used by several open implementations).
  * Inputs are public (signatures, keys, hashes), but the code is straight-line.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "crypto/bls12_381/consts.h"
@@ -115,7 +116,48 @@ static void ell(fp12 *f, const fp2 c[3], const g1_aff *p)
 	fp12_mul_014(f, &c[2], &b, &a);
 }
 
-int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
+void bls_g2_prepare(bls_g2_prepared *out, const g2_aff *q)
+{
+	memset(out, 0, sizeof *out);
+	out->inf = q->inf;
+	if (q->inf)
+		return;
+	g2j R = {q->x, q->y, {BLS_FP_ONE, {{0}}}};
+	int k = 0;
+	bool found = false;
+	for (int b = 63; b >= 0; b--) {
+		bool bit = ((BLS_X_ABS >> 1) >> b) & 1;
+		if (!found) {
+			found = bit;
+			continue;
+		}
+		dbl_step(out->c[k++], &R);
+		if (bit)
+			add_step(out->c[k++], &R, q);
+	}
+	dbl_step(out->c[k++], &R);
+}
+
+static bls_g2_prepared neg_gen;
+static pthread_once_t neg_gen_once = PTHREAD_ONCE_INIT;
+
+static void init_neg_gen(void)
+{
+	g2_aff q;
+	q.x = BLS_G2_GX;
+	fp2_neg(&q.y, &BLS_G2_GY);
+	q.inf = false;
+	bls_g2_prepare(&neg_gen, &q);
+}
+
+const bls_g2_prepared *bls_g2_neg_generator_prepared(void)
+{
+	pthread_once(&neg_gen_once, init_neg_gen);
+	return &neg_gen;
+}
+
+int bls_miller_loop_ex(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n, const g1_aff *Pp,
+                       const bls_g2_prepared *const *Qp, size_t np)
 {
 	g2j stack[4], *R = stack;
 	const g1_aff *pp[4], **ps = pp;
@@ -145,6 +187,7 @@ int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
 	fp2 c[3];
 	fp12_one(f);
 	bool found = false;
+	int k = 0; /* index into the prepared lines */
 	for (int b = 63; b >= 0; b--) {
 		bool bit = ((BLS_X_ABS >> 1) >> b) & 1;
 		if (!found) {
@@ -155,11 +198,19 @@ int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
 			dbl_step(c, &R[i]);
 			ell(f, c, ps[i]);
 		}
+		for (size_t i = 0; i < np; i++)
+			if (!Pp[i].inf && !Qp[i]->inf)
+				ell(f, Qp[i]->c[k], &Pp[i]);
+		k++;
 		if (bit) {
 			for (size_t i = 0; i < m; i++) {
 				add_step(c, &R[i], qs[i]);
 				ell(f, c, ps[i]);
 			}
+			for (size_t i = 0; i < np; i++)
+				if (!Pp[i].inf && !Qp[i]->inf)
+					ell(f, Qp[i]->c[k], &Pp[i]);
+			k++;
 		}
 		fp12_sqr(f, f);
 	}
@@ -167,6 +218,9 @@ int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
 		dbl_step(c, &R[i]);
 		ell(f, c, ps[i]);
 	}
+	for (size_t i = 0; i < np; i++)
+		if (!Pp[i].inf && !Qp[i]->inf)
+			ell(f, Qp[i]->c[k], &Pp[i]);
 	fp12_conj(f, f); /* x < 0 */
 	if (n > 4) {
 		free(R);
@@ -174,6 +228,21 @@ int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
 		free(qs);
 	}
 	return 0;
+}
+
+int bls_miller_loop(fp12 *f, const g1_aff *P, const g2_aff *Q, size_t n)
+{
+	return bls_miller_loop_ex(f, P, Q, n, NULL, NULL, 0);
+}
+
+bool bls_pairing_check_gen(const g1_aff *sig, const g1_aff *P, const g2_aff *Q, size_t n)
+{
+	fp12 f, r;
+	const bls_g2_prepared *g = bls_g2_neg_generator_prepared();
+	if (bls_miller_loop_ex(&f, P, Q, n, sig, &g, 1) != 0)
+		return false;
+	bls_final_exp(&r, &f);
+	return fp12_is_one(&r);
 }
 
 /* f^x for f in the cyclotomic subgroup (x < 0: conjugate = inverse). */
