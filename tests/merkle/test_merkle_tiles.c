@@ -297,6 +297,61 @@ static void test_failed_append(void **state)
 	free(d);
 }
 
+static int stmt_count;
+
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)ctx;
+	(void)p;
+	(void)x;
+	if (type == SQLITE_TRACE_STMT)
+		stmt_count++;
+	return 0;
+}
+
+/* Proofs and roots of any size cost O(log n) tile reads: with a cold cache,
+ * each query runs at most one SELECT per tile level (3 here), whatever the
+ * index or sizes, and never reads leaves beyond those tiles. */
+static void test_reads_per_query(void **state)
+{
+	(void)state;
+	const uint64_t total = 70000;
+	hash *d = make_leaves(total, 5);
+	sqlite3 *db = open_db();
+	ctng_merkle_tiles *t;
+	assert_int_equal(ctng_merkle_tiles_open(db, &t, NULL), 0);
+	assert_int_equal(ctng_merkle_tiles_append(t, (const hash *)d, total, NULL), 0);
+	ctng_merkle_tiles_close(t);
+	assert_int_equal(sqlite3_trace_v2(db, SQLITE_TRACE_STMT, count_stmt, NULL), SQLITE_OK);
+	hash p[CTNG_MERKLE_MAX_PROOF];
+	size_t len;
+	uint8_t r[32];
+	int worst = 0;
+	for (uint64_t q = 0; q < 200; q++) {
+		/* Reopen now and then so that reads start from a cold cache. */
+		if (q % 20 == 0) {
+			assert_int_equal(ctng_merkle_tiles_open(db, &t, NULL), 0);
+		}
+		uint64_t n = 1 + (q * 2654435761u) % total, i = (q * 40503u) % n;
+		stmt_count = 0;
+		assert_int_equal(ctng_merkle_tiles_inclusion(t, i, n, p, &len, NULL), 0);
+		worst = stmt_count > worst ? stmt_count : worst;
+		stmt_count = 0;
+		assert_int_equal(ctng_merkle_tiles_consistency(t, i, n, p, &len, NULL), 0);
+		worst = stmt_count > worst ? stmt_count : worst;
+		stmt_count = 0;
+		assert_int_equal(ctng_merkle_tiles_root(t, n, r, NULL), 0);
+		worst = stmt_count > worst ? stmt_count : worst;
+		if (q % 20 == 19)
+			ctng_merkle_tiles_close(t);
+	}
+	assert_true(worst >= 1); /* the counter works: cold reads do happen */
+	if (worst > 3)
+		fail_msg("a query ran %d SELECTs", worst);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	free(d);
+}
+
 static void test_tile_paths(void **state)
 {
 	(void)state;
@@ -386,6 +441,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tile_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reads_per_query, setup, teardown),
 	    cmocka_unit_test(test_tile_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
