@@ -46,6 +46,9 @@ struct md {
 	uint64_t last_queried, last_published;
 	bool stopping;
 	size_t inflight;
+	/* Figure for the logs: latest arrival (ms after period start) of a new
+	 * FULL of period p, kept for the last 4 periods (slot p % 4). */
+	uint64_t full_period[4], full_last_ms[4], full_count[4];
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -230,7 +233,12 @@ static void publish(struct md *m, uint64_t p, const char *text, size_t len)
 	write_data_file(m, "ClientUpdate.json", text, len);
 	m->has_published = true;
 	m->last_published = p;
-	CTNG_INFO("client update published", "period=%" PRIu64 " bytes=%zu", p, len);
+	int k = (int)(p % 4);
+	bool have = m->full_period[k] == p && m->full_count[k] > 0;
+	CTNG_INFO("client update published",
+	          "period=%" PRIu64 " bytes=%zu fulls_received=%" PRIu64
+	          " last_full_after_ms=%" PRIu64,
+	          p, len, have ? m->full_count[k] : 0, have ? m->full_last_ms[k] : 0);
 }
 
 static void run_actions(struct md *m)
@@ -330,9 +338,25 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	}
 	ctng_monitor_gossip_status st = CTNG_MON_GOSSIP_IGNORED;
 	int rc = ctng_monitor_sm_on_gossip(m->sm, &o, ctng_now_ms(), &st, &m->acts, &e);
-	if (rc == 0 && st == CTNG_MON_GOSSIP_NEW)
-		CTNG_DEBUG("gossip object kept", "type=%s entity=%s period=%" PRIu64,
-		           ctng_type_name(o.type), ctng_gossip_entity(&o), o.period);
+	if (rc == 0 && st == CTNG_MON_GOSSIP_NEW) {
+		uint64_t now = ctng_now_ms(),
+		         start = ctng_clock_period_start(&m->net->clock, o.period);
+		uint64_t off = now > start ? now - start : 0;
+		CTNG_DEBUG("gossip object kept",
+		           "type=%s entity=%s period=%" PRIu64 " after_ms=%" PRIu64,
+		           ctng_type_name(o.type), ctng_gossip_entity(&o), o.period, off);
+		if (ctng_type_kind(o.type) == CTNG_KIND_FULL) {
+			int k = (int)(o.period % 4);
+			if (m->full_period[k] != o.period) {
+				m->full_period[k] = o.period;
+				m->full_last_ms[k] = 0;
+				m->full_count[k] = 0;
+			}
+			m->full_count[k]++;
+			if (off > m->full_last_ms[k])
+				m->full_last_ms[k] = off;
+		}
+	}
 	ctng_gossip_clear(&o);
 	run_actions(m);
 	if (rc) {
