@@ -355,3 +355,55 @@ out:
 	free(rnd);
 	return rc;
 }
+
+struct ctng_bls_pk_prepared {
+	bls_g2_prepared lines;
+};
+
+int ctng_bls_pk_prepare(ctng_bls_pk_prepared **out, const uint8_t pk[CTNG_BLS_PK_LEN],
+                        ctng_err *err)
+{
+	g2 q;
+	g2_aff qa;
+	int rc = bls_pk_decode(&q, pk, err);
+	if (rc)
+		return rc;
+	ctng_bls_pk_prepared *p = malloc(sizeof *p);
+	if (!p)
+		return ctng_err_set(err, CTNG_ENOMEM, "bls: out of memory");
+	g2_to_affine(&qa, &q);
+	bls_g2_prepare(&p->lines, &qa);
+	*out = p;
+	return 0;
+}
+
+void ctng_bls_pk_prepared_free(ctng_bls_pk_prepared *p)
+{
+	free(p);
+}
+
+int ctng_bls_verify_prepared(const ctng_bls_pk_prepared *pk, const uint8_t *msg, size_t len,
+                             const uint8_t sig[CTNG_BLS_SIG_LEN], const char *dst, ctng_err *err)
+{
+	const uint8_t *d = NULL;
+	size_t dl = 0;
+	g1 s, h;
+	int rc;
+	if (!pk)
+		return ctng_err_set(err, CTNG_EINVAL, "bls: no prepared key");
+	if ((rc = bls_dst(dst, &d, &dl, err)) || (rc = bls_sig_decode(&s, sig, err)))
+		return rc;
+	if (bls_hash_to_g1(&h, msg, len, d, dl) != 0)
+		return ctng_err_set(err, CTNG_EIO, "bls: hash_to_curve failed");
+	g1_aff P[2];
+	const bls_g2_prepared *Q[2] = {bls_g2_neg_generator_prepared(), &pk->lines};
+	g1_to_affine(&P[0], &s);
+	g1_to_affine(&P[1], &h);
+	fp12 f, r;
+	if (bls_miller_loop_ex(&f, NULL, NULL, 0, P, Q, 2) != 0)
+		return ctng_err_set(err, CTNG_ENOMEM, "bls: out of memory");
+	bls_final_exp(&r, &f);
+	if (!fp12_is_one(&r))
+		return ctng_err_set(err, CTNG_EVERIFY, "bls: signature does not verify");
+	return 0;
+}

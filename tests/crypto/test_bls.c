@@ -179,6 +179,41 @@ static void test_sign_verify(void **state)
 	assert_int_equal(rc, CTNG_EINVAL); /* off the curve or outside G2: never EVERIFY/0 */
 }
 
+static void test_verify_prepared(void **state)
+{
+	(void)state;
+	keypair a, b;
+	make_key(&a, 5);
+	make_key(&b, 6);
+	ctng_err err;
+	ctng_bls_pk_prepared *pa = NULL;
+	assert_int_equal(ctng_bls_pk_prepare(&pa, a.pk, &err), 0);
+	const uint8_t msg[] = "many signatures, one key";
+	uint8_t sig[48], other[48], bad[48];
+	assert_int_equal(ctng_bls_sign(sig, a.sk, msg, sizeof msg, NULL, &err), 0);
+	assert_int_equal(ctng_bls_sign(other, b.sk, msg, sizeof msg, NULL, &err), 0);
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg, sig, NULL, &err), 0);
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg, sig, NULL, &err), 0);
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg, other, NULL, &err),
+	                 CTNG_EVERIFY);
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg - 1, sig, NULL, &err),
+	                 CTNG_EVERIFY);
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg, sig, "D2", &err),
+	                 CTNG_EVERIFY);
+	memcpy(bad, sig, 48);
+	bad[0] &= 0x7f;
+	assert_int_equal(ctng_bls_verify_prepared(pa, msg, sizeof msg, bad, NULL, &err),
+	                 CTNG_EINVAL);
+	assert_int_equal(ctng_bls_verify_prepared(NULL, msg, sizeof msg, sig, NULL, &err),
+	                 CTNG_EINVAL);
+	ctng_bls_pk_prepared_free(pa);
+	uint8_t idpk[96] = {0xc0};
+	pa = NULL;
+	assert_int_equal(ctng_bls_pk_prepare(&pa, idpk, &err), CTNG_EINVAL);
+	assert_null(pa);
+	ctng_bls_pk_prepared_free(NULL);
+}
+
 static void test_aggregate(void **state)
 {
 	(void)state;
@@ -272,9 +307,10 @@ static void test_hash_to_g1_api(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_known_answers), cmocka_unit_test(test_keygen_rules),
-	    cmocka_unit_test(test_sign_verify),   cmocka_unit_test(test_aggregate),
-	    cmocka_unit_test(test_batch_verify),  cmocka_unit_test(test_hash_to_g1_api),
+	    cmocka_unit_test(test_known_answers),  cmocka_unit_test(test_keygen_rules),
+	    cmocka_unit_test(test_sign_verify),    cmocka_unit_test(test_verify_prepared),
+	    cmocka_unit_test(test_aggregate),      cmocka_unit_test(test_batch_verify),
+	    cmocka_unit_test(test_hash_to_g1_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,12 +197,11 @@ void GF(mul_ct)(G *r, const G *a, const fr *k)
 		GF(add)(&acc, &acc, &sel);
 	}
 	*r = acc;
-	volatile uint64_t *vr = raw;
-	for (int i = 0; i < 4; i++)
-		vr[i] = 0;
-	volatile uint8_t *vt = (volatile uint8_t *)tab;
-	for (size_t i = 0; i < sizeof tab; i++)
-		vt[i] = 0;
+	/* intermediate multiples reveal bits of k: wipe them */
+	bls_wipe(raw, sizeof raw);
+	bls_wipe(tab, sizeof tab);
+	bls_wipe(&acc, sizeof acc);
+	bls_wipe(&sel, sizeof sel);
 }
 
 void GF(mul_vartime)(G *r, const G *a, const uint64_t *k, int bits)

@@ -42,6 +42,14 @@ extern const uint64_t BLS_R_INV;
 extern const fp BLS_FP_ONE;
 extern const fr BLS_FR_ONE;
 
+/* Zeroes memory that held secrets; volatile so the stores are not elided. */
+static inline void bls_wipe(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+	for (size_t i = 0; i < n; i++)
+		v[i] = 0;
+}
+
 /* ---- generic Montgomery helpers (n = 4 or 6, inlined with a constant n) */
 
 /* r = a*b/2^(64n) mod m for a, b < m, with m's top limb < 2^62 (so the

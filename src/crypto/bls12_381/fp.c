@@ -205,8 +205,9 @@ bool fr_from_bytes(fr *r, const uint8_t in[32])
 	be_to_limbs(t.l, in, 4);
 	uint64_t ok = limbs_lt(t.l, BLS_R, 4);
 	fr_mul(&t, &t, &BLS_FR_R2);
-	if (ok)
+	if (ok) /* validity is public: an invalid key is an error */
 		*r = t;
+	bls_wipe(&t, sizeof t);
 	return ok != 0;
 }
 
@@ -215,6 +216,7 @@ void fr_to_raw(uint64_t raw[4], const fr *a)
 	fr one = {{1, 0, 0, 0}}, t;
 	fr_mul(&t, a, &one);
 	memcpy(raw, t.l, sizeof t.l);
+	bls_wipe(&t, sizeof t);
 }
 
 void fr_to_bytes(uint8_t out[32], const fr *a)
@@ -230,6 +232,8 @@ void fr_from_bytes_wide(fr *r, const uint8_t *in, size_t len)
 	 * are first reduced below r by two masked subtractions; then
 	 * lo*R2/R = lo*R and hi*R3/R = hi*2^256*R (Montgomery forms). */
 	uint8_t buf[64] = {0};
+	if (len > 64)
+		len = 64;
 	memcpy(buf + 64 - len, in, len);
 	fr hi, lo;
 	be_to_limbs(hi.l, buf, 4);
@@ -242,9 +246,9 @@ void fr_from_bytes_wide(fr *r, const uint8_t *in, size_t len)
 	fr_mul(&lo, &lo, &BLS_FR_R2);
 	fr_mul(&hi, &hi, &BLS_FR_R3);
 	fr_add(r, &hi, &lo);
-	volatile uint8_t *vb = buf;
-	for (size_t i = 0; i < sizeof buf; i++)
-		vb[i] = 0;
+	bls_wipe(buf, sizeof buf);
+	bls_wipe(&hi, sizeof hi);
+	bls_wipe(&lo, sizeof lo);
 }
 
 void fr_inv(fr *r, const fr *a)
