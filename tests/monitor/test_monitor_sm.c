@@ -573,6 +573,44 @@ static void test_restore(void **state)
 	ctng_gossip_clear(&fa);
 }
 
+/* After a restart the monitor may re-pull a period whose STH it accepted: the
+ * same STH is accepted again; a different one of the same period is a
+ * same-period conflict, sent to the gossiper as a CON (plus an ACC). */
+static void test_refetch_same_period(void **state)
+{
+	st *s = *state;
+	ctng_gossip_object a = {0}, b = {0};
+	uint8_t r[32];
+	memset(r, 0x77, 32);
+	assert_int_equal(fx_sth(&s->f, "logger1", 4, s->tree, 5, NULL, NULL, &a), 0);
+	assert_int_equal(fx_sth(&s->f, "logger1", 4, s->tree, 5, r, NULL, &b), 0);
+	assert_int_equal(ctng_monitor_sm_restore_last_sth(s->sm, &a, NULL), 0);
+	pull_sth(s, 4, &a);
+	int i = fx_find(&s->a, CTNG_MON_SEND_GOSSIPER, CTNG_STH);
+	assert_true(i >= 0 && ctng_gossip_equal(&s->a.v[i].obj, &a));
+	pull_sth(s, 4, &b);
+	assert_int_equal(fx_count(&s->a, CTNG_MON_SEND_GOSSIPER), 2);
+	i = fx_find(&s->a, CTNG_MON_SEND_GOSSIPER, CTNG_CON);
+	assert_true(i >= 0);
+	ctng_err e = {0};
+	assert_int_equal(
+	    ctng_con_verify(&s->a.v[i].obj, s->f.ent[fx_idx("logger1")].key, &s->f.net.clock, &e),
+	    0);
+	assert_true(fx_find(&s->a, CTNG_MON_SEND_GOSSIPER, CTNG_ACC) >= 0);
+	assert_true(ctng_gossip_equal(ctng_monitor_sm_last_sth(s->sm, "logger1"), &a));
+	/* results nobody asked for are stale */
+	ctng_monitor_actions_free(&s->a);
+	assert_int_equal(ctng_monitor_sm_on_consistency_result(s->sm, "logger1", 4, true, NULL, 0,
+	                                                       NULL, fx_time(4, 200), &s->a, NULL),
+	                 CTNG_ESTATE);
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "nobody", 4, NULL, NULL,
+	                                                 fx_time(4, 200), &s->a, NULL),
+	                 CTNG_ESTATE);
+	assert_int_equal(s->a.n, 0);
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +628,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_fulls_rejected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_update_exact_contents, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refetch_same_period, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
