@@ -8,6 +8,7 @@
  *   bls.hash_to_g1       RFC 9380 hash_to_curve of a 32-byte message
  *   bls.sign             sign a 32-byte message
  *   bls.verify           verify a signature (pk and sig decoding included)
+ *   bls.verify_prepared  verify under a key prepared once (ctng_bls_pk_prepare)
  *   bls.pop_verify       verify a proof of possession
  *   bls.combine          Lagrange combination of t partials ("t", "n")
  *   bls.group_verify     verify a combined signature under the group key
@@ -40,6 +41,7 @@ typedef struct {
 	uint8_t group_pk[96], gsig[48];
 	ctng_bls_batch_item items[16];
 	uint8_t bsk[16][32], bpk[16][96], bsig[16][48];
+	ctng_bls_pk_prepared *prep;
 	int failed;
 } ctx;
 
@@ -80,6 +82,11 @@ static void b_verify(void *p)
 {
 	ctx *c = p;
 	c->failed |= ctng_bls_verify(c->pk, MSG, sizeof MSG, c->sig, NULL, NULL) != 0;
+}
+static void b_verify_prepared(void *p)
+{
+	ctx *c = p;
+	c->failed |= ctng_bls_verify_prepared(c->prep, MSG, sizeof MSG, c->sig, NULL, NULL) != 0;
 }
 static void b_pop_verify(void *p)
 {
@@ -173,6 +180,13 @@ int ctng_bench_bls(void)
 	run("bls.hash_to_g1", b_hash, &c, 10, 1.0, ",\"msg_len\":32");
 	run("bls.sign", b_sign, &c, 10, 1.0, ",\"msg_len\":32");
 	run("bls.verify", b_verify, &c, 10, 1.0, ",\"msg_len\":32");
+	if (ctng_bls_pk_prepare(&c.prep, c.pk, &err)) {
+		fprintf(stderr, "ctng bench bls: prepare failed: %s\n", err.msg);
+		return 1;
+	}
+	run("bls.verify_prepared", b_verify_prepared, &c, 10, 1.0, ",\"msg_len\":32");
+	ctng_bls_pk_prepared_free(c.prep);
+	c.prep = NULL;
 	run("bls.pop_verify", b_pop_verify, &c, 10, 1.0, NULL);
 
 	static const uint32_t tn[2][2] = {{3, 4}, {11, 16}};
