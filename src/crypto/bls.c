@@ -311,10 +311,16 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	if (count == 1)
 		return ctng_bls_verify(items[0].pk, items[0].msg, items[0].msg_len, items[0].sig,
 		                       dst, err);
+	/* Items are grouped by public key: for each distinct key k,
+	 * e(sum_{i: pk_i = k} r_i H_i, k), so a batch under one group key costs two
+	 * Miller loops whatever its size, and each key is decoded once. */
 	g1_aff *P = malloc(count * sizeof *P);
 	g2_aff *Q = malloc(count * sizeof *Q);
+	g1 *acc = malloc(count * sizeof *acc);
+	size_t *key_of = malloc(count * sizeof *key_of);
 	uint64_t *rnd = malloc(count * sizeof *rnd);
-	if (!P || !Q || !rnd) {
+	size_t nkeys = 0;
+	if (!P || !Q || !acc || !key_of || !rnd) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "bls batch verify: out of memory");
 		goto out;
 	}
@@ -327,9 +333,22 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	g2 q;
 	g1_identity(&sum);
 	for (size_t i = 0; i < count; i++) {
+		size_t k;
+		for (k = 0; k < nkeys; k++)
+			if (memcmp(items[key_of[k]].pk, items[i].pk, CTNG_BLS_PK_LEN) == 0)
+				break;
+		if (k == nkeys) { /* first item under this key */
+			if ((rc = bls_pk_decode(&q, items[i].pk, err)) != 0) {
+				ctng_err_wrap(err, "batch item %zu", i);
+				goto out;
+			}
+			g2_to_affine(&Q[k], &q);
+			g1_identity(&acc[k]);
+			key_of[k] = i;
+			nkeys++;
+		}
 		rnd[i] |= 1; /* never zero */
-		if ((rc = bls_pk_decode(&q, items[i].pk, err)) != 0 ||
-		    (rc = bls_sig_decode(&s, items[i].sig, err)) != 0) {
+		if ((rc = bls_sig_decode(&s, items[i].sig, err)) != 0) {
 			ctng_err_wrap(err, "batch item %zu", i);
 			goto out;
 		}
@@ -340,18 +359,21 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 		g1_mul_vartime(&s, &s, &rnd[i], 64);
 		g1_add(&sum, &sum, &s);
 		g1_mul_vartime(&h, &h, &rnd[i], 64);
-		g1_to_affine(&P[i], &h);
-		g2_to_affine(&Q[i], &q);
+		g1_add(&acc[k], &acc[k], &h);
 	}
+	for (size_t k = 0; k < nkeys; k++)
+		g1_to_affine(&P[k], &acc[k]);
 	g1_aff S;
 	g1_to_affine(&S, &sum);
-	if (!bls_pairing_check_gen(&S, P, Q, count))
+	if (!bls_pairing_check_gen(&S, P, Q, nkeys))
 		rc = ctng_err_set(err, CTNG_EVERIFY, "bls: batch does not verify");
 	else
 		rc = 0;
 out:
 	free(P);
 	free(Q);
+	free(acc);
+	free(key_of);
 	free(rnd);
 	return rc;
 }

@@ -289,6 +289,44 @@ static void test_batch_verify(void **state)
 	assert_int_equal(ctng_bls_batch_verify(items, N, NULL, &err), CTNG_EINVAL);
 }
 
+/* many messages under one key (the client's case), plus a second key */
+static void test_batch_same_key(void **state)
+{
+	(void)state;
+	enum { N = 6 };
+	keypair k, o;
+	make_key(&k, 40);
+	make_key(&o, 41);
+	uint8_t sigs[N][48];
+	uint8_t msgs[N][8];
+	ctng_bls_batch_item items[N];
+	ctng_err err;
+	for (int i = 0; i < N; i++) {
+		memset(msgs[i], 'a' + i, sizeof msgs[i]);
+		const keypair *kp = i == 3 ? &o : &k;
+		assert_int_equal(
+		    ctng_bls_sign(sigs[i], kp->sk, msgs[i], sizeof msgs[i], NULL, &err), 0);
+		items[i] = (ctng_bls_batch_item){kp->pk, msgs[i], sizeof msgs[i], sigs[i]};
+	}
+	assert_int_equal(ctng_bls_batch_verify(items, N, NULL, &err), 0);
+	/* the same signature under the other key fails */
+	items[3].pk = k.pk;
+	assert_int_equal(ctng_bls_batch_verify(items, N, NULL, &err), CTNG_EVERIFY);
+	items[3].pk = o.pk;
+	/* two items exchanging signatures under the same key fail */
+	items[0].sig = sigs[1];
+	items[1].sig = sigs[0];
+	assert_int_equal(ctng_bls_batch_verify(items, N, NULL, &err), CTNG_EVERIFY);
+	items[0].sig = sigs[0];
+	items[1].sig = sigs[1];
+	/* a malformed key in a later item is reported */
+	uint8_t badpk[96];
+	memcpy(badpk, k.pk, 96);
+	badpk[0] &= 0x7f;
+	items[5].pk = badpk;
+	assert_int_equal(ctng_bls_batch_verify(items, N, NULL, &err), CTNG_EINVAL);
+}
+
 static void test_hash_to_g1_api(void **state)
 {
 	(void)state;
@@ -310,7 +348,7 @@ int main(void)
 	    cmocka_unit_test(test_known_answers),  cmocka_unit_test(test_keygen_rules),
 	    cmocka_unit_test(test_sign_verify),    cmocka_unit_test(test_verify_prepared),
 	    cmocka_unit_test(test_aggregate),      cmocka_unit_test(test_batch_verify),
-	    cmocka_unit_test(test_hash_to_g1_api),
+	    cmocka_unit_test(test_batch_same_key), cmocka_unit_test(test_hash_to_g1_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
