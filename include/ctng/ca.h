@@ -80,6 +80,14 @@ int ctng_ca_status_json(ctng_ca *ca, const char *handle, json_t **reply, ctng_er
 
 /* ------------------------------------------- work for the daemon (loggers) */
 
+/* Groups the record/issue calls between begin and commit into one database
+ * transaction (one fsync instead of one per call). Nothing in the group is
+ * durable until commit; rollback drops it all. Do not call
+ * ctng_ca_publish_rev or accept client requests inside a group. */
+int ctng_ca_batch_begin(ctng_ca *ca, ctng_err *err);
+int ctng_ca_batch_commit(ctng_ca *ca, ctng_err *err);
+void ctng_ca_batch_rollback(ctng_ca *ca);
+
 /* RIDs still pending that have no SCT from `logger_id` (need add-pre-chain). */
 int ctng_ca_need_submit(ctng_ca *ca, const char *logger_id, uint32_t **rids, size_t *n,
                         ctng_err *err);

@@ -467,6 +467,21 @@ int ctng_ca_status_json(ctng_ca *ca, const char *handle, json_t **reply, ctng_er
 
 /* ------------------------------------------------------- loggers' side */
 
+int ctng_ca_batch_begin(ctng_ca *ca, ctng_err *err)
+{
+	return ctng_store_begin(ca->store, err);
+}
+
+int ctng_ca_batch_commit(ctng_ca *ca, ctng_err *err)
+{
+	return ctng_store_commit(ca->store, err);
+}
+
+void ctng_ca_batch_rollback(ctng_ca *ca)
+{
+	ctng_store_rollback(ca->store, NULL);
+}
+
 int ctng_ca_need_submit(ctng_ca *ca, const char *logger_id, uint32_t **rids, size_t *n,
                         ctng_err *err)
 {

@@ -25,7 +25,15 @@ typedef struct ca_daemon {
 	uint64_t fetch_period; /* period of those requests */
 	bool silent;
 	uint32_t answer_mod;
+	struct got_proof *got; /* proof replies of the round, recorded together */
+	size_t n_got, cap_got;
 } ca_daemon;
+
+struct got_proof {
+	uint32_t rid;
+	char logger[CTNG_ID_MAX + 1];
+	json_t *reply;
+};
 
 typedef struct ca_call {
 	ca_daemon *d;
@@ -116,6 +124,27 @@ static void issue(ca_daemon *d, uint64_t period)
 		           (unsigned long long)period, err.msg);
 }
 
+/* Records every proof of the round in one transaction, then issues. Proofs
+ * can be fetched again, so a crash before the commit loses nothing. */
+static void end_round(ca_daemon *d, uint64_t period)
+{
+	ctng_err err = {0};
+	bool tx = d->n_got && ctng_ca_batch_begin(d->ca, &err) == 0;
+	for (size_t i = 0; i < d->n_got; i++) {
+		struct got_proof *g = &d->got[i];
+		if (ctng_ca_record_proof(d->ca, g->rid, g->logger, period, g->reply, &err))
+			CTNG_WARN("bad proof", "logger=%s rid=%u error=\"%s\"", g->logger, g->rid,
+			          err.msg);
+		json_decref(g->reply);
+	}
+	d->n_got = 0;
+	if (tx && ctng_ca_batch_commit(d->ca, &err)) {
+		CTNG_ERROR("storing proofs failed", "error=\"%s\"", err.msg);
+		ctng_ca_batch_rollback(d->ca);
+	}
+	issue(d, period);
+}
+
 static void on_proof(int status, const uint8_t *body, size_t len, const ctng_err *terr, void *arg)
 {
 	ca_call *c = arg;
@@ -128,14 +157,31 @@ static void on_proof(int status, const uint8_t *body, size_t len, const ctng_err
 	else if (status != 200)
 		CTNG_DEBUG("proof not available", "logger=%s rid=%u status=%d", c->logger, c->rid,
 		           status);
-	else if (ctng_net_parse_json(body, len, 1u << 20, &j, &err) ||
-	         ctng_ca_record_proof(d->ca, c->rid, c->logger, c->period, j, &err))
-		CTNG_WARN("bad proof", "logger=%s rid=%u error=\"%s\"", c->logger, c->rid, err.msg);
-	json_decref(j);
+	else if (ctng_net_parse_json(body, len, 1u << 20, &j, &err))
+		CTNG_WARN("bad proof reply", "logger=%s rid=%u error=\"%s\"", c->logger, c->rid,
+		          err.msg);
+	if (j) {
+		if (d->n_got == d->cap_got) {
+			size_t cap = d->cap_got ? 2 * d->cap_got : 64;
+			struct got_proof *g = realloc(d->got, cap * sizeof(*g));
+			if (g) {
+				d->got = g;
+				d->cap_got = cap;
+			}
+		}
+		if (d->n_got < d->cap_got) {
+			struct got_proof *g = &d->got[d->n_got++];
+			g->rid = c->rid;
+			strcpy(g->logger, c->logger);
+			g->reply = j;
+			j = NULL;
+		}
+		json_decref(j);
+	}
 	uint64_t p = c->period;
 	free(c);
 	if (d->inflight > 0 && --d->inflight == 0)
-		issue(d, p);
+		end_round(d, p);
 }
 
 /* Percent-encodes base64 for a query string. */
@@ -399,6 +445,9 @@ int ctng_ca_daemon_run(const ctng_node_config *cfg, ctng_err *err)
 	rc = ctng_net_loop_run(d.loop, err);
 out:
 	ctng_net_timer_free(d.timer);
+	for (size_t i = 0; i < d.n_got; i++)
+		json_decref(d.got[i].reply);
+	free(d.got);
 	if (d.srv)
 		ctng_net_server_free(d.srv);
 	if (d.loop)
