@@ -443,6 +443,26 @@ static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 	if ((rc = ctng_clock_check(&net->clock, err)))
 		return ctng_err_wrap(err, "%s: offsets out of range", w);
 
+	json_t *ents = json_object_get(j, "entities");
+	if (!ents || !json_is_array(ents))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: \"entities\" must be an array", w);
+	size_t n = json_array_size(ents);
+	if (n == 0 || n > CTNG_CONFIG_MAX_ENTITIES)
+		return ctng_err_set(err, CTNG_EINVAL, "%s: entities must hold 1..%d entries", w,
+		                    CTNG_CONFIG_MAX_ENTITIES);
+	net->entities = calloc(n, sizeof(ctng_entity));
+	if (!net->entities)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		net->n_entities = i + 1;
+		if ((rc = parse_entity(json_array_get(ents, i), i, &net->entities[i], err)))
+			return rc;
+	}
+	size_t n_goss = ctng_network_count(net, CTNG_ROLE_GOSSIPER);
+	if (net->threshold == 0 || net->threshold > n_goss)
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "threshold %u out of range: need 1..%zu (number of gossipers)",
+		                    net->threshold, n_goss);
 	const char *gpk;
 	if ((rc = cfg_get_str(j, w, "group_pk", CTNG_BLS_PK_HEX_LEN, &gpk, err)))
 		return rc;
@@ -480,21 +500,6 @@ static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL, "%s: commitments without group_pk", w);
 	}
 
-	json_t *ents = json_object_get(j, "entities");
-	if (!ents || !json_is_array(ents))
-		return ctng_err_set(err, CTNG_EINVAL, "%s: \"entities\" must be an array", w);
-	size_t n = json_array_size(ents);
-	if (n == 0 || n > CTNG_CONFIG_MAX_ENTITIES)
-		return ctng_err_set(err, CTNG_EINVAL, "%s: entities must hold 1..%d entries", w,
-		                    CTNG_CONFIG_MAX_ENTITIES);
-	net->entities = calloc(n, sizeof(ctng_entity));
-	if (!net->entities)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		net->n_entities = i + 1;
-		if ((rc = parse_entity(json_array_get(ents, i), i, &net->entities[i], err)))
-			return rc;
-	}
 	return cross_check(net, err);
 }
 
