@@ -42,6 +42,8 @@ struct roaring_bitmap_s;
  * never answered. */
 #define CTNG_CA_MAX_WAIT_PERIODS 3
 #define CTNG_CA_REVOKE_TAG       "CTng/v1/revoke" /* followed by one NUL byte */
+/* Most periods ctng_ca_publish_rev fills in after an outage. */
+#define CTNG_CA_MAX_BACKFILL 10000
 /* RID the split-view CA adds to the alternative view (never assigned). */
 #define CTNG_CA_BOGUS_RID 0xffffffffu
 
@@ -133,7 +135,8 @@ int ctng_ca_revoke_json(ctng_ca *ca, const json_t *body, uint64_t now_ms, json_t
 
 /* Publishes REV(period) if not yet published (idempotent): delta = every
  * revocation not in an earlier REV; periods skipped since the last REV (CA
- * down) are published first with empty deltas so the chain has no gap. A
+ * down) are published first with empty deltas so the chain has no gap (at
+ * most CTNG_CA_MAX_BACKFILL of them; older ones stay missing). A
  * period before the last published one is CTNG_ESTATE. */
 int ctng_ca_publish_rev(ctng_ca *ca, uint64_t period, uint64_t now_ms, ctng_err *err);
 /* The REV object of `period` as shown to `monitor` (NULL or "" = honest

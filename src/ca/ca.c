@@ -1046,6 +1046,10 @@ int ctng_ca_publish_rev(ctng_ca *ca, uint64_t period, uint64_t now_ms, ctng_err 
 		                                      (unsigned long long)period);
 	}
 	uint64_t first = ca->has_rev ? ca->last_rev + 1 : period;
+	/* a very long outage: fill at most CTNG_CA_MAX_BACKFILL periods (clients
+	 * that fall off the chain resync with GET /ctng/v1/crv) */
+	if (period - first > CTNG_CA_MAX_BACKFILL)
+		first = period - CTNG_CA_MAX_BACKFILL;
 	roaring_bitmap_t *crv = roaring_bitmap_copy(ca->crv), *empty = roaring_bitmap_create(),
 	                 *delta = roaring_bitmap_create(), *alt = NULL, *alt_delta = NULL;
 	int rc = 0;
