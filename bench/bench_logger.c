@@ -162,6 +162,7 @@ int ctng_bench_logger_http(void)
 	               .clock = {.genesis_ms = now - 1000, .period_ms = 3600000},
 	               .root_pems = roots,
 	               .n_roots = 1},
+	    .workers = 2,
 	};
 	lvl = ctng_log_get_level();
 	ctng_log_set_level(CTNG_LOG_WARN); /* before the server thread starts */
@@ -190,8 +191,8 @@ int ctng_bench_logger_http(void)
 		goto out;
 	}
 	char extra[96];
-	snprintf(extra, sizeof extra, ",\"clients\":%d,\"n\":%d,\"durable\":true", BENCH_CLIENTS,
-	         BENCH_N);
+	snprintf(extra, sizeof extra, ",\"clients\":%d,\"n\":%d,\"durable\":true,\"workers\":2",
+	         BENCH_CLIENTS, BENCH_N);
 	ctng_bench_line_rate("logger.add_chain.http", (double)c.n * 1e9 / (double)dt, extra);
 	rc = 0;
 out:

@@ -14,7 +14,8 @@
  *    commit of submissions (an SCT is sent only after its entry is committed).
  *
  * Thread model: a ctng_logger and a daemon are used from one thread (the
- * daemon's loop thread); only ctng_logger_daemon_stop is thread-safe.
+ * daemon's loop thread); only ctng_logger_prepare_offline and
+ * ctng_logger_daemon_stop may be called from other threads.
  *
  * Errors: 0 or a negative CTNG_E* with an optional ctng_err: CTNG_EINVAL
  * (malformed request), CTNG_EVERIFY (a chain that does not verify or ends at
@@ -101,6 +102,19 @@ typedef struct ctng_logger_sub ctng_logger_sub;
  * ctng_logger_commit). *out is owned by the caller (ctng_logger_sub_free). */
 int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
                         uint64_t now_ms, ctng_logger_sub **out, ctng_err *err);
+/* The two halves of ctng_logger_prepare, so the costly part (parsing,
+ * signature checks, SCT signing) can run on worker threads:
+ *  - ctng_logger_prepare_offline is thread-safe: it reads only what never
+ *    changes after ctng_logger_open (roots, key) and touches no database, so
+ *    it may run on any thread while the owner thread uses lg. timestamp_ms
+ *    is the SCT timestamp (take it from ctng_logger_sct_time on the owner
+ *    thread).
+ *  - ctng_logger_prepare_finish (owner thread) looks the entry up: a
+ *    duplicate takes the stored SCT and becomes durable. */
+uint64_t ctng_logger_sct_time(const ctng_logger *lg, uint64_t now_ms);
+int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t len, bool precert,
+                                uint64_t timestamp_ms, ctng_logger_sub **out, ctng_err *err);
+int ctng_logger_prepare_finish(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err);
 /* True once the submission is committed (or was a duplicate). */
 bool ctng_logger_sub_durable(const ctng_logger_sub *s);
 /* Makes n prepared submissions durable in ONE transaction (group commit).
@@ -197,6 +211,8 @@ typedef struct ctng_logger_daemon_opts {
 	uint16_t port;             /* 0 = ephemeral                             */
 	ctng_logger_params params; /* borrowed during ctng_logger_daemon_new    */
 	bool catch_signals;        /* stop cleanly on SIGINT/SIGTERM            */
+	unsigned workers;          /* threads validating and signing submissions
+	                              (at most 16); 0 = on the loop thread     */
 } ctng_logger_daemon_opts;
 
 /* Opens the store and the log, binds the HTTP server and publishes the STH
@@ -204,7 +220,7 @@ typedef struct ctng_logger_daemon_opts {
  * the thread that created it. Free with ctng_logger_daemon_free. */
 int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daemon **out,
                            ctng_err *err);
-/* The same from a node configuration (data in cfg->data_dir/logger.db,
+/* The same from a node configuration (2 workers; data in cfg->data_dir/logger.db,
  * listening on cfg->listen, roots = every CA of the network, origin = the
  * logger's URL without "http://"). cfg must outlive the daemon. */
 int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signals,

@@ -6,6 +6,7 @@
  * misbehaviours (silent, answer only some periods).
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,31 @@ struct pend {
 	ctng_logger_sub *sub;
 };
 
+#define MAX_WORKERS 16
+
+/* A submission handed to a worker thread. */
+struct job {
+	ctng_logger_daemon *d;
+	ctng_net_req *req; /* only touched on the loop thread */
+	uint8_t *body;     /* a copy */
+	size_t len;
+	bool precert;
+	uint64_t ts;
+	ctng_logger_sub *sub; /* result */
+	int rc;
+	ctng_err err;
+	struct job *next;
+};
+
 struct ctng_logger_daemon {
+	/* worker pool: mu guards queue and stopping */
+	pthread_t th[MAX_WORKERS];
+	unsigned n_th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *qhead, *qtail;
+	bool stopping;
+
 	ctng_store *store;
 	ctng_logger *lg;
 	ctng_net_loop *loop;
@@ -99,20 +124,28 @@ static void flush(void *arg)
 	d->n_batch = 0;
 }
 
-static void add_chain_common(ctng_net_req *req, ctng_logger_daemon *d, bool precert)
+static void job_free(struct job *j)
 {
-	size_t len = 0;
-	const uint8_t *body = ctng_net_req_body(req, &len);
-	ctng_logger_sub *sub = NULL;
+	if (!j)
+		return;
+	ctng_logger_sub_free(j->sub);
+	free(j->body);
+	free(j);
+}
+
+/* Loop thread: a prepared submission joins the next group commit (or is
+ * answered at once when it is a duplicate or was rejected). Takes sub. */
+static void accept_sub(ctng_logger_daemon *d, ctng_net_req *req, ctng_logger_sub *sub)
+{
 	ctng_err e = {0};
-	int rc = ctng_logger_prepare(d->lg, body, len, precert, ctng_now_ms(), &sub, &e);
-	if (rc) {
+	if (ctng_logger_prepare_finish(d->lg, sub, &e)) {
+		ctng_logger_sub_free(sub);
 		ctng_net_reply_err(req, &e);
 		return;
 	}
 	if (ctng_logger_sub_durable(sub)) { /* a duplicate: its stored SCT */
 		json_t *j = NULL;
-		rc = ctng_logger_sub_sct_json(sub, d->lg, &j, &e);
+		int rc = ctng_logger_sub_sct_json(sub, d->lg, &j, &e);
 		ctng_logger_sub_free(sub);
 		reply_json(req, rc, j, &e);
 		return;
@@ -135,6 +168,84 @@ static void add_chain_common(ctng_net_req *req, ctng_logger_daemon *d, bool prec
 		else
 			flush(d);
 	}
+}
+
+/* Loop thread: a worker finished a job. */
+static void job_done(void *arg, bool cancelled)
+{
+	struct job *j = arg;
+	if (!cancelled) {
+		if (j->rc) {
+			ctng_net_reply_err(j->req, &j->err);
+		} else {
+			accept_sub(j->d, j->req, j->sub);
+			j->sub = NULL;
+		}
+	}
+	job_free(j);
+}
+
+static void *worker(void *arg)
+{
+	ctng_logger_daemon *d = arg;
+	for (;;) {
+		pthread_mutex_lock(&d->mu);
+		while (!d->stopping && !d->qhead)
+			pthread_cond_wait(&d->cv, &d->mu);
+		struct job *j = d->qhead;
+		if (!j) { /* stopping and nothing left */
+			pthread_mutex_unlock(&d->mu);
+			return NULL;
+		}
+		d->qhead = j->next;
+		if (!d->qhead)
+			d->qtail = NULL;
+		pthread_mutex_unlock(&d->mu);
+		j->rc = ctng_logger_prepare_offline(d->lg, j->body, j->len, j->precert, j->ts,
+		                                    &j->sub, &j->err);
+		if (ctng_net_loop_post(d->loop, job_done, j)) {
+			/* cannot hand it back: the request gets 503 at shutdown */
+			CTNG_ERROR("cannot hand a submission back to the loop", "%s", "");
+			job_free(j);
+		}
+	}
+}
+
+static void add_chain_common(ctng_net_req *req, ctng_logger_daemon *d, bool precert)
+{
+	size_t len = 0;
+	const uint8_t *body = ctng_net_req_body(req, &len);
+	ctng_err e = {0};
+	uint64_t ts = ctng_logger_sct_time(d->lg, ctng_now_ms());
+	if (d->n_th) {
+		struct job *j = calloc(1, sizeof(*j));
+		if (j && (j->body = malloc(len ? len : 1))) {
+			memcpy(j->body, body, len);
+			j->len = len;
+			j->d = d;
+			j->req = req;
+			j->precert = precert;
+			j->ts = ts;
+			pthread_mutex_lock(&d->mu);
+			if (d->qtail)
+				d->qtail->next = j;
+			else
+				d->qhead = j;
+			d->qtail = j;
+			pthread_cond_signal(&d->cv);
+			pthread_mutex_unlock(&d->mu);
+			return;
+		}
+		free(j);
+		ctng_net_reply_error(req, 503, "out of memory");
+		return;
+	}
+	ctng_logger_sub *sub = NULL;
+	if (ctng_logger_prepare_offline(d->lg, body, len, precert, ts, &sub, &e)) {
+		ctng_net_reply_err(req, &e);
+		return;
+	}
+	accept_sub(d, req, sub);
 }
 
 static void h_add_chain(ctng_net_req *req, void *arg)
@@ -408,9 +519,13 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
                            ctng_err *err)
 {
 	*out = NULL;
+	if (opts->workers > MAX_WORKERS)
+		return ctng_err_set(err, CTNG_EINVAL, "at most %d workers", MAX_WORKERS);
 	ctng_logger_daemon *d = calloc(1, sizeof(*d));
 	if (!d)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
 	int rc = 0;
 	if (!(d->store = ctng_store_open(opts->db_path, err)) ||
 	    (rc = ctng_logger_open(d->store, &opts->params, &d->lg, err)) ||
@@ -429,6 +544,13 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 	    (rc = ctng_net_timer_start(d->timer, ctng_logger_next_tick_ms(d->lg, ctng_now_ms()) + 1,
 	                               0, err)))
 		goto fail;
+	for (unsigned i = 0; i < opts->workers; i++) {
+		if (pthread_create(&d->th[i], NULL, worker, d)) {
+			rc = ctng_err_set(err, CTNG_EIO, "cannot start a worker thread");
+			goto fail;
+		}
+		d->n_th = i + 1;
+	}
 	*out = d;
 	return 0;
 fail:
@@ -491,6 +613,7 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 	               .n_roots = k,
 	               .mis = &cfg->misbehaviour},
 	    .catch_signals = catch_signals,
+	    .workers = 2,
 	};
 	rc = ctng_logger_daemon_new(&o, out, err);
 	free(pems);
@@ -522,6 +645,17 @@ void ctng_logger_daemon_free(ctng_logger_daemon *d)
 {
 	if (!d)
 		return;
+	pthread_mutex_lock(&d->mu);
+	d->stopping = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	for (unsigned i = 0; i < d->n_th; i++)
+		pthread_join(d->th[i], NULL);
+	while (d->qhead) { /* never picked up: their requests get 503 below */
+		struct job *j = d->qhead;
+		d->qhead = j->next;
+		job_free(j);
+	}
 	ctng_net_timer_free(d->timer);
 	/* Answers 503 to every request still pending (batch and held ones). */
 	if (d->srv)
@@ -533,5 +667,7 @@ void ctng_logger_daemon_free(ctng_logger_daemon *d)
 		ctng_net_loop_free(d->loop);
 	ctng_logger_free(d->lg);
 	ctng_store_close(d->store);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
 	free(d);
 }

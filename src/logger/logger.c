@@ -344,8 +344,16 @@ static int find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
 	return rc ? rc : 1;
 }
 
-int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
-                        uint64_t now_ms, ctng_logger_sub **out, ctng_err *err)
+uint64_t ctng_logger_sct_time(const ctng_logger *lg, uint64_t now_ms)
+{
+	/* Never timestamp an entry before the latest STH. */
+	if (lg->has_sth && now_ms < lg->sth.timestamp_ms)
+		return lg->sth.timestamp_ms;
+	return now_ms;
+}
+
+int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t len, bool precert,
+                                uint64_t timestamp_ms, ctng_logger_sub **out, ctng_err *err)
 {
 	*out = NULL;
 	ctng_logger_chain chain;
@@ -363,28 +371,14 @@ int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool prec
 		free(s);
 		return rc;
 	}
-	rc = find_stored(lg, s, err);
-	if (rc == 1) {
-		s->durable = true;
-		*out = s;
-		return 0;
-	}
-	if (rc < 0) {
-		ctng_logger_sub_free(s);
-		return rc;
-	}
-	/* A new entry: never timestamp before the period of the latest STH. */
-	uint64_t ts = now_ms;
-	if (lg->has_sth && ts < lg->sth.timestamp_ms)
-		ts = lg->sth.timestamp_ms;
 	ctng_buf tbs = {0};
 	uint8_t raw[CTNG_SIG_MAX_LEN];
 	size_t raw_len = 0, ds_len = 0;
 	uint8_t *ds = NULL;
-	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, ts, NULL, 0, &tbs, err)) &&
+	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, timestamp_ms, NULL, 0, &tbs, err)) &&
 	    !(rc = ctng_sig_sign(lg->key, tbs.data, tbs.len, raw, &raw_len, err)) &&
 	    !(rc = ctng_digitally_signed_encode(raw, raw_len, &ds, &ds_len, err)))
-		rc = sub_set_sct(s, ts, ds, ds_len, err);
+		rc = sub_set_sct(s, timestamp_ms, ds, ds_len, err);
 	free(ds);
 	ctng_buf_free(&tbs);
 	if (rc) {
@@ -393,6 +387,30 @@ int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool prec
 	}
 	*out = s;
 	return 0;
+}
+
+int ctng_logger_prepare_finish(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
+{
+	if (s->durable)
+		return 0;
+	int rc = find_stored(lg, s, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		s->durable = true; /* a duplicate: it now carries the stored SCT */
+	return 0;
+}
+
+int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
+                        uint64_t now_ms, ctng_logger_sub **out, ctng_err *err)
+{
+	int rc = ctng_logger_prepare_offline(lg, body, len, precert,
+	                                     ctng_logger_sct_time(lg, now_ms), out, err);
+	if (!rc && (rc = ctng_logger_prepare_finish(lg, *out, err))) {
+		ctng_logger_sub_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 bool ctng_logger_sub_durable(const ctng_logger_sub *s)
