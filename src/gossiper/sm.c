@@ -446,7 +446,7 @@ int ctng_gossiper_sm_on_period(ctng_gossiper_sm *sm, uint64_t p, uint64_t now_ms
 /* ---------------------------------------------------------- verification */
 
 /* Role checks and signatures (docs/gossiper.md §Verification). */
-static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng_err *err)
+static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_bls, ctng_err *err)
 {
 	const ctng_network *net = sm->net;
 	enum ctng_family f = ctng_type_family(o->type);
@@ -494,7 +494,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng_err *e
 		if (!g || g->role != CTNG_ROLE_GOSSIPER || !g->has_bls_pk)
 			return ctng_err_set(err, CTNG_EINVAL, "FRAG signer '%s' is not a gossiper",
 			                    o->signer);
-		if ((rc = ctng_gossip_bls_sig(o, sig, err)) ||
+		if ((rc = ctng_gossip_bls_sig(o, sig, err)) || skip_bls ||
 		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
 			break;
 		rc = ctng_bls_partial_verify(g->bls_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP,
@@ -521,7 +521,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng_err *e
 					return ctng_err_set(err, CTNG_EINVAL,
 					                    "FULL lists '%s' twice", o->signers[i]);
 		}
-		if ((rc = ctng_gossip_bls_sig(o, sig, err)) ||
+		if ((rc = ctng_gossip_bls_sig(o, sig, err)) || skip_bls ||
 		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
 			break;
 		rc = ctng_bls_verify(net->group_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP, err);
@@ -821,6 +821,26 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 	return CTNG_GOSSIPER_NEW;
 }
 
+/* True for a FRAG whose attestation already has its FULL, and for a FULL with
+ * the very signature of the FULL held (a threshold signature is unique per
+ * message): both can only be answered "duplicate" and change nothing, so
+ * their pairing checks are skipped (every other check still runs). */
+static bool superseded(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ctng_gossip_id *id)
+{
+	enum ctng_kind k = ctng_type_kind(o->type);
+	if (k != CTNG_KIND_FRAG && k != CTNG_KIND_FULL)
+		return false;
+	struct idrec *r = rec_find(sm, id);
+	uint8_t d[32];
+	bool has_d = false;
+	if (!r || obj_digest(o, d, &has_d, NULL))
+		return false;
+	struct att *a = att_find(r, has_d ? d : NULL);
+	if (!a || !a->has_full)
+		return false;
+	return k == CTNG_KIND_FRAG || strcmp(S(o->signature[0]), S(a->full.signature[0])) == 0;
+}
+
 static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const char *from,
                      uint64_t now, bool quiet, ctng_gossiper_actions *acts, ctng_err *err)
 {
@@ -834,7 +854,7 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 	if (quiet && o->type == CTNG_CON_FULL && o->period < sm->cur &&
 	    !ctng_clock_period_acceptable(sm->cur, o->period)) {
 		/* A restored CON_FULL of an old period: permanent, not in any cache. */
-		if ((rc = verify(sm, o, err)) == 0 && (rc = add_convicted(sm, o, err)) == 0)
+		if ((rc = verify(sm, o, false, err)) == 0 && (rc = add_convicted(sm, o, err)) == 0)
 			rc = CTNG_GOSSIPER_NEW;
 		goto out;
 	}
@@ -852,7 +872,7 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 		rc = CTNG_GOSSIPER_DUPLICATE;
 		goto out;
 	}
-	if ((rc = verify(sm, o, err)))
+	if ((rc = verify(sm, o, superseded(sm, o, &id), err)))
 		goto out;
 	rc = accept_obj(&c, o, from, quiet);
 out:

@@ -571,6 +571,18 @@ static void test_frag_before_object_and_duplicates(void **state)
 	frag_of(&s, 2, &sth, &f3);
 	assert_int_equal(deliver(&s, 1, &f3, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
 	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
+	/* once the FULL is held a late FRAG is not even pair-checked: a bad one is a
+	 * duplicate too and changes nothing */
+	size_t held = ctng_gossiper_sm_held(s.sm[1]);
+	uint8_t junk[48];
+	char hex[97];
+	assert_int_equal(ctng_bls_hash_to_g1(junk, (const uint8_t *)"late", 4, NULL, NULL), 0);
+	ctng_hex_encode(hex, junk, 48);
+	assert_int_equal(ctng_gossip_set(&f3.signature[0], hex, NULL), 0);
+	assert_int_equal(deliver(&s, 1, &f3, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), held);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 1);
 	drain(&s);
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&f1);
@@ -703,6 +715,10 @@ static void test_bad_fulls(void **state)
 	const char *other[2] = {"gossiper1", "gossiper3"};
 	assert_int_equal(ctng_full_build(&x, &f1, other, 2, sig, s.now, NULL), 0);
 	assert_int_equal(deliver(&s, 2, &x, "gossiper1"), CTNG_GOSSIPER_DUPLICATE);
+	/* after the genuine one, a FULL with another signature is still checked */
+	ctng_gossip_clear(&x);
+	assert_int_equal(ctng_full_build(&x, &f1, names, 2, agg, s.now, NULL), 0);
+	expect_reject(&s, 2, &x, CTNG_EVERIFY);
 	assert_int_equal(count(&s, 2, p, CTNG_STH_FULL), 1);
 	assert_int_equal(mon_count(&s, 2, CTNG_STH_FULL), 1);
 	drain(&s);
