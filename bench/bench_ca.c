@@ -51,6 +51,8 @@ static int bench_flow(size_t n)
 	ctng_logger *lg[2] = {NULL, NULL};
 	ctng_ca *ca = NULL;
 	uint32_t *rids = calloc(n, sizeof(uint32_t));
+	char *pub = NULL;
+	ctng_logger_sub **subs = NULL;
 	const char *ids[2] = {"logger1", "logger2"};
 	uint64_t period_ms = 3600000;
 	net.clock.genesis_ms = ctng_now_ms() / 1000 * 1000 - 10 * period_ms;
@@ -92,7 +94,6 @@ static int bench_flow(size_t n)
 	    .id = "ca1", .key = ca_key, .root_pem = root_pem, .net = &net, .db_path = path};
 	if (ctng_ca_open(&o, &ca, &err))
 		FAIL("%s", err.msg);
-	char *pub = NULL;
 	ctng_sig_key *subj = NULL;
 	if (ctng_sig_generate(CTNG_SIG_ECDSA_P256, &subj, &err) ||
 	    ctng_sig_public_pem(subj, &pub, NULL, &err))
@@ -102,7 +103,7 @@ static int bench_flow(size_t n)
 	uint64_t t_next = net.clock.genesis_ms + 11 * period_ms + 1;
 	uint64_t t0 = ctng_mono_ns();
 	/* period p: requests, submissions (each logger commits the batch at once) */
-	ctng_logger_sub **subs = calloc(n, sizeof(*subs));
+	subs = calloc(n, sizeof(*subs));
 	if (!subs)
 		FAIL("out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -168,9 +169,12 @@ static int bench_flow(size_t n)
 	         "\"total_ms\":%.0f",
 	         n, (double)(t_reqs - t0) / 1e6, secs * 1e3);
 	ctng_bench_line_rate("ca.issue.flow", (double)n / secs, extra);
-	free(subs);
 	rc = 0;
 out:
+	if (subs)
+		for (size_t i = 0; i < n; i++)
+			ctng_logger_sub_free(subs[i]);
+	free(subs);
 	free(pub);
 	ctng_ca_close(ca);
 	for (int i = 0; i < 2; i++) {

@@ -101,8 +101,7 @@ static void test_dns_names(void **state)
 	    "ex_ample.com",
 	    "1.2.3.4",
 	    "ab--cd.com",
-	    "b\xc3\xbc"
-	    "cher.de",
+	    "b\303\274cher.de",
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		ctng_err err = {0};
