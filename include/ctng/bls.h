@@ -144,7 +144,10 @@ int ctng_bls_deal(uint32_t t, uint32_t n, const uint8_t *seed, size_t seed_len,
                   uint8_t group_pk[CTNG_BLS_PK_LEN], uint8_t (*commitments)[CTNG_BLS_PK_LEN],
                   ctng_bls_share *shares, ctng_err *err);
 
-/* Share public key of `id` (>= 1) from the t commitments: sum id^i * C_i. */
+/* Share public key of `id` (>= 1) from the t commitments: sum id^i * C_i.
+ * Each commitment is fully decoded (C_0 must not be the identity); CTNG_EINVAL
+ * for id 0, a malformed commitment or an identity result; CTNG_ERANGE for t
+ * outside 1..CTNG_BLS_MAX_SHARES. */
 int ctng_bls_share_pk_from_commitments(uint8_t pk[CTNG_BLS_PK_LEN],
                                        const uint8_t (*commitments)[CTNG_BLS_PK_LEN], uint32_t t,
                                        uint32_t id, ctng_err *err);
@@ -155,10 +158,12 @@ int ctng_bls_partial_verify(const uint8_t share_pk[CTNG_BLS_PK_LEN], const uint8
                             ctng_err *err);
 
 /* Combines partial signatures by Lagrange interpolation at 0 over the ids.
- * Uses the first t entries if count > t. Rejects (CTNG_EINVAL) id 0, duplicate
- * ids among those used, count < t, t == 0, and malformed partials. Partials
- * are NOT verified here: verify them first (ctng_bls_partial_verify), or
- * verify the result against the group key. */
+ * Uses the first t entries if count > t. Rejects with CTNG_EINVAL: id 0,
+ * duplicate ids among those used, count < t, malformed or identity partials;
+ * with CTNG_ERANGE: t == 0 or t > CTNG_BLS_MAX_SHARES; with CTNG_EVERIFY: a
+ * result equal to the identity. Partials are NOT verified here: verify them
+ * first (ctng_bls_partial_verify), or verify the result against the group
+ * key (a wrong partial yields a signature that fails that check). */
 int ctng_bls_combine(uint8_t sig[CTNG_BLS_SIG_LEN], const uint32_t *ids,
                      const uint8_t (*partials)[CTNG_BLS_SIG_LEN], size_t count, uint32_t t,
                      ctng_err *err);
