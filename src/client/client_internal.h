@@ -19,8 +19,9 @@ typedef struct client_ca {
 	roaring_bitmap_t *crv;  /* owned, never NULL */
 	bool known;             /* crv is complete */
 	bool have_period;
-	uint64_t period;  /* period of the last REV applied */
-	uint8_t hash[32]; /* ctng_crv_hash(crv) */
+	uint64_t period;       /* period of the last REV applied */
+	uint8_t hash[32];      /* ctng_crv_hash(crv) */
+	uint8_t spki_hash[32]; /* SHA-256 of the root's SPKI (RFC 6962 issuer_key_hash) */
 } client_ca;
 
 struct ctng_client {
@@ -45,6 +46,13 @@ int client_add_convicted(ctng_client *c, const char *id);
  * when expect is non-NULL. */
 int client_apply_update(ctng_client *c, const char *json, size_t len, const uint64_t *expect,
                         ctng_client_apply_stats *stats, ctng_err *err);
+
+/* The precert_entry cert was logged under (docs/cert-extension.md): a fast
+ * DER edit with the cert module's ctng_ct_entry_from_ctng_cert as fallback.
+ * issuer_key_hash may be NULL (computed from issuer). *out: caller clears. */
+struct ctng_ct_entry;
+int client_leaf_entry(X509 *cert, X509 *issuer, const uint8_t *issuer_key_hash,
+                      struct ctng_ct_entry *out, ctng_err *err);
 
 #define CLIENT_KV_NS "client"
 /* docs/client-update.md §1 limits. */

@@ -22,6 +22,10 @@ static const char *const client_schema[] = {
     " full_json TEXT NOT NULL);"
     "CREATE TABLE client_acc(entity TEXT NOT NULL, period INTEGER NOT NULL,"
     " PRIMARY KEY(entity, period)) WITHOUT ROWID;",
+    /* 2: the STH object's signature (RFC 5246 DigitallySigned bytes), verified
+     * when the update was applied, so validation can skip re-verifying an
+     * identical signature over the identical head. */
+    "ALTER TABLE client_sth ADD COLUMN sig BLOB;",
 };
 
 int client_ca_index(const ctng_client *c, const char *id)
@@ -161,6 +165,8 @@ static int load_cas(ctng_client *c, ctng_err *err)
 			ctng_err_wrap(err, "network: root of %s", ca->ent->id);
 			break;
 		}
+		if ((rc = ctng_cert_spki_hash(ca->root, ca->spki_hash, err)))
+			break;
 		if (X509_STORE_add_cert(c->trust, ca->root) != 1) {
 			rc = ctng_err_set(err, CTNG_EINVAL, "network: cannot trust root of %s",
 			                  ca->ent->id);
@@ -282,7 +288,8 @@ int ctng_client_open(const char *path, const char *network_json, size_t len, ctn
 	    (rc = load_convicted(c, err)))
 		goto fail;
 	sqlite3 *db = ctng_store_db(c->store);
-	if (sqlite3_prepare_v3(db, "SELECT digest FROM client_sth WHERE logger = ? AND period = ?",
+	if (sqlite3_prepare_v3(db,
+	                       "SELECT digest, sig FROM client_sth WHERE logger = ? AND period = ?",
 	                       -1, SQLITE_PREPARE_PERSISTENT, &c->q_sth, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, "SELECT 1 FROM client_acc WHERE entity = ? AND period = ?", -1,
 	                       SQLITE_PREPARE_PERSISTENT, &c->q_acc, NULL) != SQLITE_OK ||

@@ -452,12 +452,19 @@ int client_apply_update(ctng_client *c, const char *json, size_t len, const uint
 				st.sth++;
 				if ((rc = ctng_sth_from_object(next, &h, err)))
 					break;
+				const char *sg = ctng_gossip_str(next->signature[0]);
+				uint8_t *sig = NULL;
+				size_t sig_len = 0;
+				if ((rc = ctng_b64_decode_alloc(sg, strlen(sg), &sig, &sig_len,
+				                                err)))
+					break;
 				rc = exec_bind(
 				    db,
 				    "INSERT INTO client_sth(logger, period, digest, has_head, "
-				    "tree_size, timestamp_ms, root) VALUES(?,?,?,1,?,?,?)",
-				    err, "tibiib", ent, o->period, digest, h.tree_size,
-				    h.timestamp_ms, h.root);
+				    "tree_size, timestamp_ms, root, sig) VALUES(?,?,?,1,?,?,?,?)",
+				    err, "tibiibB", ent, o->period, digest, h.tree_size,
+				    h.timestamp_ms, h.root, (const void *)sig, sig_len);
+				free(sig);
 			} else {
 				rc = exec_bind(
 				    db,

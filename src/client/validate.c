@@ -13,6 +13,7 @@
 
 #include "client/client_internal.h"
 #include "ctng/cert.h"
+#include "ctng/merkle.h"
 
 static const char *const reason_names[] = {
     "OK",      "MALFORMED", "CHAIN", "NO_EXTENSION", "ISSUER_CONVICTED", "NO_VALID_LOGGER",
@@ -51,16 +52,23 @@ static bool period_synced(ctng_client *c, uint64_t p)
 	return found;
 }
 
-/* 0 and the digest attested for (logger, p), CTNG_ENOTFOUND, or CTNG_EIO. */
-static int attested_digest(ctng_client *c, const char *logger, uint64_t p, uint8_t out[32])
+/* 0 and the digest attested for (logger, p), CTNG_ENOTFOUND, or CTNG_EIO.
+ * *same_sig: the STH object applied with it carried exactly these signature
+ * bytes (sig, sig_len), already verified against the logger key then. */
+static int attested_digest(ctng_client *c, const char *logger, uint64_t p, uint8_t out[32],
+                           const uint8_t *sig, size_t sig_len, bool *same_sig)
 {
 	sqlite3_stmt *st = c->q_sth;
+	*same_sig = false;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, logger, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)p);
 	int s = sqlite3_step(st), rc = CTNG_EIO;
 	if (s == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
 		memcpy(out, sqlite3_column_blob(st, 0), 32);
+		const void *stored = sqlite3_column_blob(st, 1);
+		*same_sig = stored && sig_len && (size_t)sqlite3_column_bytes(st, 1) == sig_len &&
+		            memcmp(stored, sig, sig_len) == 0;
 		rc = 0;
 	} else if (s == SQLITE_DONE) {
 		rc = CTNG_ENOTFOUND;
@@ -72,9 +80,30 @@ static int attested_digest(ctng_client *c, const char *logger, uint64_t p, uint8
 
 enum { LOGGER_PASS = 0, LOGGER_FAIL = 1, LOGGER_STALE = 2 };
 
+/* The logged entry of the certificate, computed once per validation. */
+typedef struct lazy_entry {
+	X509 *cert, *issuer;
+	const uint8_t *issuer_key_hash; /* may be NULL */
+	bool done;
+	int rc;
+	char msg[160];
+	ctng_ct_entry e;
+} lazy_entry;
+
+static int get_entry(lazy_entry *le)
+{
+	if (!le->done) {
+		ctng_err e2 = {0};
+		le->done = true;
+		le->rc = client_leaf_entry(le->cert, le->issuer, le->issuer_key_hash, &le->e, &e2);
+		snprintf(le->msg, sizeof(le->msg), "%.150s", e2.msg);
+	}
+	return le->rc;
+}
+
 /* Checks one logger proof; *why gets a sentence when it does not pass. */
-static int check_logger(ctng_client *c, X509 *cert, X509 *issuer, const ctng_logger_proof *p,
-                        char *why, size_t why_len)
+static int check_logger(ctng_client *c, lazy_entry *le, const ctng_logger_proof *p, char *why,
+                        size_t why_len)
 {
 	const ctng_entity *e = ctng_network_entity(&c->net, p->logger_id);
 	const char *id = p->logger_id;
@@ -97,7 +126,8 @@ static int check_logger(ctng_client *c, X509 *cert, X509 *issuer, const ctng_log
 		return LOGGER_FAIL;
 	}
 	uint8_t want[32], have[32], tbs[CTNG_STH_TBS_LEN];
-	int rc = attested_digest(c, id, p->period, want);
+	bool same_sig = false;
+	int rc = attested_digest(c, id, p->period, want, p->sth_sig, p->sth_sig_len, &same_sig);
 	if (rc == CTNG_ENOTFOUND) {
 		snprintf(why, why_len, "no STH_FULL attests an STH of logger %s for period %llu",
 		         id, per);
@@ -120,12 +150,23 @@ static int check_logger(ctng_client *c, X509 *cert, X509 *issuer, const ctng_log
 		return LOGGER_FAIL;
 	}
 	ctng_err e2 = {0};
-	if (ctng_cert_proof_verify_inclusion(cert, issuer, p, &e2)) {
+	uint8_t leaf[32];
+	if (get_entry(le)) {
+		snprintf(why, why_len, "cannot recompute the logged entry: %.120s", le->msg);
+		return LOGGER_FAIL;
+	}
+	if (ctng_ct_leaf_hash(&le->e, p->leaf_timestamp_ms, p->leaf_exts, p->leaf_exts_len, leaf,
+	                      &e2) ||
+	    ctng_merkle_verify_inclusion(leaf, p->leaf_index, p->tree_size, p->root,
+	                                 (const uint8_t(*)[32])p->audit_path, p->path_len, &e2)) {
 		snprintf(why, why_len, "the inclusion proof of logger %s does not verify: %.120s",
 		         id, e2.msg);
 		return LOGGER_FAIL;
 	}
-	if (ctng_logger_proof_verify_sth(p, e->key, &c->net.clock, &e2)) {
+	/* The head equals the attested one (digest above); if the signature bytes
+	 * are also those of the STH object verified when the update was applied,
+	 * verifying them again would give the same answer. */
+	if (!same_sig && ctng_logger_proof_verify_sth(p, e->key, &c->net.clock, &e2)) {
 		snprintf(why, why_len, "the STH of logger %s is not validly signed by it: %.120s",
 		         id, e2.msg);
 		return LOGGER_FAIL;
@@ -194,11 +235,14 @@ int ctng_client_validate_x509(ctng_client *c, X509 *cert, STACK_OF(X509) * chain
 		       "the issuing CA %s is convicted of misbehaviour (CON_FULL)", ca->ent->id);
 		goto out;
 	}
+	lazy_entry le = {.cert = cert,
+	                 .issuer = issuer,
+	                 .issuer_key_hash = X509_cmp(issuer, ca->root) == 0 ? ca->spki_hash : NULL};
 	char first_why[256] = "", stale_why[256] = "";
 	bool passed = false, stale = false;
 	for (size_t i = 0; i < proofs.n && !passed; i++) {
 		char why[256];
-		int r = check_logger(c, cert, issuer, &proofs.proofs[i], why, sizeof(why));
+		int r = check_logger(c, &le, &proofs.proofs[i], why, sizeof(why));
 		if (r == LOGGER_PASS) {
 			passed = true;
 			snprintf(res->logger, sizeof(res->logger), "%s",
@@ -211,6 +255,7 @@ int ctng_client_validate_x509(ctng_client *c, X509 *cert, STACK_OF(X509) * chain
 			memcpy(first_why, why, sizeof(why));
 		}
 	}
+	ctng_ct_entry_clear(&le.e);
 	if (!passed) {
 		if (stale)
 			decide(res, CTNG_CLIENT_STALE,

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "client/client_internal.h"
 #include "client_fixture.h"
 
 #define OK(x)                                                                                      \
@@ -705,6 +706,48 @@ static void test_many_periods(void **state)
 	cfx_free(&f);
 }
 
+/* The fast DER edit computing the logged entry equals the cert module's. */
+static void test_leaf_entry_matches_cert_module(void **state)
+{
+	(void)state;
+	cfx f;
+	OK(cfx_setup(&f, 3, 1, 2, 2, &err));
+	const char *names[] = {"a.example.com", "a-much-longer-name.subdomain.example.co.uk",
+	                       "x.y.z.example.net"};
+	for (size_t k = 0; k < 3; k++) {
+		size_t lg[] = {0, 1, 2};
+		/* grow the trees so audit paths (and the extension) get long */
+		for (int j = 0; j < 200 * (int)k; j++)
+			for (size_t i = 0; i < 3; i++)
+				OK(ctng_merkle_mem_append_data(f.tree[i], &j, sizeof(j), NULL,
+				                               &err));
+		cfx_pend pend;
+		X509 *x = NULL;
+		OK(cfx_precert(&f, 0, names[k], (uint32_t)k, lg, k + 1, k, &pend, &err));
+		OK(cfx_close_period(&f, k, &err));
+		OK(cfx_finalize(&f, &pend, &x, &err));
+		ctng_ct_entry a = {0}, b = {0}, p = {0};
+		OK(client_leaf_entry(x, f.ca_root[0], NULL, &a, &err));
+		OK(ctng_ct_entry_from_ctng_cert(x, f.ca_root[0], &b, &err));
+		OK(ctng_ct_entry_precert_x509(pend.precert, f.ca_root[0], &p, &err));
+		assert_int_equal(a.type, CTNG_CT_PRECERT_ENTRY);
+		assert_int_equal(a.der_len, b.der_len);
+		assert_memory_equal(a.der, b.der, a.der_len);
+		assert_memory_equal(a.issuer_key_hash, b.issuer_key_hash, 32);
+		assert_int_equal(a.der_len, p.der_len);
+		assert_memory_equal(a.der, p.der, a.der_len);
+		ctng_ct_entry_clear(&a);
+		ctng_ct_entry_clear(&b);
+		ctng_ct_entry_clear(&p);
+		/* a certificate without the extension: both refuse */
+		assert_int_not_equal(client_leaf_entry(pend.precert, f.ca_root[0], NULL, &a, &err),
+		                     0);
+		cfx_pend_free(&pend);
+		X509_free(x);
+	}
+	cfx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +760,7 @@ int main(void)
 	    cmocka_unit_test(test_forged_updates),
 	    cmocka_unit_test(test_late_start),
 	    cmocka_unit_test(test_many_periods),
+	    cmocka_unit_test(test_leaf_entry_matches_cert_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
