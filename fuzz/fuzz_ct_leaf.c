@@ -1,6 +1,7 @@
 /* fuzz_ct_leaf.c — libFuzzer target for the RFC 6962 MerkleTreeLeaf decoder
  * (ctng_ct_leaf_decode): never crashes; an accepted leaf re-encodes to the
- * input bytes. Also feeds the input to the strict certificate DER parser. */
+ * input bytes. Also feeds the input to the strict certificate DER and PEM
+ * parsers. */
 #include <openssl/x509.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,5 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ctng_cert_proofs_clear(&ps);
 		X509_free(x);
 	}
+	/* the strict PEM reader on the same bytes */
+	if (ctng_cert_from_pem((const char *)data, size, &x, NULL) == 0)
+		X509_free(x);
 	return 0;
 }

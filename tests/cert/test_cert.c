@@ -321,6 +321,17 @@ static void test_pem_der(void **state)
 	more[len] = 0;
 	assert_int_equal(ctng_cert_from_der(more, len + 1, &x, &err), CTNG_EINVAL);
 	free(more);
+	/* BER, not DER: the outer length re-written in a non-minimal long form */
+	assert_int_equal(der[0], 0x30);
+	assert_int_equal(der[1], 0x82);
+	uint8_t *ber = malloc(len + 1);
+	ber[0] = 0x30;
+	ber[1] = 0x83;
+	ber[2] = 0;
+	memcpy(ber + 3, der + 2, len - 2);
+	assert_int_equal(ctng_cert_from_der(ber, len + 1, &x, &err), CTNG_EINVAL);
+	assert_null(x);
+	free(ber);
 	free(der);
 
 	char name[CTNG_DNS_NAME_MAX + 1];
