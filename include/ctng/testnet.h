@@ -41,14 +41,23 @@ typedef struct ctng_testnet_scenario {
 	/* Expectations for the k-th period of the run (k = 0 first). */
 	void (*expect)(uint64_t period, size_t k, ctng_testnet_expect *out);
 	int con_full_total; /* CON_FULLs over the whole run, per gossiper; -1 = any */
+	/* Crash test: these processes get SIGKILL in the middle of the run's
+	 * period `kill_k` and are started again at the beginning of `kill_k + 1`.
+	 * Their gossipers' counts for period kill_k are not checked; every other
+	 * cell is. NULL = nothing is killed. */
+	const char *const *kill;
+	size_t kill_k;
 } ctng_testnet_scenario;
 
-/* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample. */
+/* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample,
+ * restart. */
 const ctng_testnet_scenario *ctng_testnet_scenario_find(const char *name);
 size_t ctng_testnet_scenario_count(void);
 const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i);
 /* True if entity `id` runs in the scenario. */
 bool ctng_testnet_runs(const ctng_testnet_scenario *s, const char *id);
+/* True if entity `id` is killed during the scenario's crash test. */
+bool ctng_testnet_killed(const ctng_testnet_scenario *s, const char *id);
 
 /* Counts one gossiper reported for one period, indexed like ctng_all_types. */
 typedef struct ctng_testnet_cell {

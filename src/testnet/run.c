@@ -144,6 +144,35 @@ static bool wait_listening(const ctng_entity *e, uint64_t deadline_ms)
 	return false;
 }
 
+/* The crash test: SIGKILL, no chance to clean up, then a fresh start. */
+static void kill_killed(const ctng_testnet_scenario *s, proc *ps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ps[i].pid > 0 && ctng_testnet_killed(s, ps[i].e->id)) {
+			int st;
+			kill(ps[i].pid, SIGKILL);
+			waitpid(ps[i].pid, &st, 0);
+			ps[i].pid = 0;
+		}
+	}
+}
+
+static int restart_killed(const ctng_testnet_scenario *s, proc *ps, size_t n, const char *exe,
+                          const char *dir, ctng_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ps[i].pid != 0 || !ctng_testnet_killed(s, ps[i].e->id))
+			continue;
+		char cfg[4096], logp[4096];
+		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, ps[i].e->id);
+		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, ps[i].e->id);
+		ps[i].pid = spawn(exe, ctng_role_name(ps[i].e->role), cfg, logp);
+		if (ps[i].pid < 0)
+			return ctng_err_set(err, CTNG_EIO, "cannot restart %s", ps[i].e->id);
+	}
+	return 0;
+}
+
 /* --------------------------------------------------------- network setup */
 
 static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net, const char *dir,
@@ -341,6 +370,12 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			break;
 		if (o->drive_traffic)
 			testnet_traffic_period(&traffic, p, k);
+		bool crash = s->kill && k == s->kill_k;
+		if (crash) {
+			if (!sleep_until(start + c->query_offset_ms + c->gossip_wait_ms / 2))
+				break;
+			kill_killed(s, ps, nps);
+		}
 		/* Counts are read after the update time, before the next period. */
 		uint64_t read_at =
 		    start + c->update_offset_ms + (c->period_ms - c->update_offset_ms) / 2;
@@ -354,7 +389,11 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			cell->ok = testnet_fetch_counts(e, p, cell->counts) == 0;
 			print_cell(cell, gossipers[g], o->json);
 		}
-		testnet_collect_figures(&traffic, p);
+		testnet_collect_figures(&traffic, p, k);
+		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
+			rc = CTNG_EIO;
+			goto out;
+		}
 	}
 	if (g_stop) {
 		rc = ctng_err_set(err, CTNG_ESTATE, "interrupted; every process stopped");

@@ -32,14 +32,18 @@ typedef struct testnet_traffic {
 	/* figures */
 	uint64_t update_bytes_max, update_bytes_sum, update_samples;
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
+	ctng_buf failures;         /* lines found while running */
+	size_t n_failures;
 } testnet_traffic;
 
 void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const char *dir,
                           const ctng_testnet_scenario *s);
 /* Called early in period p (the k-th of the run): requests, polls, revokes. */
 void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k);
-/* Called after the update time of period p: client update sizes. */
-void testnet_collect_figures(testnet_traffic *t, uint64_t p);
+/* Called after the update time of period p (the k-th of the run): fetches
+ * every running monitor's client update (its size is a figure; a missing
+ * update is a failure unless the monitor was killed in that period). */
+void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k);
 /* Appends failures about the traffic (e.g. no certificate issued); returns count. */
 size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures);
 void testnet_print_figures(const testnet_traffic *t);

@@ -38,7 +38,7 @@ void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const cha
 
 void testnet_traffic_free(testnet_traffic *t)
 {
-	(void)t;
+	ctng_buf_free(&t->failures);
 }
 
 static bool ca_is_faulty(const ctng_testnet_scenario *s, const char *id)
@@ -204,7 +204,7 @@ int testnet_fetch_counts(const ctng_entity *g, uint64_t p, uint64_t counts[CTNG_
 	return 0;
 }
 
-void testnet_collect_figures(testnet_traffic *t, uint64_t p)
+void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
 {
 	for (size_t i = 0; i < t->net->n_entities; i++) {
 		const ctng_entity *e = &t->net->entities[i];
@@ -223,6 +223,10 @@ void testnet_collect_figures(testnet_traffic *t, uint64_t p)
 			t->update_samples++;
 			if (len > t->update_bytes_max)
 				t->update_bytes_max = len;
+		} else if (!(k == t->s->kill_k && ctng_testnet_killed(t->s, e->id))) {
+			ctng_buf_printf(&t->failures, "period %llu %s: no client update served\n",
+			                (unsigned long long)p, e->id);
+			t->n_failures++;
 		}
 		free(body);
 	}
@@ -230,9 +234,9 @@ void testnet_collect_figures(testnet_traffic *t, uint64_t p)
 
 size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures)
 {
-	(void)t;
-	(void)failures;
-	return 0;
+	if (t->failures.len)
+		ctng_buf_append(failures, t->failures.data, t->failures.len);
+	return t->n_failures;
 }
 
 void testnet_print_figures(const testnet_traffic *t)

@@ -35,16 +35,16 @@ static void fill_seed(ctng_testnet_cell *cells, size_t periods, size_t ng)
 static void test_table(void **st)
 {
 	(void)st;
-	static const char *names[] = {"honest", "split-logger", "split-ca",
-	                              "silent", "flaky",        "seed-sample"};
-	assert_int_equal(ctng_testnet_scenario_count(), 6);
-	for (size_t i = 0; i < 6; i++) {
+	static const char *names[] = {"honest", "split-logger", "split-ca", "silent",
+	                              "flaky",  "seed-sample",  "restart"};
+	assert_int_equal(ctng_testnet_scenario_count(), 7);
+	for (size_t i = 0; i < 7; i++) {
 		const ctng_testnet_scenario *s = ctng_testnet_scenario_find(names[i]);
 		assert_non_null(s);
 		assert_ptr_equal(s, ctng_testnet_scenario_at(i));
 	}
 	assert_null(ctng_testnet_scenario_find("nope"));
-	assert_null(ctng_testnet_scenario_at(6));
+	assert_null(ctng_testnet_scenario_at(7));
 	const ctng_testnet_scenario *seed = ctng_testnet_scenario_find("seed-sample");
 	assert_true(ctng_testnet_runs(seed, "logger1"));
 	assert_true(ctng_testnet_runs(seed, "gossiper3"));
@@ -124,6 +124,38 @@ static void test_honest_rejects_accusations(void **st)
 	ctng_buf_free(&f);
 }
 
+/* The crash test skips the killed gossiper's cell in the kill period only. */
+static void test_restart_skips_only_the_crash_period(void **st)
+{
+	(void)st;
+	const ctng_testnet_scenario *s = ctng_testnet_scenario_find("restart");
+	assert_true(ctng_testnet_killed(s, "gossiper2"));
+	assert_true(ctng_testnet_killed(s, "monitor2"));
+	assert_false(ctng_testnet_killed(s, "gossiper1"));
+	const char *gs[] = {"gossiper1", "gossiper2"};
+	ctng_testnet_cell cells[3 * 2];
+	memset(cells, 0, sizeof(cells));
+	for (size_t i = 0; i < 6; i++) {
+		cells[i].ok = true;
+		cells[i].period = i / 2;
+		set(&cells[i], CTNG_STH_FULL, 3);
+		set(&cells[i], CTNG_REV_FULL, 3);
+	}
+	ctng_testnet_obs obs = {3, 2, gs, cells};
+	ctng_buf f = {0};
+	cells[1 * 2 + 1].ok = false; /* gossiper2 down in period k=1: allowed */
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 0);
+	cells[2 * 2 + 1].ok = false; /* but it must be back in k=2 */
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	cells[2 * 2 + 1].ok = true;
+	cells[1 * 2 + 0].ok = false; /* gossiper1 was never killed */
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	cells[1 * 2 + 0].ok = true;
+	set(&cells[2 * 2 + 1], CTNG_STH_FULL, 2); /* the restarted pair must catch up */
+	assert_int_equal(ctng_testnet_check(s, &obs, &f), 1);
+	ctng_buf_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +163,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_sample_passes_and_fails),
 	    cmocka_unit_test(test_flaky_alternates),
 	    cmocka_unit_test(test_honest_rejects_accusations),
+	    cmocka_unit_test(test_restart_skips_only_the_crash_period),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
