@@ -210,13 +210,15 @@ int ctng_cert_make_precert(const ctng_cert_template *t, const X509 *issuer,
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
 	X509_EXTENSION *poison = NULL;
-	char san[CTNG_DNS_NAME_MAX + 8];
-	snprintf(san, sizeof(san), "DNS:%s", t->dns_name);
+	char san[CTNG_DNS_NAME_MAX + 16];
+	/* RFC 5280 §4.2.1.6: with an empty subject (name too long for a CN) the
+	 * SAN must be critical */
+	bool long_name = strlen(t->dns_name) > 64;
+	snprintf(san, sizeof(san), "%sDNS:%s", long_name ? "critical," : "", t->dns_name);
 	X509V3_CTX ctx;
 	int ok = x && name && X509_set_version(x, X509_VERSION_3) &&
 	         set_serial(x, t->serial, t->serial_len) &&
-	         (strlen(t->dns_name) > 64 || set_cn(name, t->dns_name)) &&
-	         X509_set_subject_name(x, name) &&
+	         (long_name || set_cn(name, t->dns_name)) && X509_set_subject_name(x, name) &&
 	         X509_set_issuer_name(x, X509_get_subject_name(issuer)) &&
 	         set_time(x, t->not_before_ms, t->not_after_ms) &&
 	         X509_set_pubkey(x, (EVP_PKEY *)t->subject_key);

@@ -16,6 +16,7 @@
 #include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ctng/cert.h"
 #include "ctng/merkle.h"
@@ -652,6 +653,20 @@ static void test_builder_rejects(void **state)
 	/* the wrong CA key for this root */
 	assert_int_equal(ctng_cert_make_precert(&t, f.root, f.subj_key, &x, &err), CTNG_EINVAL);
 	assert_null(x);
+	/* a name longer than a CN can hold: empty subject, critical SAN */
+	t.dns_name = "a-very-long-host-name-that-does-not-fit-in-a-common-name.example.com";
+	assert_int_equal(ctng_cert_make_precert(&t, f.root, f.ca_key, &x, &err), 0);
+	assert_int_equal(X509_NAME_entry_count(X509_get_subject_name(x)), 0);
+	int crit = 0;
+	GENERAL_NAMES *gn = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	assert_non_null(gn);
+	assert_int_equal(crit, 1);
+	GENERAL_NAMES_free(gn);
+	char dn[CTNG_DNS_NAME_MAX + 1];
+	assert_int_equal(ctng_cert_dns_name(x, dn, &err), 0);
+	assert_string_equal(dn, t.dns_name);
+	X509_free(x);
+	x = NULL;
 	/* empty proofs */
 	ctng_cert_proofs ps = {0};
 	assert_int_equal(ctng_cert_make_final(f.precert, &ps, f.root, f.ca_key, &x, &err),
