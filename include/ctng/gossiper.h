@@ -138,6 +138,13 @@ bool ctng_gossiper_sm_convicted(const ctng_gossiper_sm *sm, const char *entity);
 size_t ctng_gossiper_sm_n_con_full(const ctng_gossiper_sm *sm);
 const ctng_gossip_object *ctng_gossiper_sm_con_full(const ctng_gossiper_sm *sm, size_t i);
 
+/* Calls fn (borrowed object, valid during the call; fn must not call into
+ * the state machine) for every object of period p held: INITs, FULLs, and
+ * the FRAGs of attestations that have no FULL yet. Returns how many. This is
+ * what a restarted peer pulls (GET /ctng/v1/objects). */
+size_t ctng_gossiper_sm_each(const ctng_gossiper_sm *sm, uint64_t p,
+                             void (*fn)(const ctng_gossip_object *o, void *arg), void *arg);
+
 /* Number of gossip objects the state machine holds in memory (for the
  * memory-bound tests and the daemon's logs). */
 size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm);

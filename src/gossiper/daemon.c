@@ -25,6 +25,7 @@
 
 struct dest {
 	char id[CTNG_ID_MAX + 1];
+	char base[CTNG_URL_MAX]; /* http://host:port */
 	char url[CTNG_URL_MAX + 32];
 	size_t inflight;
 	uint64_t sent, failed, dropped;
@@ -380,6 +381,91 @@ static void h_counts(ctng_net_req *req, void *arg)
 	ctng_net_reply_json(req, 200, r);
 }
 
+static void add_json(const ctng_gossip_object *o, void *arg)
+{
+	json_t *j = NULL;
+	if (ctng_gossip_to_json(o, &j, NULL) == 0)
+		json_array_append_new(arg, j);
+}
+
+/* GET /ctng/v1/objects?period=P: what a restarted peer pulls to catch up. */
+static void h_objects(ctng_net_req *req, void *arg)
+{
+	struct gd *g = arg;
+	uint64_t p = 0;
+	ctng_err err = {0};
+	if (ctng_net_req_query_u64(req, "period", INT64_MAX, &p, &err)) {
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	char key[24];
+	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	json_t *arr = json_array();
+	if (arr)
+		ctng_gossiper_sm_each(g->sm, p, add_json, arr);
+	json_t *r = arr ? json_pack("{s:s, s:s, s:o}", "period", key, "gossiper", g->cfg->id,
+	                            "objects", arr)
+	                : NULL;
+	if (!r) {
+		ctng_net_reply_error(req, 500, "out of memory");
+		return;
+	}
+	ctng_net_reply_json(req, 200, r);
+}
+
+/* ------------------------------------------------------------- catch-up */
+
+struct pull_ctx {
+	struct gd *g;
+	struct dest *d;
+};
+
+/* Objects pulled from a peer go through on_object like pushed ones. */
+static void on_pulled(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
+{
+	struct pull_ctx *c = arg;
+	struct gd *g = c->g;
+	json_t *j = NULL;
+	if (!err && status == 200 && g->sm && ctng_net_parse_json(body, len, 0, &j, NULL) == 0) {
+		json_t *arr = json_object_get(j, "objects");
+		size_t i, n_new = 0;
+		json_t *v;
+		json_array_foreach(arr, i, v)
+		{
+			ctng_gossip_object o = {0};
+			if (ctng_gossip_from_json(v, &o, NULL) == 0 &&
+			    ctng_gossiper_sm_on_object(g->sm, &o, c->d->id, ctng_now_ms(), &g->acts,
+			                               NULL) == CTNG_GOSSIPER_NEW)
+				n_new++;
+			ctng_gossip_clear(&o);
+		}
+		run_actions(g);
+		CTNG_INFO("caught up from peer", "peer=%s new=%zu", c->d->id, n_new);
+	} else if (err) {
+		CTNG_DEBUG("catch-up pull failed", "peer=%s err=\"%s\"", c->d->id, err->msg);
+	}
+	json_decref(j);
+	free(c);
+}
+
+static void pull_from_peers(struct gd *g)
+{
+	uint64_t cur = ctng_gossiper_sm_period(g->sm);
+	for (size_t i = 0; i < g->n_peers; i++)
+		for (uint64_t p = cur ? cur - 1 : 0; p <= cur; p++) {
+			char url[CTNG_URL_MAX + 64];
+			snprintf(url, sizeof url, "%s/ctng/v1/objects?period=%llu",
+			         g->peers[i].base, (unsigned long long)p);
+			struct pull_ctx *c = malloc(sizeof(*c));
+			if (!c)
+				return;
+			c->g = g;
+			c->d = &g->peers[i];
+			if (ctng_net_get(g->loop, url, g->timeout_ms * 3, on_pulled, c, NULL))
+				free(c);
+		}
+}
+
 /* --------------------------------------------------------------- timers */
 
 static void on_sm_timer(ctng_net_timer *t, void *arg)
@@ -497,6 +583,7 @@ static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *po
 static int set_dest(struct dest *d, const ctng_entity *e)
 {
 	snprintf(d->id, sizeof d->id, "%s", e->id);
+	snprintf(d->base, sizeof d->base, "%s", e->url);
 	int n = snprintf(d->url, sizeof d->url, "%s/ctng/v1/gossip", e->url);
 	return n > 0 && (size_t)n < sizeof d->url ? 0 : -1;
 }
@@ -589,7 +676,8 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_server_bind(g.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(g.srv, "POST", "/ctng/v1/gossip", h_gossip, &g, err)) ||
-	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/counts", h_counts, &g, err)))
+	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/counts", h_counts, &g, err)) ||
+	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/objects", h_objects, &g, err)))
 		goto out;
 	if (!(g.sm_timer = ctng_net_timer_new(g.loop, on_sm_timer, &g, err)) ||
 	    !(g.period_timer = ctng_net_timer_new(g.loop, on_period_timer, &g, err)) ||
@@ -599,6 +687,7 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	restore(&g);
 	run_actions(&g);
+	pull_from_peers(&g);
 	arm_period_timer(&g);
 	uint64_t fl = pm / 4 < 250 ? 250 : pm / 4 > 5000 ? 5000 : pm / 4;
 	ctng_net_timer_start(g.flush_timer, fl, fl, NULL);

@@ -398,6 +398,30 @@ size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm)
 	return n;
 }
 
+size_t ctng_gossiper_sm_each(const ctng_gossiper_sm *sm, uint64_t p,
+                             void (*fn)(const ctng_gossip_object *o, void *arg), void *arg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sm->n_recs; i++) {
+		const struct idrec *r = sm->recs[i];
+		if (r->id.period != p)
+			continue;
+		for (size_t j = 0; j < r->n_inits; j++, n++)
+			fn(&r->inits[j].o, arg);
+		for (size_t j = 0; j < r->n_atts; j++) {
+			const struct att *a = &r->atts[j];
+			if (a->has_full) {
+				fn(&a->full, arg);
+				n++;
+				continue;
+			}
+			for (size_t k = 0; k < a->n_frags; k++, n++)
+				fn(&a->frags[k].o, arg);
+		}
+	}
+	return n;
+}
+
 static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
 {
 	uint64_t next = 0;

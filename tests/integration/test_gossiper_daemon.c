@@ -1,13 +1,14 @@
 /*
  * test_gossiper_daemon.c — three real `ctng gossiper` processes on loopback
- * with a network from ctng_init_network (2 s periods, threshold 2). The
+ * with a network from ctng_init_network (3 s periods, threshold 2). The
  * test plays the monitors: it POSTs STH objects signed with the loggers'
  * keys, checks invalid and duplicate objects are answered 400 / duplicate,
  * and polls GET /ctng/v1/counts until every gossiper holds the STH_FULL of
  * an honest logger and the CON_FULL of a logger that split its view (and no
  * STH_FULL for that one). Then it stops one gossiper with SIGTERM (clean
- * exit, GossipStorage.json and CONFLICT_POM_<logger>.json written), restarts
- * it and checks it still knows the conviction from its database.
+ * exit, GossipStorage.json and CONFLICT_POM_<logger>.json written), has the
+ * two others make a FULL while it is down, restarts it and checks it catches
+ * up from its peers and still knows the conviction from its database.
  * Waits are bounded polls; no timing is asserted.
  */
 #include <setjmp.h>
@@ -182,7 +183,7 @@ static void test_gossipers(void **state)
 	snprintf(netdir, sizeof netdir, "%s", dir);
 	ctng_init_opts o;
 	ctng_init_opts_default(&o);
-	o.period_ms = 2000;
+	o.period_ms = 3000;
 	o.gossip_wait_ms = 800;
 	o.loggers = 2;
 	o.cas = 1;
@@ -283,9 +284,36 @@ static void test_gossipers(void **state)
 	json_decref(rep);
 	snprintf(path, sizeof path, "%s/gossiper3/CONFLICT_POM_logger2.json", dir);
 	assert_int_equal(stat(path, &sb), 0);
-	/* restarted, it still knows logger2 is convicted */
+	/* while gossiper3 is down, logger1 publishes a new STH; gossipers 1 and 2
+	 * make its FULL */
+	uint64_t q = p;
+	while (q == p) { /* a second STH of logger1 in period p would be a conflict */
+		sleep_ms(50);
+		now = ctng_now_ms();
+		assert_true(ctng_clock_period_of(&net.clock, now, &q));
+	}
+	json_t *c0 = counts(0, q);
+	assert_non_null(c0);
+	json_int_t before = count_of(c0, "STH_FULL");
+	json_decref(c0);
+	char *next = sth_json(k1, "logger1", now, 6, 0x13);
+	assert_int_equal(post(0, next, NULL), 200);
+	assert_int_equal(post(1, next, NULL), 200);
+	free(next);
+	assert_true(all_counts(q, "STH_FULL", before + 1, 2));
+	/* restarted, it catches up from its peers (GET /ctng/v1/objects) and still
+	 * knows logger2 is convicted (its database) */
 	pids[2] = start_gossiper(2);
 	wait_up(2);
+	bool caught_up = false;
+	for (int k = 0; k < 600 && !caught_up; k++) {
+		json_t *c3 = counts(2, q);
+		caught_up = c3 && count_of(c3, "STH_FULL") == before + 1;
+		json_decref(c3);
+		if (!caught_up)
+			sleep_ms(50);
+	}
+	assert_true(caught_up);
 	json_t *j = counts(2, p);
 	assert_non_null(j);
 	assert_int_equal(json_integer_value(json_object_get(j, "con_full_total")), 1);
