@@ -206,8 +206,9 @@ const ctng_gossip_object *ctng_monitor_sm_last_sth(const ctng_monitor_sm *sm, co
 
 /* ------------------------------------------------------------- daemon */
 
-/* Fetch timeout used by the daemon for every pull (docs/monitor.md §3):
- * min(gossip_wait/2, 2000, (update_offset - query_offset)/2), at least 50 ms. */
+/* Fetch timeout used by the daemon for every pull (docs/monitor.md §5):
+ * (update_offset - query_offset - gossip_wait) / 2, or gossip_wait / 2 if
+ * that is not positive; at most 2000 ms, at least 50 ms. */
 uint64_t ctng_monitor_fetch_timeout_ms(const ctng_clock *clock);
 
 /* Runs `ctng monitor` for a loaded node configuration (role monitor) until

@@ -598,13 +598,12 @@ int ctng_monitor_sm_on_update_time(ctng_monitor_sm *sm, uint64_t p, uint64_t now
 
 uint64_t ctng_monitor_fetch_timeout_ms(const ctng_clock *c)
 {
-	uint64_t t = c->gossip_wait_ms / 2;
+	/* An ACC sent at query_offset + timeout still needs gossip_wait and the
+	 * FRAG/FULL gossip before update_offset: give the pull half of the slack. */
+	uint64_t busy = c->query_offset_ms + c->gossip_wait_ms;
+	uint64_t t =
+	    c->update_offset_ms > busy ? (c->update_offset_ms - busy) / 2 : c->gossip_wait_ms / 2;
 	if (t > 2000)
 		t = 2000;
-	if (c->update_offset_ms > c->query_offset_ms) {
-		uint64_t room = (c->update_offset_ms - c->query_offset_ms) / 2;
-		if (t > room)
-			t = room;
-	}
 	return t < 50 ? 50 : t;
 }

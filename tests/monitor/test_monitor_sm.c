@@ -611,6 +611,17 @@ static void test_refetch_same_period(void **state)
 	ctng_gossip_clear(&b);
 }
 
+static void test_fetch_timeout(void **state)
+{
+	(void)state;
+	ctng_clock two = {0, 2000, 200, 400, 1600}, minute = {0, 60000, 6000, 12000, 48000};
+	ctng_clock tight = {0, 1000, 100, 800, 850}, tiny = {0, 100, 10, 20, 40};
+	assert_int_equal(ctng_monitor_fetch_timeout_ms(&two), 500);
+	assert_int_equal(ctng_monitor_fetch_timeout_ms(&minute), 2000);
+	assert_int_equal(ctng_monitor_fetch_timeout_ms(&tight), 400); /* no slack: gossip_wait/2 */
+	assert_int_equal(ctng_monitor_fetch_timeout_ms(&tiny), 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +640,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_update_exact_contents, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refetch_same_period, setup, teardown),
+	    cmocka_unit_test(test_fetch_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
