@@ -516,13 +516,22 @@ static void test_prepared_lines(void **state)
 	assert_false(bls_pairing_check_gen(&G, &G, &QA, 1));
 }
 
+/* the pairing and the decoders on the portable multiplication path */
+static void test_portable_path(void **state)
+{
+	bls_set_adx(0);
+	test_pairing(state);
+	test_g2_encoding(state);
+	bls_set_adx(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_law),       cmocka_unit_test(test_scalar_mul),
 	    cmocka_unit_test(test_subgroup_checks), cmocka_unit_test(test_g1_encoding),
 	    cmocka_unit_test(test_g2_encoding),     cmocka_unit_test(test_pairing),
-	    cmocka_unit_test(test_prepared_lines),
+	    cmocka_unit_test(test_prepared_lines),  cmocka_unit_test(test_portable_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
