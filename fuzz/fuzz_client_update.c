@@ -20,8 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctng_log_set_level(CTNG_LOG_OFF);
 		ready = 1;
 	}
-	ctng_client *c = NULL;
-	if (ctng_client_open(":memory:", fx.net_json, fx.net_len, &c, NULL))
+	/* one state, reopened only after an update was applied */
+	static ctng_client *c;
+	if (!c && ctng_client_open(":memory:", fx.net_json, fx.net_len, &c, NULL))
 		__builtin_trap();
 	ctng_err err = {0};
 	int rc = ctng_client_apply_update(c, (const char *)data, size, NULL, &err);
@@ -31,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap(); /* applied but no period recorded */
 	if (rc != 0 && (have || err.msg[0] == 0))
 		__builtin_trap(); /* rejected but state changed, or no reason */
-	ctng_client_close(c);
+	if (rc == 0) {
+		ctng_client_close(c);
+		c = NULL;
+	}
 	return 0;
 }

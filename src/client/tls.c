@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +28,12 @@ typedef struct tls_ctx {
 } tls_ctx;
 
 static int app_idx = -1;
+static pthread_once_t app_once = PTHREAD_ONCE_INIT;
+
+static void app_idx_init(void)
+{
+	app_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
 
 static int verify_cb(int ok, X509_STORE_CTX *x)
 {
@@ -110,8 +117,7 @@ int ctng_client_tls_check(ctng_client *c, const char *host, const char *connect_
 		return ctng_err_set(err, CTNG_EINVAL, "tls: host and port required");
 	if (!timeout_ms)
 		timeout_ms = 10000;
-	if (app_idx < 0)
-		app_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	pthread_once(&app_once, app_idx_init);
 	if (app_idx < 0)
 		return ctng_err_set(err, CTNG_ENOMEM, "tls: no ex_data index");
 	int fd = tcp_connect(connect_addr ? connect_addr : host, port, timeout_ms, err);
