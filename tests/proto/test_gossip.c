@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <roaring/roaring.h>
 
 #include "ctng/proto.h"
@@ -437,13 +438,57 @@ static void test_delta_codec(void **state)
 	roaring_bitmap_free(c);
 }
 
+static void test_rev_con_and_json_api(void **state)
+{
+	(void)state;
+	ctng_err err = {0};
+	ctng_sig_key *k = gen(CTNG_SIG_ED25519);
+	roaring_bitmap_t *d1 = roaring_bitmap_of(1, 3), *d2 = roaring_bitmap_of(1, 4);
+	uint8_t *b1 = NULL, *b2 = NULL, h[32] = {0};
+	size_t l1 = 0, l2 = 0;
+	assert_int_equal(ctng_crv_delta_encode(d1, &b1, &l1, &err), 0);
+	assert_int_equal(ctng_crv_delta_encode(d2, &b2, &l2, &err), 0);
+	ctng_gossip_object r1 = {0}, r2 = {0}, con = {0}, back = {0};
+	assert_int_equal(ctng_rev_sign(&r1, "ca1", k, 9, h, b1, l1, 0, &err), 0);
+	assert_int_equal(ctng_rev_sign(&r2, "ca1", k, 9, h, b2, l2, 0, &err), 0);
+	assert_true(ctng_gossip_conflicting(&r1, &r2));
+	assert_int_equal(ctng_con_build(&con, &r1, &r2, 0, &err), 0);
+	assert_int_equal(con.scheme, CTNG_SCHEME_ED25519);
+	assert_int_equal(ctng_con_verify(&con, k, NULL, &err), 0);
+	/* jansson API round trip */
+	struct json_t *j = NULL;
+	assert_int_equal(ctng_gossip_to_json(&con, &j, &err), 0);
+	assert_int_equal(ctng_gossip_from_json(j, &back, &err), 0);
+	assert_true(ctng_gossip_equal(&back, &con));
+	json_decref(j);
+	/* an STH whose DigitallySigned names another algorithm is malformed */
+	ctng_sig_key *ec = gen(CTNG_SIG_ECDSA_P256);
+	ctng_gossip_object s = {0};
+	make_sth(&s, ec, 1, 0x01);
+	char *sig = s.signature[0];
+	sig[1] = sig[1] == 'A' ? 'Q' : 'A'; /* alters the algorithm bytes 04 03 */
+	assert_int_equal(ctng_gossip_check(&s, &err), CTNG_EINVAL);
+	assert_non_null(strstr(err.msg, "signature[0]"));
+	ctng_gossip_clear(&s);
+	ctng_sig_key_free(ec);
+	ctng_gossip_clear(&r1);
+	ctng_gossip_clear(&r2);
+	ctng_gossip_clear(&con);
+	ctng_gossip_clear(&back);
+	free(b1);
+	free(b2);
+	roaring_bitmap_free(d1);
+	roaring_bitmap_free(d2);
+	ctng_sig_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_types),       cmocka_unit_test(test_sth_sign_verify),
 	    cmocka_unit_test(test_rev_acc),     cmocka_unit_test(test_codec_strict),
 	    cmocka_unit_test(test_con),         cmocka_unit_test(test_frag_full),
-	    cmocka_unit_test(test_delta_codec),
+	    cmocka_unit_test(test_delta_codec), cmocka_unit_test(test_rev_con_and_json_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
