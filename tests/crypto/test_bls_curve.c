@@ -180,6 +180,49 @@ static void test_scalar_mul(void **state)
 	assert_true(g1_is_identity(&t));
 }
 
+/* the Jacobian multiplication by |x| agrees with double-and-add, on points
+ * in and outside the subgroups and on the identity */
+static void test_mul_x_abs(void **state)
+{
+	(void)state;
+	const uint64_t x = BLS_X_ABS;
+	for (int i = 0; i < 4; i++) {
+		g1 p, a, b;
+		g2 q, c, d;
+		if (i == 0) {
+			g1_identity(&p);
+			g2_identity(&q);
+		} else if (i == 1) {
+			g1_generator(&p);
+			g2_generator(&q);
+		} else {
+			rnd_e1(&p);
+			rnd_e2(&q);
+		}
+		if (i == 3) { /* a non-trivial Z */
+			fp z;
+			fp2 z2;
+			rnd_fp(&z);
+			fp_mul(&p.x, &p.x, &z);
+			fp_mul(&p.y, &p.y, &z);
+			fp_mul(&p.z, &p.z, &z);
+			z2.c0 = z;
+			rnd_fp(&z2.c1);
+			fp2_mul(&q.x, &q.x, &z2);
+			fp2_mul(&q.y, &q.y, &z2);
+			fp2_mul(&q.z, &q.z, &z2);
+		}
+		g1_mul_x_abs(&a, &p);
+		g1_mul_vartime(&b, &p, &x, 64);
+		assert_true(g1_eq(&a, &b));
+		assert_true(g1_is_on_curve(&a));
+		g2_mul_x_abs(&c, &q);
+		g2_mul_vartime(&d, &q, &x, 64);
+		assert_true(g2_eq(&c, &d));
+		assert_true(g2_is_on_curve(&c));
+	}
+}
+
 static void test_subgroup_checks(void **state)
 {
 	(void)state;
@@ -529,9 +572,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_group_law),       cmocka_unit_test(test_scalar_mul),
-	    cmocka_unit_test(test_subgroup_checks), cmocka_unit_test(test_g1_encoding),
-	    cmocka_unit_test(test_g2_encoding),     cmocka_unit_test(test_pairing),
-	    cmocka_unit_test(test_prepared_lines),  cmocka_unit_test(test_portable_path),
+	    cmocka_unit_test(test_subgroup_checks), cmocka_unit_test(test_mul_x_abs),
+	    cmocka_unit_test(test_g1_encoding),     cmocka_unit_test(test_g2_encoding),
+	    cmocka_unit_test(test_pairing),         cmocka_unit_test(test_prepared_lines),
+	    cmocka_unit_test(test_portable_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

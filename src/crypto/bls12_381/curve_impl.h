@@ -216,10 +216,125 @@ void GF(mul_vartime)(G *r, const G *a, const uint64_t *k, int bits)
 	*r = acc;
 }
 
+/* Jacobian coordinates (x = X/Z^2, y = Y/Z^3, identity Z = 0) for the
+ * variable-time multiplication by the public |x| (subgroup checks, cofactor
+ * clearing): doubling is 2M + 5S instead of 6M + 2S. */
+typedef struct {
+	FE x, y, z;
+} jac;
+
+/* dbl-2009-l (a = 0) */
+static void jac_dbl(jac *r, const jac *p)
+{
+	FE A, B, C, D, E, F, t;
+	F(sqr)(&A, &p->x);
+	F(sqr)(&B, &p->y);
+	F(sqr)(&C, &B);
+	F(add)(&t, &p->x, &B);
+	F(sqr)(&t, &t);
+	F(sub)(&t, &t, &A);
+	F(sub)(&t, &t, &C);
+	F(add)(&D, &t, &t);
+	F(add)(&E, &A, &A);
+	F(add)(&E, &E, &A);
+	F(sqr)(&F, &E);
+	F(mul)(&t, &p->y, &p->z);
+	F(add)(&r->z, &t, &t);
+	F(sub)(&r->x, &F, &D);
+	F(sub)(&r->x, &r->x, &D);
+	F(sub)(&t, &D, &r->x);
+	F(mul)(&r->y, &E, &t);
+	F(add)(&C, &C, &C);
+	F(add)(&C, &C, &C);
+	F(add)(&C, &C, &C);
+	F(sub)(&r->y, &r->y, &C);
+}
+
+/* add-2007-bl with the exceptional cases handled (variable time) */
+static void jac_add(jac *r, const jac *p, const jac *q)
+{
+	if (F(is_zero)(&p->z)) {
+		*r = *q;
+		return;
+	}
+	if (F(is_zero)(&q->z)) {
+		*r = *p;
+		return;
+	}
+	FE z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
+	F(sqr)(&z1z1, &p->z);
+	F(sqr)(&z2z2, &q->z);
+	F(mul)(&u1, &p->x, &z2z2);
+	F(mul)(&u2, &q->x, &z1z1);
+	F(mul)(&s1, &p->y, &q->z);
+	F(mul)(&s1, &s1, &z2z2);
+	F(mul)(&s2, &q->y, &p->z);
+	F(mul)(&s2, &s2, &z1z1);
+	F(sub)(&h, &u2, &u1);
+	F(sub)(&rr, &s2, &s1);
+	if (F(is_zero)(&h)) {
+		if (F(is_zero)(&rr)) {
+			jac_dbl(r, p);
+		} else {
+			F(zero)(&r->x);
+			F(one)(&r->y);
+			F(zero)(&r->z);
+		}
+		return;
+	}
+	F(add)(&rr, &rr, &rr);
+	F(add)(&i, &h, &h);
+	F(sqr)(&i, &i);
+	F(mul)(&j, &h, &i);
+	F(mul)(&v, &u1, &i);
+	FE x3, y3, z3;
+	F(sqr)(&x3, &rr);
+	F(sub)(&x3, &x3, &j);
+	F(sub)(&x3, &x3, &v);
+	F(sub)(&x3, &x3, &v);
+	F(sub)(&t, &v, &x3);
+	F(mul)(&y3, &rr, &t);
+	F(mul)(&t, &s1, &j);
+	F(add)(&t, &t, &t);
+	F(sub)(&y3, &y3, &t);
+	F(add)(&z3, &p->z, &q->z);
+	F(sqr)(&z3, &z3);
+	F(sub)(&z3, &z3, &z1z1);
+	F(sub)(&z3, &z3, &z2z2);
+	F(mul)(&z3, &z3, &h);
+	r->x = x3;
+	r->y = y3;
+	r->z = z3;
+}
+
 void GF(mul_x_abs)(G *r, const G *a)
 {
-	const uint64_t x = BLS_X_ABS;
-	GF(mul_vartime)(r, a, &x, 64);
+	/* homogeneous (X:Y:Z) -> Jacobian (XZ, YZ^2, Z) */
+	jac base, acc;
+	FE zz;
+	F(sqr)(&zz, &a->z);
+	F(mul)(&base.x, &a->x, &a->z);
+	F(mul)(&base.y, &a->y, &zz);
+	base.z = a->z;
+	if (F(is_zero)(&a->z)) {
+		GF(identity)(r);
+		return;
+	}
+	acc = base;
+	for (int b = 62; b >= 0; b--) { /* bit 63 of |x| is set: acc starts at a */
+		jac_dbl(&acc, &acc);
+		if ((BLS_X_ABS >> b) & 1)
+			jac_add(&acc, &acc, &base);
+	}
+	if (F(is_zero)(&acc.z)) {
+		GF(identity)(r);
+		return;
+	}
+	/* Jacobian -> homogeneous (X Z : Y : Z^3) */
+	F(mul)(&r->x, &acc.x, &acc.z);
+	r->y = acc.y;
+	F(sqr)(&zz, &acc.z);
+	F(mul)(&r->z, &zz, &acc.z);
 }
 
 int GF(msm_vartime)(G *r, const G *pts, const fr *k, size_t n)
