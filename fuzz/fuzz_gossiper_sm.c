@@ -3,9 +3,11 @@
  * body of POST /ctng/v1/gossip goes through the strict decoder and into the
  * state machine (verification, dedup, caps, timers). A small network (two
  * loggers, a CA, two monitors, two gossipers, threshold 2) is built once.
- * Input byte 0 picks the mode: even = the rest is a JSON body as sent by a
- * peer; odd = the rest is XORed over a valid object (STH, CON, FRAG or
- * FULL) made at start-up, so mutations reach the signature checks. The
+ * Input byte 0 picks the mode: odd = the rest is XORed over a valid object
+ * (STH, CON, FRAG or FULL) made at start-up, so mutations reach the
+ * signature checks; 0 mod 4 = the rest is a JSON body as POSTed by a peer;
+ * 2 mod 4 = the rest is a GET /ctng/v1/objects answer pulled from a peer
+ * at start-up (gossiper_feed_objects). The
  * state machine must never crash, never accept a mutated object that no
  * longer verifies as a FULL, and stay bounded.
  */
@@ -16,6 +18,7 @@
 
 #include "ctng/bls.h"
 #include "ctng/gossiper.h"
+#include "gossiper/gossiper_internal.h"
 
 #define GENESIS 1700000000000ull
 #define PERIOD  10000ull
@@ -144,7 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body[len] = 0;
 	ctng_gossip_object o = {0};
 	ctng_gossiper_actions acts = {0};
-	if (ctng_gossip_decode(body, len, &o, NULL) == 0) {
+	if ((data[0] & 3) == 2) {
+		gossiper_feed_objects(sm, (const uint8_t *)body, len, "gossiper1", now, &acts,
+		                      NULL);
+		if (ctng_gossiper_sm_held(sm) > 64)
+			abort();
+	} else if (ctng_gossip_decode(body, len, &o, NULL) == 0) {
 		int rc = ctng_gossiper_sm_on_object(sm, &o, "gossiper1", now, &acts, NULL);
 		/* an unmutated valid object is accepted */
 		if (size == 1 && (data[0] & 1) && rc != CTNG_GOSSIPER_NEW)

@@ -16,6 +16,7 @@
 #include "ctng/gossiper.h"
 #include "ctng/net.h"
 #include "ctng/store.h"
+#include "gossiper/gossiper_internal.h"
 
 #include <openssl/evp.h>
 
@@ -420,31 +421,50 @@ struct pull_ctx {
 	struct dest *d;
 };
 
+int gossiper_feed_objects(ctng_gossiper_sm *sm, const uint8_t *body, size_t len, const char *from,
+                          uint64_t now_ms, ctng_gossiper_actions *acts, ctng_err *err)
+{
+	json_t *j = NULL;
+	int rc = ctng_net_parse_json(body, len, (size_t)CTNG_GOSSIP_JSON_MAX * 4, &j, err);
+	if (rc)
+		return rc;
+	json_t *arr = json_object_get(j, "objects");
+	if (!json_is_object(j) || !json_is_array(arr)) {
+		json_decref(j);
+		return ctng_err_set(err, CTNG_EINVAL, "objects: expected an array");
+	}
+	size_t i, n_new = 0;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		ctng_gossip_object o = {0};
+		if (ctng_gossip_from_json(v, &o, NULL) == 0 &&
+		    ctng_gossiper_sm_on_object(sm, &o, from, now_ms, acts, NULL) ==
+		        CTNG_GOSSIPER_NEW)
+			n_new++;
+		ctng_gossip_clear(&o);
+	}
+	json_decref(j);
+	return (int)(n_new > INT32_MAX ? INT32_MAX : n_new);
+}
+
 /* Objects pulled from a peer go through on_object like pushed ones. */
 static void on_pulled(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct pull_ctx *c = arg;
 	struct gd *g = c->g;
-	json_t *j = NULL;
-	if (!err && status == 200 && g->sm && ctng_net_parse_json(body, len, 0, &j, NULL) == 0) {
-		json_t *arr = json_object_get(j, "objects");
-		size_t i, n_new = 0;
-		json_t *v;
-		json_array_foreach(arr, i, v)
-		{
-			ctng_gossip_object o = {0};
-			if (ctng_gossip_from_json(v, &o, NULL) == 0 &&
-			    ctng_gossiper_sm_on_object(g->sm, &o, c->d->id, ctng_now_ms(), &g->acts,
-			                               NULL) == CTNG_GOSSIPER_NEW)
-				n_new++;
-			ctng_gossip_clear(&o);
-		}
+	ctng_err e2 = {0};
+	if (!err && status == 200) {
+		int n =
+		    gossiper_feed_objects(g->sm, body, len, c->d->id, ctng_now_ms(), &g->acts, &e2);
 		run_actions(g);
-		CTNG_INFO("caught up from peer", "peer=%s new=%zu", c->d->id, n_new);
+		if (n >= 0)
+			CTNG_INFO("caught up from peer", "peer=%s new=%d", c->d->id, n);
+		else
+			CTNG_WARN("bad catch-up answer", "peer=%s err=\"%s\"", c->d->id, e2.msg);
 	} else if (err) {
 		CTNG_DEBUG("catch-up pull failed", "peer=%s err=\"%s\"", c->d->id, err->msg);
 	}
-	json_decref(j);
 	free(c);
 }
 
