@@ -14,6 +14,13 @@ static ctng_client *state;
 static uint8_t *good;
 static size_t good_len;
 
+static void cleanup(void)
+{
+	ctng_client_close(state);
+	free(good);
+	cfx_free(&fx); /* removes the network's temporary folder */
+}
+
 static void setup(void)
 {
 	ctng_err err = {0};
@@ -33,6 +40,7 @@ static void setup(void)
 	free(txt);
 	X509_free(x);
 	cfx_pend_free(&pend);
+	atexit(cleanup);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

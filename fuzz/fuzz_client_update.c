@@ -12,12 +12,18 @@
 static cfx fx;
 static int ready;
 
+static void cleanup(void)
+{
+	cfx_free(&fx); /* removes the network's temporary folder */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!ready) {
 		if (cfx_setup(&fx, 2, 2, 2, 2, NULL))
 			__builtin_trap();
 		ctng_log_set_level(CTNG_LOG_OFF);
+		atexit(cleanup);
 		ready = 1;
 	}
 	/* one state, reopened only after an update was applied */

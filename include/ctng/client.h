@@ -9,7 +9,7 @@
  *
  *   ctng_client *c;
  *   ctng_client_open("state.db", net_json, net_len, &c, &err);   // first time
- *   ctng_client_sync(c, "http://127.0.0.1:9200", ctng_now_ms(), &st, &err);
+ *   ctng_client_sync(c, "http://127.0.0.1:9200", ctng_now_ms(), 0, &st, &err);
  *   ctng_client_result r;
  *   ctng_client_validate_pem(c, pem, pem_len, ctng_now_ms(), &r, &err);
  *   if (r.reason == CTNG_CLIENT_OK) ...  else puts(r.message);
