@@ -118,6 +118,9 @@ int ctng_logger_prepare_finish(ctng_logger *lg, ctng_logger_sub *s, ctng_err *er
 /* True once the submission is committed (or was a duplicate). */
 bool ctng_logger_sub_durable(const ctng_logger_sub *s);
 /* Makes n prepared submissions durable in ONE transaction (group commit).
+ * A submission stamped before the latest STH (an STH was published between
+ * prepare and commit) is first re-stamped with that STH's timestamp and
+ * re-signed, so it is always in the next period's STH.
  * A submission whose entry got stored meanwhile (an earlier duplicate in the
  * same batch, say) takes the stored SCT. On failure nothing is stored and
  * none of them is durable. */

@@ -344,6 +344,23 @@ static int find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
 	return rc ? rc : 1;
 }
 
+/* Signs the SCT of s for timestamp ts (thread-safe: key and entry only). */
+static int sign_sct(const ctng_logger *lg, ctng_logger_sub *s, uint64_t ts, ctng_err *err)
+{
+	ctng_buf tbs = {0};
+	uint8_t raw[CTNG_SIG_MAX_LEN];
+	size_t raw_len = 0, ds_len = 0;
+	uint8_t *ds = NULL;
+	int rc;
+	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, ts, NULL, 0, &tbs, err)) &&
+	    !(rc = ctng_sig_sign(lg->key, tbs.data, tbs.len, raw, &raw_len, err)) &&
+	    !(rc = ctng_digitally_signed_encode(raw, raw_len, &ds, &ds_len, err)))
+		rc = sub_set_sct(s, ts, ds, ds_len, err);
+	free(ds);
+	ctng_buf_free(&tbs);
+	return rc;
+}
+
 uint64_t ctng_logger_sct_time(const ctng_logger *lg, uint64_t now_ms)
 {
 	/* Never timestamp an entry before the latest STH. */
@@ -371,17 +388,7 @@ int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t 
 		free(s);
 		return rc;
 	}
-	ctng_buf tbs = {0};
-	uint8_t raw[CTNG_SIG_MAX_LEN];
-	size_t raw_len = 0, ds_len = 0;
-	uint8_t *ds = NULL;
-	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, timestamp_ms, NULL, 0, &tbs, err)) &&
-	    !(rc = ctng_sig_sign(lg->key, tbs.data, tbs.len, raw, &raw_len, err)) &&
-	    !(rc = ctng_digitally_signed_encode(raw, raw_len, &ds, &ds_len, err)))
-		rc = sub_set_sct(s, timestamp_ms, ds, ds_len, err);
-	free(ds);
-	ctng_buf_free(&tbs);
-	if (rc) {
+	if ((rc = sign_sct(lg, s, timestamp_ms, err))) {
 		ctng_logger_sub_free(s);
 		return rc;
 	}
@@ -458,6 +465,16 @@ int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, 
 		todo += !subs[i]->durable;
 	if (!todo)
 		return 0;
+	/* An STH published since a submission was stamped would not hold it:
+	 * re-stamp it into the current period so the promise of the SCT (the
+	 * next period's STH) holds. Only happens around period starts. */
+	for (size_t i = 0; i < n; i++) {
+		if (subs[i]->durable || !lg->has_sth || subs[i]->ts >= lg->sth.timestamp_ms)
+			continue;
+		int r = sign_sct(lg, subs[i], lg->sth.timestamp_ms, err);
+		if (r)
+			return r;
+	}
 	bool *refetch = calloc(n, sizeof(bool));
 	if (!refetch)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");

@@ -438,6 +438,32 @@ static void test_duplicates(void **state)
 	free(other);
 }
 
+static void test_restamp(void **state)
+{
+	fx *f = *state;
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0, NULL, NULL), 0);
+	X509 *leaf = NULL;
+	char *body = leaf_body(f, "edge.example.com", false, false, &leaf);
+	ctng_logger_sub *s = NULL;
+	assert_int_equal(
+	    ctng_logger_prepare(f->lg, body, strlen(body), false, f->t0 + 980, &s, NULL), 0);
+	assert_int_equal(ctng_logger_sub_timestamp(s), f->t0 + 980);
+	/* period 6 starts before the commit */
+	uint64_t t6 = ctng_clock_period_start(&f->clock, 6);
+	assert_int_equal(ctng_logger_tick(f->lg, t6 + 1, NULL, NULL), 0);
+	assert_int_equal(ctng_logger_tree_size(f->lg), 0);
+	assert_int_equal(ctng_logger_commit(f->lg, &s, 1, NULL), 0);
+	assert_int_equal(ctng_logger_sub_timestamp(s), t6);
+	check_sct(f, s, leaf, f->root, false);
+	assert_int_equal(ctng_logger_tick(f->lg, t6 + PERIOD, NULL, NULL), 0);
+	ctng_sth sth = check_get_sth(f);
+	assert_int_equal(sth.tree_size, 1);
+	check_inclusion(f, ctng_logger_sub_leaf_hash(s), &sth);
+	ctng_logger_sub_free(s);
+	X509_free(leaf);
+	free(body);
+}
+
 static void expect_reject(fx *f, const char *body, bool precert, int code)
 {
 	ctng_logger_sub *s = NULL;
@@ -784,6 +810,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_integrate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_precert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restamp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tiles_checkpoint, setup, teardown),
