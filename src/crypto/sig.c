@@ -137,17 +137,25 @@ int ctng_sig_generate(ctng_sig_alg alg, ctng_sig_key **out, ctng_err *err)
 	return wrap(pkey, true, out, err);
 }
 
+/* Encrypted PEM is not supported: refuse to supply any passphrase. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 int ctng_sig_load_private_pem(const char *pem, size_t len, ctng_sig_key **out, ctng_err *err)
 {
 	*out = NULL;
 	if (!pem || len == 0 || len > CTNG_SIG_PEM_MAX)
 		return ctng_err_set(err, CTNG_EINVAL, "private key PEM empty or too large");
-	if (memmem(pem, len, "ENCRYPTED", 9))
-		return ctng_err_set(err, CTNG_EINVAL, "encrypted private keys are not supported");
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	EVP_PKEY *pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, NULL, (void *)"", NULL, NULL);
+	EVP_PKEY *pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (!pkey)
 		return ossl_fail(err, CTNG_EINVAL, "cannot parse private key PEM");

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "ctng/sig.h"
 
@@ -171,6 +172,20 @@ static void test_malformed_keys(void **state)
 	free(longer);
 	free(der);
 	ctng_sig_key_free(good);
+	/* encrypted PEM (even with an empty passphrase) is refused */
+	ctng_sig_key *gk = NULL;
+	assert_int_equal(ctng_sig_generate(CTNG_SIG_ED25519, &gk, &err), 0);
+	BIO *bio = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, ctng_sig_key_evp(gk), EVP_aes_128_cbc(),
+	                                               "", 0, NULL, NULL),
+	                 1);
+	char *ep = NULL;
+	long el = BIO_get_mem_data(bio, &ep);
+	assert_non_null(strstr(ep, "ENCRYPTED"));
+	assert_int_equal(ctng_sig_load_private_pem(ep, (size_t)el, &k, &err), CTNG_EINVAL);
+	assert_null(k);
+	BIO_free(bio);
+	ctng_sig_key_free(gk);
 	/* P-384 keys are not accepted */
 	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	assert_non_null(p384);
