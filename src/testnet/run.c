@@ -386,7 +386,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			ctng_testnet_cell *cell = &cells[k * ng + g];
 			cell->period = p;
 			const ctng_entity *e = ctng_network_entity(&net, gossipers[g]);
-			cell->ok = testnet_fetch_counts(e, p, cell->counts) == 0;
+			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
 			print_cell(cell, gossipers[g], o->json);
 		}
 		testnet_collect_figures(&traffic, p, k);
@@ -402,6 +402,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	ctng_testnet_obs obs = {o->periods, ng, gossipers, cells};
 	fails += ctng_testnet_check(s, &obs, &failures);
 	fails += testnet_traffic_check(&traffic, &failures);
+	testnet_read_monitor_logs(&traffic, first, first + o->periods - 1);
 	rc = fails ? 1 : 0;
 	if (o->json) {
 		json_t *res = json_pack("{s:s}", "result", fails ? "fail" : "pass");

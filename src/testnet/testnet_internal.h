@@ -32,7 +32,9 @@ typedef struct testnet_traffic {
 	/* figures */
 	uint64_t update_bytes_max, update_bytes_sum, update_samples;
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
-	ctng_buf failures;         /* lines found while running */
+	uint64_t gossip_bytes_sum, gossip_samples;
+	uint64_t last_full_ms_max, last_full_ms_sum, last_full_samples; /* from monitor logs */
+	ctng_buf failures; /* lines found while running */
 	size_t n_failures;
 } testnet_traffic;
 
@@ -54,7 +56,12 @@ void testnet_traffic_free(testnet_traffic *t);
 int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* GET <gossiper>/ctng/v1/counts?period=p into counts[] (ctng_all_types order). */
-int testnet_fetch_counts(const ctng_entity *g, uint64_t p, uint64_t counts[CTNG_TYPE_COUNT]);
+/* GET <gossiper>/ctng/v1/counts?period=p into counts[] (ctng_all_types order);
+ * the gossip bytes it reports go into the figures. */
+int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
+                         uint64_t counts[CTNG_TYPE_COUNT]);
+/* Reads the monitors' "client update published" log lines of periods
+ * first..last for the convergence figure (last FULL after period start). */
+void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last);
 
 #endif

@@ -183,7 +183,8 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 	}
 }
 
-int testnet_fetch_counts(const ctng_entity *g, uint64_t p, uint64_t counts[CTNG_TYPE_COUNT])
+int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
+                         uint64_t counts[CTNG_TYPE_COUNT])
 {
 	char url[CTNG_URL_MAX + 64];
 	snprintf(url, sizeof(url), "%s/ctng/v1/counts?period=%llu", g->url, (unsigned long long)p);
@@ -200,8 +201,47 @@ int testnet_fetch_counts(const ctng_entity *g, uint64_t p, uint64_t counts[CTNG_
 		                ? (uint64_t)json_integer_value(v)
 		                : 0;
 	}
+	json_t *bytes = json_object_get(resp, "bytes");
+	json_int_t in = json_integer_value(json_object_get(bytes, "in"));
+	json_int_t out = json_integer_value(json_object_get(bytes, "out"));
+	if (in > 0 || out > 0) {
+		uint64_t b = (uint64_t)(in > 0 ? in : 0) + (uint64_t)(out > 0 ? out : 0);
+		t->gossip_bytes_sum += b;
+		t->gossip_samples++;
+		if (b > t->gossip_bytes_max)
+			t->gossip_bytes_max = b;
+	}
 	json_decref(resp);
 	return 0;
+}
+
+void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last)
+{
+	for (size_t i = 0; i < t->net->n_entities; i++) {
+		const ctng_entity *e = &t->net->entities[i];
+		if (e->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, e->id))
+			continue;
+		char path[4096], line[2048];
+		testnet_pathf(path, sizeof(path), "%s/%s/daemon.log", t->dir, e->id);
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			static const char tag[] = "msg=\"client update published\" period=";
+			const char *pp = strstr(line, tag);
+			const char *lf = strstr(line, "last_full_after_ms=");
+			if (!pp || !lf)
+				continue;
+			unsigned long long p = strtoull(pp + sizeof(tag) - 1, NULL, 10);
+			unsigned long long ms = strtoull(lf + 19, NULL, 10);
+			if (p < first || p > last || ms == 0)
+				continue;
+			t->last_full_ms_sum += ms;
+			t->last_full_samples++;
+			if (ms > t->last_full_ms_max)
+				t->last_full_ms_max = ms;
+		}
+		if (f)
+			fclose(f);
+	}
 }
 
 void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
@@ -252,6 +292,17 @@ void testnet_print_figures(const testnet_traffic *t)
 		printf("client update: %llu bytes on average, %llu at most\n",
 		       (unsigned long long)(t->update_bytes_sum / t->update_samples),
 		       (unsigned long long)t->update_bytes_max);
+	if (t->gossip_samples)
+		printf("gossip traffic per gossiper per period (in+out): %llu bytes on average, "
+		       "%llu at most\n",
+		       (unsigned long long)(t->gossip_bytes_sum / t->gossip_samples),
+		       (unsigned long long)t->gossip_bytes_max);
+	if (t->last_full_samples)
+		printf("last FULL at a monitor after period start: %llu ms on average, %llu at "
+		       "most (gossip_wait %llu ms)\n",
+		       (unsigned long long)(t->last_full_ms_sum / t->last_full_samples),
+		       (unsigned long long)t->last_full_ms_max,
+		       (unsigned long long)t->net->clock.gossip_wait_ms);
 }
 
 json_t *testnet_figures_json(const testnet_traffic *t)
@@ -261,9 +312,22 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 		issued += t->certs[i].issued;
 		revoked += t->certs[i].revoked;
 	}
-	return json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I}", "certs_requested", (json_int_t)t->n_certs, "certs_issued",
-	    (json_int_t)issued, "certs_revoked", (json_int_t)revoked, "update_bytes_max",
-	    (json_int_t)t->update_bytes_max, "update_bytes_avg",
-	    (json_int_t)(t->update_samples ? t->update_bytes_sum / t->update_samples : 0));
+	json_t *f = json_object();
+	json_object_set_new(f, "certs_requested", json_integer((json_int_t)t->n_certs));
+	json_object_set_new(f, "certs_issued", json_integer((json_int_t)issued));
+	json_object_set_new(f, "certs_revoked", json_integer((json_int_t)revoked));
+	json_object_set_new(f, "update_bytes_max", json_integer((json_int_t)t->update_bytes_max));
+	json_object_set_new(
+	    f, "update_bytes_avg",
+	    json_integer(
+	        (json_int_t)(t->update_samples ? t->update_bytes_sum / t->update_samples : 0)));
+	json_object_set_new(f, "gossip_bytes_max", json_integer((json_int_t)t->gossip_bytes_max));
+	json_object_set_new(
+	    f, "gossip_bytes_avg",
+	    json_integer(
+	        (json_int_t)(t->gossip_samples ? t->gossip_bytes_sum / t->gossip_samples : 0)));
+	json_object_set_new(f, "last_full_ms_max", json_integer((json_int_t)t->last_full_ms_max));
+	json_object_set_new(f, "gossip_wait_ms",
+	                    json_integer((json_int_t)t->net->clock.gossip_wait_ms));
+	return f;
 }
