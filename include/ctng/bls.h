@@ -116,7 +116,7 @@ typedef struct ctng_bls_batch_item {
  * using random 64-bit linear-combination coefficients. Returns 0 if all are
  * valid, CTNG_EVERIFY if at least one is invalid (probability of a false
  * accept <= 2^-64; then verify one by one to find the culprit), CTNG_EINVAL if
- * one is malformed. count == 0 returns 0. */
+ * one is malformed, CTNG_ERANGE above 2^24 items. count == 0 returns 0. */
 int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const char *dst,
                           ctng_err *err);
 

@@ -311,6 +311,9 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	if (count == 1)
 		return ctng_bls_verify(items[0].pk, items[0].msg, items[0].msg_len, items[0].sig,
 		                       dst, err);
+	if (count > ((size_t)1 << 24))
+		return ctng_err_set(err, CTNG_ERANGE, "bls batch verify: too many items (%zu)",
+		                    count);
 	/* Items are grouped by public key: for each distinct key k,
 	 * e(sum_{i: pk_i = k} r_i H_i, k), so a batch under one group key costs two
 	 * Miller loops whatever its size, and each key is decoded once. */
