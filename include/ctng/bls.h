@@ -113,9 +113,9 @@ typedef struct ctng_bls_batch_item {
 } ctng_bls_batch_item;
 
 /* Verifies `count` independent triples (same dst) with one multi-pairing,
- * using random 64-bit linear-combination coefficients. Returns 0 if all are
+ * using random odd 64-bit linear-combination coefficients. Returns 0 if all are
  * valid, CTNG_EVERIFY if at least one is invalid (probability of a false
- * accept <= 2^-64; then verify one by one to find the culprit), CTNG_EINVAL if
+ * accept <= 2^-63; then verify one by one to find the culprit), CTNG_EINVAL if
  * one is malformed, CTNG_ERANGE above 2^24 items. count == 0 returns 0. */
 int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const char *dst,
                           ctng_err *err);
