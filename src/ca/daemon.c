@@ -25,6 +25,7 @@ typedef struct ca_daemon {
 	uint64_t fetch_period; /* period of those requests */
 	bool silent;
 	uint32_t answer_mod;
+	bool stopping;
 	struct got_proof *got; /* proof replies of the round, recorded together */
 	size_t n_got, cap_got;
 } ca_daemon;
@@ -180,7 +181,7 @@ static void on_proof(int status, const uint8_t *body, size_t len, const ctng_err
 	}
 	uint64_t p = c->period;
 	free(c);
-	if (d->inflight > 0 && --d->inflight == 0)
+	if (d->inflight > 0 && --d->inflight == 0 && !d->stopping)
 		end_round(d, p);
 }
 
@@ -444,14 +445,15 @@ int ctng_ca_daemon_run(const ctng_node_config *cfg, ctng_err *err)
 	          ctng_network_count(&cfg->net, CTNG_ROLE_LOGGER));
 	rc = ctng_net_loop_run(d.loop, err);
 out:
+	d.stopping = true; /* callbacks run by loop_free do no more work */
 	ctng_net_timer_free(d.timer);
-	for (size_t i = 0; i < d.n_got; i++)
-		json_decref(d.got[i].reply);
-	free(d.got);
 	if (d.srv)
 		ctng_net_server_free(d.srv);
 	if (d.loop)
 		ctng_net_loop_free(d.loop);
+	for (size_t i = 0; i < d.n_got; i++)
+		json_decref(d.got[i].reply);
+	free(d.got);
 	ctng_ca_close(d.ca);
 	free(db);
 	return rc;
