@@ -152,10 +152,12 @@ size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm);
 /* ---------------------------------------------------------------- daemon */
 
 /* Runs `ctng gossiper` from a loaded node configuration (role gossiper, BLS
- * share key present) until SIGINT/SIGTERM or ctng_net_loop_stop: binds
- * cfg->listen, serves POST /ctng/v1/gossip and GET /ctng/v1/counts (see
+ * share key present; cfg is borrowed for the whole run) in the calling
+ * thread until SIGINT or SIGTERM: binds cfg->listen, serves POST
+ * /ctng/v1/gossip, GET /ctng/v1/counts and GET /ctng/v1/objects (see
  * docs/endpoints.md), pushes to peers and its monitor, persists to
- * cfg->data_dir/gossiper.db and writes GossipStorage.json and
+ * cfg->data_dir/gossiper.db, pulls the current periods from its peers at
+ * start (GET /ctng/v1/objects), and writes GossipStorage.json and
  * CONFLICT_POM_<entity>.json there. Returns 0 after a clean stop. */
 int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err);
 

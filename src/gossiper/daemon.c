@@ -1,10 +1,11 @@
 /*
  * daemon.c — `ctng gossiper`: one libevent loop (ctng_net) owning the
- * gossiper state machine. Serves POST /ctng/v1/gossip and GET
- * /ctng/v1/counts, pushes objects to peers and the paired monitor with
- * deadlines and a per-destination cap on requests in flight, drives the
+ * gossiper state machine. Serves POST /ctng/v1/gossip, GET /ctng/v1/counts
+ * and GET /ctng/v1/objects, pushes objects to peers and the paired monitor
+ * with deadlines and a per-destination cap on requests in flight, drives the
  * state machine's timers and the period clock, persists what must survive a
- * restart in SQLite (gossiper.db), and writes GossipStorage.json and
+ * restart in SQLite (gossiper.db), pulls the current periods from its peers
+ * when it starts (catch-up), and writes GossipStorage.json and
  * CONFLICT_POM_<entity>.json into the node's data folder.
  */
 #include <jansson.h>
