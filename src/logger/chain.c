@@ -5,6 +5,8 @@
  * accepts or issued by one), producing the RFC 6962 entry and extra_data.
  */
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,8 @@ int lg_roots_load(lg_roots *r, const char *const *pems, size_t n, ctng_err *err)
 		int rc = ctng_cert_from_pem(pems[i], strlen(pems[i]), &r->v[i].x, err);
 		if (!rc)
 			rc = ctng_cert_to_der(r->v[i].x, &r->v[i].der, &r->v[i].der_len, err);
+		if (!rc)
+			rc = ctng_cert_spki_hash(r->v[i].x, r->v[i].spki_hash, err);
 		r->n = i + 1;
 		if (rc) {
 			lg_roots_free(r);
@@ -155,6 +159,61 @@ static int add_issuer(lg_entry *e, const uint8_t *der, size_t len, ctng_err *err
 	v[e->n_issuers].len = len;
 	lg_sha256(der, len, v[e->n_issuers].fp);
 	e->n_issuers++;
+	return 0;
+}
+
+/* Number of extensions of x with OID oid; *loc gets the first one's index. */
+static int count_ext(const X509 *x, const ASN1_OBJECT *oid, int *loc)
+{
+	int n = 0, pos = -1;
+	*loc = -1;
+	while ((pos = X509_get_ext_by_OBJ(x, oid, pos)) >= 0) {
+		if (n++ == 0)
+			*loc = pos;
+	}
+	return n;
+}
+
+/* The precert_entry of `pre` (which this module owns and may modify): the
+ * same result as ctng_ct_entry_precert_x509 — the TBS re-encoded without the
+ * poison — but without its X509_dup (a full re-parse under OpenSSL 3). Any
+ * unusual case is left to ctng_ct_entry_precert_x509 itself. */
+static int precert_entry(X509 *pre, const X509 *issuer, const uint8_t issuer_key_hash[32],
+                         ctng_ct_entry *out, ctng_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	ASN1_OBJECT *poison = OBJ_txt2obj(CTNG_CT_POISON_OID, 1);
+	ASN1_OBJECT *ctng = OBJ_txt2obj(CTNG_CERT_EXT_OID, 1);
+	int loc = -1, other = -1;
+	bool fast = poison && ctng && count_ext(pre, poison, &loc) == 1 &&
+	            count_ext(pre, ctng, &other) == 0 && X509_get_ext_count(pre) > 1;
+	ASN1_OBJECT_free(poison);
+	ASN1_OBJECT_free(ctng);
+	if (fast) {
+		X509_EXTENSION *ext = X509_get_ext(pre, loc);
+		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
+		fast = X509_EXTENSION_get_critical(ext) == 1 && ASN1_STRING_length(v) == 2 &&
+		       !memcmp(ASN1_STRING_get0_data(v), "\x05\x00", 2);
+	}
+	if (!fast)
+		return ctng_ct_entry_precert_x509(pre, issuer, out, err);
+	X509_EXTENSION_free(X509_delete_ext(pre, loc));
+	unsigned char *p = NULL;
+	int n = i2d_re_X509_tbs(pre, &p);
+	if (n <= 0 || n >= (1 << 24)) {
+		OPENSSL_free(p);
+		ERR_clear_error();
+		return ctng_err_set(err, CTNG_EINVAL, "precertificate: cannot re-encode the TBS");
+	}
+	if (!(out->der = malloc((size_t)n))) {
+		OPENSSL_free(p);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	memcpy(out->der, p, (size_t)n);
+	OPENSSL_free(p);
+	out->der_len = (size_t)n;
+	out->type = CTNG_CT_PRECERT_ENTRY;
+	memcpy(out->issuer_key_hash, issuer_key_hash, 32);
 	return 0;
 }
 
@@ -231,7 +290,13 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 	if (rc)
 		goto out;
 	if (precert) {
-		rc = ctng_ct_entry_precert_x509(x[0], n_parse > 1 ? x[1] : root->x, &e->ct, err);
+		uint8_t ikh[32];
+		if (n_parse > 1)
+			rc = ctng_cert_spki_hash(x[1], ikh, err);
+		else
+			memcpy(ikh, root->spki_hash, 32);
+		if (!rc)
+			rc = precert_entry(x[0], n_parse > 1 ? x[1] : root->x, ikh, &e->ct, err);
 	} else {
 		/* x509_entry: the certificate DER, already strictly parsed above */
 		e->ct.type = CTNG_CT_X509_ENTRY;

@@ -16,6 +16,7 @@ typedef struct lg_root {
 	struct x509_st *x;
 	uint8_t *der;
 	size_t der_len;
+	uint8_t spki_hash[32]; /* RFC 6962 issuer_key_hash when it issues */
 } lg_root;
 
 typedef struct lg_roots {

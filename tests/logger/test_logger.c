@@ -387,6 +387,18 @@ static void test_precert(void **state)
 	ctng_logger_sub_free(s);
 	free(body);
 	X509_free(leaf);
+	/* a precertificate issued by an intermediate: issuer_key_hash is the
+	 * intermediate's */
+	ctng_sig_key *k = lg_key();
+	leaf = lg_make_cert("deep-pre.example.com", k, f->inter, f->int_key, false, true);
+	X509 *chain[2] = {leaf, f->inter};
+	body = lg_chain_body(chain, 2);
+	s = submit(f, body, true, f->t0);
+	check_sct(f, s, leaf, f->inter, true);
+	ctng_logger_sub_free(s);
+	free(body);
+	X509_free(leaf);
+	ctng_sig_key_free(k);
 	/* add-pre-chain refuses a plain certificate */
 	body = leaf_body(f, "plain.example.com", false, false, NULL);
 	assert_int_equal(ctng_logger_add_chain(f->lg, body, strlen(body), true, f->t0, &s, &e),
