@@ -60,13 +60,22 @@ static pid_t spawn(const char *role, const char *id)
 	return p;
 }
 
-static void stop(pid_t p, int sig)
+static int stop(pid_t p, int sig)
 {
 	if (p <= 0)
-		return;
+		return -1;
 	kill(p, sig);
-	int st;
+	int st = 0;
 	waitpid(p, &st, 0);
+	return st;
+}
+
+/* SIGTERM: the CA must stop cleanly with exit 0 (under ASan also: no leak). */
+static void stop_ca_clean(void)
+{
+	int st = stop(pids[2], SIGTERM);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static int get_json_to(const char *url, uint64_t timeout_ms, json_t **out)
@@ -366,7 +375,8 @@ static void test_ca_flow(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "issued");
 	json_decref(j);
 
-	for (int i = 2; i >= 0; i--)
+	stop_ca_clean();
+	for (int i = 1; i >= 0; i--)
 		stop(pids[i], SIGTERM);
 	ctng_network_free(&net);
 	sh("rm -rf %s", dir);
@@ -455,7 +465,7 @@ static void test_ca_misbehaviour(void **state)
 	assert_true(ctng_gossip_conflicting(&a, &b));
 	ctng_gossip_clear(&a);
 	ctng_gossip_clear(&b);
-	stop(pids[2], SIGTERM);
+	stop_ca_clean();
 	ctng_network_free(&net);
 	sh("rm -rf %s", dir);
 }
