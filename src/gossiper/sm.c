@@ -72,6 +72,10 @@ struct ctng_gossiper_sm {
 	uint8_t sk[32];
 	uint64_t cur;
 	size_t max_atts; /* attested contents per id: the number of gossipers */
+	/* share keys (by entity index; NULL for non-gossipers) and the group key,
+	 * decoded and precomputed once for the many verifications */
+	ctng_bls_pk_prepared **share_prep;
+	ctng_bls_pk_prepared *group_prep;
 	struct idrec **recs;
 	size_t n_recs, cap_recs;
 	struct count_slot counts[CTNG_GOSSIPER_COUNT_HISTORY];
@@ -338,6 +342,23 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 	memcpy(sm->sk, bls_sk, 32);
 	for (size_t i = 0; i < net->n_entities; i++)
 		sm->max_atts += net->entities[i].role == CTNG_ROLE_GOSSIPER;
+	*out = sm; /* freed below on failure */
+	sm->share_prep = calloc(net->n_entities ? net->n_entities : 1, sizeof(*sm->share_prep));
+	if (!sm->share_prep)
+		rc = nomem(err);
+	for (size_t i = 0; !rc && i < net->n_entities; i++) {
+		const ctng_entity *e = &net->entities[i];
+		if (e->role == CTNG_ROLE_GOSSIPER && e->has_bls_pk &&
+		    (rc = ctng_bls_pk_prepare(&sm->share_prep[i], e->bls_pk, err)))
+			ctng_err_wrap(err, "share key of %s", e->id);
+	}
+	if (!rc && (rc = ctng_bls_pk_prepare(&sm->group_prep, net->group_pk, err)))
+		ctng_err_wrap(err, "group key");
+	if (rc) {
+		ctng_gossiper_sm_free(sm);
+		*out = NULL;
+		return rc;
+	}
 	uint64_t p = 0;
 	if (ctng_clock_period_of(&net->clock, now_ms, &p))
 		sm->cur = p;
@@ -355,6 +376,10 @@ void ctng_gossiper_sm_free(ctng_gossiper_sm *sm)
 	for (size_t i = 0; i < sm->n_conv; i++)
 		ctng_gossip_clear(&sm->conv[i].con_full);
 	free(sm->conv);
+	for (size_t i = 0; sm->share_prep && i < sm->net->n_entities; i++)
+		ctng_bls_pk_prepared_free(sm->share_prep[i]);
+	free(sm->share_prep);
+	ctng_bls_pk_prepared_free(sm->group_prep);
 	ctng_wipe(sm->sk, sizeof(sm->sk));
 	free(sm);
 }
@@ -521,8 +546,8 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 		if ((rc = ctng_gossip_bls_sig(o, sig, err)) || skip_bls ||
 		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
 			break;
-		rc = ctng_bls_partial_verify(g->bls_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP,
-		                             err);
+		rc = ctng_bls_verify_prepared(sm->share_prep[g - net->entities], msg.data, msg.len,
+		                              sig, CTNG_BLS_DST_POP, err);
 		if (rc)
 			ctng_err_wrap(err, "partial signature of %s", o->signer);
 		break;
@@ -548,7 +573,8 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 		if ((rc = ctng_gossip_bls_sig(o, sig, err)) || skip_bls ||
 		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
 			break;
-		rc = ctng_bls_verify(net->group_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP, err);
+		rc = ctng_bls_verify_prepared(sm->group_prep, msg.data, msg.len, sig,
+		                              CTNG_BLS_DST_POP, err);
 		if (rc)
 			ctng_err_wrap(err, "group signature");
 		break;
@@ -623,7 +649,8 @@ static int maybe_combine(struct ctx *c, struct idrec *r, struct att *a)
 	                           c->err)) ||
 	    (rc = ctng_gossip_attest_bytes(&a->frags[0].o, &msg, c->err)))
 		goto out;
-	rc = ctng_bls_verify(sm->net->group_pk, msg.data, msg.len, sig, CTNG_BLS_DST_POP, c->err);
+	rc = ctng_bls_verify_prepared(sm->group_prep, msg.data, msg.len, sig, CTNG_BLS_DST_POP,
+	                              c->err);
 	if (rc) {
 		char idstr[CTNG_GOSSIP_ID_STR_MAX];
 		ctng_gossip_id_str(&r->id, idstr);
