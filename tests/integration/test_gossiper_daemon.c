@@ -253,6 +253,23 @@ static void test_gossipers(void **state)
 		assert_string_equal(json_string_value(json_object_get(j, "period")), pk);
 		json_decref(j);
 	}
+	/* malformed queries are 400; the catch-up endpoint lists what is held */
+	assert_int_equal(http("GET", gport[0], "/ctng/v1/counts?period=x", NULL, NULL), 400);
+	assert_int_equal(http("GET", gport[0], "/ctng/v1/counts", NULL, NULL), 400);
+	char opath[64];
+	snprintf(opath, sizeof opath, "/ctng/v1/objects?period=%llu", (unsigned long long)p);
+	assert_int_equal(http("GET", gport[0], opath, NULL, &out), 200);
+	json_t *oj = json_loads(out, 0, NULL);
+	free(out);
+	assert_non_null(oj);
+	assert_true(json_is_array(json_object_get(oj, "objects")));
+	/* 3 STHs, 1 CON, the STH_FULL and the CON_FULL at least, while p is held
+	 * (periods cur-1..cur+1) */
+	uint64_t cur_now = 0;
+	assert_true(ctng_clock_period_of(&net.clock, ctng_now_ms(), &cur_now));
+	if (cur_now <= p + 1)
+		assert_true(json_array_size(json_object_get(oj, "objects")) >= 6);
+	json_decref(oj);
 	/* bytes moved are reported per period (those of p and p+1 hold our POSTs) */
 	json_int_t in = 0, out_b = 0;
 	for (uint64_t q = p; q <= p + 1; q++) {
