@@ -33,7 +33,7 @@
 
 #define NG 3
 
-static char dir[64];
+static char dir[160];
 static pid_t pids[NG];
 static ctng_network net;
 static uint16_t gport[NG];
@@ -177,10 +177,9 @@ static void stop(int i, int *status)
 static void test_gossipers(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/ctng-it-gossiper-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	char netdir[128];
-	snprintf(netdir, sizeof netdir, "%s", dir);
+	char netdir[] = "/tmp/ctng-it-gossiper-XXXXXX"; /* removed at the end */
+	assert_non_null(mkdtemp(netdir));
+	snprintf(dir, sizeof dir, "%s/net", netdir);
 	ctng_init_opts o;
 	ctng_init_opts_default(&o);
 	o.period_ms = 3000;
@@ -192,11 +191,8 @@ static void test_gossipers(void **state)
 	/* above the usual ephemeral range; distinct per test process */
 	o.port_base = (uint16_t)(61000 + (getpid() % 11) * 400);
 	ctng_err err = {0};
-	char sub[128];
-	snprintf(sub, sizeof sub, "%s/net", dir);
-	if (ctng_init_network(sub, &o, &err))
+	if (ctng_init_network(dir, &o, &err))
 		fail_msg("init: %s", err.msg);
-	snprintf(dir, sizeof dir, "%s", sub);
 	char np[256];
 	snprintf(np, sizeof np, "%s/network.json", dir);
 	assert_int_equal(ctng_network_load(np, &net, NULL), 0);
