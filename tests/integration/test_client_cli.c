@@ -273,6 +273,24 @@ static void test_sync_verify(void **state)
 
 /* ------------------------------------------------------------- TLS */
 
+/* A loopback port that can be bound right now, near 55000 + pid % 5000. */
+static uint16_t free_port(void)
+{
+	uint16_t port = free_port();
+	for (int tries = 0; tries < 100;
+	     tries++, port = (uint16_t)(55000 + (port - 55000 + 53) % 5000)) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return port;
+	}
+	return port;
+}
+
 static pid_t start_s_server(const char *cert, const char *key, uint16_t port)
 {
 	char ports[16];
@@ -367,7 +385,7 @@ static void test_tls(void **state)
 	free(txt);
 	ctng_client_close(c);
 
-	uint16_t port = (uint16_t)(55000 + getpid() % 5000);
+	uint16_t port = free_port();
 	char target[64], ip_target[64];
 	snprintf(target, sizeof(target), "tls.example.com:%u", port);
 	snprintf(ip_target, sizeof(ip_target), "127.0.0.1:%u", port);

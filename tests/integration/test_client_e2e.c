@@ -25,6 +25,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,6 +141,35 @@ static void url_of(char *buf, size_t n, const char *id)
 	snprintf(buf, n, "http://127.0.0.1:%u", e->port);
 }
 
+/* True if 127.0.0.1:port can be bound now. */
+static bool port_free(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A port base (loggers +0.., CAs +100.., monitors +200.., gossipers +300..)
+ * whose eight ports are free right now (other tests run in parallel). */
+static uint16_t pick_port_base(void)
+{
+	uint16_t base = (uint16_t)(55000 + getpid() % 4600);
+	for (int tries = 0; tries < 50;
+	     tries++, base = (uint16_t)(55000 + (base - 55000 + 37) % 4600)) {
+		bool ok = true;
+		for (int r = 0; r < 4 && ok; r++)
+			for (int k = 0; k < 2 && ok; k++)
+				ok = port_free((uint16_t)(base + 100 * r + k));
+		if (ok)
+			return base;
+	}
+	return base;
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -152,7 +182,7 @@ static int setup(void **st)
 	o.cas = 2;
 	o.monitors = 2;
 	o.threshold = 2;
-	o.port_base = (uint16_t)(55000 + getpid() % 4600);
+	o.port_base = pick_port_base();
 	if (ctng_init_network(dir, &o, &err))
 		fail_msg("init: %s", err.msg);
 	snprintf(netp, sizeof netp, "%s/network.json", dir);
@@ -405,6 +435,8 @@ static void test_e2e(void **st)
 
 	/* TLS with the CA-issued certificate, before and after revocation */
 	uint16_t port = (uint16_t)(60000 + getpid() % 5000);
+	while (!port_free(port) && port < 65000)
+		port++;
 	char target[64];
 	snprintf(target, sizeof target, "a.example.com:%u", port);
 	pid_t srv = start_s_server(a_pem, port);
