@@ -20,7 +20,6 @@
 #include "ctng/logger.h"
 #include "ctng/net.h"
 
-int ctng_bench_logger_http(void);
 
 #define BENCH_N       10000
 #define BENCH_CLIENTS 64

@@ -1,9 +1,75 @@
-/* bench_network.c — `ctng bench network`. Placeholder until its issue lands. */
+/*
+ * bench_network.c — `ctng bench network`: the figures of the CTng network
+ * itself (issue 6), measured by running the honest seed network for real
+ * (separate processes on loopback, as `ctng testnet` does):
+ *   network.convergence  ms from the end of gossip_wait until the last FULL
+ *                        reached a monitor (worst period and monitor)
+ *   network.gossip_bytes bytes in+out per gossiper per period
+ *   network.client_update bytes of one monitor's client update
+ * Environment: CTNG_BENCH_NETWORK_PERIODS (default 4), _PERIOD_MS (2000),
+ * _PORT_BASE (26000).
+ */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+
 #include "bench.h"
+#include "ctng/testnet.h"
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+	uint64_t x;
+	return v && ctng_parse_u64(v, UINT64_MAX, &x, NULL) == 0 ? x : dflt;
+}
+
+static uint64_t fig(json_t *f, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(f, key));
+	return v > 0 ? (uint64_t)v : 0;
+}
 
 int ctng_bench_network(void)
 {
-	fprintf(stderr, "ctng bench: network benchmarks not built yet\n");
-	return 1;
+	ctng_testnet_opts o;
+	ctng_testnet_opts_default(&o);
+	o.periods = env_u64("CTNG_BENCH_NETWORK_PERIODS", 4);
+	o.period_ms = env_u64("CTNG_BENCH_NETWORK_PERIOD_MS", 2000);
+	o.port_base = (uint16_t)env_u64("CTNG_BENCH_NETWORK_PORT_BASE", 26000);
+	json_t *figures = NULL;
+	o.figures = &figures;
+	FILE *devnull = fopen("/dev/null", "w");
+	o.out = devnull;
+	ctng_err e = {0};
+	int rc = ctng_testnet_run(&o, &e);
+	if (devnull)
+		fclose(devnull);
+	if (rc != 0 || !figures) {
+		fprintf(stderr, "bench network: the honest network run failed: %s\n",
+		        rc < 0 ? e.msg : "counts did not match");
+		json_decref(figures);
+		return 1;
+	}
+	char extra[160];
+	uint64_t wait = fig(figures, "gossip_wait_ms"), last = fig(figures, "last_full_ms_max");
+	/* The query happens at query_offset = period/10 (ctng init's default). */
+	uint64_t after = last > wait + o.period_ms / 10 ? last - wait - o.period_ms / 10 : 0;
+	snprintf(extra, sizeof(extra),
+	         ",\"ms_after_wait\":%llu,\"last_full_ms\":%llu,\"gossip_wait_ms\":%llu,"
+	         "\"period_ms\":%llu",
+	         (unsigned long long)after, (unsigned long long)last, (unsigned long long)wait,
+	         (unsigned long long)o.period_ms);
+	ctng_bench_line_ns("network.convergence", (double)after * 1e6, o.periods, extra);
+	snprintf(extra, sizeof(extra), ",\"bytes_avg\":%llu,\"bytes_max\":%llu,\"gossipers\":4",
+	         (unsigned long long)fig(figures, "gossip_bytes_avg"),
+	         (unsigned long long)fig(figures, "gossip_bytes_max"));
+	ctng_bench_line_rate("network.gossip_bytes_per_period",
+	                     (double)fig(figures, "gossip_bytes_avg"), extra);
+	snprintf(extra, sizeof(extra), ",\"bytes_avg\":%llu,\"bytes_max\":%llu",
+	         (unsigned long long)fig(figures, "update_bytes_avg"),
+	         (unsigned long long)fig(figures, "update_bytes_max"));
+	ctng_bench_line_rate("network.client_update_bytes",
+	                     (double)fig(figures, "update_bytes_avg"), extra);
+	json_decref(figures);
+	return 0;
 }

@@ -13,10 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ctng/base.h"
 #include "ctng/config.h"
 #include "ctng/proto.h"
+
+struct json_t;
 
 /* A scenario's fault for one entity (ids as ctng init names them). */
 typedef struct ctng_testnet_fault {
@@ -85,14 +88,17 @@ size_t ctng_testnet_check(const ctng_testnet_scenario *s, const ctng_testnet_obs
 
 /* Options of ctng_testnet_run (ctng testnet's flags). */
 typedef struct ctng_testnet_opts {
-	const char *scenario; /* default "honest" */
-	uint64_t periods;     /* default 4 */
-	uint64_t period_ms;   /* default 2000 (used when a network is made) */
-	const char *dir;      /* NULL: a fresh folder under /tmp */
-	bool json;            /* one JSON object per line instead of the table */
-	uint16_t port_base;   /* default 9000 (the seed's ports) */
-	const char *self_exe; /* path of the ctng binary to start; NULL = /proc/self/exe */
-	bool drive_traffic;   /* request and revoke certificates through the CAs */
+	const char *scenario;    /* default "honest" */
+	uint64_t periods;        /* default 4 */
+	uint64_t period_ms;      /* default 2000 (used when a network is made) */
+	const char *dir;         /* NULL: a fresh folder under /tmp */
+	bool json;               /* one JSON object per line instead of the table */
+	uint16_t port_base;      /* default 9000 (the seed's ports) */
+	const char *self_exe;    /* path of the ctng binary to start; NULL = /proc/self/exe */
+	bool drive_traffic;      /* request and revoke certificates through the CAs */
+	FILE *out;               /* where the table or JSON goes; NULL = stdout */
+	struct json_t **figures; /* if set and the run completes: the figures
+	                          * object (caller json_decref's) */
 } ctng_testnet_opts;
 
 void ctng_testnet_opts_default(ctng_testnet_opts *o);

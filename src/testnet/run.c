@@ -231,38 +231,40 @@ static const char *role_cmd(ctng_role r)
 	return ctng_role_name(r);
 }
 
-static void print_header(void)
+static void print_header(FILE *out)
 {
-	printf("%-7s %-10s", "period", "gossiper");
+	fprintf(out, "%-7s %-10s", "period", "gossiper");
 	for (int i = 0; i < CTNG_TYPE_COUNT; i++)
-		printf(" %8s", ctng_type_name(ctng_all_types[i]));
-	printf("\n");
+		fprintf(out, " %8s", ctng_type_name(ctng_all_types[i]));
+	fprintf(out, "\n");
 }
 
-static void print_cell(const ctng_testnet_cell *c, const char *gid, bool json)
+static void print_cell(FILE *out, const ctng_testnet_cell *c, const char *gid, bool json)
 {
 	if (json) {
-		printf("{\"period\": %llu, \"gossiper\": \"%s\", \"counts\": {",
-		       (unsigned long long)c->period, gid);
+		fprintf(out, "{\"period\": %llu, \"gossiper\": \"%s\", \"counts\": {",
+		        (unsigned long long)c->period, gid);
 		for (int i = 0; i < CTNG_TYPE_COUNT; i++)
-			printf("%s\"%s\": %llu", i ? ", " : "", ctng_type_name(ctng_all_types[i]),
-			       (unsigned long long)c->counts[i]);
-		printf("}%s}\n", c->ok ? "" : ", \"error\": \"no answer\"");
+			fprintf(out, "%s\"%s\": %llu", i ? ", " : "",
+			        ctng_type_name(ctng_all_types[i]),
+			        (unsigned long long)c->counts[i]);
+		fprintf(out, "}%s}\n", c->ok ? "" : ", \"error\": \"no answer\"");
 	} else {
-		printf("%-7llu %-10s", (unsigned long long)c->period, gid);
+		fprintf(out, "%-7llu %-10s", (unsigned long long)c->period, gid);
 		for (int i = 0; i < CTNG_TYPE_COUNT; i++) {
 			if (c->ok)
-				printf(" %8llu", (unsigned long long)c->counts[i]);
+				fprintf(out, " %8llu", (unsigned long long)c->counts[i]);
 			else
-				printf(" %8s", "-");
+				fprintf(out, " %8s", "-");
 		}
-		printf("\n");
+		fprintf(out, "\n");
 	}
-	fflush(stdout);
+	fflush(out);
 }
 
 int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 {
+	FILE *out = o->out ? o->out : stdout;
 	const ctng_testnet_scenario *s = ctng_testnet_scenario_find(o->scenario);
 	if (!s)
 		return ctng_err_set(err, CTNG_EINVAL, "unknown scenario '%s'", o->scenario);
@@ -306,10 +308,10 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	g_stop = 0;
 
 	if (!o->json)
-		printf("ctng testnet: scenario %s (%s), %llu periods of %llu ms, folder %s\n",
-		       s->name, s->summary, (unsigned long long)o->periods,
-		       (unsigned long long)net.clock.period_ms, dir);
-	fflush(stdout);
+		fprintf(out, "ctng testnet: scenario %s (%s), %llu periods of %llu ms, folder %s\n",
+		        s->name, s->summary, (unsigned long long)o->periods,
+		        (unsigned long long)net.clock.period_ms, dir);
+	fflush(out);
 
 	proc *ps = calloc(net.n_entities, sizeof(*ps));
 	size_t nps = 0;
@@ -361,7 +363,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		goto out;
 	}
 	if (!o->json)
-		print_header();
+		print_header(out);
 	const ctng_clock *c = &net.clock;
 	for (uint64_t k = 0; k < o->periods && !g_stop; k++) {
 		uint64_t p = first + k;
@@ -387,7 +389,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			cell->period = p;
 			const ctng_entity *e = ctng_network_entity(&net, gossipers[g]);
 			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
-			print_cell(cell, gossipers[g], o->json);
+			print_cell(out, cell, gossipers[g], o->json);
 		}
 		testnet_collect_figures(&traffic, p, k);
 		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
@@ -404,6 +406,8 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	fails += testnet_traffic_check(&traffic, &failures);
 	testnet_read_monitor_logs(&traffic, first, first + o->periods - 1);
 	rc = fails ? 1 : 0;
+	if (o->figures)
+		*o->figures = testnet_figures_json(&traffic);
 	if (o->json) {
 		json_t *res = json_pack("{s:s}", "result", fails ? "fail" : "pass");
 		json_t *arr = json_array();
@@ -415,16 +419,16 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		json_object_set_new(res, "failures", arr);
 		json_object_set_new(res, "figures", testnet_figures_json(&traffic));
 		char *txt = json_dumps(res, JSON_COMPACT);
-		printf("%s\n", txt ? txt : "{\"result\":\"fail\"}");
+		fprintf(out, "%s\n", txt ? txt : "{\"result\":\"fail\"}");
 		free(txt);
 		json_decref(res);
 	} else {
-		testnet_print_figures(&traffic);
+		testnet_print_figures(&traffic, out);
 		if (fails)
-			printf("\nFAIL: %zu check(s) did not hold:\n%s", fails,
-			       failures.data ? (char *)failures.data : "");
+			fprintf(out, "\nFAIL: %zu check(s) did not hold:\n%s", fails,
+			        failures.data ? (char *)failures.data : "");
 		else
-			printf("\nPASS: every count matched scenario %s\n", s->name);
+			fprintf(out, "\nPASS: every count matched scenario %s\n", s->name);
 	}
 out:
 	stop_all(ps, nps);
@@ -436,6 +440,6 @@ out:
 	free(ps);
 	ctng_buf_free(&failures);
 	ctng_network_free(&net);
-	fflush(stdout);
+	fflush(out);
 	return rc;
 }

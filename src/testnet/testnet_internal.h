@@ -8,6 +8,7 @@
 #define CTNG_TESTNET_INTERNAL_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "ctng/testnet.h"
 
@@ -48,7 +49,7 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k);
 void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k);
 /* Appends failures about the traffic (e.g. no certificate issued); returns count. */
 size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures);
-void testnet_print_figures(const testnet_traffic *t);
+void testnet_print_figures(const testnet_traffic *t, FILE *out);
 json_t *testnet_figures_json(const testnet_traffic *t);
 void testnet_traffic_free(testnet_traffic *t);
 

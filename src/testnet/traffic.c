@@ -279,30 +279,32 @@ size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures)
 	return t->n_failures;
 }
 
-void testnet_print_figures(const testnet_traffic *t)
+void testnet_print_figures(const testnet_traffic *t, FILE *out)
 {
 	size_t issued = 0, revoked = 0;
 	for (size_t i = 0; i < t->n_certs; i++) {
 		issued += t->certs[i].issued;
 		revoked += t->certs[i].revoked;
 	}
-	printf("\ncertificates: %zu requested, %zu issued, %zu revoked (in %s/certs)\n", t->n_certs,
-	       issued, revoked, t->dir);
+	fprintf(out, "\ncertificates: %zu requested, %zu issued, %zu revoked (in %s/certs)\n",
+	        t->n_certs, issued, revoked, t->dir);
 	if (t->update_samples)
-		printf("client update: %llu bytes on average, %llu at most\n",
-		       (unsigned long long)(t->update_bytes_sum / t->update_samples),
-		       (unsigned long long)t->update_bytes_max);
+		fprintf(out, "client update: %llu bytes on average, %llu at most\n",
+		        (unsigned long long)(t->update_bytes_sum / t->update_samples),
+		        (unsigned long long)t->update_bytes_max);
 	if (t->gossip_samples)
-		printf("gossip traffic per gossiper per period (in+out): %llu bytes on average, "
-		       "%llu at most\n",
-		       (unsigned long long)(t->gossip_bytes_sum / t->gossip_samples),
-		       (unsigned long long)t->gossip_bytes_max);
+		fprintf(out,
+		        "gossip traffic per gossiper per period (in+out): %llu bytes on average, "
+		        "%llu at most\n",
+		        (unsigned long long)(t->gossip_bytes_sum / t->gossip_samples),
+		        (unsigned long long)t->gossip_bytes_max);
 	if (t->last_full_samples)
-		printf("last FULL at a monitor after period start: %llu ms on average, %llu at "
-		       "most (gossip_wait %llu ms)\n",
-		       (unsigned long long)(t->last_full_ms_sum / t->last_full_samples),
-		       (unsigned long long)t->last_full_ms_max,
-		       (unsigned long long)t->net->clock.gossip_wait_ms);
+		fprintf(out,
+		        "last FULL at a monitor after period start: %llu ms on average, %llu at "
+		        "most (gossip_wait %llu ms)\n",
+		        (unsigned long long)(t->last_full_ms_sum / t->last_full_samples),
+		        (unsigned long long)t->last_full_ms_max,
+		        (unsigned long long)t->net->clock.gossip_wait_ms);
 }
 
 json_t *testnet_figures_json(const testnet_traffic *t)
