@@ -1,0 +1,106 @@
+/* test_testnet.c — every scenario of `ctng testnet` run for real: separate
+ * logger, CA, monitor and gossiper processes on loopback, 3 short periods,
+ * through the `ctng` binary, which must report "pass" and exit 0. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static int port_base(int slot)
+{
+	/* Distinct ranges per scenario and per test process (ctest runs in parallel). */
+	return 20000 + (int)(getpid() % 40) * 1000 + (slot % 2) * 500;
+}
+
+static void run_scenario(const char *scenario, int slot)
+{
+	char dir[] = "/tmp/ctng-it-testnet-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cmd[8192], out[512];
+	snprintf(out, sizeof(out), "%s/out.jsonl", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' testnet --scenario %s --periods 3 --period-ms 4000 --json --port-base %d "
+	         "--dir %s/net > %s 2>&1",
+	         CTNG_BIN, scenario, port_base(slot), dir, out);
+	int st = system(cmd);
+	char *text = NULL;
+	FILE *f = fopen(out, "r");
+	if (f) {
+		text = calloc(1, 1 << 20);
+		size_t n = fread(text, 1, (1 << 20) - 1, f);
+		text[n] = 0;
+		fclose(f);
+	}
+	bool exited_ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	bool passed = text && strstr(text, "\"result\":\"pass\"") != NULL;
+	/* Every period line names every type, CON_FULL last. */
+	bool has_counts = text && strstr(text, "\"CON_FULL\"") != NULL;
+	if (!exited_ok || !passed || !has_counts)
+		fprintf(stderr,
+		        "scenario %s failed (status %d); output:\n%s\nlogs kept in %s/net\n",
+		        scenario, st, text ? text : "(none)", dir);
+	free(text);
+	assert_true(exited_ok);
+	assert_true(passed);
+	assert_true(has_counts);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_honest(void **s)
+{
+	(void)s;
+	run_scenario("honest", 0);
+}
+static void test_split_logger(void **s)
+{
+	(void)s;
+	run_scenario("split-logger", 1);
+}
+static void test_split_ca(void **s)
+{
+	(void)s;
+	run_scenario("split-ca", 0);
+}
+static void test_silent(void **s)
+{
+	(void)s;
+	run_scenario("silent", 1);
+}
+static void test_flaky(void **s)
+{
+	(void)s;
+	run_scenario("flaky", 0);
+}
+static void test_seed_sample(void **s)
+{
+	(void)s;
+	run_scenario("seed-sample", 1);
+}
+
+/* A gossiper-monitor pair is killed mid-period: the other three still reach
+ * t of n, and the restarted pair catches up in the next period. */
+static void test_restart(void **s)
+{
+	(void)s;
+	run_scenario("restart", 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_honest),   cmocka_unit_test(test_split_logger),
+	    cmocka_unit_test(test_split_ca), cmocka_unit_test(test_silent),
+	    cmocka_unit_test(test_flaky),    cmocka_unit_test(test_seed_sample),
+	    cmocka_unit_test(test_restart),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
