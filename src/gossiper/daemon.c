@@ -21,15 +21,17 @@
 
 #include <openssl/evp.h>
 
-/* Requests in flight per destination; beyond it a send is dropped (counted). */
-#define MAX_INFLIGHT 256
-#define FROM_HEADER  "X-CTng-From"
+/* Requests and body bytes in flight per destination; beyond either a send is
+ * dropped (counted), so a slow or dead peer bounds the memory it can hold. */
+#define MAX_INFLIGHT       256
+#define MAX_INFLIGHT_BYTES (64u << 20)
+#define FROM_HEADER        "X-CTng-From"
 
 struct dest {
 	char id[CTNG_ID_MAX + 1];
 	char base[CTNG_URL_MAX]; /* http://host:port */
 	char url[CTNG_URL_MAX + 32];
-	size_t inflight;
+	size_t inflight, inflight_bytes;
 	uint64_t sent, failed, dropped;
 };
 
@@ -63,6 +65,7 @@ struct gd {
 struct send_ctx {
 	struct gd *g;
 	struct dest *d;
+	size_t len;
 };
 
 static struct bytes_slot *bytes_at(struct gd *g, uint64_t p, bool create)
@@ -204,6 +207,7 @@ static void on_sent(int status, const uint8_t *body, size_t len, const ctng_err 
 	(void)body;
 	(void)len;
 	c->d->inflight--;
+	c->d->inflight_bytes -= c->len;
 	if (err || status != 200) {
 		c->d->failed++;
 		CTNG_DEBUG("push failed", "to=%s status=%d err=\"%s\"", c->d->id, status,
@@ -214,7 +218,7 @@ static void on_sent(int status, const uint8_t *body, size_t len, const ctng_err 
 
 static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 {
-	if (d->inflight >= MAX_INFLIGHT) {
+	if (d->inflight >= MAX_INFLIGHT || d->inflight_bytes + len > MAX_INFLIGHT_BYTES) {
 		d->dropped++;
 		CTNG_WARN("push dropped: too many requests in flight", "to=%s", d->id);
 		return;
@@ -224,6 +228,7 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 		return;
 	c->g = g;
 	c->d = d;
+	c->len = len;
 	const char *headers[] = {FROM_HEADER, g->cfg->id, NULL};
 	ctng_net_client_opts opts = {
 	    .timeout_ms = g->timeout_ms, .content_type = "application/json", .headers = headers};
@@ -234,6 +239,7 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 		return;
 	}
 	d->inflight++;
+	d->inflight_bytes += len;
 	d->sent++;
 	count_bytes(g, 0, len);
 }
