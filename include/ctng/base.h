@@ -75,6 +75,10 @@ uint8_t *ctng_buf_detach(ctng_buf *b, size_t *len);
 
 /* ---------------------------------------------------------- hex / base64 */
 
+/* The value of one hex digit: 0-15 for '0'-'9', 'a'-'f' or 'A'-'F', -1 for
+ * any other character (including NUL). The one hex-digit parser of the
+ * project; every hex or percent-encoding decoder uses it. */
+int ctng_hex_digit(char c);
 /* Lower-case hex. out must hold 2*n+1 bytes; result is NUL-terminated. */
 void ctng_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Strict decode of exactly `out_len` bytes from a string of exactly

@@ -25,7 +25,7 @@ char *ctng_hex_strdup(const uint8_t *in, size_t n)
 	return s;
 }
 
-static int hexval(char c)
+int ctng_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -39,7 +39,7 @@ static int hexval(char c)
 static int hex_decode_n(uint8_t *out, const char *hex, size_t n, ctng_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = ctng_hex_digit(hex[2 * i]), lo = ctng_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return ctng_err_set(err, CTNG_EINVAL, "bad hex character at offset %zu",
 			                    hi < 0 ? 2 * i : 2 * i + 1);

@@ -5,18 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/base.h"
 #include "merkle/merkle_internal.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int ctng_merkle_leaves_parse(const char *text, size_t len, uint8_t (**hashes)[32], uint64_t *n,
                              ctng_err *err)
@@ -58,7 +48,8 @@ int ctng_merkle_leaves_parse(const char *text, size_t len, uint8_t (**hashes)[32
 			data_cap = dlen;
 		}
 		for (size_t i = 0; i < dlen; i++) {
-			int hi = hexval(text[pos + 2 * i]), lo = hexval(text[pos + 2 * i + 1]);
+			int hi = ctng_hex_digit(text[pos + 2 * i]),
+			    lo = ctng_hex_digit(text[pos + 2 * i + 1]);
 			if (hi < 0 || lo < 0) {
 				rc = ctng_err_set(
 				    err, CTNG_EINVAL,

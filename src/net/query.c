@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/base.h"
 #include "ctng/net.h"
 
 struct ctng_net_query {
@@ -13,17 +14,6 @@ struct ctng_net_query {
 	char **names;
 	char **values;
 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes s[0..n) into a fresh string. */
 static int decode(const char *s, size_t n, char **out, const char *what, ctng_err *err)
@@ -35,12 +25,13 @@ static int decode(const char *s, size_t n, char **out, const char *what, ctng_er
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || ctng_hex_digit(s[i + 1]) < 0 ||
+			    ctng_hex_digit(s[i + 2]) < 0) {
 				free(r);
 				return ctng_err_set(err, CTNG_EINVAL,
 				                    "query: bad percent-encoding in %s", what);
 			}
-			int v = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			int v = ctng_hex_digit(s[i + 1]) * 16 + ctng_hex_digit(s[i + 2]);
 			if (v == 0) {
 				free(r);
 				return ctng_err_set(err, CTNG_EINVAL, "query: NUL byte in %s",

@@ -32,6 +32,22 @@ static void test_hex_roundtrip(void **s)
 	assert_int_equal(two[1], 0xcd);
 }
 
+static void test_hex_digit(void **s)
+{
+	(void)s;
+	const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(ctng_hex_digit(digits[i]), i);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(ctng_hex_digit(upper[i]), 10 + i);
+	/* Every other byte, including the neighbours of each range, is not a digit. */
+	for (int c = -128; c < 128; c++) {
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			continue;
+		assert_int_equal(ctng_hex_digit((char)c), -1);
+	}
+}
+
 static void test_hex_rejects(void **s)
 {
 	(void)s;
@@ -290,6 +306,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hex_roundtrip),
 	    cmocka_unit_test(test_hex_rejects),
+	    cmocka_unit_test(test_hex_digit),
 	    cmocka_unit_test(test_b64_rfc4648_vectors),
 	    cmocka_unit_test(test_b64_rejects),
 	    cmocka_unit_test(test_buf),
