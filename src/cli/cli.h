@@ -8,6 +8,10 @@
 #ifndef CTNG_CLI_H
 #define CTNG_CLI_H
 
+#include <stdint.h>
+
+#include "ctng/config.h"
+
 enum { CTNG_EXIT_OK = 0, CTNG_EXIT_INVALID = 1, CTNG_EXIT_USAGE = 2 };
 
 typedef struct ctng_cli_cmd {
@@ -36,5 +40,22 @@ int ctng_cli_exit_for(int code);
  * "--name=VALUE". Returns the value or NULL; *i is advanced past a consumed
  * separate VALUE. */
 const char *ctng_cli_flag(int argc, char **argv, int *i, const char *name);
+
+/* Checks v, the value given to `flag` (NULL when the flag had none), as a
+ * decimal number in min..max (ctng_parse_u64) and stores it in *out. Returns
+ * 0, or prints "ctng CMD: FLAG ..." on stderr and returns CTNG_EXIT_USAGE. */
+int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t min, uint64_t max,
+                      uint64_t *out);
+
+/* The shared front half of a daemon subcommand (`ctng NAME --config FILE
+ * [--log-level debug|info|warn|error]`, argv[0] = NAME): parses those flags
+ * (the log level takes effect at once), loads FILE into *cfg, checks that
+ * the node's role is `role` (CTNG_ROLE_NONE accepts any role) and tags log
+ * lines with the node id. Returns CTNG_EXIT_OK with *cfg loaded (the caller
+ * owns it and releases it with ctng_node_config_free), or prints a one-line
+ * error and returns CTNG_EXIT_USAGE with *cfg empty (nothing to free).
+ * Used by cmd_ca.c, cmd_logger.c and cmd_monitor.c; cmd_gossiper.c can use
+ * it with CTNG_ROLE_GOSSIPER. Defined in daemon_args.c. */
+int ctng_cli_daemon_config(int argc, char **argv, ctng_role role, ctng_node_config *cfg);
 
 #endif

@@ -6,18 +6,6 @@
 #include "cli/cli.h"
 #include "ctng/config.h"
 
-static int num(const char *cmd, const char *flag, const char *v, uint64_t min, uint64_t max,
-               uint64_t *out)
-{
-	ctng_err e = {0};
-	if (!v)
-		return ctng_cli_usage_error(cmd, "%s needs a value", flag);
-	if (ctng_parse_u64(v, max, out, &e) != 0 || *out < min)
-		return ctng_cli_usage_error(cmd, "%s: expected a number in %llu..%llu", flag,
-		                            (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
 static int run(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -57,7 +45,7 @@ static int run(int argc, char **argv)
 			return ctng_cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
 		uint64_t n;
 		v = ctng_cli_flag(argc, argv, &i, nums[k].flag);
-		if (num(cmd, nums[k].flag, v, nums[k].min, nums[k].max, &n))
+		if (ctng_cli_u64_flag(cmd, nums[k].flag, v, nums[k].min, nums[k].max, &n))
 			return CTNG_EXIT_USAGE;
 		switch (k) {
 		case 0:

@@ -6,18 +6,6 @@
 #include "cli/cli.h"
 #include "ctng/testnet.h"
 
-static int parse_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t min,
-                          uint64_t max, uint64_t *out)
-{
-	ctng_err e = {0};
-	if (!v)
-		return ctng_cli_usage_error(cmd, "%s needs a value", flag);
-	if (ctng_parse_u64(v, max, out, &e) != 0 || *out < min)
-		return ctng_cli_usage_error(cmd, "%s: expected a number in %llu..%llu", flag,
-		                            (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
 static int run(int argc, char **argv)
 {
 	ctng_testnet_opts o;
@@ -33,17 +21,17 @@ static int run(int argc, char **argv)
 			o.scenario = v;
 		} else if (strncmp(argv[i], "--periods", 9) == 0) {
 			v = ctng_cli_flag(argc, argv, &i, "--periods");
-			if (parse_u64_flag(cmd, "--periods", v, 1, 100000, &n))
+			if (ctng_cli_u64_flag(cmd, "--periods", v, 1, 100000, &n))
 				return CTNG_EXIT_USAGE;
 			o.periods = n;
 		} else if (strncmp(argv[i], "--period-ms", 11) == 0) {
 			v = ctng_cli_flag(argc, argv, &i, "--period-ms");
-			if (parse_u64_flag(cmd, "--period-ms", v, 500, 86400000, &n))
+			if (ctng_cli_u64_flag(cmd, "--period-ms", v, 500, 86400000, &n))
 				return CTNG_EXIT_USAGE;
 			o.period_ms = n;
 		} else if (strncmp(argv[i], "--port-base", 11) == 0) {
 			v = ctng_cli_flag(argc, argv, &i, "--port-base");
-			if (parse_u64_flag(cmd, "--port-base", v, 1024, 65000, &n))
+			if (ctng_cli_u64_flag(cmd, "--port-base", v, 1024, 65000, &n))
 				return CTNG_EXIT_USAGE;
 			o.port_base = (uint16_t)n;
 		} else if ((v = ctng_cli_flag(argc, argv, &i, "--dir"))) {

@@ -83,6 +83,18 @@ const char *ctng_cli_flag(int argc, char **argv, int *i, const char *name)
 	return argv[*i];
 }
 
+int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t min, uint64_t max,
+                      uint64_t *out)
+{
+	ctng_err e = {0};
+	if (!v)
+		return ctng_cli_usage_error(cmd, "%s needs a value", flag);
+	if (ctng_parse_u64(v, max, out, &e) != 0 || *out < min)
+		return ctng_cli_usage_error(cmd, "%s: expected a number in %llu..%llu", flag,
+		                            (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
