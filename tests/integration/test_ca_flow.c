@@ -29,6 +29,7 @@
 #include "ctng/cert.h"
 #include "ctng/config.h"
 #include "ctng/net.h"
+#include "testutil.h"
 
 #define PERIOD_MS     1500
 #define MIS_PERIOD_MS 3000 /* misbehaviour test: room for a slow answer */
@@ -37,28 +38,6 @@ static char dir[128];
 static char ca_url[CTNG_URL_MAX];
 static ctng_network net;
 static pid_t pids[3]; /* logger1, logger2, ca1 */
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static pid_t spawn(const char *role, const char *id)
-{
-	char cfg[256], log[256];
-	snprintf(cfg, sizeof(cfg), "%s/%s/config.json", dir, id);
-	snprintf(log, sizeof(log), "%s/%s.log", dir, id);
-	pid_t p = fork();
-	assert_true(p >= 0);
-	if (p == 0) {
-		FILE *f = freopen(log, "a", stderr);
-		(void)f;
-		execl(CTNG_BIN, "ctng", role, "--config", cfg, (char *)NULL);
-		_exit(127);
-	}
-	return p;
-}
 
 static int stop(pid_t p, int sig)
 {
@@ -105,14 +84,14 @@ static void wait_up(const char *url)
 		json_decref(j);
 		if (st == 200 || st == 404)
 			return;
-		sleep_ms(50);
+		ctng_test_sleep_ms(50);
 	}
 	fail_msg("%s never came up", url);
 }
 
 static void start_ca(void)
 {
-	pids[2] = spawn("ca", "ca1");
+	pids[2] = ctng_test_spawn_node(dir, "ca1", NULL);
 	char url[CTNG_URL_MAX + 128];
 	snprintf(url, sizeof(url), "%s/ctng/v1/info", ca_url);
 	wait_up(url);
@@ -215,7 +194,7 @@ static void wait_rev(uint64_t target)
 		json_decref(j);
 		if (st == 200)
 			return;
-		sleep_ms(50);
+		ctng_test_sleep_ms(50);
 	}
 	fail_msg("REV of period %llu never published", (unsigned long long)target);
 }
@@ -259,8 +238,8 @@ static roaring_bitmap_t *follow_chain(uint64_t target)
 static void wait_period_after(uint64_t p)
 {
 	while (now_period() <= p)
-		sleep_ms(100);
-	sleep_ms(300); /* REV is published right at the start */
+		ctng_test_sleep_ms(100);
+	ctng_test_sleep_ms(300); /* REV is published right at the start */
 }
 
 static void test_ca_flow(void **state)
@@ -280,8 +259,8 @@ static void test_ca_flow(void **state)
 	snprintf(np, sizeof(np), "%s/network.json", dir);
 	assert_int_equal(ctng_network_load(np, &net, &err), 0);
 	snprintf(ca_url, sizeof(ca_url), "%s", ctng_network_entity(&net, "ca1")->url);
-	pids[0] = spawn("logger", "logger1");
-	pids[1] = spawn("logger", "logger2");
+	pids[0] = ctng_test_spawn_node(dir, "logger1", NULL);
+	pids[1] = ctng_test_spawn_node(dir, "logger2", NULL);
 	for (int i = 0; i < 2; i++) {
 		char url[CTNG_URL_MAX + 128];
 		snprintf(url, sizeof(url), "%s/ct/v1/get-roots",
@@ -358,7 +337,7 @@ static void test_ca_flow(void **state)
 	/* and a few kills at arbitrary moments */
 	srand((unsigned)getpid());
 	for (int i = 0; i < 3; i++) {
-		sleep_ms((unsigned)(rand() % PERIOD_MS));
+		ctng_test_sleep_ms((unsigned)(rand() % PERIOD_MS));
 		stop(pids[2], SIGKILL);
 		start_ca();
 	}
@@ -421,7 +400,7 @@ static void test_ca_misbehaviour(void **state)
 	ctng_misbehaviour m = {.present = true, .silent = true};
 	assert_int_equal(ctng_node_config_set_misbehaviour(cp, &m, &err), 0);
 	start_ca();
-	sleep_ms(200);
+	ctng_test_sleep_ms(200);
 	assert_int_equal(rev_status(now_period(), "monitor1", NULL), -1);
 	stop(pids[2], SIGKILL);
 
@@ -435,7 +414,7 @@ static void test_ca_misbehaviour(void **state)
 		uint64_t p = now_period();
 		int st = rev_status(p, "monitor1", NULL);
 		while (st == 404 && now_period() == p) { /* REV(p) not out yet */
-			sleep_ms(100);
+			ctng_test_sleep_ms(100);
 			st = rev_status(p, "monitor1", NULL);
 		}
 		if (now_period() != p)

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "testutil.h"
+
 #define MAXARGS 16
 #define OUTCAP  65536
 
@@ -36,36 +38,14 @@ static int bls(const char *a0, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	int fd[2];
-	assert_int_equal(pipe(fd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		FILE *devnull = freopen("/dev/null", "w", stderr);
-		(void)devnull;
-		execv(CTNG_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t len = 0;
-	for (;;) {
-		ssize_t r = read(fd[0], out + len, OUTCAP - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		assert_true(len < OUTCAP - 1);
-	}
-	close(fd[0]);
+	size_t len;
+	int status = ctng_test_run(argv, out, OUTCAP, &len, NULL, 0);
+	assert_true(len < OUTCAP - 1);
 	while (len && out[len - 1] == '\n')
 		len--;
 	out[len] = 0;
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	assert_true(status < 256); /* exited, not killed by a signal */
+	return status;
 }
 
 /* dst = prefix + src, checked to fit */

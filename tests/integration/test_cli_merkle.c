@@ -17,6 +17,7 @@
 
 #include "ctng/base.h"
 #include "ctng/merkle.h"
+#include "testutil.h"
 
 #define MAXARGS 80
 
@@ -24,40 +25,17 @@
  * (NUL-terminated) and returns the exit status. stderr goes to /dev/null. */
 static int run_ctng(char *out, size_t cap, const char *const *args)
 {
-	int fd[2];
-	assert_int_equal(pipe(fd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		const char *argv[MAXARGS + 2];
-		size_t n = 0;
-		argv[n++] = CTNG_BIN;
-		for (; args[n - 1] && n < MAXARGS; n++)
-			argv[n] = args[n - 1];
-		argv[n] = NULL;
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		FILE *devnull = freopen("/dev/null", "w", stderr);
-		(void)devnull;
-		execv(CTNG_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t len = 0;
-	for (;;) {
-		ssize_t r = read(fd[0], out + len, cap - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		assert_true(len < cap - 1);
-	}
-	close(fd[0]);
-	out[len] = 0;
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	const char *argv[MAXARGS + 2];
+	size_t n = 0;
+	argv[n++] = CTNG_BIN;
+	for (; args[n - 1] && n < MAXARGS; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	size_t len;
+	int status = ctng_test_run(argv, out, cap, &len, NULL, 0);
+	assert_true(len < cap - 1);
+	assert_true(status < 256); /* exited, not killed by a signal */
+	return status;
 }
 
 static char leaves_path[256], crlf_path[256], bad_path[256], empty_path[256];

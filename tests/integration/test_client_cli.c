@@ -23,6 +23,7 @@
 
 #include "../client/client_fixture.h"
 #include "ctng/net.h"
+#include "testutil.h"
 
 #define OK(x)                                                                                      \
 	do {                                                                                       \
@@ -35,41 +36,10 @@ static ctng_err err;
 
 /* ------------------------------------------------- run the ctng binary */
 
-/* Runs argv (NULL-terminated) and returns its exit status; stdout/stderr
- * captured into out/errout (NUL-terminated, truncated). */
-static int run(char *out, size_t out_len, char *errout, size_t err_len, const char *const *argv)
-{
-	char of[] = "/tmp/ctng-cli-outXXXXXX", ef[] = "/tmp/ctng-cli-errXXXXXX";
-	int ofd = mkstemp(of), efd = mkstemp(ef);
-	assert_true(ofd >= 0 && efd >= 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	char *bufs[2] = {out, errout};
-	size_t lens[2] = {out_len, err_len};
-	int fds[2] = {ofd, efd};
-	for (int i = 0; i < 2; i++) {
-		lseek(fds[i], 0, SEEK_SET);
-		ssize_t n = read(fds[i], bufs[i], lens[i] - 1);
-		bufs[i][n > 0 ? n : 0] = 0;
-		close(fds[i]);
-	}
-	unlink(of);
-	unlink(ef);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
+/* Runs the ctng binary with the arguments; stdout/stderr into out/errout. */
 #define RUN(...)                                                                                   \
-	run(out, sizeof(out), errout, sizeof(errout),                                              \
-	    (const char *const[]){CTNG_BIN, __VA_ARGS__, NULL})
+	ctng_test_run((const char *const[]){CTNG_BIN, __VA_ARGS__, NULL}, out, sizeof(out), NULL,  \
+	              errout, sizeof(errout))
 
 static char out[8192], errout[8192];
 
@@ -273,63 +243,6 @@ static void test_sync_verify(void **state)
 
 /* ------------------------------------------------------------- TLS */
 
-/* A loopback port that can be bound right now, near 55000 + pid % 5000. */
-static uint16_t free_port(void)
-{
-	uint16_t port = (uint16_t)(55000 + getpid() % 5000);
-	for (int tries = 0; tries < 100;
-	     tries++, port = (uint16_t)(55000 + (port - 55000 + 53) % 5000)) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (ok)
-			return port;
-	}
-	return port;
-}
-
-static pid_t start_s_server(const char *cert, const char *key, uint16_t port)
-{
-	char ports[16];
-	snprintf(ports, sizeof(ports), "%u", port);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execlp("openssl", "openssl", "s_server", "-cert", cert, "-key", key, "-accept",
-		       ports, "-www", "-quiet", (char *)NULL);
-		_exit(127);
-	}
-	/* wait until it accepts */
-	for (int i = 0; i < 200; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return pid;
-		int status;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			fail_msg("openssl s_server exited");
-		usleep(50000);
-	}
-	fail_msg("openssl s_server did not start");
-	return -1;
-}
-
-static void stop_s_server(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
-
 static void test_tls(void **state)
 {
 	(void)state;
@@ -385,12 +298,12 @@ static void test_tls(void **state)
 	free(txt);
 	ctng_client_close(c);
 
-	uint16_t port = free_port();
+	uint16_t port = ctng_test_free_port();
 	char target[64], ip_target[64];
 	snprintf(target, sizeof(target), "tls.example.com:%u", port);
 	snprintf(ip_target, sizeof(ip_target), "127.0.0.1:%u", port);
 
-	pid_t srv = start_s_server(good, keyp, port);
+	pid_t srv = ctng_test_start_s_server(good, keyp, port);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 0);
 	assert_non_null(strstr(out, "valid"));
 	/* the name must match */
@@ -405,17 +318,17 @@ static void test_tls(void **state)
 	OK(ctng_client_tls_check(c, "tls.example.com", "127.0.0.1", port, 5000, &r, &err));
 	assert_int_equal(r.reason, CTNG_CLIENT_OK);
 	ctng_client_close(c);
-	stop_s_server(srv);
+	ctng_test_stop(srv, 10000);
 
-	srv = start_s_server(rev, keyp, port);
+	srv = ctng_test_start_s_server(rev, keyp, port);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);
 	assert_non_null(strstr(errout, "REVOKED"));
-	stop_s_server(srv);
+	ctng_test_stop(srv, 10000);
 
-	srv = start_s_server(bad, keyp, port);
+	srv = ctng_test_start_s_server(bad, keyp, port);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);
 	assert_non_null(strstr(errout, "NO_VALID_LOGGER"));
-	stop_s_server(srv);
+	ctng_test_stop(srv, 10000);
 
 	/* nobody listening */
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 1);

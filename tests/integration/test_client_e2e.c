@@ -41,6 +41,7 @@
 #include "ctng/cert.h"
 #include "ctng/client.h"
 #include "ctng/config.h"
+#include "testutil.h"
 
 #define PERIOD_MS 3000
 
@@ -60,77 +61,10 @@ static ctng_err err;
 			fail_msg("%s -> %d (%s)", #x, r_, err.msg);                                \
 	} while (0)
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static pid_t start(int i)
-{
-	char cfg[256], log[256], role[16];
-	snprintf(cfg, sizeof cfg, "%s/%s/config.json", dir, names[i]);
-	snprintf(log, sizeof log, "%s/%s.log", dir, names[i]);
-	snprintf(role, sizeof role, "%s", names[i]);
-	role[strcspn(role, "0123456789")] = 0;
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *f = freopen(log, "a", stderr);
-		(void)f;
-		execl(CTNG_BIN, CTNG_BIN, role, "--config", cfg, "--log-level", "info",
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	int st = 0;
-	for (int k = 0; k < 100; k++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return;
-		sleep_ms(50);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-}
-
-/* Runs CTNG_BIN with argv; exit status, output captured. */
-static int run(const char *const *argv)
-{
-	char of[] = "/tmp/ctng-e2e-outXXXXXX", ef[] = "/tmp/ctng-e2e-errXXXXXX";
-	int ofd = mkstemp(of), efd = mkstemp(ef);
-	assert_true(ofd >= 0 && efd >= 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	char *bufs[2] = {out, errout};
-	int fds[2] = {ofd, efd};
-	for (int i = 0; i < 2; i++) {
-		lseek(fds[i], 0, SEEK_SET);
-		ssize_t n = read(fds[i], bufs[i], sizeof(out) - 1);
-		bufs[i][n > 0 ? n : 0] = 0;
-		close(fds[i]);
-	}
-	unlink(of);
-	unlink(ef);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-#define RUN(...) run((const char *const[]){CTNG_BIN, __VA_ARGS__, NULL})
+/* Runs the ctng binary with the arguments; stdout/stderr into out/errout. */
+#define RUN(...)                                                                                   \
+	ctng_test_run((const char *const[]){CTNG_BIN, __VA_ARGS__, NULL}, out, sizeof(out), NULL,  \
+	              errout, sizeof(errout))
 
 static char url_ca1[64], url_ca2[64], url_m1[64], netp[128], state[128], keyp[128];
 
@@ -141,33 +75,12 @@ static void url_of(char *buf, size_t n, const char *id)
 	snprintf(buf, n, "http://127.0.0.1:%u", e->port);
 }
 
-/* True if 127.0.0.1:port can be bound now. */
-static bool port_free(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 /* A port base (loggers +0.., CAs +100.., monitors +200.., gossipers +300..)
  * whose eight ports are free right now (other tests run in parallel). */
 static uint16_t pick_port_base(void)
 {
-	uint16_t base = (uint16_t)(55000 + getpid() % 4600);
-	for (int tries = 0; tries < 50;
-	     tries++, base = (uint16_t)(55000 + (base - 55000 + 37) % 4600)) {
-		bool ok = true;
-		for (int r = 0; r < 4 && ok; r++)
-			for (int k = 0; k < 2 && ok; k++)
-				ok = port_free((uint16_t)(base + 100 * r + k));
-		if (ok)
-			return base;
-	}
-	return base;
+	static const uint16_t offsets[] = {0, 1, 100, 101, 200, 201, 300, 301};
+	return ctng_test_free_port_base(offsets, sizeof(offsets) / sizeof(offsets[0]));
 }
 
 static int setup(void **st)
@@ -206,21 +119,11 @@ static int setup(void **st)
 	OK(ctng_sig_save_private_file(k, keyp, 0600, &err));
 	ctng_sig_key_free(k);
 	for (int i = 0; i < NPROC; i++)
-		pids[i] = start(i);
+		pids[i] = ctng_test_spawn_node(dir, names[i], "info");
 	/* wait until every daemon listens */
 	for (int i = 0; i < NPROC; i++) {
 		const ctng_entity *e = ctng_network_entity(&net, names[i]);
-		int ok = 0;
-		for (int k = 0; k < 400 && !ok; k++) {
-			int fd = socket(AF_INET, SOCK_STREAM, 0);
-			struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(e->port)};
-			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-			close(fd);
-			if (!ok)
-				sleep_ms(50);
-		}
-		if (!ok)
+		if (ctng_test_wait_port(e->port, -1, 20000) != 0)
 			fail_msg("%s does not listen (see %s/%s.log)", names[i], dir, names[i]);
 	}
 	return 0;
@@ -230,14 +133,10 @@ static int teardown(void **st)
 {
 	(void)st;
 	for (int i = 0; i < NPROC; i++)
-		stop(pids[i]);
+		ctng_test_stop(pids[i], 5000);
 	ctng_network_free(&net);
-	if (!getenv("CTNG_KEEP_TEST_DIR")) {
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", dir);
-	}
+	if (ctng_test_rm_rf(dir) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
 	return 0;
 }
 
@@ -260,7 +159,7 @@ static int sync_until(const char *cert, int want_status, const char *want, int p
 		if (ctng_mono_ms() > deadline)
 			fail_msg("%s: wanted %d/%s, last %d: %s", cert, want_status, want, vs,
 			         text);
-		sleep_ms(PERIOD_MS / 3);
+		ctng_test_sleep_ms(PERIOD_MS / 3);
 	}
 }
 
@@ -289,35 +188,6 @@ static void save(X509 *x, const char *name, char *path, size_t n)
 {
 	snprintf(path, n, "%s/%s", dir, name);
 	OK(ctng_cert_save_file(x, path, 0644, &err));
-}
-
-static pid_t start_s_server(const char *cert, uint16_t port)
-{
-	char ports[16];
-	snprintf(ports, sizeof(ports), "%u", port);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execlp("openssl", "openssl", "s_server", "-cert", cert, "-key", keyp, "-accept",
-		       ports, "-www", "-quiet", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return pid;
-		sleep_ms(50);
-	}
-	fail_msg("openssl s_server did not start");
-	return -1;
 }
 
 static void test_e2e(void **st)
@@ -373,7 +243,7 @@ static void test_e2e(void **st)
 			break;
 		if (ctng_mono_ms() > dl)
 			fail_msg("logger2 never convicted in the client state");
-		sleep_ms(PERIOD_MS / 3);
+		ctng_test_sleep_ms(PERIOD_MS / 3);
 	}
 	assert_int_equal(RUN("client", "verify", "--state", state, c_pem), 1);
 	assert_non_null(strstr(errout, "NO_VALID_LOGGER"));
@@ -434,12 +304,10 @@ static void test_e2e(void **st)
 	}
 
 	/* TLS with the CA-issued certificate, before and after revocation */
-	uint16_t port = (uint16_t)(60000 + getpid() % 5000);
-	while (!port_free(port) && port < 65000)
-		port++;
+	uint16_t port = ctng_test_free_port();
 	char target[64];
 	snprintf(target, sizeof target, "a.example.com:%u", port);
-	pid_t srv = start_s_server(a_pem, port);
+	pid_t srv = ctng_test_start_s_server(a_pem, keyp, port);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", state),
 	                 0);
 
@@ -450,8 +318,7 @@ static void test_e2e(void **st)
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", state),
 	                 1);
 	assert_non_null(strstr(errout, "REVOKED"));
-	kill(srv, SIGTERM);
-	waitpid(srv, NULL, 0);
+	ctng_test_stop(srv, 10000);
 
 	/* the state the CLI wrote, through the library */
 	ctng_client *c = NULL;

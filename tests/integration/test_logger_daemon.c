@@ -31,6 +31,7 @@
 #include "ctng/logger.h"
 #include "ctng/merkle.h"
 #include "ctng/net.h"
+#include "testutil.h"
 
 extern char **environ;
 
@@ -45,12 +46,6 @@ static ctng_node_config ca_cfg, lg_cfg;
 static X509 *root;
 static uint8_t log_id[32];
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static int run_wait(char *const argv[])
 {
 	pid_t pid;
@@ -60,22 +55,6 @@ static int run_wait(char *const argv[])
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static pid_t start_logger(void)
-{
-	char cfg[800], log[800];
-	snprintf(cfg, sizeof cfg, "%s/logger1/config.json", dir);
-	snprintf(log, sizeof log, "%s/logger1.log", dir);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char *argv[] = {CTNG_BIN, "logger", "--config", cfg, NULL};
-	pid_t pid = -1;
-	int rc = posix_spawn(&pid, CTNG_BIN, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc == 0 ? pid : -1;
 }
 
 /* HTTP GET/POST; returns the status (0 on a transport failure); *body malloc'd. */
@@ -120,7 +99,7 @@ static void wait_ready(void)
 	for (int i = 0; i < 300; i++) {
 		if (http("GET", "/ct/v1/get-sth", NULL, 0, NULL, NULL) == 200)
 			return;
-		sleep_ms(100);
+		ctng_test_sleep_ms(100);
 	}
 	fail_msg("logger did not come up");
 }
@@ -160,7 +139,7 @@ static ctng_sth wait_tree(uint64_t size)
 		ctng_sth s = fetch_sth();
 		if (s.tree_size >= size)
 			return s;
-		sleep_ms(100);
+		ctng_test_sleep_ms(100);
 	}
 	fail_msg("tree never reached %llu", (unsigned long long)size);
 	return (ctng_sth){0};
@@ -349,12 +328,10 @@ static int teardown(void **state)
 	X509_free(root);
 	ctng_node_config_free(&ca_cfg);
 	ctng_node_config_free(&lg_cfg);
-	char cmd[800];
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0; /* the mkdtemp folder holding net/ */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (ctng_test_rm_rf(dir) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	return 0;
 }
@@ -417,7 +394,7 @@ static void burst_send(burst *b)
 static void test_logger_daemon(void **state)
 {
 	(void)state;
-	pid_t pid = start_logger();
+	pid_t pid = ctng_test_spawn_node(dir, "logger1", NULL);
 	assert_true(pid > 0);
 	wait_ready();
 
@@ -595,7 +572,7 @@ static void test_logger_daemon(void **state)
 	assert_true(WIFSIGNALED(st));
 
 	/* Restart: published STHs unchanged, acknowledged entries all there. */
-	pid = start_logger();
+	pid = ctng_test_spawn_node(dir, "logger1", NULL);
 	assert_true(pid > 0);
 	wait_ready();
 	char *obj1b = ctng_sth_of(p1, NULL);
@@ -650,7 +627,7 @@ static void test_logger_silent(void **state)
 	ctng_misbehaviour m = {.present = true, .silent = true};
 	ctng_err e = {0};
 	assert_int_equal(ctng_node_config_set_misbehaviour(p, &m, &e), 0);
-	pid_t pid = start_logger();
+	pid_t pid = ctng_test_spawn_node(dir, "logger1", NULL);
 	assert_true(pid > 0);
 	wait_ready();
 	char url[CTNG_URL_MAX + 64];

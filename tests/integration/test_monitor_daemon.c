@@ -30,6 +30,7 @@
 #include "ctng/monitor.h"
 #include "ctng/net.h"
 #include "ctng/proto.h"
+#include "testutil.h"
 
 enum { L1, L2, G1, G2, G3, G4, M1, NPROC };
 static const char *names[NPROC] = {"logger1",   "logger2",   "gossiper1", "gossiper2",
@@ -38,47 +39,6 @@ static char dir[64];
 static pid_t pids[NPROC];
 static ctng_network net;
 static uint16_t mport;
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static pid_t start(int i)
-{
-	char cfg[256], log[256], role[16];
-	snprintf(cfg, sizeof cfg, "%s/%s/config.json", dir, names[i]);
-	snprintf(log, sizeof log, "%s/%s.log", dir, names[i]);
-	snprintf(role, sizeof role, "%s", names[i]);
-	role[strcspn(role, "0123456789")] = 0;
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		FILE *f = freopen(log, "a", stderr);
-		(void)f;
-		execl(CTNG_BIN, CTNG_BIN, role, "--config", cfg, "--log-level", "info",
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int stop(pid_t pid)
-{
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	int st = 0;
-	for (int k = 0; k < 200; k++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		sleep_ms(50);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
 
 /* Returns the HTTP status (0 on transport failure); *out malloc'd. */
 static int http(const char *method, const char *path, const char *body, char **out, size_t *len)
@@ -119,7 +79,7 @@ static int setup(void **state)
 	assert_non_null(m);
 	mport = m->port;
 	for (int i = 0; i < NPROC; i++)
-		pids[i] = start(i);
+		pids[i] = ctng_test_spawn_node(dir, names[i], "info");
 	return 0;
 }
 
@@ -127,11 +87,9 @@ static int teardown(void **state)
 {
 	(void)state;
 	for (int i = 0; i < NPROC; i++)
-		stop(pids[i]);
+		ctng_test_stop(pids[i], 10000);
 	ctng_network_free(&net);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (ctng_test_rm_rf(dir) != 0)
 		return -1;
 	return 0;
 }
@@ -177,7 +135,7 @@ static void test_monitor_end_to_end(void **state)
 	for (int k = 0; k < 400 && st == 0; k++) {
 		st = http("GET", "/ctng/v1/update?period=999999", NULL, NULL, NULL);
 		if (!st)
-			sleep_ms(50);
+			ctng_test_sleep_ms(50);
 	}
 	if (st != 404)
 		fail_msg("monitor1 not up or wrong status %d (see %s/monitor1.log)", st, dir);
@@ -206,7 +164,7 @@ static void test_monitor_end_to_end(void **state)
 			}
 		}
 		free(txt);
-		sleep_ms(200);
+		ctng_test_sleep_ms(200);
 	}
 	if (got != want)
 		fail_msg("no complete update after %d updates (flags %d; logs in %s)", checked, got,
@@ -250,8 +208,8 @@ static void test_monitor_end_to_end(void **state)
 	ctng_client_update_clear(&u);
 
 	/* Restart: clean exit, same bytes for P, and new updates afterwards. */
-	assert_int_equal(stop(pids[M1]), 0);
-	pids[M1] = start(M1);
+	assert_int_equal(ctng_test_stop(pids[M1], 10000), 0);
+	pids[M1] = ctng_test_spawn_node(dir, names[M1], "info");
 	char *again = NULL;
 	size_t alen = 0;
 	char q[64];
@@ -262,7 +220,7 @@ static void test_monitor_end_to_end(void **state)
 		again = NULL;
 		st = http("GET", q, NULL, &again, &alen);
 		if (st != 200)
-			sleep_ms(50);
+			ctng_test_sleep_ms(50);
 	}
 	assert_int_equal(st, 200);
 	assert_int_equal(alen, good_len);
@@ -277,7 +235,7 @@ static void test_monitor_end_to_end(void **state)
 			check_update(txt, len, &np);
 		free(txt);
 		if (np <= P)
-			sleep_ms(200);
+			ctng_test_sleep_ms(200);
 	}
 	if (np <= P)
 		fail_msg("restarted monitor published nothing after period %llu",

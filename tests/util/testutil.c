@@ -1,0 +1,219 @@
+/*
+ * testutil.c — the helpers of testutil.h, shared by every test program:
+ * loopback ports, daemons, captured commands, temporary folders.
+ */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+void ctng_test_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static struct sockaddr_in loopback(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+bool ctng_test_port_free(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = loopback(port);
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+uint16_t ctng_test_free_port_base(const uint16_t *offsets, size_t n)
+{
+	uint16_t base = (uint16_t)(55000 + getpid() % 4600);
+	for (int tries = 0; tries < 100;
+	     tries++, base = (uint16_t)(55000 + (base - 55000 + 37) % 4600)) {
+		bool ok = true;
+		for (size_t k = 0; k < n && ok; k++)
+			ok = ctng_test_port_free((uint16_t)(base + offsets[k]));
+		if (ok)
+			return base;
+	}
+	return base;
+}
+
+uint16_t ctng_test_free_port(void)
+{
+	static const uint16_t zero[] = {0};
+	return ctng_test_free_port_base(zero, 1);
+}
+
+int ctng_test_wait_port(uint16_t port, pid_t pid, long timeout_ms)
+{
+	for (long waited = 0;; waited += 50) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = loopback(port);
+		bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return 0;
+		int st;
+		if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid)
+			return -2;
+		if (waited >= timeout_ms)
+			return -1;
+		ctng_test_sleep_ms(50);
+	}
+}
+
+pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_level)
+{
+	char cfg[1024], log[1024], role[64];
+	snprintf(cfg, sizeof(cfg), "%s/%s/config.json", dir, id);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, id);
+	snprintf(role, sizeof(role), "%s", id);
+	role[strcspn(role, "0123456789")] = 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		if (log_level)
+			execl(CTNG_BIN, CTNG_BIN, role, "--config", cfg, "--log-level", log_level,
+			      (char *)NULL);
+		else
+			execl(CTNG_BIN, CTNG_BIN, role, "--config", cfg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+pid_t ctng_test_start_s_server(const char *cert, const char *key, uint16_t port)
+{
+	char ports[16];
+	snprintf(ports, sizeof(ports), "%u", port);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(dn, 2);
+		execlp("openssl", "openssl", "s_server", "-cert", cert, "-key", key, "-accept",
+		       ports, "-www", "-quiet", (char *)NULL);
+		_exit(127);
+	}
+	int rc = ctng_test_wait_port(port, pid, 10000);
+	if (rc == -2)
+		fail_msg("openssl s_server exited");
+	if (rc != 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("openssl s_server did not start");
+	}
+	return pid;
+}
+
+static int status_of(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+}
+
+int ctng_test_stop(pid_t pid, long timeout_ms)
+{
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	int st = 0;
+	for (long waited = 0; waited < timeout_ms; waited += 50) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return status_of(st);
+		ctng_test_sleep_ms(50);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Reads the whole of fd (a temporary file) from the start into buf (at most
+ * cap - 1 bytes, NUL-terminated); returns the file's full size. */
+static size_t slurp(int fd, char *buf, size_t cap)
+{
+	struct stat sb;
+	size_t size = fstat(fd, &sb) == 0 ? (size_t)sb.st_size : 0, len = 0;
+	lseek(fd, 0, SEEK_SET);
+	while (len + 1 < cap) {
+		ssize_t r = read(fd, buf + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = 0;
+	return size;
+}
+
+int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *out_len, char *err,
+                  size_t err_cap)
+{
+	char of[] = "/tmp/ctng-run-outXXXXXX", ef[] = "/tmp/ctng-run-errXXXXXX";
+	int ofd = mkstemp(of), efd = err ? mkstemp(ef) : open("/dev/null", O_WRONLY);
+	if (ofd < 0 || efd < 0)
+		fail_msg("ctng_test_run: cannot create output files: %s", strerror(errno));
+	unlink(of);
+	if (err)
+		unlink(ef);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	size_t n = slurp(ofd, out, out_cap);
+	if (out_len)
+		*out_len = n;
+	if (err)
+		slurp(efd, err, err_cap);
+	close(ofd);
+	close(efd);
+	return status_of(st);
+}
+
+int ctng_test_rm_rf(const char *dir)
+{
+	if (getenv("CTNG_KEEP_TEST_DIR"))
+		return 0;
+	char cmd[1100];
+	if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= (int)sizeof(cmd))
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
