@@ -144,6 +144,12 @@ int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err
 int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_network *net,
                            ctng_node_config *out, ctng_err *err);
 void ctng_node_config_free(ctng_node_config *cfg);
+/* Splits cfg->listen ("HOST:PORT", validated when the config was loaded)
+ * into host (NUL-terminated) and port, for a daemon to bind. Returns 0, or
+ * CTNG_EINVAL with a message if cfg->listen is missing or not HOST:PORT
+ * with port 1..65535. The one listen-address parser of the daemons. */
+int ctng_node_config_listen(const ctng_node_config *cfg, char host[CTNG_HOST_MAX], uint16_t *port,
+                            ctng_err *err);
 
 /* Rewrites DIR/<id>/config.json with the given misbehaviour (NULL or
  * !present removes it). For test networks. */

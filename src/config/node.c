@@ -104,6 +104,16 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
 	return 0;
 }
 
+int ctng_node_config_listen(const ctng_node_config *cfg, char host[CTNG_HOST_MAX], uint16_t *port,
+                            ctng_err *err)
+{
+	if (!cfg || !cfg->listen || !host || !port)
+		return ctng_err_set(err, CTNG_EINVAL, "listen address missing");
+	if (cfg_parse_hostport(cfg->listen, host, port, err))
+		return ctng_err_wrap(err, "listen");
+	return 0;
+}
+
 static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
                       ctng_err *err)
 {

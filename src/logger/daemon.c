@@ -560,20 +560,6 @@ fail:
 	return rc;
 }
 
-static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *port, ctng_err *err)
-{
-	const char *colon = listen ? strrchr(listen, ':') : NULL;
-	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
-		return ctng_err_set(err, CTNG_EINVAL, "listen address must be HOST:PORT");
-	uint64_t p = 0;
-	if (ctng_parse_u64(colon + 1, 65535, &p, err))
-		return ctng_err_set(err, CTNG_EINVAL, "listen port invalid");
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	*port = (uint16_t)p;
-	return 0;
-}
-
 int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signals,
                                    ctng_logger_daemon **out, ctng_err *err)
 {
@@ -582,7 +568,7 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 		return ctng_err_set(err, CTNG_EINVAL, "this configuration is not a logger's");
 	char host[CTNG_HOST_MAX];
 	uint16_t port = 0;
-	int rc = parse_listen(cfg->listen, host, sizeof host, &port, err);
+	int rc = ctng_node_config_listen(cfg, host, &port, err);
 	if (rc || (rc = ctng_mkdir_p(cfg->data_dir, 0700, err)))
 		return rc;
 	size_t n = ctng_network_count(&cfg->net, CTNG_ROLE_CA);

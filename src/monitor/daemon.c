@@ -501,20 +501,6 @@ static void restore(struct md *m)
 
 /* ----------------------------------------------------------------- run */
 
-static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *port, ctng_err *err)
-{
-	const char *colon = listen ? strrchr(listen, ':') : NULL;
-	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
-		return ctng_err_set(err, CTNG_EINVAL, "listen address must be HOST:PORT");
-	uint64_t v = 0;
-	if (ctng_parse_u64(colon + 1, 65535, &v, NULL) || v == 0)
-		return ctng_err_set(err, CTNG_EINVAL, "listen port invalid");
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 {
 	struct md m = {0};
@@ -532,7 +518,7 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	snprintf(m.gossip_url, sizeof m.gossip_url, "%s/ctng/v1/gossip", g->url);
 	char host[CTNG_HOST_MAX];
 	uint16_t port = 0;
-	if ((rc = parse_listen(cfg->listen, host, sizeof host, &port, err)))
+	if ((rc = ctng_node_config_listen(cfg, host, &port, err)))
 		return rc;
 	if ((rc = ctng_mkdir_p(cfg->data_dir, 0700, err)))
 		return rc;

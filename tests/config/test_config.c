@@ -22,15 +22,9 @@
 
 #include "ctng/bls.h"
 #include "ctng/config.h"
+#include "testutil.h"
 
 static char g_dir[64];
-
-static int rm_rf(const char *d)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	return system(cmd);
-}
 
 static int setup(void **state)
 {
@@ -53,7 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	rm_rf(g_dir);
+	ctng_test_rm_rf(g_dir);
 	return 0;
 }
 
@@ -447,6 +441,35 @@ static void test_misbehaviour(void **state)
 	unlink(path);
 }
 
+/* ctng_node_config_listen: the loaded listen address, split; bad ones rejected. */
+static void test_node_listen(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(path, sizeof(path), "%s/monitor1/config.json", g_dir);
+	ctng_node_config c;
+	ctng_err err = {0};
+	assert_int_equal(ctng_node_config_load(path, &c, &err), 0);
+	char host[CTNG_HOST_MAX];
+	uint16_t port = 0;
+	assert_int_equal(ctng_node_config_listen(&c, host, &port, &err), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, c.self->port);
+	char *saved = c.listen;
+	const char *bad[] = {"127.0.0.1",       ":80",          "127.0.0.1:", "127.0.0.1:0",
+	                     "127.0.0.1:65536", "127.0.0.1:8x", "bad host:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c.listen = (char *)bad[i];
+		err = (ctng_err){0};
+		assert_int_equal(ctng_node_config_listen(&c, host, &port, &err), CTNG_EINVAL);
+		assert_non_null(strstr(err.msg, "listen"));
+	}
+	c.listen = NULL;
+	assert_int_equal(ctng_node_config_listen(&c, host, &port, &err), CTNG_EINVAL);
+	c.listen = saved;
+	ctng_node_config_free(&c);
+}
+
 static void test_other_sizes(void **state)
 {
 	(void)state;
@@ -481,7 +504,7 @@ static void test_other_sizes(void **state)
 	assert_int_equal(ctng_network_entity(&net, "ca1")->port, 20100);
 	assert_true(net.clock.genesis_ms % 1000 == 0 && net.clock.genesis_ms > 0);
 	ctng_network_free(&net);
-	rm_rf(dir);
+	ctng_test_rm_rf(dir);
 
 	o.threshold = 4;
 	assert_int_equal(ctng_init_network(dir, &o, &err), CTNG_EINVAL);
@@ -489,7 +512,7 @@ static void test_other_sizes(void **state)
 	o.threshold = 1;
 	o.loggers = 0;
 	assert_int_equal(ctng_init_network(dir, &o, &err), CTNG_EINVAL);
-	rm_rf(dir);
+	ctng_test_rm_rf(dir);
 }
 
 int main(void)
@@ -498,7 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_network), cmocka_unit_test(test_ca_root),
 	    cmocka_unit_test(test_bls_shares),   cmocka_unit_test(test_network_rejects),
 	    cmocka_unit_test(test_node_rejects), cmocka_unit_test(test_misbehaviour),
-	    cmocka_unit_test(test_other_sizes),
+	    cmocka_unit_test(test_node_listen),  cmocka_unit_test(test_other_sizes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
