@@ -39,7 +39,7 @@ static int bls(const char *a0, ...)
 	va_end(ap);
 	argv[n] = NULL;
 	size_t len;
-	int status = ctng_test_run(argv, out, OUTCAP, &len, NULL, 0);
+	int status = ctng_test_run(argv, out, OUTCAP, &len, NULL, 0, 0);
 	assert_true(len < OUTCAP - 1);
 	while (len && out[len - 1] == '\n')
 		len--;

@@ -21,21 +21,13 @@
 #include <jansson.h>
 
 #include "ctng/config.h"
+#include "testutil.h"
 
 #define MAXARGS 20
 #define OUTCAP  8192
 
 static char out[OUTCAP], errout[OUTCAP];
 static char g_dir[64];
-
-static void read_file_into(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, OUTCAP - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
 
 /* Runs CTNG_BIN ARGS... with stdout/stderr captured into out/errout and
  * returns the exit status. A child still running after 60 s (a daemon that
@@ -51,32 +43,8 @@ static int run(const char *a0, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	char op[128], ep[128];
-	snprintf(op, sizeof(op), "%s/.out", g_dir);
-	snprintf(ep, sizeof(ep), "%s/.err", g_dir);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (!freopen(op, "w", stdout) || !freopen(ep, "w", stderr))
-			_exit(127);
-		execv(CTNG_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	int st = 0;
-	for (int waited = 0;; waited++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (waited > 600) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		usleep(100000);
-	}
-	read_file_into(op, out);
-	read_file_into(ep, errout);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	int rc = ctng_test_run(argv, out, OUTCAP, NULL, errout, OUTCAP, 60000);
+	return rc > 255 ? -1 : rc;
 }
 
 static int setup(void **state)
@@ -89,9 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ctng_test_rm_rf(g_dir);
 }
 
 static void test_init_and_load(void **state)

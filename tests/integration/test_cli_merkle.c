@@ -32,7 +32,7 @@ static int run_ctng(char *out, size_t cap, const char *const *args)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
 	size_t len;
-	int status = ctng_test_run(argv, out, cap, &len, NULL, 0);
+	int status = ctng_test_run(argv, out, cap, &len, NULL, 0, 0);
 	assert_true(len < cap - 1);
 	assert_true(status < 256); /* exited, not killed by a signal */
 	return status;

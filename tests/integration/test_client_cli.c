@@ -39,7 +39,7 @@ static ctng_err err;
 /* Runs the ctng binary with the arguments; stdout/stderr into out/errout. */
 #define RUN(...)                                                                                   \
 	ctng_test_run((const char *const[]){CTNG_BIN, __VA_ARGS__, NULL}, out, sizeof(out), NULL,  \
-	              errout, sizeof(errout))
+	              errout, sizeof(errout), 0)
 
 static char out[8192], errout[8192];
 

@@ -64,7 +64,7 @@ static ctng_err err;
 /* Runs the ctng binary with the arguments; stdout/stderr into out/errout. */
 #define RUN(...)                                                                                   \
 	ctng_test_run((const char *const[]){CTNG_BIN, __VA_ARGS__, NULL}, out, sizeof(out), NULL,  \
-	              errout, sizeof(errout))
+	              errout, sizeof(errout), 0)
 
 static char url_ca1[64], url_ca2[64], url_m1[64], netp[128], state[128], keyp[128];
 

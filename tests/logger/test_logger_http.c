@@ -20,6 +20,7 @@
 #include "ctng/merkle.h"
 #include "ctng/net.h"
 #include "lg_certs.h"
+#include "testutil.h"
 
 typedef struct srv {
 	ctng_logger_daemon_opts opts;
@@ -131,12 +132,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static void test_http_submit(void **state)
 {
 	(void)state;
@@ -182,7 +177,7 @@ static void test_http_submit(void **state)
 		size = (uint64_t)json_integer_value(json_object_get(j, "tree_size"));
 		json_decref(j);
 		if (size < N)
-			sleep_ms(100);
+			ctng_test_sleep_ms(100);
 	}
 	assert_int_equal(size, N);
 	assert_int_equal(req(&s, "GET", "/ct/v1/get-entries?start=0&end=30", NULL, &j), 200);
@@ -217,7 +212,7 @@ static void test_http_split_view(void **state)
 			break;
 		json_decref(a);
 		a = NULL;
-		sleep_ms(300);
+		ctng_test_sleep_ms(300);
 		assert_true(ctng_clock_period_of(&clk, ctng_now_ms(), &p));
 	}
 	assert_int_equal(st, 200);

@@ -177,7 +177,7 @@ static size_t slurp(int fd, char *buf, size_t cap)
 }
 
 int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *out_len, char *err,
-                  size_t err_cap)
+                  size_t err_cap, long timeout_ms)
 {
 	char of[] = "/tmp/ctng-run-outXXXXXX", ef[] = "/tmp/ctng-run-errXXXXXX";
 	int ofd = mkstemp(of), efd = err ? mkstemp(ef) : open("/dev/null", O_WRONLY);
@@ -196,8 +196,21 @@ int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *ou
 		_exit(127);
 	}
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	bool timed_out = false;
+	if (timeout_ms > 0) {
+		for (long waited = 0; waitpid(pid, &st, WNOHANG) != pid; waited += 50) {
+			if (waited >= timeout_ms) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				timed_out = true;
+				break;
+			}
+			ctng_test_sleep_ms(50);
+		}
+	} else {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
 	size_t n = slurp(ofd, out, out_cap);
 	if (out_len)
 		*out_len = n;
@@ -205,7 +218,7 @@ int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *ou
 		slurp(efd, err, err_cap);
 	close(ofd);
 	close(efd);
-	return status_of(st);
+	return timed_out ? -1 : status_of(st);
 }
 
 int ctng_test_rm_rf(const char *dir)

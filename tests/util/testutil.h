@@ -60,14 +60,15 @@ int ctng_test_stop(pid_t pid, long timeout_ms);
 pid_t ctng_test_start_s_server(const char *cert, const char *key, uint16_t port);
 
 /* Runs argv (argv[0] is the program's path; NULL-terminated) and waits for
- * it. Its stdout goes into out (at most out_cap - 1 bytes, NUL-terminated);
- * *out_len (if not NULL) receives the full number of bytes it wrote, which
- * may exceed out_cap - 1. Its stderr goes likewise into err, or to
- * /dev/null when err is NULL. Returns the exit status (0-255), or 256 + the
- * signal if a signal ended it. Fails the test if the plumbing (mkstemp, fork)
- * fails; an exec failure shows as exit status 127. */
+ * it, at most timeout_ms if that is > 0 (then it is SIGKILLed and -1 is
+ * returned). Its stdout goes into out (at most out_cap - 1 bytes,
+ * NUL-terminated); *out_len (if not NULL) receives the full number of bytes
+ * it wrote, which may exceed out_cap - 1. Its stderr goes likewise into
+ * err, or to /dev/null when err is NULL. Returns the exit status (0-255), or
+ * 256 + the signal if a signal ended it. Fails the test if the plumbing
+ * (mkstemp, fork) fails; an exec failure shows as exit status 127. */
 int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *out_len, char *err,
-                  size_t err_cap);
+                  size_t err_cap, long timeout_ms);
 
 /* `rm -rf DIR` (unless the environment sets CTNG_KEEP_TEST_DIR). Returns 0,
  * or -1 if the removal failed. */
