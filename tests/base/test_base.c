@@ -306,7 +306,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hex_roundtrip),
 	    cmocka_unit_test(test_hex_rejects),
-	    cmocka_unit_test(test_hex_digit),
 	    cmocka_unit_test(test_b64_rfc4648_vectors),
 	    cmocka_unit_test(test_b64_rejects),
 	    cmocka_unit_test(test_buf),
@@ -316,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_clock_edges),
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_misc),
+	    cmocka_unit_test(test_hex_digit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
