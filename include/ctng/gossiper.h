@@ -48,7 +48,7 @@
 /* --------------------------------------------------------------- actions */
 
 typedef enum ctng_gossiper_action_kind {
-	CTNG_GACT_SEND_PEERS = 1,   /* POST obj to every peer except `except` */
+	CTNG_GACT_SEND_PEERS = 1,   /* POST obj to the peers in `to`           */
 	CTNG_GACT_SEND_MONITOR = 2, /* POST obj to the paired monitor          */
 	CTNG_GACT_STORE = 3,        /* persist obj (current-period cache/PoM)  */
 } ctng_gossiper_action_kind;
@@ -56,7 +56,9 @@ typedef enum ctng_gossiper_action_kind {
 typedef struct ctng_gossiper_action {
 	ctng_gossiper_action_kind kind;
 	ctng_gossip_object obj;       /* owned by the list */
-	char except[CTNG_ID_MAX + 1]; /* SEND_PEERS: peer to skip ("" none) */
+	/* SEND_PEERS: bit k set = send to the k-th peer of this gossiper
+	 * (its `peers` list in network.json); peers after the 64th: always. */
+	uint64_t to;
 } ctng_gossiper_action;
 
 /* Zero-initialise ({0}); the state machine appends. Free with

@@ -100,8 +100,6 @@ static json_t *bytes_json(struct gd *g, uint64_t p)
 	                 (json_int_t)(b ? b->out : 0));
 }
 
-static const ctng_entity *find_entity(const ctng_network *net, const char *id);
-
 static const char *status_name(int rc)
 {
 	return rc == CTNG_GOSSIPER_NEW         ? "new"
@@ -277,26 +275,6 @@ static void store_obj(struct gd *g, const ctng_gossip_object *o, const char *jso
 		CTNG_ERROR("store failed", "err=\"%s\"", err.msg);
 }
 
-/* Relay suppression for FRAGs: a FRAG that came from gossiper `from` is not
- * relayed to `peer` when that is one of `from`'s own peers (network.json):
- * `from` pushed it there already. FRAGs are the bulk of the traffic and a
- * lost one costs nothing (a FULL needs t of n, and FULLs, INITs and CONs are
- * always relayed to every peer but the sender). */
-static bool sender_covers(const struct gd *g, const char *from, const char *peer)
-{
-	if (!from[0])
-		return false;
-	if (strcmp(from, peer) == 0)
-		return true;
-	const ctng_entity *e = find_entity(g->net, from);
-	if (!e || e->role != CTNG_ROLE_GOSSIPER)
-		return false;
-	for (size_t i = 0; i < e->n_peers; i++)
-		if (strcmp(e->peers[i], peer) == 0)
-			return true;
-	return false;
-}
-
 /* Executes and clears the pending actions. */
 static void run_actions(struct gd *g)
 {
@@ -315,13 +293,10 @@ static void run_actions(struct gd *g)
 				write_pom(g, &x->obj);
 			break;
 		case CTNG_GACT_SEND_PEERS:
-			for (size_t k = 0; k < g->n_peers; k++) {
-				const char *to = g->peers[k].id;
-				bool frag = ctng_type_kind(x->obj.type) == CTNG_KIND_FRAG;
-				if (strcmp(to, x->except) != 0 &&
-				    !(frag && sender_covers(g, x->except, to)))
+			/* g->peers is in the order of the network's peer list */
+			for (size_t k = 0; k < g->n_peers; k++)
+				if (k >= 64 || (x->to >> k & 1))
 					send_to(g, &g->peers[k], json, len);
-			}
 			break;
 		case CTNG_GACT_SEND_MONITOR:
 			if (g->has_monitor)

@@ -17,7 +17,16 @@
 
 /* ------------------------------------------------------------ structures */
 
+/* One object held for an id, by the SHA-256 of its canonical JSON: the peers
+ * known to hold it and its pending push (docs/gossiper.md §Pushing). */
+struct held {
+	uint8_t h[32];
+	uint64_t holders; /* bit k: peer k holds it */
+	uint64_t push_at; /* when the delayed push is due; 0: none pending */
+};
+
 struct frag_rec {
+	size_t hi; /* index in the id's held[] */
 	uint32_t bls_id;
 	char signer[CTNG_ID_MAX + 1];
 	uint8_t partial[CTNG_BLS_SIG_LEN];
@@ -31,10 +40,12 @@ struct att {
 	struct frag_rec *frags;
 	size_t n_frags;
 	bool has_full;
+	size_t full_hi;
 	ctng_gossip_object full;
 };
 
 struct init_rec {
+	size_t hi;
 	ctng_gossip_object o;
 	uint8_t digest[32]; /* STH/REV: SHA-256 of the signed bytes */
 };
@@ -45,8 +56,8 @@ struct idrec {
 	size_t n_inits;
 	struct att *atts;
 	size_t n_atts;
-	uint8_t (*hashes)[32]; /* content hashes of every object held for this id */
-	size_t n_hashes;
+	struct held *held; /* every object held for this id */
+	size_t n_held;
 	bool waiting; /* gossip_wait running */
 	uint64_t deadline;
 	bool decided;        /* the wait ended: FRAG or CON decided */
@@ -67,6 +78,8 @@ struct convicted {
 
 struct ctng_gossiper_sm {
 	const ctng_network *net;
+	const ctng_entity *me;
+	uint64_t all_peers; /* one bit per peer (the first 64) */
 	char self[CTNG_ID_MAX + 1];
 	char monitor[CTNG_ID_MAX + 1];
 	uint8_t sk[32];
@@ -138,7 +151,7 @@ void ctng_gossiper_actions_free(ctng_gossiper_actions *a)
 }
 
 static int act(ctng_gossiper_actions *a, ctng_gossiper_action_kind k, const ctng_gossip_object *o,
-               const char *except, ctng_err *err)
+               uint64_t to, ctng_err *err)
 {
 	if (a->n == a->cap) {
 		size_t nc = a->cap ? a->cap * 2 : 8;
@@ -151,8 +164,7 @@ static int act(ctng_gossiper_actions *a, ctng_gossiper_action_kind k, const ctng
 	ctng_gossiper_action *x = &a->v[a->n];
 	memset(x, 0, sizeof(*x));
 	x->kind = k;
-	if (except && strlen(except) <= CTNG_ID_MAX)
-		strcpy(x->except, except);
+	x->to = to;
 	int rc = ctng_gossip_copy(&x->obj, o, err);
 	if (rc)
 		return rc;
@@ -194,7 +206,7 @@ static void rec_free(struct idrec *r)
 	for (size_t i = 0; i < r->n_atts; i++)
 		att_clear(&r->atts[i]);
 	free(r->atts);
-	free(r->hashes);
+	free(r->held);
 	free(r);
 }
 
@@ -227,21 +239,23 @@ static struct idrec *rec_get(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
 	return r;
 }
 
-static bool rec_has_hash(const struct idrec *r, const uint8_t h[32])
+static struct held *rec_held(struct idrec *r, const uint8_t h[32])
 {
-	for (size_t i = 0; r && i < r->n_hashes; i++)
-		if (memcmp(r->hashes[i], h, 32) == 0)
-			return true;
-	return false;
+	for (size_t i = 0; r && i < r->n_held; i++)
+		if (memcmp(r->held[i].h, h, 32) == 0)
+			return &r->held[i];
+	return NULL;
 }
 
-static int rec_add_hash(struct idrec *r, const uint8_t h[32], ctng_err *err)
+static int rec_add_hash(struct idrec *r, const uint8_t h[32], size_t *hi, ctng_err *err)
 {
-	uint8_t(*v)[32] = realloc(r->hashes, (r->n_hashes + 1) * sizeof(*v));
+	struct held *v = realloc(r->held, (r->n_held + 1) * sizeof(*v));
 	if (!v)
 		return nomem(err);
-	r->hashes = v;
-	memcpy(r->hashes[r->n_hashes++], h, 32);
+	r->held = v;
+	memset(&v[r->n_held], 0, sizeof(*v));
+	memcpy(v[r->n_held].h, h, 32);
+	*hi = r->n_held++;
 	return 0;
 }
 
@@ -310,6 +324,70 @@ static int obj_digest(const ctng_gossip_object *o, uint8_t d[32], bool *has, ctn
 	return ctng_hex_decode_exact(d, 32, S(o->payload[1]), err);
 }
 
+/* ---------------------------------------------------------------- peers */
+
+/* The bit of peer `id` (0 when it is not one of the first 64 peers). */
+static uint64_t peer_bit(const ctng_gossiper_sm *sm, const char *id)
+{
+	for (size_t k = 0; id && k < sm->me->n_peers && k < 64; k++)
+		if (strcmp(sm->me->peers[k], id) == 0)
+			return 1ull << k;
+	return 0;
+}
+
+/* The peers that hold an object received from `from`: the sender, and, when
+ * the sender is a gossiper, its own peers, because every gossiper pushes what
+ * it accepts to each of its peers not known to hold it already. */
+static uint64_t covered_by(const ctng_gossiper_sm *sm, const char *from)
+{
+	const ctng_entity *g = entity(sm->net, from);
+	if (!g || g->role != CTNG_ROLE_GOSSIPER)
+		return 0;
+	uint64_t m = peer_bit(sm, g->id);
+	for (size_t k = 0; k < g->n_peers; k++)
+		m |= peer_bit(sm, g->peers[k]);
+	return m;
+}
+
+/* Does gossiper g's monitor watch the entity of id? */
+static bool watches(const ctng_network *net, const ctng_entity *g, const ctng_gossip_id *id)
+{
+	const ctng_entity *mon = entity(net, g->monitor);
+	bool lg = id->family != CTNG_FAM_REV, ca = id->family != CTNG_FAM_STH;
+	for (size_t i = 0; mon && lg && i < mon->n_loggers; i++)
+		if (strcmp(mon->loggers[i], id->entity) == 0)
+			return true;
+	for (size_t i = 0; mon && ca && i < mon->n_cas; i++)
+		if (strcmp(mon->cas[i], id->entity) == 0)
+			return true;
+	return false;
+}
+
+/* This gossiper's place (0 first) in the order in which the gossipers act on
+ * an id: those whose monitor watches the entity first, each group rotated by
+ * the id so that the first place moves from gossiper to gossiper. The same on
+ * every gossiper (it depends on network.json only). */
+static size_t rank_of(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	const ctng_network *net = sm->net;
+	size_t ng = sm->max_atts, off = (size_t)(id->period % ng);
+	for (const char *e = id->entity; *e; e++)
+		off = (off * 31 + (unsigned char)*e) % ng;
+	size_t mykey = 0, rank = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0, pos = 0; i < net->n_entities; i++) {
+			const ctng_entity *g = &net->entities[i];
+			if (g->role != CTNG_ROLE_GOSSIPER)
+				continue;
+			size_t key = (watches(net, g, id) ? 0 : ng) + (pos++ + ng - off) % ng;
+			if (pass == 0 && g == sm->me)
+				mykey = key;
+			if (pass == 1)
+				rank += key < mykey;
+		}
+	return rank;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uint8_t bls_sk[32],
@@ -337,6 +415,8 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 	if (!sm)
 		return nomem(err);
 	sm->net = net;
+	sm->me = me;
+	sm->all_peers = me->n_peers >= 64 ? ~0ull : (1ull << me->n_peers) - 1;
 	strcpy(sm->self, me->id);
 	strcpy(sm->monitor, me->monitor);
 	memcpy(sm->sk, bls_sk, 32);
@@ -454,6 +534,11 @@ static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
 		const struct idrec *r = sm->recs[i];
 		if (r->waiting && (next == 0 || r->deadline < next))
 			next = r->deadline;
+		for (size_t j = 0; j < r->n_held; j++) {
+			uint64_t t = r->held[j].push_at;
+			if (t && (next == 0 || t < next))
+				next = t;
+		}
 	}
 	acts->next_timer_ms = next;
 }
@@ -594,19 +679,89 @@ struct ctx {
 	ctng_err *err;
 };
 
-/* Actions for an object accepted into the state (quiet: restored from the store). */
-static int emit(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
+/* The peers known to hold t FRAGs of att a: they combine its FULL themselves.
+ * A peer holds a FRAG it signed, and those of its held[] entry. */
+static uint64_t frag_cover(const ctng_gossiper_sm *sm, const struct idrec *r, const struct att *a)
 {
-	count_inc(c->sm, o->period, o->type);
+	uint64_t m = 0;
+	for (size_t k = 0; k < sm->me->n_peers && k < 64; k++) {
+		uint32_t n = 0;
+		for (size_t j = 0; j < a->n_frags; j++)
+			n += (r->held[a->frags[j].hi].holders >> k & 1) ||
+			     strcmp(a->frags[j].signer, sm->me->peers[k]) == 0;
+		if (n >= sm->net->threshold)
+			m |= 1ull << k;
+	}
+	return m;
+}
+
+/* The object of r->held[hi]. */
+static const ctng_gossip_object *obj_at(const struct idrec *r, size_t hi, const struct att **of)
+{
+	*of = NULL;
+	for (size_t i = 0; i < r->n_inits; i++)
+		if (r->inits[i].hi == hi)
+			return &r->inits[i].o;
+	for (size_t i = 0; i < r->n_atts; i++) {
+		const struct att *a = &r->atts[i];
+		*of = a;
+		if (a->has_full && a->full_hi == hi)
+			return &a->full;
+		for (size_t j = 0; j < a->n_frags; j++)
+			if (a->frags[j].hi == hi)
+				return &a->frags[j].o;
+	}
+	return NULL;
+}
+
+/* Pushes r->held[hi] to every peer not known to hold it (for a FULL: nor to
+ * hold t of its FRAGs); those peers then hold it. */
+static int push(struct ctx *c, struct idrec *r, size_t hi)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	const struct att *a;
+	const ctng_gossip_object *o = obj_at(r, hi, &a);
+	struct held *h = &r->held[hi];
+	h->push_at = 0;
+	if (!o)
+		return 0;
+	uint64_t to = sm->all_peers & ~h->holders;
+	if (ctng_type_kind(o->type) == CTNG_KIND_FULL)
+		to &= ~frag_cover(sm, r, a);
+	if (!to && sm->me->n_peers <= 64)
+		return 0;
+	h->holders |= to;
+	return act(c->acts, CTNG_GACT_SEND_PEERS, o, to, c->err);
+}
+
+/* Actions for an object accepted into the state as r->held[hi] (quiet:
+ * restored from the store). STH, REV and ACC are pushed after a delay that
+ * grows with this gossiper's rank for the id, so that most peers are known
+ * to hold them by then; everything else at once. */
+static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_object *o,
+                const char *from, bool quiet)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	count_inc(sm, o->period, o->type);
 	if (quiet)
 		return 0;
+	r->held[hi].holders |= covered_by(sm, from);
 	enum ctng_kind k = ctng_type_kind(o->type);
-	int rc = act(c->acts, CTNG_GACT_STORE, o, NULL, c->err);
-	rc = rc ? rc : act(c->acts, CTNG_GACT_SEND_PEERS, o, from, c->err);
+	int rc = act(c->acts, CTNG_GACT_STORE, o, 0, c->err);
+	if (rc)
+		return rc;
+	if (k == CTNG_KIND_INIT && o->type != CTNG_CON) {
+		uint64_t slot = sm->net->clock.gossip_wait_ms / (4 * sm->max_atts);
+		r->held[hi].push_at = c->now + rank_of(sm, &r->id) * slot;
+		if (r->held[hi].push_at <= c->now)
+			rc = push(c, r, hi);
+	} else {
+		rc = push(c, r, hi);
+	}
 	bool to_mon = k == CTNG_KIND_FULL || o->type == CTNG_STH || o->type == CTNG_REV ||
 	              o->type == CTNG_CON;
-	if (!rc && to_mon && c->sm->monitor[0] && (!from || strcmp(from, c->sm->monitor) != 0))
-		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, NULL, c->err);
+	if (!rc && to_mon && sm->monitor[0] && (!from || strcmp(from, sm->monitor) != 0))
+		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, 0, c->err);
 	return rc;
 }
 
@@ -754,6 +909,14 @@ static int add_convicted(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng
 	return 0;
 }
 
+/* An object held as *h came again from `from`: the peers it covers hold it. */
+static int dup_from(const ctng_gossiper_sm *sm, struct held *h, const char *from, bool quiet)
+{
+	if (!quiet)
+		h->holders |= covered_by(sm, from);
+	return CTNG_GOSSIPER_DUPLICATE;
+}
+
 /* Puts a verified (or self-made) object into the state. Returns NEW /
  * DUPLICATE / IGNORED or a negative error. */
 static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
@@ -769,18 +932,19 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 	struct idrec *r = rec_get(sm, &id);
 	if (!r)
 		return nomem(c->err);
-	if (rec_has_hash(r, h))
-		return CTNG_GOSSIPER_DUPLICATE;
+	struct held *dup = rec_held(r, h);
+	if (dup)
+		return dup_from(sm, dup, from, quiet);
 	enum ctng_kind k = ctng_type_kind(o->type);
+	size_t hi = 0;
 	if (k == CTNG_KIND_INIT) {
 		for (size_t i = 0; i < r->n_inits; i++) {
 			const ctng_gossip_object *x = &r->inits[i].o;
-			if (id.family == CTNG_FAM_CON)
-				return CTNG_GOSSIPER_DUPLICATE; /* one CON per id */
-			if (id.family == CTNG_FAM_ACC && strcmp(x->signer, o->signer) == 0)
-				return CTNG_GOSSIPER_DUPLICATE; /* one ACC per monitor */
-			if (has_d && memcmp(r->inits[i].digest, d, 32) == 0)
-				return CTNG_GOSSIPER_DUPLICATE; /* same signed content */
+			if (id.family == CTNG_FAM_CON || /* one CON per id */
+			    (id.family == CTNG_FAM_ACC && strcmp(x->signer, o->signer) == 0) ||
+			    (has_d && memcmp(r->inits[i].digest, d, 32) == 0))
+				/* one ACC per monitor; same signed content */
+				return dup_from(sm, &r->held[r->inits[i].hi], from, quiet);
 		}
 		if (has_d && r->n_inits >= CTNG_GOSSIPER_MAX_INIT_PER_ID)
 			return CTNG_GOSSIPER_IGNORED;
@@ -792,10 +956,12 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		memset(ir, 0, sizeof(*ir));
 		if (has_d)
 			memcpy(ir->digest, d, 32);
-		if ((rc = ctng_gossip_copy(&ir->o, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+		if ((rc = ctng_gossip_copy(&ir->o, o, c->err)) ||
+		    (rc = rec_add_hash(r, h, &hi, c->err)))
 			return rc;
+		ir->hi = hi;
 		r->n_inits++;
-		if ((rc = emit(c, o, from, quiet)))
+		if ((rc = emit(c, r, hi, o, from, quiet)))
 			return rc;
 		if (id.family == CTNG_FAM_CON) {
 			/* Mark the conflicting family's id: no FRAG for it. */
@@ -822,10 +988,10 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		if (rec_has_frag_from(r, o->signer)) {
 			/* One FRAG per (id, signer): the same content again is a
 			 * duplicate, a second content from that signer is ignored. */
-			bool in_a = false;
 			for (size_t i = 0; a && i < a->n_frags; i++)
-				in_a = in_a || strcmp(a->frags[i].signer, o->signer) == 0;
-			return in_a ? CTNG_GOSSIPER_DUPLICATE : CTNG_GOSSIPER_IGNORED;
+				if (strcmp(a->frags[i].signer, o->signer) == 0)
+					return dup_from(sm, &r->held[a->frags[i].hi], from, quiet);
+			return CTNG_GOSSIPER_IGNORED;
 		}
 		if (a && a->has_full)
 			return CTNG_GOSSIPER_DUPLICATE; /* late FRAG: the FULL supersedes it */
@@ -845,29 +1011,32 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		fr->bls_id = g->bls_id;
 		strcpy(fr->signer, o->signer);
 		if ((rc = ctng_gossip_bls_sig(o, fr->partial, c->err)) ||
-		    (rc = ctng_gossip_copy(&fr->o, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+		    (rc = ctng_gossip_copy(&fr->o, o, c->err)) ||
+		    (rc = rec_add_hash(r, h, &hi, c->err)))
 			return rc;
+		fr->hi = hi;
 		a->n_frags++;
 		if (strcmp(o->signer, sm->self) == 0)
 			r->signed_self = true;
-		if ((rc = emit(c, o, from, quiet)))
+		if ((rc = emit(c, r, hi, o, from, quiet)))
 			return rc;
 		rc = maybe_combine(c, r, a);
 		return rc ? rc : CTNG_GOSSIPER_NEW;
 	}
 	/* FULL */
 	if (a && a->has_full)
-		return CTNG_GOSSIPER_DUPLICATE;
+		return dup_from(sm, &r->held[a->full_hi], from, quiet);
 	if (!a && r->n_atts >= sm->max_atts)
 		return CTNG_GOSSIPER_IGNORED; /* more contents than gossipers: a cap */
 	if (!(a = att_get(r, has_d ? d : NULL)))
 		return nomem(c->err);
-	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(r, h, c->err)))
+	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(r, h, &hi, c->err)))
 		return rc;
 	a->has_full = true;
+	a->full_hi = hi;
 	if (o->type == CTNG_CON_FULL && (rc = add_convicted(sm, o, c->err)))
 		return rc;
-	if ((rc = emit(c, o, from, quiet)))
+	if ((rc = emit(c, r, hi, o, from, quiet)))
 		return rc;
 	return CTNG_GOSSIPER_NEW;
 }
@@ -919,8 +1088,9 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 	uint8_t h[32];
 	if ((rc = ctng_gossip_id_of(o, &id, err)) || (rc = content_hash(o, h, err)))
 		goto out;
-	if (rec_has_hash(rec_find(sm, &id), h)) {
-		rc = CTNG_GOSSIPER_DUPLICATE;
+	struct held *dup = rec_held(rec_find(sm, &id), h);
+	if (dup) {
+		rc = dup_from(sm, dup, from, quiet);
 		goto out;
 	}
 	if ((rc = verify(sm, o, superseded(sm, o, &id), err)))
@@ -950,6 +1120,13 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 	struct ctx c = {sm, acts, now_ms, err};
 	advance_clock(sm, now_ms);
 	int rc = 0;
+	/* The delayed pushes that are due. */
+	for (size_t i = 0; i < sm->n_recs && !rc; i++) {
+		struct idrec *r = sm->recs[i];
+		for (size_t j = 0; j < r->n_held && !rc; j++)
+			if (r->held[j].push_at && r->held[j].push_at <= now_ms)
+				rc = push(&c, r, j);
+	}
 	/* decide() may add records (CON ids): restart the scan after each one. */
 	for (bool again = true; again && !rc;) {
 		again = false;

@@ -188,6 +188,9 @@ struct sim {
 	size_t n_mon[MAXG];
 	size_t n_store[MAXG];
 	bool down[MAXG]; /* a down gossiper receives nothing */
+	/* objects sent from one gossiper to another: by (from, to) and by kind */
+	size_t pair[MAXG][MAXG];
+	size_t kind[4];
 	uint64_t now;
 };
 
@@ -250,15 +253,20 @@ static void route(struct sim *s, int i)
 	for (size_t k = 0; k < a->n; k++) {
 		ctng_gossiper_action *x = &a->v[k];
 		switch (x->kind) {
-		case CTNG_GACT_SEND_PEERS:
-			for (uint32_t j = 0; j < s->t->ng; j++) {
-				char pid[32];
-				snprintf(pid, sizeof pid, "gossiper%u", j + 1);
-				if ((int)j == i || strcmp(pid, x->except) == 0)
-					continue;
-				enqueue(s, &x->obj, (int)j, self);
+		case CTNG_GACT_SEND_PEERS: {
+			const ctng_entity *me = &s->t->net.entities[eidx(s->t, self)];
+			for (size_t k = 0; k < me->n_peers; k++) {
+				unsigned j = 0;
+				assert_int_equal(sscanf(me->peers[k], "gossiper%u", &j), 1);
+				assert_int_not_equal((int)j - 1, i);
+				if (x->to >> k & 1) {
+					enqueue(s, &x->obj, (int)j - 1, self);
+					s->pair[i][j - 1]++;
+					s->kind[ctng_type_kind(x->obj.type)]++;
+				}
 			}
 			break;
+		}
 		case CTNG_GACT_SEND_MONITOR:
 			assert_true(s->n_mon[i] < 256);
 			assert_int_equal(ctng_gossip_copy(&s->mon[i][s->n_mon[i]++], &x->obj, NULL),
@@ -393,8 +401,8 @@ static void test_honest_sth_rev_acc(void **state)
 	assert_int_equal(deliver(&s, 2, &rev, "monitor3"), CTNG_GOSSIPER_NEW);
 	assert_int_equal(deliver(&s, 0, &acc1, "monitor1"), CTNG_GOSSIPER_NEW);
 	assert_int_equal(deliver(&s, 2, &acc3, "monitor3"), CTNG_GOSSIPER_NEW);
-	pump(&s);
-	/* nothing is signed before gossip_wait */
+	/* INITs are pushed within gossip_wait/4; nothing is signed before gossip_wait */
+	advance(&s, WAIT_MS / 4);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(count(&s, i, p, CTNG_STH), 1);
 		assert_int_equal(count(&s, i, p, CTNG_ACC), 2);
@@ -1048,6 +1056,141 @@ static void test_colluding_fulls_capped(void **state)
 	tnet_free(&t);
 }
 
+/* Gives gossiper i (1-based) the peers listed (1-based, 0-terminated). */
+static void set_peers(struct tnet *t, unsigned i, const unsigned *peers)
+{
+	char id[32];
+	snprintf(id, sizeof id, "gossiper%u", i);
+	ctng_entity *g = &t->net.entities[eidx(t, id)];
+	for (size_t j = 0; j < g->n_peers; j++)
+		free(g->peers[j]);
+	g->n_peers = 0;
+	for (; *peers; peers++) {
+		snprintf(id, sizeof id, "gossiper%u", *peers);
+		g->peers[g->n_peers++] = xstrdup(id);
+	}
+}
+
+static size_t total_pushes(struct sim *s)
+{
+	return s->kind[CTNG_KIND_INIT] + s->kind[CTNG_KIND_FRAG] + s->kind[CTNG_KIND_FULL];
+}
+
+/* Every monitor hands its gossiper the same STH at once: after the rank
+ * delay only the first gossiper pushes it (to its 3 peers); the others heard
+ * it from that one, whose peers all hold it, and skip them. Every gossiper
+ * pushes its own FRAG, and no FULL is pushed: each peer is known to hold t
+ * FRAGs and combines the FULL itself. */
+static void test_push_suppression_full_mesh(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 6;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger1", p, 4, 0x5a, NULL);
+	for (int i = 0; i < 4; i++) {
+		char mon[32];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+	}
+	pump(&s);
+	advance(&s, WAIT_MS / 4);
+	assert_int_equal(s.kind[CTNG_KIND_INIT], 3);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH_FRAG), 0);
+		for (int j = 0; j < 4; j++) /* nothing went both ways */
+			assert_false(s.pair[i][j] && s.pair[j][i]);
+	}
+	advance(&s, 2 * WAIT_MS);
+	assert_int_equal(s.kind[CTNG_KIND_INIT], 3);
+	assert_int_equal(s.kind[CTNG_KIND_FULL], 0);
+	assert_true(s.kind[CTNG_KIND_FRAG] <= 4 * 3);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
+		assert_int_equal(s.acts[i].next_timer_ms, 0);
+	}
+	check_fulls_verify(&s);
+	/* a redelivery from a peer is a duplicate and sends nothing */
+	size_t before = total_pushes(&s);
+	assert_int_equal(deliver(&s, 3, &sth, "gossiper1"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(total_pushes(&s), before);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* A line g1 - g2 - g3: what g2 hears from g1 goes on to g3 and never back to
+ * g1, and the other way round; everybody still ends with the FULL. */
+static void test_no_push_back_line(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	set_peers(&t, 1, (const unsigned[]){2, 0});
+	set_peers(&t, 2, (const unsigned[]){1, 3, 0});
+	set_peers(&t, 3, (const unsigned[]){2, 0});
+	struct sim s;
+	uint64_t p = 8;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object rev = {0};
+	make_rev(&t, &rev, "ca1", p, 11);
+	assert_int_equal(deliver(&s, 0, &rev, "monitor1"), CTNG_GOSSIPER_NEW);
+	advance(&s, WAIT_MS / 4);
+	assert_int_equal(s.pair[0][1], 1); /* g1 -> g2 */
+	assert_int_equal(s.pair[1][2], 1); /* g2 -> g3 */
+	assert_int_equal(s.pair[1][0], 0); /* never back */
+	assert_int_equal(s.pair[2][1], 0);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_REV_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_REV_FULL), 1);
+		assert_int_equal(s.acts[i].next_timer_ms, 0);
+	}
+	/* each object crossed each link at most once in each direction, and
+	 * nobody got back an object it had sent */
+	assert_true(total_pushes(&s) <= 2 * 2 * 4);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&rev);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* A peer that is down gets its pushes (they fail) but stalls nobody: the
+ * others make the FULL and no timer is left pending. Its own FRAG never came,
+ * so it is not known to hold t FRAGs ... it is presumed to hold those its
+ * peers pushed to it, and catches up by pulling when it comes back. */
+static void test_down_peer_no_stall(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 9;
+	sim_init(&s, &t, pstart(p) + 500);
+	s.down[1] = true;
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger2", p, 9, 0x33, NULL);
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &sth, "monitor3"), CTNG_GOSSIPER_NEW);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		if (i == 1)
+			continue;
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
+		assert_int_equal(s.acts[i].next_timer_ms, 0);
+	}
+	assert_int_equal(count(&s, 1, p, CTNG_STH), 0);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_OFF);
@@ -1064,6 +1207,9 @@ int main(void)
 	    cmocka_unit_test(test_restore_no_resign),
 	    cmocka_unit_test(test_threshold_with_failures),
 	    cmocka_unit_test(test_colluding_fulls_capped),
+	    cmocka_unit_test(test_push_suppression_full_mesh),
+	    cmocka_unit_test(test_no_push_back_line),
+	    cmocka_unit_test(test_down_peer_no_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
