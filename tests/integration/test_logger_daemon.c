@@ -293,11 +293,14 @@ static char *ctng_sth_of(uint64_t p, ctng_sth *out)
 	return s;
 }
 
+static char tmp_root[sizeof dir]; /* the mkdtemp folder holding net/ */
+
 static int setup(void **state)
 {
 	(void)state;
 	snprintf(dir, sizeof dir, "/tmp/ctng_it_logger_%d_XXXXXX", (int)getpid());
 	assert_non_null(mkdtemp(dir));
+	snprintf(tmp_root, sizeof tmp_root, "%s", dir);
 	char net[700], port[16];
 	snprintf(net, sizeof net, "%s/net", dir);
 	snprintf(port, sizeof port, "%d", 20000 + (int)(getpid() % 20000));
@@ -328,11 +331,11 @@ static int teardown(void **state)
 	X509_free(root);
 	ctng_node_config_free(&ca_cfg);
 	ctng_node_config_free(&lg_cfg);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0; /* the mkdtemp folder holding net/ */
-	if (ctng_test_rm_rf(dir) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	/* Only ever the folder mkdtemp made (empty if setup failed before it):
+	 * never a parent derived from another path. */
+	if (tmp_root[0] && ctng_test_rm_rf(tmp_root) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp_root);
+	tmp_root[0] = 0;
 	return 0;
 }
 

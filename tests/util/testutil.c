@@ -225,6 +225,12 @@ int ctng_test_rm_rf(const char *dir)
 {
 	if (getenv("CTNG_KEEP_TEST_DIR"))
 		return 0;
+	/* A test only ever removes a folder it made under /tmp: refuse /tmp
+	 * itself, anything outside it, parent references and quotes, so a bug in
+	 * a test's bookkeeping cannot wipe more than its own folder. */
+	if (strncmp(dir, "/tmp/", 5) != 0 || dir[5] == 0 || dir[5] == '/' ||
+	    strstr(dir, "..") || strchr(dir, '\''))
+		return -1;
 	char cmd[1100];
 	if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= (int)sizeof(cmd))
 		return -1;

@@ -70,8 +70,9 @@ pid_t ctng_test_start_s_server(const char *cert, const char *key, uint16_t port)
 int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *out_len, char *err,
                   size_t err_cap, long timeout_ms);
 
-/* `rm -rf DIR` (unless the environment sets CTNG_KEEP_TEST_DIR). Returns 0,
- * or -1 if the removal failed. */
+/* `rm -rf DIR` (unless the environment sets CTNG_KEEP_TEST_DIR). DIR must be
+ * a folder below /tmp ("/tmp/x..."), without "..", without quotes; anything
+ * else is refused. Returns 0, or -1 if refused or the removal failed. */
 int ctng_test_rm_rf(const char *dir);
 
 #endif
