@@ -55,7 +55,7 @@ typedef enum ctng_gossiper_action_kind {
 
 typedef struct ctng_gossiper_action {
 	ctng_gossiper_action_kind kind;
-	ctng_gossip_object obj;       /* owned by the list */
+	ctng_gossip_object obj; /* owned by the list */
 	/* SEND_PEERS: bit k set = send to the k-th peer of this gossiper
 	 * (its `peers` list in network.json); peers after the 64th: always. */
 	uint64_t to;

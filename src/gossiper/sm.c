@@ -767,11 +767,15 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 
 static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet);
 
+/* The wait of an id: gossip_wait, and a quarter more for the gossipers ranked
+ * after the first t, which by then mostly hold the FULL and need not sign. */
 static void start_wait(struct ctx *c, struct idrec *r)
 {
 	if (!r->waiting && !r->decided) {
+		uint64_t w = c->sm->net->clock.gossip_wait_ms;
 		r->waiting = true;
-		r->deadline = c->now + c->sm->net->clock.gossip_wait_ms;
+		r->deadline =
+		    c->now + w + (rank_of(c->sm, &r->id) < c->sm->net->threshold ? 0 : w / 4);
 		if (r->deadline == 0)
 			r->deadline = 1;
 	}
