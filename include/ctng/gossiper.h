@@ -97,8 +97,9 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 void ctng_gossiper_sm_free(ctng_gossiper_sm *sm); /* NULL is a no-op */
 
 /* An object arrived. from: the sender's entity id (a peer gossiper or the
- * paired monitor), "" or NULL when unknown; used only to avoid sending an
- * object straight back. Verifies (docs/gossiper.md §Verification) before
+ * paired monitor), "" or NULL when unknown; used only to know which peers
+ * hold the object (docs/gossiper.md §Pushing), so it is never sent back to
+ * them, also when it comes again as a duplicate. Verifies (§Verification) before
  * anything else; an invalid object changes nothing and returns a negative
  * code with the reason in err. Returns CTNG_GOSSIPER_NEW / _DUPLICATE /
  * _IGNORED. Actions (and next_timer_ms) are appended to acts. */
