@@ -943,6 +943,7 @@ static void test_restore_no_resign(void **state)
 	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now + WAIT_MS, acts, NULL), 0);
 	/* keep what the daemon would have stored */
 	ctng_gossip_object stored[8];
+	memset(stored, 0, sizeof stored); /* ctng_gossip_copy clears its destination */
 	size_t ns = 0;
 	for (size_t k = 0; k < acts->n; k++)
 		if (acts->v[k].kind == CTNG_GACT_STORE)
