@@ -54,8 +54,8 @@ int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t
  * lines with the node id. Returns CTNG_EXIT_OK with *cfg loaded (the caller
  * owns it and releases it with ctng_node_config_free), or prints a one-line
  * error and returns CTNG_EXIT_USAGE with *cfg empty (nothing to free).
- * Used by cmd_ca.c, cmd_logger.c and cmd_monitor.c; cmd_gossiper.c can use
- * it with CTNG_ROLE_GOSSIPER. Defined in daemon_args.c. */
+ * Used by the four daemon commands (cmd_ca/logger/monitor/gossiper.c).
+ * Defined in daemon_args.c. */
 int ctng_cli_daemon_config(int argc, char **argv, ctng_role role, ctng_node_config *cfg);
 
 #endif

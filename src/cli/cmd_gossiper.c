@@ -4,9 +4,6 @@
  * SIGTERM. Exit status 0 after a clean stop, 2 for bad usage or a
  * configuration that does not load, 1 for a runtime failure.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "cli/cli.h"
 #include "ctng/config.h"
 #include "ctng/gossiper.h"
@@ -22,34 +19,12 @@ static const char usage[] =
 
 static int run(int argc, char **argv)
 {
-	const char *cmd = argv[0], *config = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if ((v = ctng_cli_flag(argc, argv, &i, "--config"))) {
-			config = v;
-		} else if ((v = ctng_cli_flag(argc, argv, &i, "--log-level"))) {
-			int l = ctng_log_parse_level(v);
-			if (l < 0)
-				return ctng_cli_usage_error(cmd, "unknown log level '%s'", v);
-			ctng_log_set_level((ctng_log_level)l);
-		} else {
-			return ctng_cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
-		}
-	}
-	if (!config)
-		return ctng_cli_usage_error(cmd, "--config is required");
-	ctng_node_config cfg = {0};
+	const char *cmd = argv[0];
+	ctng_node_config cfg;
+	int st = ctng_cli_daemon_config(argc, argv, CTNG_ROLE_GOSSIPER, &cfg);
+	if (st != CTNG_EXIT_OK)
+		return st;
 	ctng_err e = {0};
-	if (ctng_node_config_load(config, &cfg, &e)) {
-		ctng_node_config_free(&cfg);
-		return ctng_cli_fail(CTNG_EXIT_USAGE, cmd, "%s", e.msg);
-	}
-	if (!cfg.self || cfg.self->role != CTNG_ROLE_GOSSIPER) {
-		ctng_node_config_free(&cfg);
-		return ctng_cli_fail(CTNG_EXIT_USAGE, cmd, "%s is not a gossiper configuration",
-		                     config);
-	}
-	ctng_log_set_node(cfg.id);
 	int rc = ctng_gossiper_run(&cfg, &e);
 	ctng_node_config_free(&cfg);
 	if (rc)

@@ -594,34 +594,12 @@ static void restore(struct gd *g)
 
 /* ------------------------------------------------------------------ run */
 
-static int parse_listen(const char *listen, char *host, size_t cap, uint16_t *port, ctng_err *err)
-{
-	const char *colon = listen ? strrchr(listen, ':') : NULL;
-	if (!colon || colon == listen || (size_t)(colon - listen) >= cap)
-		return ctng_err_set(err, CTNG_EINVAL, "listen address must be HOST:PORT");
-	uint64_t v = 0;
-	if (ctng_parse_u64(colon + 1, 65535, &v, NULL) || v == 0)
-		return ctng_err_set(err, CTNG_EINVAL, "listen port invalid");
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 static int set_dest(struct dest *d, const ctng_entity *e)
 {
 	snprintf(d->id, sizeof d->id, "%s", e->id);
 	snprintf(d->base, sizeof d->base, "%s", e->url);
 	int n = snprintf(d->url, sizeof d->url, "%s/ctng/v1/gossip", e->url);
 	return n > 0 && (size_t)n < sizeof d->url ? 0 : -1;
-}
-
-static const ctng_entity *find_entity(const ctng_network *net, const char *id)
-{
-	for (size_t i = 0; i < net->n_entities; i++)
-		if (strcmp(net->entities[i].id, id) == 0)
-			return &net->entities[i];
-	return NULL;
 }
 
 static void gd_free(struct gd *g)
@@ -653,7 +631,7 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	g.timeout_ms = pm / 3 < 200 ? 200 : pm / 3 > 5000 ? 5000 : pm / 3;
 	char host[CTNG_HOST_MAX];
 	uint16_t port = 0;
-	if ((rc = parse_listen(cfg->listen, host, sizeof host, &port, err)))
+	if ((rc = ctng_node_config_listen(cfg, host, &port, err)))
 		return rc;
 	if ((rc = ctng_mkdir_p(cfg->data_dir, 0700, err)))
 		return rc;
@@ -680,14 +658,15 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 		goto out;
 	}
 	for (size_t i = 0; i < self->n_peers; i++) {
-		const ctng_entity *pe = find_entity(g.net, self->peers[i]);
+		const ctng_entity *pe = ctng_network_entity(g.net, self->peers[i]);
 		if (!pe || set_dest(&g.peers[g.n_peers], pe)) {
 			rc = ctng_err_set(err, CTNG_EINVAL, "bad peer %s", self->peers[i]);
 			goto out;
 		}
 		g.n_peers++;
 	}
-	const ctng_entity *mon = self->monitor[0] ? find_entity(g.net, self->monitor) : NULL;
+	const ctng_entity *mon =
+	    self->monitor[0] ? ctng_network_entity(g.net, self->monitor) : NULL;
 	if (mon && set_dest(&g.monitor, mon) == 0)
 		g.has_monitor = true;
 	report_load(&g);
