@@ -351,17 +351,26 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	ctng_net_reply_json(req, 200, r);
 }
 
+/* Reads the required ?period=P into *p and its decimal text into key;
+ * answers 400 and returns -1 when it is missing or malformed. */
+static int req_period(ctng_net_req *req, uint64_t *p, char key[24])
+{
+	ctng_err err = {0};
+	if (ctng_net_req_query_u64(req, "period", INT64_MAX, p, &err)) {
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return -1;
+	}
+	snprintf(key, 24, "%llu", (unsigned long long)*p);
+	return 0;
+}
+
 static void h_counts(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
 	uint64_t p = 0;
-	ctng_err err = {0};
-	if (ctng_net_req_query_u64(req, "period", INT64_MAX, &p, &err)) {
-		ctng_net_reply_error(req, 400, "%s", err.msg);
-		return;
-	}
 	char key[24];
-	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	if (req_period(req, &p, key))
+		return;
 	uint64_t c[CTNG_TYPE_COUNT];
 	json_t *counts = NULL;
 	if (ctng_gossiper_sm_counts(g->sm, p, c)) {
@@ -402,13 +411,9 @@ static void h_objects(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
 	uint64_t p = 0;
-	ctng_err err = {0};
-	if (ctng_net_req_query_u64(req, "period", INT64_MAX, &p, &err)) {
-		ctng_net_reply_error(req, 400, "%s", err.msg);
-		return;
-	}
 	char key[24];
-	snprintf(key, sizeof key, "%llu", (unsigned long long)p);
+	if (req_period(req, &p, key))
+		return;
 	json_t *arr = json_array();
 	if (arr)
 		ctng_gossiper_sm_each(g->sm, p, add_json, arr);
