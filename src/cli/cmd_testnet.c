@@ -67,7 +67,8 @@ const ctng_cli_cmd ctng_cmd_testnet = {
     "  split-ca      ca1 shows monitor3 a different REV (convicted: CON_FULL)\n"
     "  silent        logger3 and ca2 never answer (accused: ACC_FULL)\n"
     "  flaky         logger2 and ca3 answer only in even periods\n"
-    "  seed-sample   the seed's sample run: logger1, ca1, monitors and gossipers 1 and 3\n\n"
+    "  seed-sample   the seed's sample run: logger1, ca1, monitors and gossipers 1 and 3\n"
+    "  restart       honest, but monitor2 and gossiper2 are killed mid-period and restarted\n\n"
     "--dir reuses a network folder made earlier (its period length is kept);\n"
     "without it a fresh folder is made under /tmp and kept for inspection.\n"
     "--json prints one JSON object per period and gossiper, then the result.\n",

@@ -276,7 +276,7 @@ int ctng_client_validate_x509(ctng_client *c, X509 *cert, STACK_OF(X509) * chain
 		       proofs.rid, ca->ent->id);
 		goto out;
 	}
-	decide(res, CTNG_CLIENT_OK, "valid: issued by %s, logged by %s, RID %u not revoked",
+	decide(res, CTNG_CLIENT_OK, "issued by %s, logged by %s, RID %u not revoked",
 	       ca->ent->id, res->logger, proofs.rid);
 out:
 	ctng_cert_proofs_clear(&proofs);
