@@ -370,17 +370,12 @@ static int apply_rev(ctng_client *c, pending_ca *pc, const ctng_gossip_object *r
 	}
 	bool match = memcmp(h, r.crv_hash, 32) == 0;
 	ctng_rev_clear(&r);
-	if (!match && p->known) {
-		roaring_bitmap_free(next);
-		return ctng_err_set(
-		    err, CTNG_EVERIFY,
-		    "REV of %s for period %llu: the CRV after its delta does not have "
-		    "the hash the CA signed (an update was incomplete, or the CA is "
-		    "inconsistent)",
-		    rev->signer, (unsigned long long)rev->period);
-	}
 	*revoked += roaring_bitmap_get_cardinality(next) - roaring_bitmap_get_cardinality(ca->crv);
-	p->known = p->known || match;
+	/* The REV is signed by the CA and attested by a REV_FULL, so a hash that
+	 * does not match means our CRV missed a delta (a period whose update
+	 * lacked this CA's REV). The CRV is then incomplete: certificates of this
+	 * CA are STALE, never valid, until a delta brings the hash back. */
+	p->known = match;
 	p->crv = next;
 	memcpy(p->hash, h, 32);
 	return 0;
@@ -510,6 +505,13 @@ int client_apply_update(ctng_client *c, const char *json, size_t len, const uint
 			break;
 		}
 	}
+	/* A CA without a REV in this update (silent CA, or a monitor that left it
+	 * out): revocations made in the previous period are unknown to us, so its
+	 * CRV no longer counts as complete. Before period 1 nothing can have been
+	 * revoked. */
+	for (size_t i = 0; i < c->n_cas && !rc; i++)
+		if (!pc[i].crv && u.period > 0)
+			pc[i].known = false;
 	for (size_t i = 0; i < c->n_cas && !rc; i++) {
 		client_ca *ca = &c->cas[i];
 		const roaring_bitmap_t *bm = pc[i].crv ? pc[i].crv : ca->crv;
