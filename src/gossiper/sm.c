@@ -872,6 +872,23 @@ static int emit_con(struct ctx *c, struct idrec *r)
 }
 
 /* The end of an id's wait: CON if a conflict is known, else FRAG. */
+/* True if this gossiper holds a validly signed STH or REV of `id`'s entity
+ * for `id`'s period: the entity answered some monitor, so an accusation of
+ * silence against it is not attested (one monitor alone must not be able to
+ * get an answering logger or CA accused). */
+static bool entity_answered(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	static const enum ctng_family fams[] = {CTNG_FAM_STH, CTNG_FAM_REV};
+	for (size_t i = 0; i < 2; i++) {
+		ctng_gossip_id x = *id;
+		x.family = fams[i];
+		struct idrec *r = rec_find(sm, &x);
+		if (r && r->n_inits > 0)
+			return true;
+	}
+	return false;
+}
+
 static int decide(struct ctx *c, struct idrec *r)
 {
 	r->waiting = false;
@@ -885,6 +902,8 @@ static int decide(struct ctx *c, struct idrec *r)
 			return 0;
 	}
 	if (r->signed_self)
+		return 0;
+	if (r->id.family == CTNG_FAM_ACC && entity_answered(c->sm, &r->id))
 		return 0;
 	struct att *a = att_find(r, fam_digest(r->id.family) ? r->inits[0].digest : NULL);
 	if (a && a->has_full)

@@ -444,6 +444,35 @@ static void test_honest_sth_rev_acc(void **state)
 	tnet_free(&t);
 }
 
+/* One monitor accuses logger1 while the gossipers hold logger1's signed STH
+ * of that period (another monitor got it): no gossiper signs the ACC, so
+ * no ACC_FULL, while the STH still gets its FULL. (Review finding F3.) */
+static void test_acc_against_answering_entity(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, acc = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	make_acc(&t, &acc, "monitor3", "logger1", p);
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &acc, "monitor3"), CTNG_GOSSIPER_NEW);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_ACC), 1);
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FRAG), 0);
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FULL), 0);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+	}
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&acc);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 static void test_conflict_con_full(void **state)
 {
 	(void)state;
@@ -1200,6 +1229,7 @@ int main(void)
 	ctng_log_set_level(CTNG_LOG_OFF);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_honest_sth_rev_acc),
+	    cmocka_unit_test(test_acc_against_answering_entity),
 	    cmocka_unit_test(test_conflict_con_full),
 	    cmocka_unit_test(test_late_conflict),
 	    cmocka_unit_test(test_frag_before_object_and_duplicates),
