@@ -246,7 +246,7 @@ static void test_ca_flow(void **state)
 {
 	(void)state;
 	ctng_err err = {0};
-	int base = 30000 + (int)(getpid() % 10000);
+	int base = ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS);
 	if (base > 65000)
 		base = 30000;
 	snprintf(dir, sizeof(dir), "/tmp/ctng_test_ca_flow_%d", (int)getpid());

@@ -30,6 +30,7 @@
 #include "ctng/config.h"
 #include "ctng/net.h"
 #include "ctng/proto.h"
+#include "testutil.h"
 
 #define NG 3
 
@@ -189,7 +190,7 @@ static void test_gossipers(void **state)
 	o.monitors = NG;
 	o.threshold = 2;
 	/* above the usual ephemeral range; distinct per test process */
-	o.port_base = (uint16_t)(61000 + (getpid() % 11) * 400);
+	o.port_base = ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS);
 	ctng_err err = {0};
 	if (ctng_init_network(dir, &o, &err))
 		fail_msg("init: %s", err.msg);

@@ -303,7 +303,8 @@ static int setup(void **state)
 	snprintf(tmp_root, sizeof tmp_root, "%s", dir);
 	char net[700], port[16];
 	snprintf(net, sizeof net, "%s/net", dir);
-	snprintf(port, sizeof port, "%d", 20000 + (int)(getpid() % 20000));
+	snprintf(port, sizeof port, "%u",
+	         (unsigned)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS));
 	char *argv[] = {CTNG_BIN,      "init", "--dir",       net,  "--period-ms", "1000",
 	                "--loggers",   "1",    "--cas",       "1",  "--monitors",  "1",
 	                "--threshold", "1",    "--port-base", port, NULL};

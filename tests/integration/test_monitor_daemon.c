@@ -67,7 +67,7 @@ static int setup(void **state)
 	ctng_init_opts o;
 	ctng_init_opts_default(&o);
 	o.period_ms = 2000;
-	o.port_base = (uint16_t)(50000 + (getpid() % 30) * 400);
+	o.port_base = ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS);
 	ctng_err e = {0};
 	if (ctng_init_network(dir, &o, &e))
 		fail_msg("init: %s", e.msg);

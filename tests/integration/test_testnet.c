@@ -16,27 +16,6 @@
 
 #include "testutil.h"
 
-/* A port base below the kernel's ephemeral range (32768+), so no outgoing
- * connection can hold one of our listening ports, whose whole testnet layout
- * (loggers +0.., CAs +100.., monitors +200.., gossipers +300..) is free now.
- * Tries start at a place derived from the process id (ctest runs programs
- * in parallel). */
-static int port_base(void)
-{
-	static const uint16_t offs[] = {0,   1,   2,   100, 101, 102, 200,
-	                                201, 202, 203, 300, 301, 302, 303};
-	static int tries;
-	for (int k = 0; k < 22; k++) {
-		int base = 21000 + (((int)getpid() + tries++) % 22) * 500;
-		bool ok = true;
-		for (size_t i = 0; ok && i < sizeof(offs) / sizeof(offs[0]); i++)
-			ok = ctng_test_port_free((uint16_t)(base + offs[i]));
-		if (ok)
-			return base;
-	}
-	return 21000;
-}
-
 static void run_scenario(const char *scenario)
 {
 	char dir[] = "/tmp/ctng-it-testnet-XXXXXX";
@@ -46,7 +25,8 @@ static void run_scenario(const char *scenario)
 	snprintf(cmd, sizeof(cmd),
 	         "'%s' testnet --scenario %s --periods 3 --period-ms 4000 --json --port-base %d "
 	         "--dir %s/net > %s 2>&1",
-	         CTNG_BIN, scenario, port_base(), dir, out);
+	         CTNG_BIN, scenario,
+	         (int)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS), dir, out);
 	int st = system(cmd);
 	char *text = NULL;
 	FILE *f = fopen(out, "r");

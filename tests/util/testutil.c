@@ -45,11 +45,16 @@ bool ctng_test_port_free(uint16_t port)
 	return ok;
 }
 
+const uint16_t ctng_test_net_ports[CTNG_TEST_NET_PORTS] = {0,   1,   2,   100, 101, 102, 200,
+                                                           201, 202, 203, 300, 301, 302, 303};
+
 uint16_t ctng_test_free_port_base(const uint16_t *offsets, size_t n)
 {
-	uint16_t base = (uint16_t)(55000 + getpid() % 4600);
+	/* Below the kernel's ephemeral range (32768+): a port there can be taken
+	 * at any moment as the local end of some outgoing connection. */
+	uint16_t base = (uint16_t)(22000 + getpid() % 5000);
 	for (int tries = 0; tries < 100;
-	     tries++, base = (uint16_t)(55000 + (base - 55000 + 37) % 4600)) {
+	     tries++, base = (uint16_t)(22000 + (base - 22000 + 37) % 5000)) {
 		bool ok = true;
 		for (size_t k = 0; k < n && ok; k++)
 			ok = ctng_test_port_free((uint16_t)(base + offsets[k]));
@@ -228,8 +233,8 @@ int ctng_test_rm_rf(const char *dir)
 	/* A test only ever removes a folder it made under /tmp: refuse /tmp
 	 * itself, anything outside it, parent references and quotes, so a bug in
 	 * a test's bookkeeping cannot wipe more than its own folder. */
-	if (strncmp(dir, "/tmp/", 5) != 0 || dir[5] == 0 || dir[5] == '/' ||
-	    strstr(dir, "..") || strchr(dir, '\''))
+	if (strncmp(dir, "/tmp/", 5) != 0 || dir[5] == 0 || dir[5] == '/' || strstr(dir, "..") ||
+	    strchr(dir, '\''))
 		return -1;
 	char cmd[1100];
 	if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= (int)sizeof(cmd))

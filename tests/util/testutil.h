@@ -23,11 +23,18 @@ void ctng_test_sleep_ms(long ms);
 /* True if 127.0.0.1:port can be bound (TCP) right now. */
 bool ctng_test_port_free(uint16_t port);
 
-/* A port base in 55000..59599 such that base + offsets[i] (i < n, each
+/* A port base in 22000..26999 (so every port stays below the kernel's
+ * ephemeral range) such that base + offsets[i] (i < n, each
  * offset at most 5000) can all be bound right now; tries are spread by the
  * process id, since tests run in parallel. If no base is found after 100
  * tries, returns the last one tried (the test then fails when it binds). */
 uint16_t ctng_test_free_port_base(const uint16_t *offsets, size_t n);
+
+/* The port offsets of a network made by `ctng init` with --port-base B
+ * (loggers B+0.., CAs B+100.., monitors B+200.., gossipers B+300..), up to
+ * the seed's sizes: pass them to ctng_test_free_port_base. */
+extern const uint16_t ctng_test_net_ports[];
+#define CTNG_TEST_NET_PORTS 14
 
 /* One loopback port that can be bound right now (ctng_test_free_port_base
  * with the single offset 0). */
