@@ -226,11 +226,6 @@ static int prepare_network(const ctng_testnet_opts *o, const char *dir, ctng_net
 
 /* ------------------------------------------------------------ the run */
 
-static const char *role_cmd(ctng_role r)
-{
-	return ctng_role_name(r);
-}
-
 static void print_header(FILE *out)
 {
 	fprintf(out, "%-7s %-10s", "period", "gossiper");
@@ -321,7 +316,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	size_t fails = 0;
 	ctng_testnet_cell *cells = NULL;
 	testnet_traffic traffic;
-	testnet_traffic_init(&traffic, &net, dir, s);
+	testnet_traffic_init(&traffic, &net, dir, exe, s);
 	if (!ps || !gossipers) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto out;
@@ -333,7 +328,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		char cfg[4096], logp[4096];
 		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, e->id);
 		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, e->id);
-		pid_t pid = spawn(exe, role_cmd(e->role), cfg, logp);
+		pid_t pid = spawn(exe, ctng_role_name(e->role), cfg, logp);
 		if (pid < 0) {
 			rc = ctng_err_set(err, CTNG_EIO, "cannot start %s", e->id);
 			goto out;

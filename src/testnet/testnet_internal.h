@@ -26,6 +26,7 @@ typedef struct testnet_cert {
 typedef struct testnet_traffic {
 	const ctng_network *net;
 	const char *dir;
+	const char *exe; /* the ctng binary (for `ctng cert revoke`) */
 	const ctng_testnet_scenario *s;
 	testnet_cert certs[TESTNET_MAX_CERTS];
 	size_t n_certs;
@@ -39,8 +40,9 @@ typedef struct testnet_traffic {
 	size_t n_failures;
 } testnet_traffic;
 
+/* exe: the ctng binary the run starts (borrowed, outlives t). */
 void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const char *dir,
-                          const ctng_testnet_scenario *s);
+                          const char *exe, const ctng_testnet_scenario *s);
 /* Called early in period p (the k-th of the run): requests, polls, revokes. */
 void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k);
 /* Called after the update time of period p (the k-th of the run): fetches

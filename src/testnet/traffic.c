@@ -28,9 +28,10 @@ int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
 }
 
 void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const char *dir,
-                          const ctng_testnet_scenario *s)
+                          const char *exe, const ctng_testnet_scenario *s)
 {
 	memset(t, 0, sizeof(*t));
+	t->exe = exe;
 	t->net = net;
 	t->dir = dir;
 	t->s = s;
@@ -140,18 +141,13 @@ static void poll_cert(testnet_cert *c)
 	json_decref(resp);
 }
 
-static void revoke_cert(testnet_cert *c)
+static void revoke_cert(const testnet_traffic *t, testnet_cert *c)
 {
 	/* `ctng cert revoke` does the signing; the run uses the same code path
 	 * through the CLI binary so the documented flow is what is exercised. */
 	char cmd[16384];
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return;
-	exe[n] = 0;
 	snprintf(cmd, sizeof(cmd),
-	         "'%s' cert revoke --ca '%s' --cert '%s' --key '%s' >/dev/null 2>&1", exe,
+	         "'%s' cert revoke --ca '%s' --cert '%s' --key '%s' >/dev/null 2>&1", t->exe,
 	         c->ca->url, c->path, c->key_path);
 	c->revoke_sent = true;
 	if (system(cmd) == 0)
@@ -171,7 +167,7 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 			if (t->certs[j].ca == c->ca)
 				first_of_ca = false;
 		if (first_of_ca && c->issued && !c->revoke_sent)
-			revoke_cert(c);
+			revoke_cert(t, c);
 	}
 	if (k < 2) {
 		for (size_t i = 0; i < t->net->n_entities; i++) {
