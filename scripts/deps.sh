@@ -9,6 +9,7 @@ PKGS=(
   libevent-dev libjansson-dev libsqlite3-dev sqlite3
   libroaring-dev libcmocka-dev
   procps                                   # pgrep/ps for the multi-process tests
+  prometheus                               # promtool: checks the /metrics text in tests
 )
 missing=()
 for p in "${PKGS[@]}"; do

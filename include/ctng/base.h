@@ -183,4 +183,12 @@ int ctng_mkdir_p(const char *path, int mode, ctng_err *err);
 /* Cryptographically secure random bytes (OpenSSL RAND_bytes underneath). */
 int ctng_random(void *out, size_t n);
 
+/* --------------------------------------------------------------- version */
+
+/* The release version, "MAJOR.MINOR.PATCH" (CMake's project version). */
+const char *ctng_version(void);
+/* The git commit the library was built from (12 hex digits, "-dirty" with
+ * uncommitted changes), or "unknown" when built outside a git checkout. */
+const char *ctng_build_commit(void);
+
 #endif

@@ -145,6 +145,17 @@ void ctng_net_server_free(ctng_net_server *srv);
 /* Number of requests dispatched to handlers and not yet replied to. */
 size_t ctng_net_server_pending(const ctng_net_server *srv);
 
+/* Serves GET /metrics on srv: the exposition text of `reg`
+ * (ctng_metrics_render, Content-Type CTNG_METRICS_CONTENT_TYPE, read only:
+ * it changes no state but the request counters). From then on every request
+ * srv answers is counted in ctng_http_requests_total{route,method,code} and
+ * ctng_http_request_duration_seconds{route} (route: the registered pattern,
+ * e.g. "/tile/" with its star, or "none" when no route matched; bodies over the limit
+ * that libevent refuses itself are not seen). reg is borrowed and must
+ * outlive srv. See docs/metrics.md. */
+typedef struct ctng_metrics ctng_metrics;
+int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *err);
+
 /* --- request accessors (borrowed results, valid until the reply) --- */
 
 /* "GET", "POST", ... */

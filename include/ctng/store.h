@@ -49,6 +49,14 @@ void ctng_store_close(ctng_store *s);
  * directly: use ctng_store_begin/commit/rollback. */
 sqlite3 *ctng_store_db(ctng_store *s);
 
+/* Counts every outermost COMMIT into reg (ctng_db_commits_total{db,result},
+ * ctng_db_commit_duration_seconds{db}) and reports the size of the database
+ * files (ctng_db_size_bytes{db,file="main"|"wal"}) at each render; db is the
+ * file's base name. reg is borrowed and must outlive the store; the size
+ * hook keeps its own copy of the path. docs/metrics.md. */
+typedef struct ctng_metrics ctng_metrics;
+int ctng_store_metrics(ctng_store *s, ctng_metrics *reg, ctng_err *err);
+
 /* Core schema version (PRAGMA user_version) after open. */
 int ctng_store_schema_version(ctng_store *s);
 

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 		return CTNG_EXIT_OK;
 	}
 	if (strcmp(name, "--version") == 0) {
-		printf("ctng 0.1.0\n");
+		printf("ctng %s (git %s)\n", ctng_version(), ctng_build_commit());
 		return CTNG_EXIT_OK;
 	}
 	if (strcmp(name, "help") == 0) {

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "ctng/metrics.h"
 #include "ctng/net.h"
 
 struct post_item {
@@ -58,5 +59,12 @@ struct ctng_net_loop {
 void ctng_net_client_shutdown_(ctng_net_loop *loop);
 /* client.c: reaper event callback. */
 void ctng_net_reap_(evutil_socket_t fd, short what, void *arg);
+
+/* server.c: counts one answered request (route pattern or "none", method
+ * or NULL, status, ctng_mono_ns() when it arrived) into the families set by
+ * net_server_set_metrics; no-op before. */
+void net_server_count(ctng_net_server *srv, const char *route, const char *method, int status,
+                      uint64_t t0);
+void net_server_set_metrics(ctng_net_server *srv, ctng_metric *requests, ctng_metric *duration);
 
 #endif

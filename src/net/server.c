@@ -19,7 +19,8 @@
 
 struct route {
 	char *method;
-	char *path; /* without the trailing '*' for prefixes */
+	char *pattern; /* as registered (with the '*'): the metrics label */
+	char *path;    /* without the trailing '*' for prefixes */
 	size_t path_len;
 	bool prefix;
 	ctng_net_handler fn;
@@ -34,6 +35,11 @@ struct ctng_net_server {
 	struct route *routes;
 	struct ctng_net_req *pending; /* dispatched, not yet replied */
 	size_t n_pending;
+	/* ctng_net_server_metrics; NULL: not counted */
+	ctng_metric *m_requests, *m_duration;
+	/* the request dispatch() is answering, for raw_error's count */
+	const char *cur_route, *cur_method;
+	uint64_t cur_t0;
 };
 
 struct ctng_net_req {
@@ -44,6 +50,8 @@ struct ctng_net_req {
 	ctng_net_query *query;
 	uint8_t *body;
 	size_t body_len;
+	const char *route; /* the route's pattern, for the metrics */
+	uint64_t t0;       /* ctng_mono_ns() at dispatch */
 	char peer[64];
 	struct ctng_net_req *prev, *next;
 };
@@ -81,11 +89,24 @@ static bool method_known(const char *m)
 	             !strcmp(m, "DELETE") || !strcmp(m, "HEAD"));
 }
 
-/* Sends a JSON error straight on a libevent request (no ctng_net_req yet). */
-static void raw_error(struct evhttp_request *ev, int status, const char *allow, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
-static void raw_error(struct evhttp_request *ev, int status, const char *allow, const char *fmt,
-                      ...)
+void net_server_count(ctng_net_server *srv, const char *route, const char *method, int status,
+                      uint64_t t0)
+{
+	if (!srv->m_requests)
+		return;
+	char code[8];
+	snprintf(code, sizeof code, "%d", status);
+	ctng_counter_inc(srv->m_requests, CTNG_LABELS(route, method ? method : "other", code));
+	ctng_histogram_observe(srv->m_duration, CTNG_LABELS(route), ctng_metrics_since(t0));
+}
+
+/* Sends a JSON error straight on a libevent request (no ctng_net_req yet),
+ * counted under the route dispatch() is on. */
+static void raw_error(ctng_net_server *srv, struct evhttp_request *ev, int status,
+                      const char *allow, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void raw_error(ctng_net_server *srv, struct evhttp_request *ev, int status,
+                      const char *allow, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -107,6 +128,7 @@ static void raw_error(struct evhttp_request *ev, int status, const char *allow, 
 	if (b)
 		evbuffer_free(b);
 	free(s);
+	net_server_count(srv, srv->cur_route, srv->cur_method, status, srv->cur_t0);
 }
 
 static bool route_matches_path(const struct route *r, const char *path)
@@ -154,47 +176,51 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 	ctng_net_server *srv = arg;
 	const char *method = method_name(evhttp_request_get_command(ev));
 	const char *uri = evhttp_request_get_uri(ev);
+	srv->cur_route = "none";
+	srv->cur_method = method;
+	srv->cur_t0 = ctng_mono_ns();
 	if (!method) {
-		raw_error(ev, 405, "GET, POST, PUT, DELETE, HEAD", "method not allowed");
+		raw_error(srv, ev, 405, "GET, POST, PUT, DELETE, HEAD", "method not allowed");
 		return;
 	}
 	if (!uri || uri[0] != '/') {
-		raw_error(ev, 400, NULL, "request target must be an absolute path");
+		raw_error(srv, ev, 400, NULL, "request target must be an absolute path");
 		return;
 	}
 	if (strchr(uri, '#')) {
-		raw_error(ev, 400, NULL, "fragment in request target");
+		raw_error(srv, ev, 400, NULL, "fragment in request target");
 		return;
 	}
 	const char *qm = strchr(uri, '?');
 	size_t plen = qm ? (size_t)(qm - uri) : strlen(uri);
 	char *path = strndup(uri, plen);
 	if (!path) {
-		raw_error(ev, 500, NULL, "out of memory");
+		raw_error(srv, ev, 500, NULL, "out of memory");
 		return;
 	}
 	char allow[128];
 	const struct route *rt = find_route(srv, method, path, allow, sizeof allow);
 	if (!rt) {
 		if (allow[0])
-			raw_error(ev, 405, allow, "method %s not allowed on %s", method, path);
+			raw_error(srv, ev, 405, allow, "method %s not allowed on %s", method, path);
 		else
-			raw_error(ev, 404, NULL, "no such path: %.200s", path);
+			raw_error(srv, ev, 404, NULL, "no such path: %.200s", path);
 		free(path);
 		return;
 	}
+	srv->cur_route = rt->pattern;
 	ctng_err err = {0};
 	ctng_net_query *q = NULL;
 	if (ctng_net_query_parse(qm ? qm + 1 : NULL, &q, &err) != 0) {
-		raw_error(ev, 400, NULL, "%s", err.msg);
+		raw_error(srv, ev, 400, NULL, "%s", err.msg);
 		free(path);
 		return;
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
 	size_t blen = in ? evbuffer_get_length(in) : 0;
 	if (blen > srv->max_body) {
-		raw_error(ev, 413, NULL, "request body of %zu bytes exceeds the limit of %zu", blen,
-		          srv->max_body);
+		raw_error(srv, ev, 413, NULL, "request body of %zu bytes exceeds the limit of %zu",
+		          blen, srv->max_body);
 		ctng_net_query_free(q);
 		free(path);
 		return;
@@ -206,7 +232,7 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 		free(body);
 		ctng_net_query_free(q);
 		free(path);
-		raw_error(ev, 500, NULL, "out of memory");
+		raw_error(srv, ev, 500, NULL, "out of memory");
 		return;
 	}
 	if (blen)
@@ -219,6 +245,8 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 	r->query = q;
 	r->body = body;
 	r->body_len = blen;
+	r->route = rt->pattern;
+	r->t0 = srv->cur_t0;
 	struct evhttp_connection *con = evhttp_request_get_connection(ev);
 	char *addr = NULL;
 	uint16_t port = 0;
@@ -306,9 +334,11 @@ int ctng_net_server_route(ctng_net_server *srv, const char *method, const char *
 			return ctng_err_set(err, CTNG_ECONFLICT, "net: route %s %s already exists",
 			                    method, path);
 	struct route *r = calloc(1, sizeof *r);
-	if (!r || !(r->method = strdup(method)) || !(r->path = strndup(path, len))) {
+	if (!r || !(r->method = strdup(method)) || !(r->path = strndup(path, len)) ||
+	    !(r->pattern = strdup(path))) {
 		if (r) {
 			free(r->method);
+			free(r->path);
 			free(r);
 		}
 		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
@@ -337,6 +367,7 @@ static void finish(ctng_net_req *req, int status, const char *ctype, const void 
 	evhttp_send_reply(req->ev, status, NULL, b);
 	if (b)
 		evbuffer_free(b);
+	net_server_count(srv, req->route, req->method, status, req->t0);
 	if (req->prev)
 		req->prev->next = req->next;
 	else
@@ -359,6 +390,7 @@ void ctng_net_server_free(ctng_net_server *srv)
 		struct route *next = r->next;
 		free(r->method);
 		free(r->path);
+		free(r->pattern);
 		free(r);
 		r = next;
 	}
@@ -368,6 +400,12 @@ void ctng_net_server_free(ctng_net_server *srv)
 size_t ctng_net_server_pending(const ctng_net_server *srv)
 {
 	return srv->n_pending;
+}
+
+void net_server_set_metrics(ctng_net_server *srv, ctng_metric *requests, ctng_metric *duration)
+{
+	srv->m_requests = requests;
+	srv->m_duration = duration;
 }
 
 /* ------------------------------------------------------------- accessors */

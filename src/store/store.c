@@ -6,6 +6,9 @@
 #include "ctng/store.h"
 
 #include <inttypes.h>
+#include <sys/stat.h>
+
+#include "ctng/metrics.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,9 @@ struct ctng_store {
 	sqlite3 *db;
 	int depth; /* transaction nesting depth */
 	int schema_version;
+	/* ctng_store_metrics; NULL: not counted */
+	ctng_metric *m_commit_seconds, *m_commits;
+	char metrics_db[64]; /* the db label: the file's base name */
 };
 
 /* Core schema: user_version counts how many of these steps were applied. */
@@ -229,7 +235,11 @@ int ctng_store_commit(ctng_store *s, ctng_err *err)
 		return ctng_err_set(err, CTNG_ESTATE, "store: commit without a transaction");
 	int rc;
 	if (s->depth == 1) {
+		uint64_t t0 = ctng_mono_ns();
 		rc = exec_sql(s, "COMMIT", err);
+		ctng_counter_inc(s->m_commits, CTNG_LABELS(s->metrics_db, rc ? "error" : "ok"));
+		ctng_histogram_observe(s->m_commit_seconds, CTNG_LABELS(s->metrics_db),
+		                       ctng_metrics_since(t0));
 		if (rc) {
 			/* A failed COMMIT may leave the transaction open: end it. */
 			if (!sqlite3_get_autocommit(s->db))
@@ -778,5 +788,67 @@ int ctng_store_kv_get_u64(ctng_store *s, const char *ns, const char *key, uint64
 		r = (r << 8) | b[i];
 	free(b);
 	*v = r;
+	return 0;
+}
+
+/* --------------------------------------------------------------- metrics */
+
+struct size_hook {
+	ctng_metric *size;
+	char db[64];
+	char path[]; /* the main file; "-wal" is appended for the log */
+};
+
+static void collect_size(ctng_metrics *reg, void *arg)
+{
+	(void)reg;
+	struct size_hook *h = arg;
+	char wal[4096];
+	struct stat sb;
+	if (snprintf(wal, sizeof wal, "%s-wal", h->path) >= (int)sizeof wal)
+		return;
+	if (stat(h->path, &sb) == 0)
+		ctng_gauge_set(h->size, CTNG_LABELS(h->db, "main"), (double)sb.st_size);
+	ctng_gauge_set(h->size, CTNG_LABELS(h->db, "wal"),
+	               stat(wal, &sb) == 0 ? (double)sb.st_size : 0);
+}
+
+int ctng_store_metrics(ctng_store *s, ctng_metrics *reg, ctng_err *err)
+{
+	if (!s || !reg)
+		return ctng_err_set(err, CTNG_EINVAL, "store: metrics need a store and a registry");
+	const char *path = sqlite3_db_filename(s->db, "main");
+	if (!path)
+		path = "";
+	const char *base = strrchr(path, '/');
+	snprintf(s->metrics_db, sizeof s->metrics_db, "%s", base ? base + 1 : path);
+	ctng_metric *commits = ctng_metrics_counter(
+	    reg, "ctng_db_commits_total", "SQLite transactions committed, by database and result.",
+	    "db,result", err);
+	ctng_metric *secs = ctng_metrics_histogram(
+	    reg, "ctng_db_commit_duration_seconds",
+	    "Time one COMMIT took (the fsyncs of WAL with synchronous=FULL), by database.", "db",
+	    ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
+	ctng_metric *size = ctng_metrics_gauge(
+	    reg, "ctng_db_size_bytes", "Size of the database files (main and wal), in bytes.",
+	    "db,file", err);
+	if (!commits || !secs || !size)
+		return err ? err->code : CTNG_EINVAL;
+	if (*path) {
+		size_t n = strlen(path);
+		struct size_hook *h = malloc(sizeof *h + n + 1);
+		if (!h)
+			return ctng_err_set(err, CTNG_ENOMEM, "store: out of memory");
+		h->size = size;
+		snprintf(h->db, sizeof h->db, "%s", s->metrics_db);
+		memcpy(h->path, path, n + 1);
+		int rc = ctng_metrics_on_collect(reg, collect_size, h, free, err);
+		if (rc) {
+			free(h);
+			return rc;
+		}
+	}
+	s->m_commits = commits;
+	s->m_commit_seconds = secs;
 	return 0;
 }
