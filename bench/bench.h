@@ -14,9 +14,9 @@ int ctng_bench_merkle(void);
 int ctng_bench_ca(void);
 int ctng_bench_client(void);
 int ctng_bench_network(void);
-/* Part of the merkle group: add-chain throughput through a real logger
- * daemon over loopback HTTP (bench/bench_logger.c). */
-int ctng_bench_logger_http(void);
+/* add-chain / add-pre-chain throughput through a real logger daemon over
+ * loopback HTTP (bench/bench_logger.c). */
+int ctng_bench_logger(void);
 
 /* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
  * empty or starts with ',' and continues the JSON object ("\"n\":3"). */

@@ -341,8 +341,5 @@ int ctng_bench_merkle(void)
 	for (size_t i = 0; i < 2; i++)
 		if (sizes[i] <= max && bench_proofs(sizes[i]))
 			status = 1;
-	/* logger.add_chain.http: the whole submission path over loopback HTTP. */
-	if (ctng_bench_logger_http())
-		status = 1;
 	return status;
 }

@@ -1,65 +1,20 @@
 /*
  * daemon.c — `ctng logger`: one libevent loop (ctng_net) serving the logger's
- * HTTP API (docs/logger.md) over a ctng_logger, a timer that publishes the
- * STH at each period start, group commit of submissions (every SCT is sent
- * after the transaction holding its entry committed), and the test-only
- * misbehaviours (silent, answer only some periods).
+ * HTTP API (docs/logger.md) over a ctng_logger: the read endpoints, a timer
+ * that publishes the STH at each period start, the test-only misbehaviours
+ * (silent, answer only some periods), and the daemon's lifecycle. The
+ * submission pipeline is daemon_submit.c.
  */
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctng/net.h"
-#include "logger/logger_internal.h"
-
-struct pend {
-	ctng_net_req *req;
-	ctng_logger_sub *sub;
-};
-
-#define MAX_WORKERS 16
-
-/* A submission handed to a worker thread. */
-struct job {
-	ctng_logger_daemon *d;
-	ctng_net_req *req; /* only touched on the loop thread */
-	uint8_t *body;     /* a copy */
-	size_t len;
-	bool precert;
-	uint64_t ts;
-	ctng_logger_sub *sub; /* result */
-	int rc;
-	ctng_err err;
-	struct job *next;
-};
-
-struct ctng_logger_daemon {
-	/* worker pool: mu guards queue and stopping */
-	pthread_t th[MAX_WORKERS];
-	unsigned n_th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *qhead, *qtail;
-	bool stopping;
-
-	ctng_store *store;
-	ctng_logger *lg;
-	ctng_net_loop *loop;
-	ctng_net_server *srv;
-	ctng_net_timer *timer;
-	uint16_t port;
-	struct pend *batch;
-	size_t n_batch, cap_batch;
-	bool flush_scheduled;
-	ctng_net_req *held[CTNG_LOGGER_MAX_HELD];
-	size_t n_held;
-};
+#include "logger/daemon_internal.h"
 
 /* -------------------------------------------------------------- helpers */
 
-static void reply_json(ctng_net_req *req, int rc, json_t *j, const ctng_err *e)
+void lgd_reply_json(ctng_net_req *req, int rc, json_t *j, const ctng_err *e)
 {
 	if (rc)
 		ctng_net_reply_err(req, e);
@@ -86,178 +41,6 @@ static int query_hash(ctng_net_req *req, const char *name, uint8_t out[32], ctng
 	return 0;
 }
 
-/* ------------------------------------------------------------- submission */
-
-static void flush(void *arg)
-{
-	ctng_logger_daemon *d = arg;
-	d->flush_scheduled = false;
-	size_t n = d->n_batch;
-	if (!n)
-		return;
-	ctng_logger_sub **subs = malloc(n * sizeof(*subs));
-	ctng_err e = {0};
-	int rc;
-	if (!subs) {
-		rc = ctng_err_set(&e, CTNG_ENOMEM, "out of memory");
-	} else {
-		for (size_t i = 0; i < n; i++)
-			subs[i] = d->batch[i].sub;
-		rc = ctng_logger_commit(d->lg, subs, n, &e);
-	}
-	free(subs);
-	if (rc)
-		CTNG_ERROR("cannot commit submissions", "n=%zu err=\"%s\"", n, e.msg);
-	for (size_t i = 0; i < n; i++) {
-		struct pend *p = &d->batch[i];
-		json_t *j = NULL;
-		ctng_err e2 = {0};
-		if (rc || !ctng_logger_sub_durable(p->sub))
-			ctng_net_reply_error(p->req, 500, "submission not stored: %s",
-			                     rc ? e.msg : "commit failed");
-		else if (ctng_logger_sub_sct_json(p->sub, d->lg, &j, &e2))
-			ctng_net_reply_err(p->req, &e2);
-		else
-			ctng_net_reply_json(p->req, 200, j);
-		ctng_logger_sub_free(p->sub);
-	}
-	d->n_batch = 0;
-}
-
-static void job_free(struct job *j)
-{
-	if (!j)
-		return;
-	ctng_logger_sub_free(j->sub);
-	free(j->body);
-	free(j);
-}
-
-/* Loop thread: a prepared submission joins the next group commit (or is
- * answered at once when it is a duplicate or was rejected). Takes sub. */
-static void accept_sub(ctng_logger_daemon *d, ctng_net_req *req, ctng_logger_sub *sub)
-{
-	ctng_err e = {0};
-	if (ctng_logger_prepare_finish(d->lg, sub, &e)) {
-		ctng_logger_sub_free(sub);
-		ctng_net_reply_err(req, &e);
-		return;
-	}
-	if (ctng_logger_sub_durable(sub)) { /* a duplicate: its stored SCT */
-		json_t *j = NULL;
-		int rc = ctng_logger_sub_sct_json(sub, d->lg, &j, &e);
-		ctng_logger_sub_free(sub);
-		reply_json(req, rc, j, &e);
-		return;
-	}
-	if (d->n_batch == d->cap_batch) {
-		size_t cap = d->cap_batch ? 2 * d->cap_batch : 64;
-		struct pend *nb = realloc(d->batch, cap * sizeof(*nb));
-		if (!nb) {
-			ctng_logger_sub_free(sub);
-			ctng_net_reply_error(req, 503, "out of memory");
-			return;
-		}
-		d->batch = nb;
-		d->cap_batch = cap;
-	}
-	d->batch[d->n_batch++] = (struct pend){req, sub};
-	if (!d->flush_scheduled) {
-		if (ctng_net_call_later(d->loop, 0, flush, d, &e) == 0)
-			d->flush_scheduled = true;
-		else
-			flush(d);
-	}
-}
-
-/* Loop thread: a worker finished a job. */
-static void job_done(void *arg, bool cancelled)
-{
-	struct job *j = arg;
-	if (!cancelled) {
-		if (j->rc) {
-			ctng_net_reply_err(j->req, &j->err);
-		} else {
-			accept_sub(j->d, j->req, j->sub);
-			j->sub = NULL;
-		}
-	}
-	job_free(j);
-}
-
-static void *worker(void *arg)
-{
-	ctng_logger_daemon *d = arg;
-	for (;;) {
-		pthread_mutex_lock(&d->mu);
-		while (!d->stopping && !d->qhead)
-			pthread_cond_wait(&d->cv, &d->mu);
-		struct job *j = d->qhead;
-		if (!j) { /* stopping and nothing left */
-			pthread_mutex_unlock(&d->mu);
-			return NULL;
-		}
-		d->qhead = j->next;
-		if (!d->qhead)
-			d->qtail = NULL;
-		pthread_mutex_unlock(&d->mu);
-		j->rc = ctng_logger_prepare_offline(d->lg, j->body, j->len, j->precert, j->ts,
-		                                    &j->sub, &j->err);
-		if (ctng_net_loop_post(d->loop, job_done, j)) {
-			/* cannot hand it back: the request gets 503 at shutdown */
-			CTNG_ERROR("cannot hand a submission back to the loop", "%s", "");
-			job_free(j);
-		}
-	}
-}
-
-static void add_chain_common(ctng_net_req *req, ctng_logger_daemon *d, bool precert)
-{
-	size_t len = 0;
-	const uint8_t *body = ctng_net_req_body(req, &len);
-	ctng_err e = {0};
-	uint64_t ts = ctng_logger_sct_time(d->lg, ctng_now_ms());
-	if (d->n_th) {
-		struct job *j = calloc(1, sizeof(*j));
-		if (j && (j->body = malloc(len ? len : 1))) {
-			memcpy(j->body, body, len);
-			j->len = len;
-			j->d = d;
-			j->req = req;
-			j->precert = precert;
-			j->ts = ts;
-			pthread_mutex_lock(&d->mu);
-			if (d->qtail)
-				d->qtail->next = j;
-			else
-				d->qhead = j;
-			d->qtail = j;
-			pthread_cond_signal(&d->cv);
-			pthread_mutex_unlock(&d->mu);
-			return;
-		}
-		free(j);
-		ctng_net_reply_error(req, 503, "out of memory");
-		return;
-	}
-	ctng_logger_sub *sub = NULL;
-	if (ctng_logger_prepare_offline(d->lg, body, len, precert, ts, &sub, &e)) {
-		ctng_net_reply_err(req, &e);
-		return;
-	}
-	accept_sub(d, req, sub);
-}
-
-static void h_add_chain(ctng_net_req *req, void *arg)
-{
-	add_chain_common(req, arg, false);
-}
-
-static void h_add_pre_chain(ctng_net_req *req, void *arg)
-{
-	add_chain_common(req, arg, true);
-}
-
 /* --------------------------------------------------------------- RFC 6962 */
 
 static void h_get_sth(ctng_net_req *req, void *arg)
@@ -266,7 +49,7 @@ static void h_get_sth(ctng_net_req *req, void *arg)
 	json_t *j = NULL;
 	ctng_err e = {0};
 	int rc = ctng_logger_get_sth(d->lg, &j, &e);
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_consistency(ctng_net_req *req, void *arg)
@@ -281,7 +64,7 @@ static void h_consistency(ctng_net_req *req, void *arg)
 		rc = ctng_logger_get_sth_consistency(d->lg, a, b, &j, &e);
 	if (rc == CTNG_ERANGE)
 		e.code = CTNG_EINVAL; /* a 400, not a 413 */
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_proof_by_hash(ctng_net_req *req, void *arg)
@@ -297,7 +80,7 @@ static void h_proof_by_hash(ctng_net_req *req, void *arg)
 		rc = ctng_logger_get_proof_by_hash(d->lg, h, size, &j, &e);
 	if (rc == CTNG_ERANGE)
 		e.code = CTNG_EINVAL;
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_entries(ctng_net_req *req, void *arg)
@@ -312,7 +95,7 @@ static void h_entries(ctng_net_req *req, void *arg)
 		rc = ctng_logger_get_entries(d->lg, a, b, &j, &e);
 	if (rc == CTNG_ERANGE)
 		e.code = CTNG_EINVAL;
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_entry_and_proof(ctng_net_req *req, void *arg)
@@ -327,7 +110,7 @@ static void h_entry_and_proof(ctng_net_req *req, void *arg)
 		rc = ctng_logger_get_entry_and_proof(d->lg, a, b, &j, &e);
 	if (rc == CTNG_ERANGE)
 		e.code = CTNG_EINVAL;
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_roots(ctng_net_req *req, void *arg)
@@ -336,7 +119,7 @@ static void h_roots(ctng_net_req *req, void *arg)
 	json_t *j = NULL;
 	ctng_err e = {0};
 	int rc = ctng_logger_get_roots(d->lg, &j, &e);
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 /* ------------------------------------------------------------------- C2SP */
@@ -458,7 +241,7 @@ static void h_ctng_sth(ctng_net_req *req, void *arg)
 	if (!rc)
 		rc = ctng_gossip_to_json(&o, &j, &e);
 	ctng_gossip_clear(&o);
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 static void h_ctng_proof(ctng_net_req *req, void *arg)
@@ -473,7 +256,7 @@ static void h_ctng_proof(ctng_net_req *req, void *arg)
 	int rc = query_hash(req, "hash", h, &e);
 	if (!rc)
 		rc = ctng_logger_period_proof(d->lg, p, h, &j, &e);
-	reply_json(req, rc, j, &e);
+	lgd_reply_json(req, rc, j, &e);
 }
 
 /* ------------------------------------------------------------------ timer */
@@ -500,8 +283,8 @@ static const struct {
 	const char *method, *path;
 	ctng_net_handler fn;
 } routes[] = {
-    {"POST", "/ct/v1/add-chain", h_add_chain},
-    {"POST", "/ct/v1/add-pre-chain", h_add_pre_chain},
+    {"POST", "/ct/v1/add-chain", lgd_h_add_chain},
+    {"POST", "/ct/v1/add-pre-chain", lgd_h_add_pre_chain},
     {"GET", "/ct/v1/get-sth", h_get_sth},
     {"GET", "/ct/v1/get-sth-consistency", h_consistency},
     {"GET", "/ct/v1/get-proof-by-hash", h_proof_by_hash},
@@ -545,7 +328,7 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 	                               0, err)))
 		goto fail;
 	for (unsigned i = 0; i < opts->workers; i++) {
-		if (pthread_create(&d->th[i], NULL, worker, d)) {
+		if (pthread_create(&d->th[i], NULL, lgd_worker, d)) {
 			rc = ctng_err_set(err, CTNG_EIO, "cannot start a worker thread");
 			goto fail;
 		}
@@ -640,7 +423,7 @@ void ctng_logger_daemon_free(ctng_logger_daemon *d)
 	while (d->qhead) { /* never picked up: their requests get 503 below */
 		struct job *j = d->qhead;
 		d->qhead = j->next;
-		job_free(j);
+		lgd_job_free(j);
 	}
 	ctng_net_timer_free(d->timer);
 	/* Answers 503 to every request still pending (batch and held ones). */

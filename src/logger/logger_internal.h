@@ -49,4 +49,77 @@ void lg_entry_clear(lg_entry *e);
 
 void lg_sha256(const void *data, size_t len, uint8_t out[32]);
 
+/* ------------------------------------------------- the log's private state */
+
+enum {
+	Q_FIND_DEDUP,
+	Q_INSERT,
+	Q_ISSUER_INS,
+	Q_PENDING,
+	Q_SET_IDX,
+	Q_STH_INS,
+	Q_STH_GET,
+	Q_STH_LATEST,
+	Q_IDX_BY_HASH,
+	Q_ENTRIES,
+	Q_ISSUER_GET,
+	Q_SPLIT_GET,
+	Q_SPLIT_COUNT,
+	Q_SPLIT_INS,
+	Q_PENDING_COUNT,
+	Q_TILE_ENTRIES,
+	Q_COUNT
+};
+
+struct ctng_logger {
+	ctng_store *store;
+	sqlite3 *db;
+	ctng_merkle_tiles *tiles;
+	sqlite3_stmt *q[Q_COUNT];
+	char id[CTNG_ID_MAX + 1];
+	char *origin;
+	const ctng_sig_key *key;
+	uint8_t log_id[32];
+	ctng_clock clock;
+	lg_roots roots;
+	/* misbehaviour (copied) */
+	bool split_view;
+	char **split_targets;
+	size_t n_split;
+	bool silent;
+	uint32_t answer_mod;
+	/* latest published STH (variant 0) */
+	bool has_sth;
+	uint64_t sth_period;
+	ctng_sth sth;
+	ctng_gossip_object sth_obj;
+};
+
+struct ctng_logger_sub {
+	lg_entry e;
+	uint64_t ts;
+	uint8_t sig[4 + CTNG_SIG_MAX_LEN]; /* DigitallySigned */
+	size_t sig_len;
+	ctng_buf leaf;
+	uint8_t leaf_hash[32];
+	bool durable;
+};
+
+/* log.c: the cached statement i, reset and unbound (NULL, err filled, on
+ * failure); lg_done resets a statement (NULL ok); lg_db_err fills err with
+ * SQLite's message and returns CTNG_EIO. */
+sqlite3_stmt *lg_q(ctng_logger *lg, int i, ctng_err *err);
+void lg_done(sqlite3_stmt *st);
+int lg_db_err(ctng_logger *lg, ctng_err *err, const char *what);
+
+/* submit.c: a JSON string of the base64 of p (NULL on allocation failure). */
+struct json_t *lg_b64_json(const uint8_t *p, size_t n);
+
+/* read.c: a JSON array of base64 hashes; CTNG_ENOTFOUND before the first
+ * STH; the index of a leaf hash in the tree of tree_size leaves. */
+struct json_t *lg_path_json(const uint8_t (*proof)[32], size_t n);
+int lg_need_sth(const ctng_logger *lg, ctng_err *err);
+int lg_find_leaf(ctng_logger *lg, const uint8_t hash[32], uint64_t tree_size, uint64_t *idx,
+                 ctng_err *err);
+
 #endif

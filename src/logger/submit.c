@@ -1,0 +1,284 @@
+/*
+ * submit.c — submissions to the log without network I/O: SCT signing (on
+ * any thread), duplicate lookup, group commit of prepared submissions in
+ * one transaction, and the RFC 6962 add-chain answer.
+ */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logger/logger_internal.h"
+
+static int sub_set_sct(ctng_logger_sub *s, uint64_t ts, const void *sig, size_t sig_len,
+                       ctng_err *err)
+{
+	if (sig_len > sizeof(s->sig))
+		return ctng_err_set(err, CTNG_EIO, "logger: stored SCT signature too long");
+	s->ts = ts;
+	memcpy(s->sig, sig, sig_len);
+	s->sig_len = sig_len;
+	ctng_buf_reset(&s->leaf);
+	int rc = ctng_ct_leaf_encode(&s->e.ct, ts, NULL, 0, &s->leaf, err);
+	if (!rc)
+		rc = ctng_merkle_leaf_hash(s->leaf_hash, s->leaf.data, s->leaf.len);
+	return rc;
+}
+
+/* Looks the entry up by its duplicate key: 1 found (SCT set), 0 not, <0 error. */
+static int find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
+{
+	sqlite3_stmt *st = lg_q(lg, Q_FIND_DEDUP, err);
+	if (!st)
+		return CTNG_EIO;
+	sqlite3_bind_blob(st, 1, s->e.dedup, 32, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_DONE) {
+		lg_done(st);
+		return 0;
+	}
+	if (r != SQLITE_ROW) {
+		lg_done(st);
+		return lg_db_err(lg, err, "find duplicate");
+	}
+	uint64_t ts = (uint64_t)sqlite3_column_int64(st, 0);
+	int rc = sub_set_sct(s, ts, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+	                     err);
+	lg_done(st);
+	return rc ? rc : 1;
+}
+
+/* Signs the SCT of s for timestamp ts (thread-safe: key and entry only). */
+static int sign_sct(const ctng_logger *lg, ctng_logger_sub *s, uint64_t ts, ctng_err *err)
+{
+	ctng_buf tbs = {0};
+	uint8_t raw[CTNG_SIG_MAX_LEN];
+	size_t raw_len = 0, ds_len = 0;
+	uint8_t *ds = NULL;
+	int rc;
+	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, ts, NULL, 0, &tbs, err)) &&
+	    !(rc = ctng_sig_sign(lg->key, tbs.data, tbs.len, raw, &raw_len, err)) &&
+	    !(rc = ctng_digitally_signed_encode(raw, raw_len, &ds, &ds_len, err)))
+		rc = sub_set_sct(s, ts, ds, ds_len, err);
+	free(ds);
+	ctng_buf_free(&tbs);
+	return rc;
+}
+
+uint64_t ctng_logger_sct_time(const ctng_logger *lg, uint64_t now_ms)
+{
+	/* Never timestamp an entry before the latest STH. */
+	if (lg->has_sth && now_ms < lg->sth.timestamp_ms)
+		return lg->sth.timestamp_ms;
+	return now_ms;
+}
+
+int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t len, bool precert,
+                                uint64_t timestamp_ms, ctng_logger_sub **out, ctng_err *err)
+{
+	*out = NULL;
+	ctng_logger_chain chain;
+	int rc = ctng_logger_chain_parse(body, len, &chain, err);
+	if (rc)
+		return rc;
+	ctng_logger_sub *s = calloc(1, sizeof(*s));
+	if (!s) {
+		ctng_logger_chain_clear(&chain);
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	rc = lg_entry_build(&lg->roots, &chain, precert, &s->e, err);
+	ctng_logger_chain_clear(&chain);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	if ((rc = sign_sct(lg, s, timestamp_ms, err))) {
+		ctng_logger_sub_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int ctng_logger_prepare_finish(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
+{
+	if (s->durable)
+		return 0;
+	int rc = find_stored(lg, s, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		s->durable = true; /* a duplicate: it now carries the stored SCT */
+	return 0;
+}
+
+int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
+                        uint64_t now_ms, ctng_logger_sub **out, ctng_err *err)
+{
+	int rc = ctng_logger_prepare_offline(lg, body, len, precert,
+	                                     ctng_logger_sct_time(lg, now_ms), out, err);
+	if (!rc && (rc = ctng_logger_prepare_finish(lg, *out, err))) {
+		ctng_logger_sub_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+bool ctng_logger_sub_durable(const ctng_logger_sub *s)
+{
+	return s->durable;
+}
+
+static int insert_sub(ctng_logger *lg, ctng_logger_sub *s, bool *inserted, ctng_err *err)
+{
+	sqlite3_stmt *st = lg_q(lg, Q_INSERT, err);
+	if (!st)
+		return CTNG_EIO;
+	sqlite3_bind_blob(st, 1, s->e.dedup, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, s->leaf_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, s->leaf.data, (int)s->leaf.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, s->e.extra.data, (int)s->e.extra.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, s->e.tile_extra.data, (int)s->e.tile_extra.len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->ts);
+	sqlite3_bind_blob(st, 7, s->sig, (int)s->sig_len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		lg_done(st);
+		return lg_db_err(lg, err, "insert entry");
+	}
+	*inserted = sqlite3_changes(lg->db) > 0;
+	lg_done(st);
+	for (size_t i = 0; i < s->e.n_issuers; i++) {
+		if (!(st = lg_q(lg, Q_ISSUER_INS, err)))
+			return CTNG_EIO;
+		sqlite3_bind_blob(st, 1, s->e.issuers[i].fp, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, s->e.issuers[i].der, (int)s->e.issuers[i].len,
+		                  SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			lg_done(st);
+			return lg_db_err(lg, err, "insert issuer");
+		}
+		lg_done(st);
+	}
+	return 0;
+}
+
+int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, ctng_err *err)
+{
+	size_t todo = 0;
+	for (size_t i = 0; i < n; i++)
+		todo += !subs[i]->durable;
+	if (!todo)
+		return 0;
+	/* An STH published since a submission was stamped would not hold it:
+	 * re-stamp it into the current period so the promise of the SCT (the
+	 * next period's STH) holds. Only happens around period starts. */
+	for (size_t i = 0; i < n; i++) {
+		if (subs[i]->durable || !lg->has_sth || subs[i]->ts >= lg->sth.timestamp_ms)
+			continue;
+		int r = sign_sct(lg, subs[i], lg->sth.timestamp_ms, err);
+		if (r)
+			return r;
+	}
+	bool *refetch = calloc(n, sizeof(bool));
+	if (!refetch)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	int rc = ctng_store_begin(lg->store, err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (subs[i]->durable)
+			continue;
+		bool inserted = false;
+		rc = insert_sub(lg, subs[i], &inserted, err);
+		refetch[i] = !inserted;
+	}
+	if (rc) {
+		if (ctng_store_tx_depth(lg->store) > 0)
+			ctng_store_rollback(lg->store, NULL);
+		free(refetch);
+		return rc;
+	}
+	if ((rc = ctng_store_commit(lg->store, err))) {
+		if (ctng_store_tx_depth(lg->store) > 0)
+			ctng_store_rollback(lg->store, NULL);
+		free(refetch);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (subs[i]->durable)
+			continue;
+		if (refetch[i]) {
+			int f = find_stored(lg, subs[i], err);
+			if (f < 0) {
+				rc = f;
+				continue;
+			}
+		}
+		subs[i]->durable = true;
+	}
+	free(refetch);
+	return rc;
+}
+
+int ctng_logger_add_chain(ctng_logger *lg, const void *body, size_t len, bool precert,
+                          uint64_t now_ms, ctng_logger_sub **out, ctng_err *err)
+{
+	int rc = ctng_logger_prepare(lg, body, len, precert, now_ms, out, err);
+	if (rc)
+		return rc;
+	if ((rc = ctng_logger_commit(lg, out, 1, err))) {
+		ctng_logger_sub_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+json_t *lg_b64_json(const uint8_t *p, size_t n)
+{
+	char *s = ctng_b64_strdup(p, n);
+	if (!s)
+		return NULL;
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+int ctng_logger_sub_sct_json(const ctng_logger_sub *s, const ctng_logger *lg, json_t **out,
+                             ctng_err *err)
+{
+	*out = json_pack("{s:i,s:o*,s:I,s:s,s:o*}", "sct_version", 0, "id",
+	                 lg_b64_json(lg->log_id, 32), "timestamp", (json_int_t)s->ts, "extensions",
+	                 "", "signature", lg_b64_json(s->sig, s->sig_len));
+	if (!*out)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	return 0;
+}
+
+uint64_t ctng_logger_sub_timestamp(const ctng_logger_sub *s)
+{
+	return s->ts;
+}
+
+const uint8_t *ctng_logger_sub_signature(const ctng_logger_sub *s, size_t *len)
+{
+	*len = s->sig_len;
+	return s->sig;
+}
+
+const uint8_t *ctng_logger_sub_leaf(const ctng_logger_sub *s, size_t *len)
+{
+	*len = s->leaf.len;
+	return s->leaf.data;
+}
+
+const uint8_t *ctng_logger_sub_leaf_hash(const ctng_logger_sub *s)
+{
+	return s->leaf_hash;
+}
+
+void ctng_logger_sub_free(ctng_logger_sub *s)
+{
+	if (!s)
+		return;
+	lg_entry_clear(&s->e);
+	ctng_buf_free(&s->leaf);
+	free(s);
+}
