@@ -128,91 +128,99 @@ static inline void bls_mod_sub(uint64_t *r, const uint64_t *a, const uint64_t *b
 
 /* ------------------------------------------------------------------ Fp */
 
-/* x86-64 with BMI2+ADX: an assembly multiplication (fp_adx.c), chosen at
- * run time (bls_use_adx is set by a constructor in fp.c from CPUID). */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* Double-width ("wide") values for lazy reduction: a 768-bit integer below
+ * p 2^384, whose Montgomery reduction is an Fp element. Products of reduced
+ * elements (and of sums of two of them) are kept wide, added and subtracted
+ * mod p 2^384, and reduced once. */
+typedef struct {
+	uint64_t l[12];
+} fpw;
+typedef struct {
+	fpw c0, c1;
+} fp2w;
+
+/* The Fp/Fp2 primitives exist twice with the same results: portable C
+ * (fp_portable.c) and, on x86-64 ELF, assembly using BMI2+ADX
+ * (fp_x86_64.S), chosen at run time: fp.c sets bls_use_adx from CPUID. */
+#define BLS_DECLARE_PRIMS(sfx)                                                                     \
+	void bls_fp_mul_##sfx(fp *r, const fp *a, const fp *b);                                    \
+	void bls_fp_sqr_##sfx(fp *r, const fp *a);                                                 \
+	void bls_fp_add_##sfx(fp *r, const fp *a, const fp *b);                                    \
+	void bls_fp_sub_##sfx(fp *r, const fp *a, const fp *b);                                    \
+	void bls_fpw_mul_##sfx(fpw *r, const fp *a, const fp *b);                                  \
+	void bls_fpw_sqr_##sfx(fpw *r, const fp *a);                                               \
+	void bls_fpw_redc_##sfx(fp *r, const fpw *a);                                              \
+	void bls_fpw_add_##sfx(fpw *r, const fpw *a, const fpw *b);                                \
+	void bls_fpw_sub_##sfx(fpw *r, const fpw *a, const fpw *b);                                \
+	void bls_fp2_add_##sfx(fp2 *r, const fp2 *a, const fp2 *b);                                \
+	void bls_fp2_sub_##sfx(fp2 *r, const fp2 *a, const fp2 *b);                                \
+	void bls_fp2_mul_##sfx(fp2 *r, const fp2 *a, const fp2 *b);                                \
+	void bls_fp2_sqr_##sfx(fp2 *r, const fp2 *a);                                              \
+	void bls_fp2w_add_##sfx(fp2w *r, const fp2w *a, const fp2w *b);                            \
+	void bls_fp2w_sub_##sfx(fp2w *r, const fp2w *a, const fp2w *b);                            \
+	void bls_fp2w_mul_##sfx(fp2w *r, const fp2 *a, const fp2 *b);                              \
+	void bls_fp2w_sqr_##sfx(fp2w *r, const fp2 *a);
+
+BLS_DECLARE_PRIMS(portable)
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
 #define BLS_HAVE_ADX_ASM 1
-void bls_fp_mul_adx(fp *r, const fp *a, const fp *b);
+BLS_DECLARE_PRIMS(adx)
 extern int bls_use_adx;
+#define BLS_PRIM(name, args) (bls_use_adx ? bls_##name##_adx args : bls_##name##_portable args)
 #else
-#define BLS_HAVE_ADX_ASM 0
+#define BLS_HAVE_ADX_ASM     0
+#define BLS_PRIM(name, args) bls_##name##_portable args
 #endif
-/* Selects the portable (0) or the assembly (1, if the CPU has it) path; for tests. */
+/* Selects the portable (0) or the assembly (1, if the CPU has it) path; for
+ * tests and benchmarks (not thread-safe: call it before starting threads). */
 void bls_set_adx(int on);
 
-static inline void fp_mul_portable(fp *r, const fp *a, const fp *b)
-{
-	bls_mont_mul(r->l, a->l, b->l, BLS_P, BLS_P_INV, 6);
-}
+/* Contracts (both paths). Fp inputs are reduced (< p) and outputs are
+ * reduced; Fp/Fp2 outputs may alias inputs. Wide inputs are < p 2^384 and
+ * wide outputs are too; a wide output must not overlap an input of another
+ * type.
+ *   fp_mul, fp_sqr: Montgomery product a b / 2^384 mod p
+ *   fpw_mul, fpw_sqr: the exact 768-bit product
+ *   fpw_redc: a / 2^384 mod p
+ *   fpw_add, fpw_sub: a +- b mod p 2^384
+ *   fp2w_mul: (a0 b0 - a1 b1 mod p 2^384, a0 b1 + a1 b0 exactly)
+ *   fp2w_sqr: ((a0 + a1)(a0 + p - a1), 2 a0 a1), congruent to the square */
 static inline void fp_mul(fp *r, const fp *a, const fp *b)
 {
-#if BLS_HAVE_ADX_ASM
-	if (bls_use_adx) {
-		bls_fp_mul_adx(r, a, b);
-		return;
-	}
-#endif
-	fp_mul_portable(r, a, b);
+	BLS_PRIM(fp_mul, (r, a, b));
 }
 static inline void fp_sqr(fp *r, const fp *a)
 {
-	fp_mul(r, a, a);
+	BLS_PRIM(fp_sqr, (r, a));
 }
-#if BLS_HAVE_ADX_ASM
-/* add/sub with explicit carry chains (plain adc/sbb; any x86-64): the same
- * masked selection as bls_mod_add/sub, but compiled to straight adc code. */
-#include <x86intrin.h>
 static inline void fp_add(fp *r, const fp *a, const fp *b)
 {
-	unsigned long long t[6], s[6];
-	unsigned char c = 0, br = 0;
-	c = _addcarry_u64(c, a->l[0], b->l[0], &t[0]);
-	c = _addcarry_u64(c, a->l[1], b->l[1], &t[1]);
-	c = _addcarry_u64(c, a->l[2], b->l[2], &t[2]);
-	c = _addcarry_u64(c, a->l[3], b->l[3], &t[3]);
-	c = _addcarry_u64(c, a->l[4], b->l[4], &t[4]);
-	(void)_addcarry_u64(c, a->l[5], b->l[5], &t[5]); /* a + b < 2p < 2^383 */
-	br = _subborrow_u64(br, t[0], BLS_P[0], &s[0]);
-	br = _subborrow_u64(br, t[1], BLS_P[1], &s[1]);
-	br = _subborrow_u64(br, t[2], BLS_P[2], &s[2]);
-	br = _subborrow_u64(br, t[3], BLS_P[3], &s[3]);
-	br = _subborrow_u64(br, t[4], BLS_P[4], &s[4]);
-	br = _subborrow_u64(br, t[5], BLS_P[5], &s[5]);
-	uint64_t mask = 0 - (uint64_t)br; /* keep t when t < p */
-	for (int i = 0; i < 6; i++)
-		r->l[i] = (t[i] & mask) | (s[i] & ~mask);
+	BLS_PRIM(fp_add, (r, a, b));
 }
 static inline void fp_sub(fp *r, const fp *a, const fp *b)
 {
-	unsigned long long t[6];
-	unsigned char c = 0, br = 0;
-	br = _subborrow_u64(br, a->l[0], b->l[0], &t[0]);
-	br = _subborrow_u64(br, a->l[1], b->l[1], &t[1]);
-	br = _subborrow_u64(br, a->l[2], b->l[2], &t[2]);
-	br = _subborrow_u64(br, a->l[3], b->l[3], &t[3]);
-	br = _subborrow_u64(br, a->l[4], b->l[4], &t[4]);
-	br = _subborrow_u64(br, a->l[5], b->l[5], &t[5]);
-	uint64_t mask = 0 - (uint64_t)br; /* add p back when a < b */
-	unsigned long long o[6];
-	c = _addcarry_u64(c, t[0], BLS_P[0] & mask, &o[0]);
-	c = _addcarry_u64(c, t[1], BLS_P[1] & mask, &o[1]);
-	c = _addcarry_u64(c, t[2], BLS_P[2] & mask, &o[2]);
-	c = _addcarry_u64(c, t[3], BLS_P[3] & mask, &o[3]);
-	c = _addcarry_u64(c, t[4], BLS_P[4] & mask, &o[4]);
-	(void)_addcarry_u64(c, t[5], BLS_P[5] & mask, &o[5]);
-	for (int i = 0; i < 6; i++)
-		r->l[i] = o[i];
+	BLS_PRIM(fp_sub, (r, a, b));
 }
-#else
-static inline void fp_add(fp *r, const fp *a, const fp *b)
+static inline void fpw_mul(fpw *r, const fp *a, const fp *b)
 {
-	bls_mod_add(r->l, a->l, b->l, BLS_P, 6);
+	BLS_PRIM(fpw_mul, (r, a, b));
 }
-static inline void fp_sub(fp *r, const fp *a, const fp *b)
+static inline void fpw_sqr(fpw *r, const fp *a)
 {
-	bls_mod_sub(r->l, a->l, b->l, BLS_P, 6);
+	BLS_PRIM(fpw_sqr, (r, a));
 }
-#endif
+static inline void fpw_redc(fp *r, const fpw *a)
+{
+	BLS_PRIM(fpw_redc, (r, a));
+}
+static inline void fpw_add(fpw *r, const fpw *a, const fpw *b)
+{
+	BLS_PRIM(fpw_add, (r, a, b));
+}
+static inline void fpw_sub(fpw *r, const fpw *a, const fpw *b)
+{
+	BLS_PRIM(fpw_sub, (r, a, b));
+}
 static inline void fp_dbl(fp *r, const fp *a)
 {
 	fp_add(r, a, a);
@@ -302,18 +310,15 @@ void fr_inv(fr *r, const fr *a);                               /* Fermat, 0 -> 0
 
 static inline void fp2_add(fp2 *r, const fp2 *a, const fp2 *b)
 {
-	fp_add(&r->c0, &a->c0, &b->c0);
-	fp_add(&r->c1, &a->c1, &b->c1);
+	BLS_PRIM(fp2_add, (r, a, b));
 }
 static inline void fp2_sub(fp2 *r, const fp2 *a, const fp2 *b)
 {
-	fp_sub(&r->c0, &a->c0, &b->c0);
-	fp_sub(&r->c1, &a->c1, &b->c1);
+	BLS_PRIM(fp2_sub, (r, a, b));
 }
 static inline void fp2_dbl(fp2 *r, const fp2 *a)
 {
-	fp_dbl(&r->c0, &a->c0);
-	fp_dbl(&r->c1, &a->c1);
+	fp2_add(r, a, a);
 }
 static inline void fp2_neg(fp2 *r, const fp2 *a)
 {
@@ -327,24 +332,38 @@ static inline void fp2_conj(fp2 *r, const fp2 *a)
 }
 static inline void fp2_mul(fp2 *r, const fp2 *a, const fp2 *b)
 {
-	fp t0, t1, s0, s1;
-	fp_mul(&t0, &a->c0, &b->c0);
-	fp_mul(&t1, &a->c1, &b->c1);
-	fp_add(&s0, &a->c0, &a->c1);
-	fp_add(&s1, &b->c0, &b->c1);
-	fp_mul(&s0, &s0, &s1);
-	fp_sub(&r->c0, &t0, &t1);
-	fp_sub(&s0, &s0, &t0);
-	fp_sub(&r->c1, &s0, &t1);
+	BLS_PRIM(fp2_mul, (r, a, b));
 }
 static inline void fp2_sqr(fp2 *r, const fp2 *a)
 {
-	fp s, d, m;
-	fp_add(&s, &a->c0, &a->c1);
-	fp_sub(&d, &a->c0, &a->c1);
-	fp_mul(&m, &a->c0, &a->c1);
-	fp_mul(&r->c0, &s, &d);
-	fp_dbl(&r->c1, &m);
+	BLS_PRIM(fp2_sqr, (r, a));
+}
+static inline void fp2w_mul(fp2w *r, const fp2 *a, const fp2 *b)
+{
+	BLS_PRIM(fp2w_mul, (r, a, b));
+}
+static inline void fp2w_sqr(fp2w *r, const fp2 *a)
+{
+	BLS_PRIM(fp2w_sqr, (r, a));
+}
+static inline void fp2w_add(fp2w *r, const fp2w *a, const fp2w *b)
+{
+	BLS_PRIM(fp2w_add, (r, a, b));
+}
+static inline void fp2w_sub(fp2w *r, const fp2w *a, const fp2w *b)
+{
+	BLS_PRIM(fp2w_sub, (r, a, b));
+}
+/* r = a (u + 1) in wide form; r must not alias a */
+static inline void fp2w_mul_xi(fp2w *r, const fp2w *a)
+{
+	fpw_sub(&r->c0, &a->c0, &a->c1);
+	fpw_add(&r->c1, &a->c0, &a->c1);
+}
+static inline void fp2w_redc(fp2 *r, const fp2w *a)
+{
+	fpw_redc(&r->c0, &a->c0);
+	fpw_redc(&r->c1, &a->c1);
 }
 static inline void fp2_mul_fp(fp2 *r, const fp2 *a, const fp *b)
 {
@@ -391,6 +410,16 @@ bool fp2_lexi_largest(const fp2 *a);         /* ZCash sort rule: compare c1, the
 void fp2_frob(fp2 *r, const fp2 *a);         /* a^p = conjugate */
 
 /* ----------------------------------------------------------- Fp6, Fp12 */
+
+/* Wide Fp6 (three fp2w), for products reduced once (fp6.c). */
+typedef struct {
+	fp2w c0, c1, c2;
+} fp6w;
+void fp6w_mul(fp6w *r, const fp6 *a, const fp6 *b);
+void fp6w_mul_01(fp6w *r, const fp6 *a, const fp2 *b0, const fp2 *b1); /* a (b0 + b1 v) */
+void fp6w_mul_1(fp6w *r, const fp6 *a, const fp2 *b1);                 /* a (b1 v) */
+void fp6w_sub(fp6w *r, const fp6w *a, const fp6w *b);
+void fp6w_redc(fp6 *r, const fp6w *a);
 
 void fp6_add(fp6 *r, const fp6 *a, const fp6 *b);
 void fp6_sub(fp6 *r, const fp6 *a, const fp6 *b);

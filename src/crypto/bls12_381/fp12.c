@@ -28,33 +28,53 @@ bool fp12_is_one(const fp12 *a)
 	return fp12_eq(a, &one);
 }
 
+/* r0 = t0 + v t1 with v (x0 + x1 v + x2 v^2) = xi x2 + x0 v + x1 v^2, wide */
+static void add_times_v(fp6w *r, const fp6w *t0, const fp6w *t1)
+{
+	fp2w x;
+	fp2w_mul_xi(&x, &t1->c2);
+	fp2w_add(&r->c0, &t0->c0, &x);
+	fp2w_add(&r->c1, &t0->c1, &t1->c0);
+	fp2w_add(&r->c2, &t0->c2, &t1->c1);
+}
+
+/* Karatsuba over Fp6, every Fp6 product wide, each output reduced once */
 void fp12_mul(fp12 *r, const fp12 *a, const fp12 *b)
 {
-	fp6 t0, t1, s, u;
-	fp6_mul(&t0, &a->c0, &b->c0);
-	fp6_mul(&t1, &a->c1, &b->c1);
-	fp6_add(&s, &a->c0, &a->c1);
-	fp6_add(&u, &b->c0, &b->c1);
-	fp6_mul(&s, &s, &u);
-	fp6_sub(&s, &s, &t0);
-	fp6_sub(&r->c1, &s, &t1);
-	fp6_mul_v(&t1, &t1);
-	fp6_add(&r->c0, &t0, &t1);
+	fp6w t0, t1, s;
+	fp6 aa, bb;
+	fp6w_mul(&t0, &a->c0, &b->c0);
+	fp6w_mul(&t1, &a->c1, &b->c1);
+	fp6_add(&aa, &a->c0, &a->c1);
+	fp6_add(&bb, &b->c0, &b->c1);
+	fp6w_mul(&s, &aa, &bb);
+	fp6w_sub(&s, &s, &t0);
+	fp6w_sub(&s, &s, &t1);
+	fp6w_redc(&r->c1, &s);
+	add_times_v(&s, &t0, &t1);
+	fp6w_redc(&r->c0, &s);
 }
 
 void fp12_sqr(fp12 *r, const fp12 *a)
 {
 	/* complex squaring: c0 = (a0 + a1)(a0 + v a1) - t - v t, c1 = 2t, t = a0 a1 */
-	fp6 t, s, u, vt;
-	fp6_mul(&t, &a->c0, &a->c1);
-	fp6_add(&s, &a->c0, &a->c1);
-	fp6_mul_v(&u, &a->c1);
-	fp6_add(&u, &u, &a->c0);
-	fp6_mul(&s, &s, &u);
-	fp6_sub(&s, &s, &t);
-	fp6_mul_v(&vt, &t);
-	fp6_sub(&r->c0, &s, &vt);
-	fp6_add(&r->c1, &t, &t);
+	fp6w t, s, vt;
+	fp6 x, y;
+	fp6w_mul(&t, &a->c0, &a->c1);
+	fp6_add(&x, &a->c0, &a->c1);
+	fp6_mul_v(&y, &a->c1);
+	fp6_add(&y, &y, &a->c0);
+	fp6w_mul(&s, &x, &y);
+	fp6w_sub(&s, &s, &t);
+	fp2w_mul_xi(&vt.c0, &t.c2);
+	vt.c1 = t.c0;
+	vt.c2 = t.c1;
+	fp6w_sub(&s, &s, &vt);
+	fp6w_redc(&r->c0, &s);
+	fp2w_add(&t.c0, &t.c0, &t.c0);
+	fp2w_add(&t.c1, &t.c1, &t.c1);
+	fp2w_add(&t.c2, &t.c2, &t.c2);
+	fp6w_redc(&r->c1, &t);
 }
 
 void fp12_conj(fp12 *r, const fp12 *a)
@@ -86,33 +106,41 @@ void fp12_frob(fp12 *r, const fp12 *a)
 	fp2_mul(&r->c1.c2, &t.c2, &BLS_FROB12_C1);
 }
 
+/* f (L0 + L1 w) with L0 = c0 + c1 v and L1 = c4 v, Karatsuba over Fp6:
+ * 13 wide Fp2 products, 12 reductions */
 void fp12_mul_014(fp12 *f, const fp2 *c0, const fp2 *c1, const fp2 *c4)
 {
-	fp6 aa, bb, s;
+	fp6w aa, bb, s;
+	fp6 t;
 	fp2 o;
-	fp6_mul_01(&aa, &f->c0, c0, c1);
-	fp6_mul_1(&bb, &f->c1, c4);
+	fp6w_mul_01(&aa, &f->c0, c0, c1);
+	fp6w_mul_1(&bb, &f->c1, c4);
 	fp2_add(&o, c1, c4);
-	fp6_add(&s, &f->c1, &f->c0);
-	fp6_mul_01(&s, &s, c0, &o);
-	fp6_sub(&s, &s, &aa);
-	fp6_sub(&f->c1, &s, &bb);
-	fp6_mul_v(&bb, &bb);
-	fp6_add(&f->c0, &bb, &aa);
+	fp6_add(&t, &f->c1, &f->c0);
+	fp6w_mul_01(&s, &t, c0, &o);
+	fp6w_sub(&s, &s, &aa);
+	fp6w_sub(&s, &s, &bb);
+	fp6w_redc(&f->c1, &s);
+	add_times_v(&s, &aa, &bb);
+	fp6w_redc(&f->c0, &s);
 }
 
-/* (a + b w')^2 in Fp4 = Fp2[w']/(w'^2 - xi) */
+/* (a + b w')^2 in Fp4 = Fp2[w']/(w'^2 - xi): r0 = a^2 + xi b^2,
+ * r1 = (a + b)^2 - a^2 - b^2, wide and reduced once each */
 static void fp4_sqr(fp2 *r0, fp2 *r1, const fp2 *a, const fp2 *b)
 {
-	fp2 t0, t1, t2;
-	fp2_sqr(&t0, a);
-	fp2_sqr(&t1, b);
-	fp2_mul_xi(&t2, &t1);
-	fp2_add(r0, &t2, &t0);
-	fp2_add(&t2, a, b);
-	fp2_sqr(&t2, &t2);
-	fp2_sub(&t2, &t2, &t0);
-	fp2_sub(r1, &t2, &t1);
+	fp2w t0, t1, t2;
+	fp2 s;
+	fp2w_sqr(&t0, a);
+	fp2w_sqr(&t1, b);
+	fp2_add(&s, a, b);
+	fp2w_mul_xi(&t2, &t1);
+	fp2w_add(&t2, &t2, &t0);
+	fp2w_redc(r0, &t2);
+	fp2w_sqr(&t2, &s);
+	fp2w_sub(&t2, &t2, &t0);
+	fp2w_sub(&t2, &t2, &t1);
+	fp2w_redc(r1, &t2);
 }
 
 /* Granger-Scott squaring, valid for elements of the cyclotomic subgroup. */
