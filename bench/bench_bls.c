@@ -2,6 +2,13 @@
  * bench_bls.c — `ctng bench bls`: BLS12-381 speed (issue 3). One JSON line
  * per operation:
  *   bls.fp_mul           one Montgomery multiplication in Fp
+ *   bls.fp_sqr           one squaring in Fp
+ *   bls.fp_inv           one constant-time inversion in Fp
+ *   bls.fp12_mul         one multiplication in Fp12
+ *   bls.fp12_sqr         one squaring in Fp12
+ *   bls.fp12_cyclotomic_sqr  one Granger-Scott squaring (cyclotomic subgroup)
+ *   bls.g1_mul           constant-time G1 scalar multiplication (random scalar)
+ *   bls.g2_mul           constant-time G2 scalar multiplication (random scalar)
  *   bls.miller_loop      one Miller loop
  *   bls.final_exp        one final exponentiation
  *   bls.pairing          one full pairing
@@ -35,7 +42,10 @@ typedef struct {
 	fp a, b;
 	g1_aff P;
 	g2_aff Q;
-	fp12 f, r;
+	fp12 f, r, x, y;
+	g1 g1p;
+	g2 g2p;
+	fr k;
 	uint32_t t;
 	uint32_t ids[16];
 	uint8_t parts[16][48];
@@ -51,6 +61,46 @@ static void b_fp_mul(void *p)
 	ctx *c = p;
 	for (int i = 0; i < 1000; i++)
 		fp_mul(&c->a, &c->a, &c->b);
+}
+static void b_fp_sqr(void *p)
+{
+	ctx *c = p;
+	for (int i = 0; i < 1000; i++)
+		fp_sqr(&c->a, &c->a);
+}
+static void b_fp_inv(void *p)
+{
+	ctx *c = p;
+	for (int i = 0; i < 100; i++)
+		fp_inv(&c->a, &c->a);
+}
+static void b_fp12_mul(void *p)
+{
+	ctx *c = p;
+	for (int i = 0; i < 100; i++)
+		fp12_mul(&c->x, &c->x, &c->y);
+}
+static void b_fp12_sqr(void *p)
+{
+	ctx *c = p;
+	for (int i = 0; i < 100; i++)
+		fp12_sqr(&c->x, &c->x);
+}
+static void b_fp12_cyc(void *p)
+{
+	ctx *c = p;
+	for (int i = 0; i < 100; i++)
+		fp12_cyclotomic_sqr(&c->y, &c->y);
+}
+static void b_g1_mul(void *p)
+{
+	ctx *c = p;
+	g1_mul_ct(&c->g1p, &c->g1p, &c->k);
+}
+static void b_g2_mul(void *p)
+{
+	ctx *c = p;
+	g2_mul_ct(&c->g2p, &c->g2p, &c->k);
 }
 static void b_miller(void *p)
 {
@@ -173,8 +223,20 @@ int ctng_bench_bls(void)
 	g2_to_affine(&c.Q, &h);
 	c.a = c.P.x;
 	c.b = c.P.y;
+	c.g1p = g;
+	c.g2p = h;
+	fr_from_bytes_wide(&c.k, c.sk, sizeof c.sk);
+	bls_miller_loop(&c.x, &c.P, &c.Q, 1);
+	bls_final_exp(&c.y, &c.x); /* y is in the cyclotomic subgroup */
 
 	run("bls.fp_mul", b_fp_mul, &c, 10, 1000.0, NULL);
+	run("bls.fp_sqr", b_fp_sqr, &c, 10, 1000.0, NULL);
+	run("bls.fp_inv", b_fp_inv, &c, 10, 100.0, NULL);
+	run("bls.fp12_mul", b_fp12_mul, &c, 10, 100.0, NULL);
+	run("bls.fp12_sqr", b_fp12_sqr, &c, 10, 100.0, NULL);
+	run("bls.fp12_cyclotomic_sqr", b_fp12_cyc, &c, 10, 100.0, NULL);
+	run("bls.g1_mul", b_g1_mul, &c, 10, 1.0, NULL);
+	run("bls.g2_mul", b_g2_mul, &c, 10, 1.0, NULL);
 	run("bls.miller_loop", b_miller, &c, 10, 1.0, NULL);
 	run("bls.final_exp", b_final, &c, 10, 1.0, NULL);
 	run("bls.pairing", b_pairing, &c, 10, 1.0, NULL);

@@ -64,7 +64,8 @@ int bls_dst(const char *dst, const uint8_t **d, size_t *len, ctng_err *err)
 	return 0;
 }
 
-void bls_sk_to_pk_point(uint8_t pk[96], const fr *k)
+/* pk = k * G2 (constant time), compressed. */
+static void sk_to_pk_point(uint8_t pk[96], const fr *k)
 {
 	g2 g, q;
 	g2_generator(&g);
@@ -149,7 +150,7 @@ int ctng_bls_sk_to_pk(uint8_t pk[CTNG_BLS_PK_LEN], const uint8_t sk[CTNG_BLS_SK_
 	int rc = bls_sk_load(&k, sk, err);
 	if (rc)
 		return rc;
-	bls_sk_to_pk_point(pk, &k);
+	sk_to_pk_point(pk, &k);
 	ctng_wipe(&k, sizeof k);
 	return 0;
 }
@@ -317,9 +318,9 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	/* Items are grouped by public key: for each distinct key k,
 	 * e(sum_{i: pk_i = k} r_i H_i, k), so a batch under one group key costs two
 	 * Miller loops whatever its size, and each key is decoded once. */
-	g1_aff *P = malloc(count * sizeof *P);
+	g1_aff *P = malloc((count + 1) * sizeof *P);
 	g2_aff *Q = malloc(count * sizeof *Q);
-	g1 *acc = malloc(count * sizeof *acc);
+	g1 *acc = malloc((count + 1) * sizeof *acc); /* one per key, then the sum */
 	size_t *key_of = malloc(count * sizeof *key_of);
 	uint64_t *rnd = malloc(count * sizeof *rnd);
 	size_t nkeys = 0;
@@ -364,11 +365,9 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 		g1_mul_vartime(&h, &h, &rnd[i], 64);
 		g1_add(&acc[k], &acc[k], &h);
 	}
-	for (size_t k = 0; k < nkeys; k++)
-		g1_to_affine(&P[k], &acc[k]);
-	g1_aff S;
-	g1_to_affine(&S, &sum);
-	if (!bls_pairing_check_gen(&S, P, Q, nkeys))
+	acc[nkeys] = sum;
+	g1_batch_to_affine(P, acc, nkeys + 1); /* one inversion for all */
+	if (!bls_pairing_check_gen(&P[nkeys], P, Q, nkeys))
 		rc = ctng_err_set(err, CTNG_EVERIFY, "bls: batch does not verify");
 	else
 		rc = 0;

@@ -55,6 +55,8 @@ int ctng_bls_deal(uint32_t t, uint32_t n, const uint8_t *seed, size_t seed_len,
 	if (seed && seed_len < 32)
 		return ctng_err_set(err, CTNG_EINVAL, "bls deal: seed must be at least 32 bytes");
 	fr *a = calloc(t, sizeof *a);
+	g2 *pts = NULL;
+	g2_aff *aff = NULL;
 	if (!a)
 		return ctng_err_set(err, CTNG_ENOMEM, "bls deal: out of memory");
 	int rc = 0;
@@ -70,9 +72,18 @@ int ctng_bls_deal(uint32_t t, uint32_t n, const uint8_t *seed, size_t seed_len,
 		rc = ctng_err_set(err, rc ? rc : CTNG_EIO, "bls deal: could not draw coefficients");
 		goto out;
 	}
+	/* the t commitments a_i G2, then the n share keys f(j) G2, made affine
+	 * together (one inversion) before they are encoded */
+	pts = malloc((t + n) * sizeof *pts);
+	aff = malloc((t + n) * sizeof *aff);
+	if (!pts || !aff) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "bls deal: out of memory");
+		goto out;
+	}
+	g2 g;
+	g2_generator(&g);
 	for (uint32_t i = 0; i < t; i++)
-		bls_sk_to_pk_point(commitments[i], &a[i]);
-	memcpy(group_pk, commitments[0], CTNG_BLS_PK_LEN);
+		g2_mul_ct(&pts[i], &g, &a[i]);
 	for (uint32_t j = 0; j < n; j++) {
 		fr x, y;
 		fr_from_u64(&x, j + 1);
@@ -83,12 +94,23 @@ int ctng_bls_deal(uint32_t t, uint32_t n, const uint8_t *seed, size_t seed_len,
 		}
 		shares[j].id = j + 1;
 		fr_to_bytes(shares[j].sk, &y);
-		bls_sk_to_pk_point(shares[j].pk, &y);
+		g2_mul_ct(&pts[t + j], &g, &y);
 		ctng_wipe(&y, sizeof y);
 	}
+	g2_batch_to_affine(aff, pts, t + n);
+	for (uint32_t i = 0; i < t + n; i++) {
+		g2 q;
+		g2_from_affine(&q, &aff[i]); /* Z = 1: compressing needs no inversion */
+		g2_compress(i < t ? commitments[i] : shares[i - t].pk, &q);
+	}
+	memcpy(group_pk, commitments[0], CTNG_BLS_PK_LEN);
 out:
 	ctng_wipe(a, t * sizeof *a);
 	free(a);
+	if (pts)
+		ctng_wipe(pts, (t + n) * sizeof *pts);
+	free(pts);
+	free(aff);
 	return rc;
 }
 

@@ -180,6 +180,43 @@ static void test_scalar_mul(void **state)
 	assert_true(g1_is_identity(&t));
 }
 
+/* batch_to_affine equals to_affine point by point, identities included
+ * (first, middle, last) */
+static void test_batch_to_affine(void **state)
+{
+	(void)state;
+	g1 p[7];
+	g2 q[7];
+	g1_aff pa[7], pb;
+	g2_aff qa[7], qb;
+	g1 g;
+	g2 h;
+	g1_generator(&g);
+	g2_generator(&h);
+	for (int i = 0; i < 7; i++) {
+		fr k;
+		rnd_fr(&k);
+		g1_mul_ct(&p[i], &g, &k);
+		g2_mul_ct(&q[i], &h, &k);
+		if (i % 3 == 0) {
+			g1_identity(&p[i]);
+			g2_identity(&q[i]);
+		}
+	}
+	for (size_t n = 0; n <= 7; n++) {
+		g1_batch_to_affine(pa, p, n);
+		g2_batch_to_affine(qa, q, n);
+		for (size_t i = 0; i < n; i++) {
+			g1_to_affine(&pb, &p[i]);
+			g2_to_affine(&qb, &q[i]);
+			assert_int_equal(pa[i].inf, pb.inf);
+			assert_true(fp_eq(&pa[i].x, &pb.x) && fp_eq(&pa[i].y, &pb.y));
+			assert_int_equal(qa[i].inf, qb.inf);
+			assert_true(fp2_eq(&qa[i].x, &qb.x) && fp2_eq(&qa[i].y, &qb.y));
+		}
+	}
+}
+
 /* the Jacobian multiplication by |x| agrees with double-and-add, on points
  * in and outside the subgroups and on the identity */
 static void test_mul_x_abs(void **state)
@@ -575,7 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_subgroup_checks), cmocka_unit_test(test_mul_x_abs),
 	    cmocka_unit_test(test_g1_encoding),     cmocka_unit_test(test_g2_encoding),
 	    cmocka_unit_test(test_pairing),         cmocka_unit_test(test_prepared_lines),
-	    cmocka_unit_test(test_portable_path),
+	    cmocka_unit_test(test_portable_path),   cmocka_unit_test(test_batch_to_affine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -382,6 +382,64 @@ static void test_fp6_fp12(void **state)
 	}
 }
 
+/* safegcd inversion: edges 0 -> 0, 1, 2, p - 1, p - 2, powers of two and
+ * 2^k - 1, then random values; Fp and Fr against BN_mod_inverse */
+static void inv_edge(BIGNUM *x, const BIGNUM *m, int i)
+{
+	if (i < 5) {
+		static const int64_t small[5] = {0, 1, 2, -1, -2};
+		BN_set_word(x, (BN_ULONG)(small[i] < 0 ? -small[i] : small[i]));
+		if (small[i] < 0)
+			BN_sub(x, m, x);
+	} else if (i < 5 + 2 * 380) {
+		int k = (i - 5) / 2;
+		BN_one(x);
+		BN_lshift(x, x, k);
+		if ((i - 5) % 2)
+			BN_sub_word(x, 1);
+		BN_mod(x, x, m, ctx);
+	} else {
+		uint8_t b[64];
+		rnd_bytes(b, sizeof b);
+		BN_bin2bn(b, sizeof b, x);
+		BN_mod(x, x, m, ctx);
+	}
+}
+
+static void test_inversion(void **state)
+{
+	(void)state;
+	BIGNUM *x = BN_new(), *t = BN_new();
+	for (int i = 0; i < 5 + 2 * 380 + 500; i++) {
+		inv_edge(x, P, i);
+		fp a, r;
+		bn_to_fp(&a, x);
+		fp_inv(&r, &a);
+		if (BN_is_zero(x))
+			BN_zero(t);
+		else
+			assert_non_null(BN_mod_inverse(t, x, P, ctx));
+		assert_fp_bn(&r, t);
+		fp_inv(&a, &a); /* in place */
+		assert_memory_equal(&a, &r, sizeof a);
+		if (i >= 5 + 2 * 256 && i < 5 + 2 * 380)
+			continue; /* above r */
+		inv_edge(x, R, i);
+		uint8_t b[32];
+		fr k, kr;
+		BN_bn2binpad(x, b, 32);
+		assert_true(fr_from_bytes(&k, b));
+		fr_inv(&kr, &k);
+		if (BN_is_zero(x))
+			BN_zero(t);
+		else
+			assert_non_null(BN_mod_inverse(t, x, R, ctx));
+		assert_fr_bn(&kr, t);
+	}
+	BN_free(x);
+	BN_free(t);
+}
+
 /* the same checks on the portable C path */
 static void test_fp_vs_bn_portable(void **state)
 {
@@ -422,7 +480,7 @@ int main(void)
 	    cmocka_unit_test(test_fp_vs_bn),          cmocka_unit_test(test_fp_wide_and_bytes),
 	    cmocka_unit_test(test_fr_vs_bn),          cmocka_unit_test(test_fp2),
 	    cmocka_unit_test(test_fp6_fp12),          cmocka_unit_test(test_fp_mul_paths),
-	    cmocka_unit_test(test_fp_vs_bn_portable),
+	    cmocka_unit_test(test_fp_vs_bn_portable), cmocka_unit_test(test_inversion),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,4 @@ int bls_pk_decode(g2 *q, const uint8_t pk[96], ctng_err *err);
 int bls_sig_decode(g1 *p, const uint8_t sig[48], ctng_err *err);
 /* NULL -> POP ciphersuite DST; otherwise 1..255 bytes. */
 int bls_dst(const char *dst, const uint8_t **d, size_t *len, ctng_err *err);
-/* pk = k * G2 (constant time), compressed. */
-void bls_sk_to_pk_point(uint8_t pk[96], const fr *k);
 #endif

@@ -48,6 +48,8 @@ const char *bls_dec_str(int code);
 	void G##_cmov(G *r, const G *a, uint64_t mask);                                            \
 	void G##_from_affine(G *r, const AFF *a);                                                  \
 	void G##_to_affine(AFF *r, const G *a);                                                    \
+	/* n points with one inversion; out must not overlap in */                                 \
+	void G##_batch_to_affine(AFF *out, const G *in, size_t n);                                 \
 	/* constant time in k (secret scalars) */                                                  \
 	void G##_mul_ct(G *r, const G *a, const fr *k);                                            \
 	/* variable time: public scalar, little-endian limbs, `bits` significant */                \

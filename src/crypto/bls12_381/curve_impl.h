@@ -171,6 +171,36 @@ void GF(to_affine)(AFF *r, const G *a)
 	F(mul)(&r->y, &a->y, &zi);
 }
 
+/* Montgomery's trick over the Z coordinates: n points made affine with one
+ * inversion. The prefix products are kept in out[i].x (no allocation);
+ * identities (Z = 0) count as Z = 1 and come out as (0, 0, inf) like
+ * to_affine. Constant time in the coordinates. out must not overlap in. */
+void GF(batch_to_affine)(AFF *out, const G *in, size_t n)
+{
+	FE acc, inv, z, t, one, zero;
+	F(one)(&one);
+	F(zero)(&zero);
+	acc = one;
+	for (size_t i = 0; i < n; i++) {
+		out[i].x = acc;
+		z = in[i].z;
+		F(cmov)(&z, &one, F(is_zero_mask)(&in[i].z));
+		F(mul)(&acc, &acc, &z);
+	}
+	F(inv)(&inv, &acc);
+	for (size_t i = n; i-- > 0;) {
+		uint64_t id = F(is_zero_mask)(&in[i].z);
+		z = in[i].z;
+		F(cmov)(&z, &one, id);
+		F(mul)(&t, &out[i].x, &inv); /* 1 / z_i */
+		F(mul)(&inv, &inv, &z);
+		F(cmov)(&t, &zero, id);
+		F(mul)(&out[i].x, &in[i].x, &t);
+		F(mul)(&out[i].y, &in[i].y, &t);
+		out[i].inf = id != 0;
+	}
+}
+
 /* Fixed 4-bit windows; the table entry is fetched by scanning all 16 entries
  * with masked moves, so neither branches nor addresses depend on k. The
  * complete formulas handle identity operands without branching. */

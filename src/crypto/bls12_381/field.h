@@ -275,7 +275,7 @@ void fp_to_bytes(uint8_t out[48], const fp *a);
 /* 64 big-endian bytes reduced mod p (hash_to_field). */
 void fp_from_bytes_wide(fp *r, const uint8_t in[64]);
 void fp_pow(fp *r, const fp *a, const uint64_t *e, int limbs); /* public exponent */
-void fp_inv(fp *r, const fp *a);                               /* 0 -> 0 */
+void fp_inv(fp *r, const fp *a);                               /* constant time (inv.c); 0 -> 0 */
 bool fp_sqrt(fp *r, const fp *a);                              /* false if non-square */
 bool fp_is_square(const fp *a);                                /* 0 counts as square */
 int fp_sgn0(const fp *a);                                      /* RFC 9380 sgn0 */
@@ -304,7 +304,7 @@ bool fr_from_bytes(fr *r, const uint8_t in[32]); /* big-endian, false if >= r */
 void fr_to_bytes(uint8_t out[32], const fr *a);
 void fr_from_bytes_wide(fr *r, const uint8_t *in, size_t len); /* len <= 64, mod r */
 void fr_to_raw(uint64_t raw[4], const fr *a);                  /* plain integer limbs */
-void fr_inv(fr *r, const fr *a);                               /* Fermat, 0 -> 0 */
+void fr_inv(fr *r, const fr *a);                               /* constant time, 0 -> 0 */
 
 /* ----------------------------------------------------------------- Fp2 */
 

@@ -1,9 +1,9 @@
 /*
- * fp.c — BLS12-381 base field Fp: conversions, exponentiation, inversion and
- * square roots (the hot add/sub/mul are inline in field.h).
+ * fp.c — BLS12-381 base field Fp: the choice of the primitives' implementation,
+ * conversions, exponentiation and square roots (inversion is in inv.c).
  *
- * Inversion and square roots are exponentiations by public constants, so
- * they run in constant time for secret inputs.
+ * Square roots are exponentiations by public constants, so they run in
+ * constant time for secret inputs.
  */
 #include "crypto/bls12_381/consts.h"
 #include "crypto/bls12_381/field.h"
@@ -153,11 +153,6 @@ void fp_pow(fp *r, const fp *a, const uint64_t *e, int limbs)
 	*r = acc;
 }
 
-void fp_inv(fp *r, const fp *a)
-{
-	fp_pow(r, a, BLS_P_MINUS_2, 6);
-}
-
 bool fp_sqrt(fp *r, const fp *a)
 {
 	fp s, c;
@@ -249,19 +244,4 @@ void fr_from_bytes_wide(fr *r, const uint8_t *in, size_t len)
 	bls_wipe(buf, sizeof buf);
 	bls_wipe(&hi, sizeof hi);
 	bls_wipe(&lo, sizeof lo);
-}
-
-void fr_inv(fr *r, const fr *a)
-{
-	fr acc = BLS_FR_ONE, base = *a;
-	bool started = false;
-	for (int i = 255; i >= 0; i--) {
-		if (started) /* public exponent r-2 */
-			fr_mul(&acc, &acc, &acc);
-		if ((BLS_R_MINUS_2[i / 64] >> (i % 64)) & 1) {
-			fr_mul(&acc, &acc, &base);
-			started = true;
-		}
-	}
-	*r = acc;
 }
