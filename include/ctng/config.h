@@ -67,7 +67,30 @@ typedef struct ctng_entity {
 	uint32_t bls_id;    /* 1..n */
 	bool has_bls_pk;    /* false until BLS keys are dealt */
 	uint8_t bls_pk[96]; /* share public key, compressed G2 */
+	/* gossiper: `key` above is its message-signing key (Ed25519) and dkg_key
+	 * its X25519 DKG transport key; both come from `ctng keygen` and are
+	 * needed to take part in a DKG (absent in older dealer-made networks). */
+	bool has_dkg_key;
+	uint8_t dkg_key[32];
 } ctng_entity;
+
+/* One holder of the previous group's shares, in a network that reshares. */
+typedef struct ctng_reshare_holder {
+	char id[CTNG_ID_MAX + 1];
+	uint32_t bls_id;    /* its share id in the previous network */
+	uint8_t bls_pk[96]; /* its share public key in the previous network */
+} ctng_reshare_holder;
+
+/* network.json "reshare": this network's gossipers get new shares of the
+ * previous network's group secret (docs/dkg.md §6). */
+typedef struct ctng_reshare {
+	bool present;
+	uint8_t fingerprint[32]; /* of the previous network */
+	uint32_t threshold;      /* of the previous network */
+	uint8_t group_pk[96];    /* unchanged by the resharing */
+	ctng_reshare_holder *holders;
+	size_t n_holders;
+} ctng_reshare;
 
 typedef struct ctng_network {
 	ctng_clock clock; /* genesis, period and offsets */
@@ -78,7 +101,12 @@ typedef struct ctng_network {
 	uint8_t group_pk[96];       /* threshold group public key */
 	uint8_t (*commitments)[96]; /* Feldman commitments, `threshold` of them */
 	size_t n_commitments;
+	uint64_t dkg_phase_ms;   /* DKG phase timeout; 0 = CTNG_DKG_DEFAULT_PHASE_MS */
+	ctng_reshare reshare;    /* present: the gossipers reshare an older group key */
+	uint8_t fingerprint[32]; /* ctng_network_fingerprint of the parsed text */
 } ctng_network;
+
+#define CTNG_DKG_DEFAULT_PHASE_MS 10000
 
 /* Parses and validates network.json text (len bytes, no NUL needed). Checks:
  * strict JSON (no duplicate keys, no unknown fields), clock (ctng_clock_check),
@@ -89,10 +117,35 @@ typedef struct ctng_network {
  * pairing is mutual, every monitor has a gossiper, 1 <= threshold <= number
  * of gossipers, bls_id unique in 1..n, and when BLS keys are present
  * (group_pk non-empty): commitments count == threshold, commitments[0] ==
- * group_pk, every gossiper share key matches the commitments. */
+ * group_pk, every gossiper share key matches the commitments. A gossiper may
+ * carry public_key (its message-signing key) and dkg_key (X25519 transport
+ * key, 64 hex); "reshare" (docs/dkg.md §6) must name holders with valid
+ * share keys and, once keys are present, the same group_pk. Fills
+ * out->fingerprint (ctng_network_fingerprint). */
 int ctng_network_parse(const char *json, size_t len, ctng_network *out, ctng_err *err);
 int ctng_network_load(const char *path, ctng_network *out, ctng_err *err);
 void ctng_network_free(ctng_network *net);
+
+/* Puts BLS keys into a parsed network that has none (a DKG result): the
+ * group key, its `threshold` Feldman commitments (commitments[0] must be
+ * group_pk) and every gossiper's share key, derived from the commitments at
+ * its bls_id. For a network that reshares, group_pk must equal the previous
+ * group key. CTNG_ESTATE if net already has keys. */
+int ctng_network_set_bls(ctng_network *net, const uint8_t group_pk[96],
+                         const uint8_t (*commitments)[96], size_t n_commitments, ctng_err *err);
+
+/* ------------------------------------------------------- fingerprint */
+
+/* SHA-256 of a network.json text with what a DKG adds removed (group_pk,
+ * commitments and every bls_pk), serialised canonically: compact, keys
+ * sorted, non-ASCII as \uXXXX (docs/config.md §6). It is the same before and
+ * after `ctng network finalize`, and it names the DKG session. */
+int ctng_network_fingerprint(const char *json, size_t len, uint8_t out[32], ctng_err *err);
+
+/* The short form people compare out of band: the first 12 bytes as six
+ * dash-separated groups of four hex digits, "1a2b-3c4d-5e6f-7a8b-9c0d-1e2f". */
+#define CTNG_FINGERPRINT_TEXT_LEN 30
+void ctng_fingerprint_text(const uint8_t fp[32], char out[CTNG_FINGERPRINT_TEXT_LEN]);
 
 /* Lookups (borrowed results; NULL when absent). */
 const ctng_entity *ctng_network_entity(const ctng_network *net, const char *id);
@@ -125,9 +178,13 @@ typedef struct ctng_node_config {
 	char *network_path; /* resolved path of network.json */
 	char *data_dir;     /* resolved data folder */
 	char *listen;       /* "HOST:PORT" to bind */
-	ctng_sig_key *key;  /* private key (logger, CA, monitor), else NULL */
-	bool has_bls_sk;    /* gossiper once BLS keys are dealt */
+	ctng_sig_key *key;  /* private key (logger, CA, monitor; a gossiper's
+	                     * message-signing key when it has one), else NULL */
+	bool has_bls_sk;    /* gossiper with a dealt share (or, in a network that
+	                     * reshares, its share of the previous network) */
 	uint8_t bls_sk[32]; /* wiped by ctng_node_config_free */
+	bool has_dkg_sk;    /* gossiper: X25519 DKG transport key (from keygen) */
+	uint8_t dkg_sk[32]; /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
 	ctng_network net;        /* the loaded network */
 	const ctng_entity *self; /* borrowed from net */
@@ -155,6 +212,72 @@ int ctng_node_config_listen(const ctng_node_config *cfg, char host[CTNG_HOST_MAX
  * !present removes it). For test networks. */
 int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour *m, ctng_err *err);
 
+/* ---------------------------------------------------------- ctng keygen */
+
+/* One operator's entity (docs/config.md §5). Lists are borrowed. */
+typedef struct ctng_keygen_opts {
+	ctng_role role;
+	const char *id;
+	const char *url;     /* http://HOST:PORT */
+	const char *listen;  /* NULL: HOST:PORT of url if HOST is an IPv4 literal, else 0.0.0.0:PORT */
+	const char *network; /* path written into config.json; NULL: "network.json" */
+	/* Optional topology written into the descriptor (NULL / 0 = let
+	 * `ctng network assemble` choose): */
+	const char *const *loggers; /* monitor: loggers it watches */
+	size_t n_loggers;
+	const char *const *cas; /* monitor: CAs it watches */
+	size_t n_cas;
+	const char *gossiper;     /* monitor: its gossiper */
+	const char *monitor;      /* gossiper: its monitor */
+	const char *const *peers; /* gossiper: gossipers it pushes to */
+	size_t n_peers;
+	uint64_t now_ms; /* start of the CA root's validity (minus an hour); 0 = now */
+} ctng_keygen_opts;
+
+/* Makes the entity's keys (logger ECDSA P-256; CA ECDSA P-256 and a
+ * self-signed root; monitor Ed25519; gossiper Ed25519 for signing and X25519
+ * for the DKG) and writes, in dir (created 0700 if needed):
+ *   config.json      private (0600): id, network, data_dir ".", listen, keys
+ *   <id>.entity.json public descriptor: id, role, url, public keys, the CA's
+ *                    root certificate, the optional topology above
+ *   root.pem         CAs: the root certificate
+ * Refuses to overwrite an existing config.json. Nothing secret is written
+ * anywhere but config.json. */
+int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err);
+
+/* ------------------------------------------------ ctng network assemble */
+
+typedef struct ctng_assemble_opts {
+	uint32_t threshold;      /* 1..number of gossipers */
+	uint64_t period_ms;      /* >= 100 */
+	uint64_t genesis_ms;     /* 0: now rounded down to a whole second */
+	uint64_t query_offset_ms, gossip_wait_ms, update_offset_ms; /* 0: as ctng init */
+	uint64_t dkg_phase_ms;   /* 0: CTNG_DKG_DEFAULT_PHASE_MS */
+	/* A network with keys whose group secret this network's gossipers
+	 * reshare (its holders are the gossipers of `reshare_from`); NULL for a
+	 * fresh DKG. Borrowed. */
+	const ctng_network *reshare_from;
+} ctng_assemble_opts;
+
+/* Builds network.json from public descriptors (the texts of <id>.entity.json
+ * files): checks every descriptor strictly (known members for its role, no
+ * share keys), orders entities by role then id, gives gossipers bls_id 1..n
+ * in that order, completes the topology the descriptors leave open (monitor
+ * m watches loggers/CAs as ctng init does; unpaired monitors and gossipers
+ * are paired in order; a gossiper without peers gets every other gossiper)
+ * and validates the result with ctng_network_parse. The network has no group
+ * key (group_pk ""). *out (malloc'd, NUL-terminated) is the text. */
+int ctng_network_assemble(const char *const *descriptors, const size_t *lens, size_t n,
+                          const ctng_assemble_opts *o, char **out, size_t *out_len,
+                          ctng_err *err);
+
+/* Returns a copy of network.json text with group_pk, commitments and every
+ * gossiper's bls_pk filled in (as ctng_network_set_bls computes them), after
+ * validating the result. *out malloc'd. */
+int ctng_network_json_set_bls(const char *json, size_t len, const uint8_t group_pk[96],
+                              const uint8_t (*commitments)[96], size_t n_commitments, char **out,
+                              size_t *out_len, ctng_err *err);
+
 /* ------------------------------------------------------------ ctng init */
 
 typedef struct ctng_init_opts {
@@ -167,13 +290,20 @@ typedef struct ctng_init_opts {
 	uint32_t threshold;              /* default 2 (capped by gossipers) */
 	uint16_t port_base; /* default 9000: loggers +0, CAs +100, monitors +200, gossipers +300 */
 	const char *host;   /* default "127.0.0.1" */
+	/* false (default of the C API): deal the BLS shares here, as a trusted
+	 * dealer (test networks). true: no group key; the gossipers run a DKG
+	 * (what `ctng init` does without --dealer). */
+	bool dkg;
+	uint64_t dkg_phase_ms; /* 0: CTNG_DKG_DEFAULT_PHASE_MS */
 } ctng_init_opts;
 
 /* Fills opts with the defaults above (the seed network of DESIGN §9). */
 void ctng_init_opts_default(ctng_init_opts *opts);
 /* Writes a fresh network into dir (created if needed; must not already hold
- * a network.json): keys, CA root certificates, BLS shares (ctng_bls_deal),
- * network.json (0644) and DIR/<id>/config.json (0600). */
+ * a network.json): every entity's keys as ctng_keygen makes them (into
+ * DIR/<id>/), network.json (0644) as ctng_network_assemble builds it, and
+ * unless opts->dkg, BLS shares dealt here (ctng_bls_deal) into network.json
+ * and the gossipers' config.json (0600). */
 int ctng_init_network(const char *dir, const ctng_init_opts *opts, ctng_err *err);
 
 #endif

@@ -12,6 +12,7 @@ static int run(int argc, char **argv)
 	ctng_init_opts o;
 	ctng_init_opts_default(&o);
 	const char *dir = NULL;
+	bool dealer = false;
 	static const struct {
 		const char *flag;
 		uint64_t min, max;
@@ -32,6 +33,10 @@ static int run(int argc, char **argv)
 		}
 		if ((v = ctng_cli_flag(argc, argv, &i, "--host"))) {
 			o.host = v;
+			continue;
+		}
+		if (strcmp(argv[i], "--dealer") == 0) {
+			dealer = true;
 			continue;
 		}
 		size_t k = 0;
@@ -73,6 +78,7 @@ static int run(int argc, char **argv)
 	}
 	if (!dir || !dir[0])
 		return ctng_cli_usage_error(cmd, "--dir DIR is required");
+	o.dkg = !dealer;
 	ctng_err e = {0};
 	if (ctng_init_network(dir, &o, &e))
 		return ctng_cli_fail(ctng_cli_exit_for(e.code), cmd, "%s", e.msg);
@@ -97,18 +103,35 @@ static int run(int argc, char **argv)
 	       ctng_network_count(&net, CTNG_ROLE_CA), ctng_network_count(&net, CTNG_ROLE_MONITOR),
 	       ctng_network_count(&net, CTNG_ROLE_GOSSIPER), net.threshold,
 	       (unsigned long long)net.clock.period_ms, (unsigned long long)net.clock.genesis_ms);
+	if (dealer)
+		printf("BLS shares dealt by this command (--dealer): whoever ran it could know the "
+		       "group secret; use such a network for experiments only\n");
+	else
+		printf("no group key yet: the gossipers make it with a DKG. `ctng testnet --dir %s` "
+		       "runs it and then the network; by hand, start every gossiper (ctng gossiper "
+		       "--config %s/gossiperK/config.json), then `ctng network finalize` with their "
+		       "dkg-transcript.json files (docs/dkg.md)\n",
+		       dir, dir);
 	ctng_network_free(&net);
 	return CTNG_EXIT_OK;
 }
 
 const ctng_cli_cmd ctng_cmd_init = {
-    "init", "write a fresh network configuration (keys, network.json, per-node configs)",
-    "usage: ctng init --dir DIR [--period-ms MS] [--loggers N] [--cas N] [--monitors N]\n"
-    "                 [--threshold T] [--genesis-ms MS] [--port-base PORT] [--host HOST]\n\n"
+    "init", "write a test network in one folder (keys, network.json, per-node configs)",
+    "usage: ctng init --dir DIR [--dealer] [--period-ms MS] [--loggers N] [--cas N]\n"
+    "                 [--monitors N] [--threshold T] [--genesis-ms MS] [--port-base PORT]\n"
+    "                 [--host HOST]\n\n"
     "Writes DIR/network.json (public) and DIR/<id>/config.json (private, mode 0600)\n"
-    "for every entity, with fresh keys: loggers ECDSA P-256, CAs ECDSA P-256 plus a\n"
-    "self-signed root DIR/<id>/root.pem, monitors Ed25519, gossipers a (T, N) BLS\n"
-    "threshold share dealt here. Default: the seed network of DESIGN 9 - 3 loggers\n"
+    "for every entity, with fresh keys made as `ctng keygen` makes them: loggers\n"
+    "ECDSA P-256, CAs ECDSA P-256 plus a self-signed root DIR/<id>/root.pem,\n"
+    "monitors Ed25519, gossipers Ed25519 and an X25519 DKG transport key. The\n"
+    "network has no group key: its gossipers make it with a distributed key\n"
+    "generation (ctng testnet --dir DIR does that; see docs/dkg.md).\n\n"
+    "--dealer  WARNING: deals the gossipers' (T, N) BLS shares here instead, as a\n"
+    "          trusted dealer. Whoever runs it could know the group secret and forge\n"
+    "          every FULL the network makes: quick experiments only, never a real\n"
+    "          network.\n\n"
+    "Default: the seed network of DESIGN 9 - 3 loggers\n"
     "(ports 9000-), 3 CAs (9100-), 4 monitors (9200-), 4 gossipers (9300-), one\n"
     "gossiper per monitor, threshold 2, period 60000 ms, genesis now (whole second).\n"
     "Refuses to overwrite an existing DIR/network.json. See docs/config.md.\n",

@@ -19,4 +19,19 @@ int cfg_parse_hostport(const char *s, char host[CTNG_HOST_MAX], uint16_t *port, 
 /* PEM text or hex DER SubjectPublicKeyInfo. */
 int cfg_load_public_key(const char *s, ctng_sig_key **out, ctng_err *err);
 
+/* Fingerprint (ctng_network_fingerprint) of a parsed network.json object. */
+int cfg_fingerprint(const json_t *j, uint8_t out[32], ctng_err *err);
+/* Share keys of every gossiper of net from the commitments (pks[i] for
+ * net->entities[i]; other rows untouched), after checking group_pk and the
+ * commitments against net (threshold, reshared group key). */
+int cfg_share_pks(const ctng_network *net, const uint8_t group_pk[96],
+                  const uint8_t (*commitments)[96], size_t n_commitments, uint8_t (*pks)[96],
+                  ctng_err *err);
+/* Self-signed CA root certificate for `id` (docs/config.md §4), PEM in *pem
+ * (malloc'd), valid from an hour before now_ms for ten years. */
+int cfg_make_root(const char *id, const ctng_sig_key *key, uint64_t now_ms, char **pem,
+                  ctng_err *err);
+/* Writes j as indented JSON plus a newline, atomically, with mode. */
+int cfg_write_json(const char *path, const json_t *j, int mode, ctng_err *err);
+
 #endif

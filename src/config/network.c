@@ -214,8 +214,9 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 	static const char *const k_ca[] = {"id", "role", "url", "public_key", "root_cert", NULL};
 	static const char *const k_monitor[] = {"id",      "role", "url",      "public_key",
 	                                        "loggers", "cas",  "gossiper", NULL};
-	static const char *const k_gossiper[] = {"id",     "role",  "url",     "bls_id",
-	                                         "bls_pk", "peers", "monitor", NULL};
+	static const char *const k_gossiper[] = {"id",      "role",       "url",     "bls_id",
+	                                         "bls_pk",  "peers",      "monitor", "public_key",
+	                                         "dkg_key", NULL};
 	const char *const *keys = e->role == CTNG_ROLE_LOGGER    ? k_logger
 	                          : e->role == CTNG_ROLE_CA      ? k_ca
 	                          : e->role == CTNG_ROLE_MONITOR ? k_monitor
@@ -223,7 +224,8 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 	if ((rc = cfg_check_keys(j, where, keys, err)))
 		return rc;
 
-	if (e->role != CTNG_ROLE_GOSSIPER) {
+	/* a gossiper's signing key is optional (older dealer-made networks) */
+	if (e->role != CTNG_ROLE_GOSSIPER || json_object_get(j, "public_key")) {
 		if ((rc = cfg_get_str(j, where, "public_key", CTNG_SIG_PEM_MAX, &s, err)))
 			return rc;
 		if ((rc = cfg_load_public_key(s, &e->key, err)))
@@ -261,6 +263,13 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 				return ctng_err_wrap(err, "%s: bls_pk", where);
 			e->has_bls_pk = true;
 		}
+		if (json_object_get(j, "dkg_key")) {
+			if ((rc = cfg_get_str(j, where, "dkg_key", 64, &s, err)))
+				return rc;
+			if (ctng_hex_decode_exact(e->dkg_key, sizeof(e->dkg_key), s, err))
+				return ctng_err_wrap(err, "%s: dkg_key", where);
+			e->has_dkg_key = true;
+		}
 		if ((rc = get_id_list(j, where, "peers", &e->peers, &e->n_peers, err)) ||
 		    (rc = cfg_get_str(j, where, "monitor", CTNG_ID_MAX, &s, err)))
 			return rc;
@@ -296,6 +305,7 @@ void ctng_network_free(ctng_network *net)
 		entity_free(&net->entities[i]);
 	free(net->entities);
 	free(net->commitments);
+	free(net->reshare.holders);
 	memset(net, 0, sizeof(*net));
 }
 
@@ -387,6 +397,10 @@ static int cross_check(ctng_network *net, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL,
 		                    "threshold %u out of range: need 1..%zu (number of gossipers)",
 		                    net->threshold, n_goss);
+	if (net->has_bls && net->reshare.present &&
+	    memcmp(net->group_pk, net->reshare.group_pk, CTNG_BLS_PK_LEN) != 0)
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "network.json: group_pk differs from the reshared group key");
 	/* BLS keys: all or nothing, consistent with the commitments. */
 	for (size_t i = 0; i < net->n_entities; i++) {
 		const ctng_entity *e = &net->entities[i];
@@ -413,12 +427,79 @@ static int cross_check(ctng_network *net, ctng_err *err)
 
 /* ---------------------------------------------------------------- parse */
 
+/* "reshare": {"fingerprint", "threshold", "group_pk", "holders": [{id, bls_id, bls_pk}]} */
+static int parse_reshare(const json_t *r, ctng_reshare *rs, ctng_err *err)
+{
+	static const char *const keys[] = {"fingerprint", "threshold", "group_pk", "holders", NULL};
+	static const char *const hkeys[] = {"id", "bls_id", "bls_pk", NULL};
+	const char *w = "network.json: reshare", *s;
+	uint64_t v;
+	int rc;
+	if (!json_is_object(r))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: must be an object", w);
+	if ((rc = cfg_check_keys(r, w, keys, err)) ||
+	    (rc = cfg_get_str(r, w, "fingerprint", 64, &s, err)))
+		return rc;
+	if (ctng_hex_decode_exact(rs->fingerprint, 32, s, err))
+		return ctng_err_wrap(err, "%s: fingerprint", w);
+	if ((rc = cfg_get_u64(r, w, "threshold", CTNG_BLS_MAX_SHARES, &v, err)))
+		return rc;
+	rs->threshold = (uint32_t)v;
+	if ((rc = cfg_get_str(r, w, "group_pk", CTNG_BLS_PK_HEX_LEN, &s, err)))
+		return rc;
+	if (ctng_hex_decode_exact(rs->group_pk, CTNG_BLS_PK_LEN, s, err) ||
+	    ctng_bls_pk_check(rs->group_pk, err))
+		return ctng_err_wrap(err, "%s: group_pk", w);
+	json_t *h = json_object_get(r, "holders");
+	size_t n = json_is_array(h) ? json_array_size(h) : 0;
+	if (n == 0 || n > CTNG_BLS_MAX_SHARES)
+		return ctng_err_set(err, CTNG_EINVAL, "%s: holders must be a non-empty array", w);
+	if (rs->threshold == 0 || rs->threshold > n)
+		return ctng_err_set(err, CTNG_EINVAL, "%s: threshold %u out of range: need 1..%zu",
+		                    w, rs->threshold, n);
+	if (!(rs->holders = calloc(n, sizeof(*rs->holders))))
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(h, i);
+		ctng_reshare_holder *x = &rs->holders[i];
+		char where[64];
+		snprintf(where, sizeof where, "%s: holders[%zu]", w, i);
+		rs->n_holders = i + 1;
+		if (!json_is_object(e))
+			return ctng_err_set(err, CTNG_EINVAL, "%s: must be an object", where);
+		if ((rc = cfg_check_keys(e, where, hkeys, err)) ||
+		    (rc = cfg_get_str(e, where, "id", CTNG_ID_MAX, &s, err)))
+			return rc;
+		if (!ctng_id_valid(s))
+			return ctng_err_set(err, CTNG_EINVAL, "%s: invalid id", where);
+		memcpy(x->id, s, strlen(s) + 1);
+		if ((rc = cfg_get_u64(e, where, "bls_id", CTNG_BLS_MAX_SHARES, &v, err)))
+			return rc;
+		if (v == 0)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: bls_id must be >= 1", where);
+		x->bls_id = (uint32_t)v;
+		if ((rc = cfg_get_str(e, where, "bls_pk", CTNG_BLS_PK_HEX_LEN, &s, err)))
+			return rc;
+		if (ctng_hex_decode_exact(x->bls_pk, CTNG_BLS_PK_LEN, s, err) ||
+		    ctng_bls_pk_check(x->bls_pk, err))
+			return ctng_err_wrap(err, "%s: bls_pk", where);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(rs->holders[k].id, x->id) == 0 ||
+			    rs->holders[k].bls_id == x->bls_id)
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "%s: holders %s and %s share an id or bls_id", w,
+				                    rs->holders[k].id, x->id);
+	}
+	rs->present = true;
+	return 0;
+}
+
 static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 {
 	static const char *const keys[] = {
 	    "version",        "genesis_ms",       "period_ms", "query_offset_ms",
 	    "gossip_wait_ms", "update_offset_ms", "threshold", "group_pk",
-	    "commitments",    "entities",         NULL};
+	    "commitments",    "entities",         "dkg_phase_ms", "reshare", NULL};
 	const char *w = "network.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -442,6 +523,16 @@ static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 	net->threshold = (uint32_t)v;
 	if ((rc = ctng_clock_check(&net->clock, err)))
 		return ctng_err_wrap(err, "%s: offsets out of range", w);
+	if (json_object_get(j, "dkg_phase_ms")) {
+		if ((rc = cfg_get_u64(j, w, "dkg_phase_ms", (uint64_t)1 << 32, &net->dkg_phase_ms,
+		                      err)))
+			return rc;
+		if (net->dkg_phase_ms < 10)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: dkg_phase_ms must be >= 10", w);
+	}
+	json_t *rs = json_object_get(j, "reshare");
+	if (rs && (rc = parse_reshare(rs, &net->reshare, err)))
+		return rc;
 
 	json_t *ents = json_object_get(j, "entities");
 	if (!ents || !json_is_array(ents))
@@ -527,6 +618,8 @@ int ctng_network_parse(const char *json, size_t len, ctng_network *out, ctng_err
 	if (rc)
 		return rc;
 	rc = parse_network(j, out, err);
+	if (rc == 0)
+		rc = cfg_fingerprint(j, out->fingerprint, err);
 	json_decref(j);
 	if (rc == CTNG_ERANGE) { /* from a number parser: still malformed input */
 		rc = CTNG_EINVAL;
@@ -616,4 +709,113 @@ const ctng_entity *ctng_network_by_bls_id(const ctng_network *net, uint32_t bls_
 		    net->entities[i].bls_id == bls_id)
 			return &net->entities[i];
 	return NULL;
+}
+
+/* ------------------------------------------------------------ fingerprint */
+
+int cfg_fingerprint(const json_t *j, uint8_t out[32], ctng_err *err)
+{
+	json_t *c = json_deep_copy(j);
+	if (!c)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	if (json_is_object(c)) {
+		json_object_del(c, "group_pk");
+		json_object_del(c, "commitments");
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(c, "entities"), i, e)
+		{
+			if (json_is_object(e))
+				json_object_del(e, "bls_pk");
+		}
+	}
+	char *txt = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+	                              JSON_ENCODE_ANY);
+	json_decref(c);
+	if (!txt)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	unsigned int n = 32;
+	int ok = EVP_Digest(txt, strlen(txt), out, &n, EVP_sha256(), NULL);
+	free(txt);
+	return ok == 1 ? 0 : ctng_err_set(err, CTNG_EIO, "SHA-256 failed");
+}
+
+int ctng_network_fingerprint(const char *json, size_t len, uint8_t out[32], ctng_err *err)
+{
+	json_t *j = NULL;
+	int rc = cfg_load_json(json, len, &j, err);
+	if (rc == 0)
+		rc = cfg_fingerprint(j, out, err);
+	json_decref(j);
+	return rc;
+}
+
+void ctng_fingerprint_text(const uint8_t fp[32], char out[CTNG_FINGERPRINT_TEXT_LEN])
+{
+	char *p = out;
+	for (int g = 0; g < 6; g++) {
+		ctng_hex_encode(p, fp + 2 * g, 2);
+		p += 4;
+		*p++ = g < 5 ? '-' : '\0';
+	}
+}
+
+/* ------------------------------------------------------------- set keys */
+
+int cfg_share_pks(const ctng_network *net, const uint8_t group_pk[96],
+                  const uint8_t (*commitments)[96], size_t n_commitments, uint8_t (*pks)[96],
+                  ctng_err *err)
+{
+	if (n_commitments != net->threshold || n_commitments == 0)
+		return ctng_err_set(err, CTNG_EINVAL, "%zu commitments but threshold %u",
+		                    n_commitments, net->threshold);
+	if (memcmp(commitments[0], group_pk, CTNG_BLS_PK_LEN) != 0)
+		return ctng_err_set(err, CTNG_EINVAL, "commitments[0] must equal group_pk");
+	int rc = ctng_bls_pk_check(group_pk, err);
+	if (rc)
+		return ctng_err_wrap(err, "group_pk");
+	if (net->reshare.present && memcmp(group_pk, net->reshare.group_pk, CTNG_BLS_PK_LEN) != 0)
+		return ctng_err_set(err, CTNG_EINVAL, "group_pk differs from the reshared group key");
+	for (size_t i = 0; i < net->n_entities; i++) {
+		const ctng_entity *e = &net->entities[i];
+		if (e->role != CTNG_ROLE_GOSSIPER)
+			continue;
+		if ((rc = ctng_bls_share_pk_from_commitments(pks[i], commitments,
+		                                             (uint32_t)n_commitments, e->bls_id,
+		                                             err)))
+			return ctng_err_wrap(err, "share key of %s", e->id);
+	}
+	return 0;
+}
+
+int ctng_network_set_bls(ctng_network *net, const uint8_t group_pk[96],
+                         const uint8_t (*commitments)[96], size_t n_commitments, ctng_err *err)
+{
+	if (net->has_bls)
+		return ctng_err_set(err, CTNG_ESTATE, "the network already has BLS keys");
+	uint8_t(*pks)[96] = calloc(net->n_entities ? net->n_entities : 1, 96);
+	uint8_t(*com)[96] = calloc(n_commitments ? n_commitments : 1, 96);
+	int rc = pks && com ? 0 : ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	if (!rc)
+		rc = cfg_share_pks(net, group_pk, commitments, n_commitments, pks, err);
+	if (rc) {
+		free(pks);
+		free(com);
+		return rc;
+	}
+	memcpy(com, commitments, n_commitments * 96);
+	free(net->commitments);
+	net->commitments = com;
+	net->n_commitments = n_commitments;
+	memcpy(net->group_pk, group_pk, 96);
+	for (size_t i = 0; i < net->n_entities; i++) {
+		ctng_entity *e = &net->entities[i];
+		if (e->role != CTNG_ROLE_GOSSIPER)
+			continue;
+		memcpy(e->bls_pk, pks[i], 96);
+		e->has_bls_pk = true;
+	}
+	net->has_bls = true;
+	free(pks);
+	return 0;
 }

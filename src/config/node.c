@@ -12,6 +12,7 @@
 
 #include "config/config_internal.h"
 #include "ctng/bls.h"
+#include "ctng/seal.h"
 
 static void misbehaviour_free(ctng_misbehaviour *m)
 {
@@ -33,6 +34,7 @@ void ctng_node_config_free(ctng_node_config *cfg)
 	free(cfg->listen);
 	ctng_sig_key_free(cfg->key);
 	ctng_wipe(cfg->bls_sk, sizeof(cfg->bls_sk));
+	ctng_wipe(cfg->dkg_sk, sizeof(cfg->dkg_sk));
 	misbehaviour_free(&cfg->misbehaviour);
 	ctng_network_free(&cfg->net);
 	memset(cfg, 0, sizeof(*cfg));
@@ -114,11 +116,68 @@ int ctng_node_config_listen(const ctng_node_config *cfg, char host[CTNG_HOST_MAX
 	return 0;
 }
 
+/* The share key a gossiper's bls_sk must match: its share key when the
+ * network has BLS keys, else (a network that reshares) its share key in the
+ * previous network; NULL when it must have none. */
+static const uint8_t *expected_share_pk(const ctng_node_config *c)
+{
+	if (c->net.has_bls)
+		return c->self->bls_pk;
+	for (size_t i = 0; c->net.reshare.present && i < c->net.reshare.n_holders; i++)
+		if (strcmp(c->net.reshare.holders[i].id, c->self->id) == 0)
+			return c->net.reshare.holders[i].bls_pk;
+	return NULL;
+}
+
+/* A gossiper's bls_sk (optional: a DKG keeps the share in the node's DKG
+ * store instead) and dkg_private_key (its X25519 transport key). */
+static int gossiper_keys(const json_t *j, ctng_node_config *c, ctng_err *err)
+{
+	const char *w = "config.json", *s;
+	int rc;
+	if (json_object_get(j, "bls_sk")) {
+		if ((rc = cfg_get_str(j, w, "bls_sk", 2 * CTNG_BLS_SK_LEN, &s, err)))
+			return rc;
+		if (s[0]) {
+			if (ctng_hex_decode_exact(c->bls_sk, CTNG_BLS_SK_LEN, s, err))
+				return ctng_err_wrap(err, "%s: bls_sk", w);
+			c->has_bls_sk = true;
+		}
+	}
+	if (c->has_bls_sk) {
+		const uint8_t *want = expected_share_pk(c);
+		uint8_t mine[CTNG_BLS_PK_LEN];
+		if (!want)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "%s: bls_sk set but the network has no BLS keys", w);
+		if ((rc = ctng_bls_sk_to_pk(mine, c->bls_sk, err)))
+			return ctng_err_wrap(err, "%s: bls_sk", w);
+		if (memcmp(mine, want, CTNG_BLS_PK_LEN) != 0)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: bls_sk does not match bls_pk of %s",
+			                    w, c->self->id);
+	}
+	if (json_object_get(j, "dkg_private_key")) {
+		uint8_t pub[CTNG_SEAL_KEY_LEN];
+		if ((rc = cfg_get_str(j, w, "dkg_private_key", 64, &s, err)))
+			return rc;
+		if (ctng_hex_decode_exact(c->dkg_sk, sizeof c->dkg_sk, s, err) ||
+		    ctng_seal_public(pub, c->dkg_sk, err))
+			return ctng_err_wrap(err, "%s: dkg_private_key", w);
+		if (!c->self->has_dkg_key || memcmp(pub, c->self->dkg_key, sizeof pub) != 0)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "%s: dkg_private_key does not match the dkg_key of %s", w,
+			                    c->self->id);
+		c->has_dkg_sk = true;
+	}
+	return 0;
+}
+
 static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
                       ctng_err *err)
 {
-	static const char *const keys[] = {"id",          "network", "data_dir",     "listen",
-	                                   "private_key", "bls_sk",  "misbehaviour", NULL};
+	static const char *const keys[] = {"id",     "network",      "data_dir",        "listen",
+	                                   "private_key", "bls_sk", "misbehaviour", "dkg_private_key",
+	                                   NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -159,42 +218,20 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_
 		                    c->self->url);
 
 	json_t *pk = json_object_get(j, "private_key"), *bs = json_object_get(j, "bls_sk");
+	const char *s;
 	if (c->self->role == CTNG_ROLE_GOSSIPER) {
-		const char *s;
-		if (pk)
-			return ctng_err_set(err, CTNG_EINVAL, "%s: a gossiper has no private_key",
-			                    w);
-		if ((rc = cfg_get_str(j, w, "bls_sk", 2 * CTNG_BLS_SK_LEN, &s, err)))
+		if ((rc = gossiper_keys(j, c, err)))
 			return rc;
-		if (s[0]) {
-			if (ctng_hex_decode_exact(c->bls_sk, CTNG_BLS_SK_LEN, s, err))
-				return ctng_err_wrap(err, "%s: bls_sk", w);
-			c->has_bls_sk = true;
-		}
-		if (c->has_bls_sk != c->net.has_bls)
-			return ctng_err_set(err, CTNG_EINVAL,
-			                    "%s: bls_sk must be set exactly when the network has "
-			                    "BLS keys",
-			                    w);
-		if (c->has_bls_sk) {
-			uint8_t mine[CTNG_BLS_PK_LEN];
-			if ((rc = ctng_bls_sk_to_pk(mine, c->bls_sk, err)))
-				return ctng_err_wrap(err, "%s: bls_sk", w);
-			if (memcmp(mine, c->self->bls_pk, CTNG_BLS_PK_LEN) != 0)
-				return ctng_err_set(err, CTNG_EINVAL,
-				                    "%s: bls_sk does not match bls_pk of %s", w,
-				                    id);
-		}
-	} else {
-		const char *s;
-		if (bs)
-			return ctng_err_set(err, CTNG_EINVAL, "%s: only gossipers have a bls_sk",
-			                    w);
+	} else if (bs || json_object_get(j, "dkg_private_key")) {
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "%s: only gossipers have a bls_sk or dkg_private_key", w);
+	}
+	if (pk || c->self->role != CTNG_ROLE_GOSSIPER) {
 		if ((rc = cfg_get_str(j, w, "private_key", CTNG_SIG_PEM_MAX, &s, err)))
 			return rc;
 		if ((rc = ctng_sig_load_private_pem(s, strlen(s), &c->key, err)))
 			return ctng_err_wrap(err, "%s: private_key", w);
-		if (!ctng_sig_key_public_equal(c->key, c->self->key))
+		if (!c->self->key || !ctng_sig_key_public_equal(c->key, c->self->key))
 			return ctng_err_set(err, CTNG_EINVAL,
 			                    "%s: private_key does not match the public_key of %s",
 			                    w, id);

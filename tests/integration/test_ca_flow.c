@@ -251,7 +251,7 @@ static void test_ca_flow(void **state)
 		base = 30000;
 	snprintf(dir, sizeof(dir), "/tmp/ctng_test_ca_flow_%d", (int)getpid());
 	sh("rm -rf %s", dir);
-	assert_int_equal(sh("%s init --dir %s --period-ms %d --loggers 2 --cas 1 --monitors 1 "
+	assert_int_equal(sh("%s init --dealer --dir %s --period-ms %d --loggers 2 --cas 1 --monitors 1 "
 	                    "--threshold 1 --port-base %d >/dev/null",
 	                    CTNG_BIN, dir, PERIOD_MS, base),
 	                 0);
@@ -385,7 +385,7 @@ static void test_ca_misbehaviour(void **state)
 		base = 30400;
 	snprintf(dir, sizeof(dir), "/tmp/ctng_test_ca_mis_%d", (int)getpid());
 	sh("rm -rf %s", dir);
-	assert_int_equal(sh("%s init --dir %s --period-ms %d --loggers 1 --cas 1 --monitors 2 "
+	assert_int_equal(sh("%s init --dealer --dir %s --period-ms %d --loggers 1 --cas 1 --monitors 2 "
 	                    "--threshold 1 --port-base %d >/dev/null",
 	                    CTNG_BIN, dir, MIS_PERIOD_MS, base),
 	                 0);

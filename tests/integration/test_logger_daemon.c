@@ -305,7 +305,7 @@ static int setup(void **state)
 	snprintf(net, sizeof net, "%s/net", dir);
 	snprintf(port, sizeof port, "%u",
 	         (unsigned)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS));
-	char *argv[] = {CTNG_BIN,      "init", "--dir",       net,  "--period-ms", "1000",
+	char *argv[] = {CTNG_BIN,    "init",        "--dealer", "--dir", net,  "--period-ms", "1000",
 	                "--loggers",   "1",    "--cas",       "1",  "--monitors",  "1",
 	                "--threshold", "1",    "--port-base", port, NULL};
 	assert_int_equal(run_wait(argv), 0);
