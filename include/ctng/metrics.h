@@ -66,6 +66,10 @@ typedef struct ctng_metric ctng_metric;   /* one family, owned by its registry *
 /* Latency buckets in seconds, 1 ms .. 60 s (15 bounds). */
 extern const double ctng_metrics_latency_buckets[];
 extern const size_t ctng_metrics_latency_nbuckets;
+/* Offsets into a period in seconds, 10 ms .. 1 h (17 bounds): test networks
+ * run 1-4 s periods, production ones minutes to hours. */
+extern const double ctng_metrics_period_buckets[];
+extern const size_t ctng_metrics_period_nbuckets;
 
 /* A new, empty registry; NULL (err filled) when out of memory. */
 ctng_metrics *ctng_metrics_new(ctng_err *err);
@@ -107,6 +111,11 @@ void ctng_metric_clear(ctng_metric *m);
 
 /* Seconds elapsed since a ctng_mono_ns() reading (for latency histograms). */
 double ctng_metrics_since(uint64_t mono_ns_start);
+
+/* The `reason` label of a rejection: a fixed word per CTNG_E* code
+ * ("malformed" EINVAL, "invalid" EVERIFY, "not_found", "conflict", "io",
+ * "no_memory", "out_of_range", "timeout", "wrong_state"; "error" else). */
+const char *ctng_metrics_reason(int code);
 
 /* --- reading --- */
 

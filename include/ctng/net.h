@@ -156,6 +156,47 @@ size_t ctng_net_server_pending(const ctng_net_server *srv);
 typedef struct ctng_metrics ctng_metrics;
 int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *err);
 
+/* What every daemon counts (docs/metrics.md, "Every daemon"): one registry
+ * with the process metrics and ctng_build_info, GET /metrics on the
+ * daemon's server with the request counters, ctng_period_current (the
+ * node's clock, read at each scrape), and the families below. Zero-init,
+ * then ctng_net_metrics_init; every record function accepts a
+ * never-initialised (zeroed) struct and then does nothing. */
+typedef struct ctng_metric ctng_metric;
+typedef struct ctng_net_metrics {
+	ctng_metrics *reg;          /* owned; add daemon-specific families to it */
+	ctng_metric *phase;         /* ctng_period_phase_seconds{phase} */
+	ctng_metric *peer_requests; /* ctng_peer_requests_total{peer,result} */
+	ctng_metric *peer_duration; /* ctng_peer_request_duration_seconds{peer} */
+	ctng_metric *peer_up;       /* ctng_peer_up{peer} */
+	ctng_metric *objects;       /* ctng_objects_total{type,result,reason} */
+	ctng_metric *period;        /* ctng_period_current */
+	ctng_clock clock;
+} ctng_net_metrics;
+
+/* role: "logger", "ca", "monitor", "gossiper"; node: the entity id; clock:
+ * the network's (copied). On failure everything made is released. */
+int ctng_net_metrics_init(ctng_net_metrics *m, ctng_net_server *srv, const char *role,
+                          const char *node, const ctng_clock *clock, ctng_err *err);
+/* Frees the registry (after the server and the loop are freed: their last
+ * callbacks may still record). NULL or zeroed is a no-op. */
+void ctng_net_metrics_free(ctng_net_metrics *m);
+/* One finished outgoing request to peer (an entity id of network.json),
+ * with the status and err its ctng_net_response_fn got, started at t0
+ * (ctng_mono_ns()). result: "ok" (2xx), "refused" (any other HTTP status),
+ * "timeout", "error" (no HTTP answer); peer_up is 1 after any HTTP answer,
+ * 0 after none. */
+void ctng_net_metrics_peer(ctng_net_metrics *m, const char *peer, int status, const ctng_err *err,
+                           uint64_t t0);
+/* Observes, in ctng_period_phase_seconds{phase}, how far into `period`
+ * (seconds after its start on the node's clock) now_ms is. */
+void ctng_net_metrics_phase(ctng_net_metrics *m, const char *phase, uint64_t period,
+                            uint64_t now_ms);
+/* One gossip object received: type name ("STH_FULL"), result ("new",
+ * "duplicate", "ignored", "rejected") and, when rejected, the error code
+ * that said why (reason ctng_metrics_reason(code); "" otherwise). */
+void ctng_net_metrics_object(ctng_net_metrics *m, const char *type, const char *result, int code);
+
 /* --- request accessors (borrowed results, valid until the reply) --- */
 
 /* "GET", "POST", ... */

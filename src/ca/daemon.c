@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ca/ca_internal.h"
+#include "ca/metrics.h"
 #include "ctng/net.h"
 
 #define CA_MAX_BODY (64u << 10)
@@ -28,6 +29,7 @@ typedef struct ca_daemon {
 	bool stopping;
 	struct got_proof *got; /* proof replies of the round, recorded together */
 	size_t n_got, cap_got;
+	ca_metrics mx; /* GET /metrics */
 } ca_daemon;
 
 struct got_proof {
@@ -41,6 +43,7 @@ typedef struct ca_call {
 	uint32_t rid;
 	uint64_t period;
 	char logger[CTNG_ID_MAX + 1];
+	uint64_t t0;
 } ca_call;
 
 static uint64_t cur_period(ca_daemon *d, bool *ok)
@@ -57,6 +60,8 @@ static void on_sct(int status, const uint8_t *body, size_t len, const ctng_err *
 	ca_call *c = arg;
 	ctng_err err = {0};
 	json_t *j = NULL;
+	const char *result = terr ? "failed" : status != 200 ? "refused" : "bad";
+	ctng_net_metrics_peer(&c->d->mx.net, c->logger, status, terr, c->t0);
 	if (terr) {
 		CTNG_WARN("add-pre-chain failed", "logger=%s rid=%u error=\"%s\"", c->logger,
 		          c->rid, terr->msg);
@@ -66,7 +71,10 @@ static void on_sct(int status, const uint8_t *body, size_t len, const ctng_err *
 	} else if (ctng_net_parse_json(body, len, 1u << 16, &j, &err) ||
 	           ctng_ca_record_sct(c->d->ca, c->rid, c->logger, j, &err)) {
 		CTNG_WARN("bad SCT", "logger=%s rid=%u error=\"%s\"", c->logger, c->rid, err.msg);
+	} else {
+		result = "ok";
 	}
+	ctng_counter_inc(c->d->mx.scts, CTNG_LABELS(c->logger, result));
 	json_decref(j);
 	free(c);
 }
@@ -81,6 +89,7 @@ static void submit(ca_daemon *d, const ctng_entity *lg, uint32_t rid)
 		return;
 	c->d = d;
 	c->rid = rid;
+	c->t0 = ctng_mono_ns();
 	strcpy(c->logger, lg->id);
 	snprintf(url, sizeof(url), "%s/ct/v1/add-pre-chain", lg->url);
 	if (ctng_ca_submission(d->ca, rid, &body, &err) ||
@@ -123,6 +132,7 @@ static void issue(ca_daemon *d, uint64_t period)
 	if (ctng_ca_issue_ready(d->ca, period, &n, &err))
 		CTNG_ERROR("issuance failed", "period=%llu error=\"%s\"",
 		           (unsigned long long)period, err.msg);
+	ca_metrics_issued(&d->mx, period, n);
 }
 
 /* Records every proof of the round in one transaction, then issues. Proofs
@@ -152,6 +162,7 @@ static void on_proof(int status, const uint8_t *body, size_t len, const ctng_err
 	ca_daemon *d = c->d;
 	ctng_err err = {0};
 	json_t *j = NULL;
+	ctng_net_metrics_peer(&d->mx.net, c->logger, status, terr, c->t0);
 	if (terr)
 		CTNG_DEBUG("proof fetch failed", "logger=%s rid=%u error=\"%s\"", c->logger, c->rid,
 		           terr->msg);
@@ -161,6 +172,10 @@ static void on_proof(int status, const uint8_t *body, size_t len, const ctng_err
 	else if (ctng_net_parse_json(body, len, 1u << 20, &j, &err))
 		CTNG_WARN("bad proof reply", "logger=%s rid=%u error=\"%s\"", c->logger, c->rid,
 		          err.msg);
+	ctng_counter_inc(d->mx.proofs, CTNG_LABELS(c->logger, terr            ? "failed"
+	                                                      : status != 200 ? "unavailable"
+	                                                      : j             ? "ok"
+	                                                                      : "bad"));
 	if (j) {
 		if (d->n_got == d->cap_got) {
 			size_t cap = d->cap_got ? 2 * d->cap_got : 64;
@@ -227,6 +242,7 @@ static void fetch_proofs(ca_daemon *d, uint64_t period)
 			c->d = d;
 			c->rid = rids[j];
 			c->period = period;
+			c->t0 = ctng_mono_ns();
 			strcpy(c->logger, lg->id);
 			if (ctng_net_get(d->loop, url, 0, on_proof, c, &err)) {
 				free(c);
@@ -251,6 +267,8 @@ static void on_timer(ctng_net_timer *t, void *arg)
 		if (ctng_ca_publish_rev(d->ca, p, ctng_now_ms(), &err))
 			CTNG_ERROR("REV failed", "period=%llu error=\"%s\"", (unsigned long long)p,
 			           err.msg);
+		else
+			ca_metrics_rev(&d->mx, p);
 		d->have_period = true;
 		d->period = p;
 		resubmit_missing(d);
@@ -423,7 +441,8 @@ int ctng_ca_daemon_run(const ctng_node_config *cfg, ctng_err *err)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rc; i++)
 		rc = ctng_net_server_route(d.srv, routes[i].method, routes[i].path, routes[i].fn,
 		                           &d, err);
-	if (rc || (rc = ctng_net_server_bind(d.srv, host, port, NULL, err)) ||
+	if (rc || (rc = ca_metrics_init(&d.mx, d.srv, d.ca, cfg, err)) ||
+	    (rc = ctng_net_server_bind(d.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_loop_catch_signals(d.loop, NULL, NULL, err)) ||
 	    (rc = ctng_net_timer_start(d.timer, 0, 0, err)))
 		goto out;
@@ -437,6 +456,7 @@ out:
 		ctng_net_server_free(d.srv);
 	if (d.loop)
 		ctng_net_loop_free(d.loop);
+	ctng_net_metrics_free(&d.mx.net);
 	for (size_t i = 0; i < d.n_got; i++)
 		json_decref(d.got[i].reply);
 	free(d.got);

@@ -8,6 +8,8 @@
 #ifndef CTNG_CLI_H
 #define CTNG_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ctng/config.h"
@@ -46,6 +48,14 @@ const char *ctng_cli_flag(int argc, char **argv, int *i, const char *name);
  * 0, or prints "ctng CMD: FLAG ..." on stderr and returns CTNG_EXIT_USAGE. */
 int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t min, uint64_t max,
                       uint64_t *out);
+
+/* Splits "HOST:PORT", "[V6]:PORT", "HOST" or "V6" (an IPv6 literal with
+ * no brackets has no port) into host (NUL-terminated, brackets removed,
+ * at most host_cap - 1 bytes) and *port (0 when none was given). PORT is
+ * 1..65535. With port_required, a missing port is an error. Returns 0 or
+ * -1 (malformed; nothing printed). */
+int ctng_cli_host_port(const char *s, bool port_required, char *host, size_t host_cap,
+                       uint16_t *port);
 
 /* The shared front half of a daemon subcommand (`ctng NAME --config FILE
  * [--log-level debug|info|warn|error]`, argv[0] = NAME): parses those flags

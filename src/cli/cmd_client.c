@@ -23,9 +23,10 @@ static const char usage[] =
     "      synced (the first sync needs --network; later ones use the state)\n"
     "  ctng client verify --state FILE CERT.pem|CERT.der\n"
     "      validate offline: exit 0 valid, 1 invalid (reason on stderr)\n"
-    "  ctng client tls HOST:PORT --state FILE [--connect ADDR] [--timeout-ms MS]\n"
+    "  ctng client tls HOST:PORT --state FILE [--connect ADDR[:PORT]] [--timeout-ms MS]\n"
     "      TLS handshake that is refused unless the server certificate is CTng-valid\n"
-    "      (--connect: address to dial instead of HOST, which stays the SNI/name)\n";
+    "      (--connect: address, and optionally port, to dial instead of HOST:PORT;\n"
+    "      HOST stays the name checked and sent as SNI; IPv6 as [ADDR]:PORT)\n";
 
 #define CMD "client"
 
@@ -169,28 +170,24 @@ static int cmd_tls(int argc, char **argv)
 	}
 	if (!state || !target)
 		return ctng_cli_usage_error(CMD, "tls needs HOST:PORT and --state\n%s", usage);
-	uint64_t timeout = 0, port = 0;
+	uint64_t timeout = 0;
 	if (parse_timeout(tmo, &timeout))
 		return CTNG_EXIT_USAGE;
-	char host[256];
-	const char *colon = strrchr(target, ':');
-	size_t hl = colon ? (size_t)(colon - target) : 0;
-	if (hl >= 2 && target[0] == '[' && target[hl - 1] == ']') {
-		target++;
-		hl -= 2;
-	}
-	ctng_err err = {0};
-	if (!colon || hl == 0 || hl >= sizeof(host) ||
-	    ctng_parse_u64(colon + 1, 65535, &port, &err) || port == 0)
+	char host[256], dial[256];
+	uint16_t port = 0, dial_port = 0;
+	if (ctng_cli_host_port(target, true, host, sizeof host, &port))
 		return ctng_cli_usage_error(CMD, "tls: '%s' is not HOST:PORT", target);
-	memcpy(host, target, hl);
-	host[hl] = 0;
+	if (connect && ctng_cli_host_port(connect, false, dial, sizeof dial, &dial_port))
+		return ctng_cli_usage_error(CMD, "tls: --connect '%s' is not HOST or HOST:PORT",
+		                            connect);
 	ctng_client *c = NULL;
 	int st = open_state(state, NULL, &c);
 	if (st)
 		return st;
 	ctng_client_result r;
-	int rc = ctng_client_tls_check(c, host, connect, (uint16_t)port, timeout, &r, &err);
+	ctng_err err = {0};
+	int rc = ctng_client_tls_check(c, host, connect ? dial : NULL, dial_port ? dial_port : port,
+	                               timeout, &r, &err);
 	ctng_client_close(c);
 	if (rc)
 		return ctng_cli_fail(CTNG_EXIT_INVALID, CMD, "%s", err.msg);
@@ -214,7 +211,7 @@ static int run(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(sub, "tls") == 0)
 		return cmd_tls(argc - 1, argv + 1);
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+	if (strcmp(sub, "help") == 0) {
 		fputs(usage, stdout);
 		return CTNG_EXIT_OK;
 	}

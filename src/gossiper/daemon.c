@@ -60,12 +60,15 @@ struct gd {
 	uint64_t timeout_ms;
 	uint64_t bytes_in, bytes_out; /* totals */
 	struct bytes_slot bytes[CTNG_GOSSIPER_COUNT_HISTORY];
+	gossiper_metrics mx; /* GET /metrics */
+	int in_type;         /* what run_actions' batch answers (gossiper_metrics_stored) */
 };
 
 struct send_ctx {
 	struct gd *g;
 	struct dest *d;
 	size_t len;
+	uint64_t t0;
 };
 
 static struct bytes_slot *bytes_at(struct gd *g, uint64_t p, bool create)
@@ -91,6 +94,8 @@ static void count_bytes(struct gd *g, size_t in, size_t out)
 	b->out += out;
 	g->bytes_in += in;
 	g->bytes_out += out;
+	ctng_counter_add(g->mx.bytes, CTNG_LABELS("in"), (double)in);
+	ctng_counter_add(g->mx.bytes, CTNG_LABELS("out"), (double)out);
 }
 
 static json_t *bytes_json(struct gd *g, uint64_t p)
@@ -206,6 +211,7 @@ static void on_sent(int status, const uint8_t *body, size_t len, const ctng_err 
 	(void)len;
 	c->d->inflight--;
 	c->d->inflight_bytes -= c->len;
+	ctng_net_metrics_peer(&c->g->mx.net, c->d->id, status, err, c->t0);
 	if (err || status != 200) {
 		c->d->failed++;
 		CTNG_DEBUG("push failed", "to=%s status=%d err=\"%s\"", c->d->id, status,
@@ -218,6 +224,7 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 {
 	if (d->inflight >= MAX_INFLIGHT || d->inflight_bytes + len > MAX_INFLIGHT_BYTES) {
 		d->dropped++;
+		ctng_counter_inc(g->mx.dropped, CTNG_LABELS(d->id));
 		CTNG_WARN("push dropped: too many requests in flight", "to=%s", d->id);
 		return;
 	}
@@ -227,6 +234,7 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 	c->g = g;
 	c->d = d;
 	c->len = len;
+	c->t0 = ctng_mono_ns();
 	const char *headers[] = {FROM_HEADER, g->cfg->id, NULL};
 	ctng_net_client_opts opts = {
 	    .timeout_ms = g->timeout_ms, .content_type = "application/json", .headers = headers};
@@ -289,6 +297,7 @@ static void run_actions(struct gd *g)
 		switch (x->kind) {
 		case CTNG_GACT_STORE:
 			store_obj(g, &x->obj, json, len);
+			gossiper_metrics_stored(&g->mx, &x->obj, g->in_type);
 			if (x->obj.type == CTNG_CON_FULL)
 				write_pom(g, &x->obj);
 			break;
@@ -329,13 +338,17 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	ctng_gossip_object o = {0};
 	ctng_err err = {0};
 	if (ctng_gossip_decode((const char *)body, len, &o, &err)) {
+		ctng_net_metrics_object(&g->mx.net, NULL, "rejected", err.code);
 		ctng_net_reply_error(req, 400, "%s", err.msg);
 		return;
 	}
 	const char *from = ctng_net_req_header(req, FROM_HEADER);
+	g->in_type = (int)o.type;
 	if (from && !ctng_id_valid(from))
 		from = NULL;
 	int rc = ctng_gossiper_sm_on_object(g->sm, &o, from, ctng_now_ms(), &g->acts, &err);
+	ctng_net_metrics_object(&g->mx.net, ctng_type_name(o.type),
+	                        rc < 0 ? "rejected" : status_name(rc), rc < 0 ? rc : 0);
 	if (rc < 0) {
 		CTNG_DEBUG("object rejected", "type=%s from=%s err=\"%s\"",
 		           ctng_type_name(o.type) ? ctng_type_name(o.type) : "?", from ? from : "-",
@@ -432,6 +445,7 @@ static void h_objects(ctng_net_req *req, void *arg)
 struct pull_ctx {
 	struct gd *g;
 	struct dest *d;
+	uint64_t t0;
 };
 
 int gossiper_feed_objects(ctng_gossiper_sm *sm, const uint8_t *body, size_t len, const char *from,
@@ -467,6 +481,8 @@ static void on_pulled(int status, const uint8_t *body, size_t len, const ctng_er
 	struct pull_ctx *c = arg;
 	struct gd *g = c->g;
 	ctng_err e2 = {0};
+	ctng_net_metrics_peer(&g->mx.net, c->d->id, status, err, c->t0);
+	g->in_type = GOSSIPER_IN_PULLED;
 	if (!err && status == 200) {
 		int n =
 		    gossiper_feed_objects(g->sm, body, len, c->d->id, ctng_now_ms(), &g->acts, &e2);
@@ -494,6 +510,7 @@ static void pull_from_peers(struct gd *g)
 				return;
 			c->g = g;
 			c->d = &g->peers[i];
+			c->t0 = ctng_mono_ns();
 			if (ctng_net_get(g->loop, url, g->timeout_ms * 3, on_pulled, c, NULL))
 				free(c);
 		}
@@ -506,6 +523,7 @@ static void on_sm_timer(ctng_net_timer *t, void *arg)
 	(void)t;
 	struct gd *g = arg;
 	ctng_err err = {0};
+	g->in_type = 0;
 	if (ctng_gossiper_sm_on_timer(g->sm, ctng_now_ms(), &g->acts, &err))
 		CTNG_ERROR("timer step failed", "err=\"%s\"", err.msg);
 	run_actions(g);
@@ -541,6 +559,7 @@ static void on_period_timer(ctng_net_timer *t, void *arg)
 	uint64_t now = ctng_now_ms(), p = 0;
 	if (ctng_clock_period_of(&g->net->clock, now, &p)) {
 		uint64_t prev = ctng_gossiper_sm_period(g->sm);
+		g->in_type = 0;
 		ctng_gossiper_sm_on_period(g->sm, p, now, &g->acts, NULL);
 		run_actions(g);
 		delete_old(g, p);
@@ -614,6 +633,7 @@ static void gd_free(struct gd *g)
 	ctng_net_timer_free(g->flush_timer);
 	ctng_net_server_free(g->srv);
 	ctng_net_loop_free(g->loop); /* fails in-flight pushes: their callbacks run */
+	ctng_net_metrics_free(&g->mx.net);
 	ctng_gossiper_actions_free(&g->acts);
 	ctng_gossiper_sm_free(g->sm);
 	ctng_store_close(g->st);
@@ -689,7 +709,8 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	if ((rc = ctng_net_server_bind(g.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(g.srv, "POST", "/ctng/v1/gossip", h_gossip, &g, err)) ||
 	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/counts", h_counts, &g, err)) ||
-	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/objects", h_objects, &g, err)))
+	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/objects", h_objects, &g, err)) ||
+	    (rc = gossiper_metrics_init(&g.mx, g.srv, g.st, cfg, g.sm, err)))
 		goto out;
 	if (!(g.sm_timer = ctng_net_timer_new(g.loop, on_sm_timer, &g, err)) ||
 	    !(g.period_timer = ctng_net_timer_new(g.loop, on_period_timer, &g, err)) ||
@@ -697,6 +718,7 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 		rc = err ? err->code : CTNG_ENOMEM;
 		goto out;
 	}
+	g.in_type = GOSSIPER_IN_PULLED;
 	restore(&g);
 	run_actions(&g);
 	pull_from_peers(&g);

@@ -266,11 +266,14 @@ static void on_timer(ctng_net_timer *t, void *arg)
 	ctng_logger_daemon *d = arg;
 	ctng_err e = {0};
 	uint64_t now = ctng_now_ms();
-	uint64_t delay;
-	if (ctng_logger_tick(d->lg, now, NULL, &e)) {
+	uint64_t delay, t0 = ctng_mono_ns();
+	bool published = false;
+	if (ctng_logger_tick(d->lg, now, &published, &e)) {
 		CTNG_ERROR("cannot publish the STH", "err=\"%s\"", e.msg);
 		delay = 200; /* retry soon */
 	} else {
+		if (published)
+			logger_metrics_published(&d->mx, t0);
 		delay = ctng_logger_next_tick_ms(d->lg, ctng_now_ms()) + 1;
 	}
 	if (ctng_net_timer_start(t, delay, 0, &e))
@@ -321,6 +324,9 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 		if ((rc = ctng_net_server_route(d->srv, routes[i].method, routes[i].path,
 		                                routes[i].fn, d, err)))
 			goto fail;
+	if ((rc = logger_metrics_init(&d->mx, d->srv, d->store, d->lg, opts->params.id,
+	                              &opts->params.clock, err)))
+		goto fail;
 	if ((rc = ctng_net_server_bind(d->srv, opts->host ? opts->host : "127.0.0.1", opts->port,
 	                               &d->port, err)) ||
 	    (opts->catch_signals && (rc = ctng_net_loop_catch_signals(d->loop, NULL, NULL, err))) ||
@@ -434,6 +440,7 @@ void ctng_logger_daemon_free(ctng_logger_daemon *d)
 	free(d->batch);
 	if (d->loop)
 		ctng_net_loop_free(d->loop);
+	ctng_net_metrics_free(&d->mx.net);
 	ctng_logger_free(d->lg);
 	ctng_store_close(d->store);
 	pthread_mutex_destroy(&d->mu);

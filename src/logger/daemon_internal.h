@@ -11,6 +11,7 @@
 
 #include "ctng/net.h"
 #include "logger/logger_internal.h"
+#include "logger/metrics.h"
 
 struct pend {
 	ctng_net_req *req;
@@ -53,6 +54,7 @@ struct ctng_logger_daemon {
 	bool flush_scheduled;
 	ctng_net_req *held[CTNG_LOGGER_MAX_HELD];
 	size_t n_held;
+	logger_metrics mx; /* GET /metrics */
 };
 
 /* daemon_submit.c: the add-chain / add-pre-chain handlers, the worker thread

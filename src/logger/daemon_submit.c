@@ -28,7 +28,9 @@ static void flush(void *arg)
 	} else {
 		for (size_t i = 0; i < n; i++)
 			subs[i] = d->batch[i].sub;
+		uint64_t t0 = ctng_mono_ns();
 		rc = ctng_logger_commit(d->lg, subs, n, &e);
+		logger_metrics_commit(&d->mx, n, rc, t0);
 	}
 	free(subs);
 	if (rc)
@@ -64,11 +66,13 @@ static void accept_sub(ctng_logger_daemon *d, ctng_net_req *req, ctng_logger_sub
 {
 	ctng_err e = {0};
 	if (ctng_logger_prepare_finish(d->lg, sub, &e)) {
+		logger_metrics_sub(&d->mx, "rejected", e.code);
 		ctng_logger_sub_free(sub);
 		ctng_net_reply_err(req, &e);
 		return;
 	}
 	if (ctng_logger_sub_durable(sub)) { /* a duplicate: its stored SCT */
+		logger_metrics_sub(&d->mx, "duplicate", 0);
 		json_t *j = NULL;
 		int rc = ctng_logger_sub_sct_json(sub, d->lg, &j, &e);
 		ctng_logger_sub_free(sub);
@@ -101,6 +105,7 @@ static void job_done(void *arg, bool cancelled)
 	struct job *j = arg;
 	if (!cancelled) {
 		if (j->rc) {
+			logger_metrics_sub(&j->d->mx, "rejected", j->rc);
 			ctng_net_reply_err(j->req, &j->err);
 		} else {
 			accept_sub(j->d, j->req, j->sub);
@@ -167,6 +172,7 @@ static void add_chain_common(ctng_net_req *req, ctng_logger_daemon *d, bool prec
 	}
 	ctng_logger_sub *sub = NULL;
 	if (ctng_logger_prepare_offline(d->lg, body, len, precert, ts, &sub, &e)) {
+		logger_metrics_sub(&d->mx, "rejected", e.code);
 		ctng_net_reply_err(req, &e);
 		return;
 	}

@@ -19,6 +19,37 @@ const double ctng_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025
 const size_t ctng_metrics_latency_nbuckets =
     sizeof ctng_metrics_latency_buckets / sizeof ctng_metrics_latency_buckets[0];
 
+const double ctng_metrics_period_buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5, 5,
+                                              10,   30,    60,   120, 300,  600, 1800, 3600};
+const size_t ctng_metrics_period_nbuckets =
+    sizeof ctng_metrics_period_buckets / sizeof ctng_metrics_period_buckets[0];
+
+const char *ctng_metrics_reason(int code)
+{
+	switch (code) {
+	case CTNG_EINVAL:
+		return "malformed";
+	case CTNG_EVERIFY:
+		return "invalid";
+	case CTNG_ENOTFOUND:
+		return "not_found";
+	case CTNG_ECONFLICT:
+		return "conflict";
+	case CTNG_EIO:
+		return "io";
+	case CTNG_ENOMEM:
+		return "no_memory";
+	case CTNG_ERANGE:
+		return "out_of_range";
+	case CTNG_ETIMEOUT:
+		return "timeout";
+	case CTNG_ESTATE:
+		return "wrong_state";
+	default:
+		return "error";
+	}
+}
+
 enum { T_COUNTER, T_GAUGE, T_HISTOGRAM };
 
 struct series {

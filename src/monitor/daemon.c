@@ -49,6 +49,7 @@ struct md {
 	/* Figure for the logs: latest arrival (ms after period start) of a new
 	 * FULL of period p, kept for the last 4 periods (slot p % 4). */
 	uint64_t full_period[4], full_last_ms[4], full_count[4];
+	monitor_metrics mx; /* GET /metrics */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -58,6 +59,7 @@ struct fctx {
 	enum fkind kind;
 	char entity[CTNG_ID_MAX + 1];
 	uint64_t period;
+	uint64_t t0;
 };
 
 static char *path_join(const char *dir, const char *name)
@@ -91,6 +93,10 @@ static void on_response(int status, const uint8_t *body, size_t len, const ctng_
 		free(c);
 		return;
 	}
+	ctng_net_metrics_peer(&m->mx.net, c->kind == F_SEND ? m->cfg->self->gossiper : c->entity,
+	                      status, err, c->t0);
+	if (c->kind == F_INIT)
+		ctng_net_metrics_phase(&m->mx.net, "pulled", c->period, ctng_now_ms());
 	char reason[300];
 	ctng_err e = {0};
 	uint64_t now = ctng_now_ms();
@@ -158,6 +164,7 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 	c->m = m;
 	c->kind = k;
 	c->period = period;
+	c->t0 = ctng_mono_ns();
 	snprintf(c->entity, sizeof c->entity, "%s", entity ? entity : "");
 	const char *headers[] = {FROM_HEADER, m->cfg->id, NULL};
 	ctng_net_client_opts opts = {.timeout_ms = k == F_SEND ? m->send_timeout_ms : m->timeout_ms,
@@ -233,6 +240,7 @@ static void publish(struct md *m, uint64_t p, const char *text, size_t len)
 	write_data_file(m, "ClientUpdate.json", text, len);
 	m->has_published = true;
 	m->last_published = p;
+	monitor_metrics_published(&m->mx, p, len);
 	int k = (int)(p % 4);
 	bool have = m->full_period[k] == p && m->full_count[k] > 0;
 	CTNG_INFO("client update published",
@@ -274,6 +282,8 @@ static void run_actions(struct md *m)
 		case CTNG_MON_SEND_GOSSIPER: {
 			char *json = NULL;
 			size_t len = 0;
+			if (x->obj.type == CTNG_ACC)
+				ctng_counter_inc(m->mx.accused, CTNG_LABELS(x->entity));
 			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
 				start_request(m, F_SEND, x->entity, x->period, "POST",
 				              m->gossip_url, json, len);
@@ -299,6 +309,7 @@ static void run_actions(struct md *m)
 				char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
 				const char *kind =
 				    x->transferable ? "sth-fork" : "bad-consistency-proof";
+				ctng_counter_inc(m->mx.poms, CTNG_LABELS(x->entity, kind));
 				snprintf(key, sizeof key, "%s/%" PRIu64 "/%s", x->entity, x->period,
 				         kind);
 				snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_%s.json", x->entity,
@@ -333,11 +344,17 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	ctng_gossip_object o = {0};
 	ctng_err e = {0};
 	if (ctng_gossip_decode((const char *)body, len, &o, &e)) {
+		ctng_net_metrics_object(&m->mx.net, NULL, "rejected", e.code);
 		ctng_net_reply_error(req, 400, "%s", e.msg);
 		return;
 	}
 	ctng_monitor_gossip_status st = CTNG_MON_GOSSIP_IGNORED;
 	int rc = ctng_monitor_sm_on_gossip(m->sm, &o, ctng_now_ms(), &st, &m->acts, &e);
+	static const char *names[] = {"new", "duplicate", "ignored"};
+	ctng_net_metrics_object(&m->mx.net, ctng_type_name(o.type), rc ? "rejected" : names[st],
+	                        rc);
+	if (rc == 0 && st == CTNG_MON_GOSSIP_NEW && o.type == CTNG_CON_FULL)
+		ctng_counter_inc(m->mx.convicted, CTNG_LABELS(ctng_gossip_entity(&o)));
 	if (rc == 0 && st == CTNG_MON_GOSSIP_NEW) {
 		uint64_t now = ctng_now_ms(),
 		         start = ctng_clock_period_start(&m->net->clock, o.period);
@@ -346,6 +363,7 @@ static void h_gossip(ctng_net_req *req, void *arg)
 		           "type=%s entity=%s period=%" PRIu64 " after_ms=%" PRIu64,
 		           ctng_type_name(o.type), ctng_gossip_entity(&o), o.period, off);
 		if (ctng_type_kind(o.type) == CTNG_KIND_FULL) {
+			ctng_net_metrics_phase(&m->mx.net, "full_received", o.period, now);
 			int k = (int)(o.period % 4);
 			if (m->full_period[k] != o.period) {
 				m->full_period[k] = o.period;
@@ -364,7 +382,6 @@ static void h_gossip(ctng_net_req *req, void *arg)
 		ctng_net_reply_error(req, rc == CTNG_ENOMEM ? 500 : 400, "%s", e.msg);
 		return;
 	}
-	static const char *names[] = {"new", "duplicate", "ignored"};
 	ctng_net_reply_json(req, 200, json_pack("{s:s}", "status", names[st]));
 }
 
@@ -544,7 +561,8 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_server_bind(m.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
-	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)))
+	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)) ||
+	    (rc = monitor_metrics_init(&m.mx, m.srv, m.st, cfg, m.sm, err)))
 		goto out;
 	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
@@ -560,6 +578,7 @@ out:
 	ctng_net_timer_free(m.timer);
 	ctng_net_server_free(m.srv);
 	ctng_net_loop_free(m.loop);
+	ctng_net_metrics_free(&m.mx.net);
 	ctng_monitor_actions_free(&m.acts);
 	ctng_monitor_sm_free(m.sm);
 	ctng_store_close(m.st);

@@ -3,6 +3,8 @@
  * counters (ctng_net_server_metrics in ctng/net.h; families in
  * docs/metrics.md).
  */
+#include <string.h>
+
 #include "ctng/metrics.h"
 #include "net_internal.h"
 
@@ -40,4 +42,99 @@ int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *e
 		return rc;
 	net_server_set_metrics(srv, req, dur);
 	return 0;
+}
+
+/* ------------------------------------------------ what every daemon counts */
+
+static void collect_period(ctng_metrics *reg, void *arg)
+{
+	(void)reg;
+	ctng_net_metrics *m = arg;
+	uint64_t p = 0;
+	if (ctng_clock_period_of(&m->clock, ctng_now_ms(), &p))
+		ctng_gauge_set(m->period, NULL, (double)p);
+}
+
+int ctng_net_metrics_init(ctng_net_metrics *m, ctng_net_server *srv, const char *role,
+                          const char *node, const ctng_clock *clock, ctng_err *err)
+{
+	memset(m, 0, sizeof *m);
+	m->clock = *clock;
+	int rc;
+	if (!(m->reg = ctng_metrics_new(err)))
+		return CTNG_ENOMEM;
+	if ((rc = ctng_metrics_process(m->reg, role, node, err)) ||
+	    (rc = ctng_net_server_metrics(srv, m->reg, err)))
+		goto fail;
+	m->phase = ctng_metrics_histogram(
+	    m->reg, "ctng_period_phase_seconds",
+	    "When, in seconds after the start of its period, each step of the period happened.",
+	    "phase", ctng_metrics_period_buckets, ctng_metrics_period_nbuckets, err);
+	m->peer_requests = ctng_metrics_counter(
+	    m->reg, "ctng_peer_requests_total",
+	    "Requests this node sent to other nodes, by peer id and result.", "peer,result", err);
+	m->peer_duration = ctng_metrics_histogram(
+	    m->reg, "ctng_peer_request_duration_seconds",
+	    "Time from sending a request to another node to its answer or failure, by peer.",
+	    "peer", ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
+	m->peer_up = ctng_metrics_gauge(
+	    m->reg, "ctng_peer_up", "1 if the last request to the peer got an HTTP answer, else 0.",
+	    "peer", err);
+	m->objects = ctng_metrics_counter(
+	    m->reg, "ctng_objects_total",
+	    "Gossip objects received, by type, result and (when rejected) reason.",
+	    "type,result,reason", err);
+	m->period = ctng_metrics_gauge(m->reg, "ctng_period_current",
+	                               "The current period on this node's clock.", NULL, err);
+	if (!m->phase || !m->peer_requests || !m->peer_duration || !m->peer_up || !m->objects ||
+	    !m->period) {
+		rc = err && err->code ? err->code : CTNG_ENOMEM;
+		goto fail;
+	}
+	if ((rc = ctng_metrics_on_collect(m->reg, collect_period, m, NULL, err)))
+		goto fail;
+	return 0;
+fail:
+	ctng_metrics_free(m->reg);
+	memset(m, 0, sizeof *m);
+	return rc;
+}
+
+void ctng_net_metrics_free(ctng_net_metrics *m)
+{
+	if (!m)
+		return;
+	ctng_metrics_free(m->reg);
+	memset(m, 0, sizeof *m);
+}
+
+void ctng_net_metrics_peer(ctng_net_metrics *m, const char *peer, int status, const ctng_err *err,
+                           uint64_t t0)
+{
+	if (!m || !m->reg)
+		return;
+	const char *result = err ? (err->code == CTNG_ETIMEOUT ? "timeout" : "error")
+	                     : status >= 200 && status < 300 ? "ok"
+	                                                     : "refused";
+	ctng_counter_inc(m->peer_requests, CTNG_LABELS(peer, result));
+	ctng_histogram_observe(m->peer_duration, CTNG_LABELS(peer), ctng_metrics_since(t0));
+	ctng_gauge_set(m->peer_up, CTNG_LABELS(peer), err ? 0 : 1);
+}
+
+void ctng_net_metrics_phase(ctng_net_metrics *m, const char *phase, uint64_t period,
+                            uint64_t now_ms)
+{
+	if (!m || !m->reg)
+		return;
+	uint64_t start = ctng_clock_period_start(&m->clock, period);
+	ctng_histogram_observe(m->phase, CTNG_LABELS(phase),
+	                       now_ms > start ? (double)(now_ms - start) / 1000.0 : 0.0);
+}
+
+void ctng_net_metrics_object(ctng_net_metrics *m, const char *type, const char *result, int code)
+{
+	if (!m || !m->reg)
+		return;
+	ctng_counter_inc(m->objects, CTNG_LABELS(type ? type : "unknown", result,
+	                                         code ? ctng_metrics_reason(code) : ""));
 }

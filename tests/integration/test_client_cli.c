@@ -306,6 +306,14 @@ static void test_tls(void **state)
 	pid_t srv = ctng_test_start_s_server(good, keyp, port);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1", "--state", st), 0);
 	assert_non_null(strstr(out, "valid"));
+	/* --connect also takes HOST:PORT (its port is dialled), [V6]:PORT too */
+	char other_port[64];
+	snprintf(other_port, sizeof(other_port), "tls.example.com:%u", port == 1 ? 2 : port - 1);
+	assert_int_equal(RUN("client", "tls", other_port, "--connect", ip_target, "--state", st), 0);
+	assert_int_equal(RUN("client", "tls", target, "--connect=localhost", "--state", st), 0);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:0", "--state", st), 2);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "[::1", "--state", st), 2);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:x", "--state", st), 2);
 	/* the name must match */
 	char wrong[64];
 	snprintf(wrong, sizeof(wrong), "other.example.com:%u", port);
