@@ -10,6 +10,7 @@ PKGS=(
   libroaring-dev libcmocka-dev
   procps                                   # pgrep/ps for the multi-process tests
   prometheus                               # promtool: checks the /metrics text in tests
+  systemd man-db groff-base                # systemd-analyze verify/security, man pages (install test)
 )
 missing=()
 for p in "${PKGS[@]}"; do
