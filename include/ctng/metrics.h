@@ -92,6 +92,40 @@ ctng_metric *ctng_metrics_histogram(ctng_metrics *reg, const char *name, const c
                                     const char *labels, const double *buckets, size_t nbuckets,
                                     ctng_err *err);
 
+/* A table of families to register at once (ctng_metrics_register). */
+typedef enum ctng_metric_type {
+	CTNG_METRIC_COUNTER,
+	CTNG_METRIC_GAUGE,
+	CTNG_METRIC_HISTOGRAM
+} ctng_metric_type;
+typedef struct ctng_metrics_spec {
+	ctng_metric **out; /* receives the family */
+	ctng_metric_type type;
+	const char *name, *help, *labels;
+	const double *buckets; /* histograms only */
+	size_t nbuckets;
+} ctng_metrics_spec;
+
+/* Entries of a spec table. */
+#define CTNG_METRICS_COUNTER(out, name, help, labels)                                              \
+	{                                                                                          \
+		(out), CTNG_METRIC_COUNTER, (name), (help), (labels), NULL, 0                      \
+	}
+#define CTNG_METRICS_GAUGE(out, name, help, labels)                                                \
+	{                                                                                          \
+		(out), CTNG_METRIC_GAUGE, (name), (help), (labels), NULL, 0                        \
+	}
+#define CTNG_METRICS_HISTOGRAM(out, name, help, labels, buckets, n)                                \
+	{                                                                                          \
+		(out), CTNG_METRIC_HISTOGRAM, (name), (help), (labels), (buckets), (n)             \
+	}
+
+/* Registers every family of specs[0..n) into *specs[i].out. Returns 0, or
+ * the first failure (err filled; families already registered stay in the
+ * registry). */
+int ctng_metrics_register(ctng_metrics *reg, const ctng_metrics_spec *specs, size_t n,
+                          ctng_err *err);
+
 /* Sets the family's series limit (1..CTNG_METRICS_MAX_SERIES; the overflow
  * series comes on top). Series already held stay. Returns 0 or CTNG_EINVAL. */
 int ctng_metric_set_limit(ctng_metric *m, size_t max_series);

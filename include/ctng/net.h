@@ -178,6 +178,13 @@ typedef struct ctng_net_metrics {
  * the network's (copied). On failure everything made is released. */
 int ctng_net_metrics_init(ctng_net_metrics *m, ctng_net_server *srv, const char *role,
                           const char *node, const ctng_clock *clock, ctng_err *err);
+/* The rest of a daemon's setup: registers its own families (specs) and its
+ * collect hook (fn may be NULL) on m->reg. On failure frees m
+ * (ctng_net_metrics_free) and returns the error. */
+typedef struct ctng_metrics_spec ctng_metrics_spec;
+typedef void (*ctng_net_collect_fn)(ctng_metrics *reg, void *arg);
+int ctng_net_metrics_add(ctng_net_metrics *m, const ctng_metrics_spec *specs, size_t n,
+                         ctng_net_collect_fn fn, void *arg, ctng_err *err);
 /* Frees the registry (after the server and the loop are freed: their last
  * callbacks may still record). NULL or zeroed is a no-op. */
 void ctng_net_metrics_free(ctng_net_metrics *m);

@@ -18,37 +18,31 @@ static void collect(ctng_metrics *reg, void *arg)
 int ca_metrics_init(ca_metrics *x, ctng_net_server *srv, struct ctng_ca *ca,
                     const ctng_node_config *cfg, ctng_err *err)
 {
-	int rc = ctng_net_metrics_init(&x->net, srv, "ca", cfg->id, &cfg->net.clock, err);
-	if (rc)
-		return rc;
-	ctng_metrics *r = x->net.reg;
+	const ctng_metrics_spec specs[] = {
+	    CTNG_METRICS_COUNTER(&x->issued, "ctng_ca_certificates_issued_total",
+	                         "Certificates issued (with their CTng inclusion proofs).", NULL),
+	    CTNG_METRICS_COUNTER(&x->revs, "ctng_ca_revs_published_total",
+	                         "Signed revocation updates (REV) published.", NULL),
+	    CTNG_METRICS_COUNTER(
+	        &x->scts, "ctng_ca_scts_total",
+	        "Precertificate submissions answered by loggers, by logger and result (ok, "
+	        "refused, bad, failed).",
+	        "logger,result"),
+	    CTNG_METRICS_COUNTER(
+	        &x->proofs, "ctng_ca_proofs_total",
+	        "Inclusion-proof fetches from loggers, by logger and result (ok, unavailable, bad, "
+	        "failed).",
+	        "logger,result"),
+	    CTNG_METRICS_GAUGE(&x->crv_size, "ctng_ca_revoked_certificates",
+	                       "Bits set in the CRV of the last published REV.", NULL),
+	};
 	x->ca = ca;
-	x->issued = ctng_metrics_counter(r, "ctng_ca_certificates_issued_total",
-	                                 "Certificates issued (with their CTng inclusion proofs).",
-	                                 NULL, err);
-	x->revs = ctng_metrics_counter(r, "ctng_ca_revs_published_total",
-	                               "Signed revocation updates (REV) published.", NULL, err);
-	x->scts = ctng_metrics_counter(r, "ctng_ca_scts_total",
-	                               "Precertificate submissions answered by loggers, by logger "
-	                               "and result (ok, refused, bad, failed).",
-	                               "logger,result", err);
-	x->proofs =
-	    ctng_metrics_counter(r, "ctng_ca_proofs_total",
-	                         "Inclusion-proof fetches from loggers, by logger and result "
-	                         "(ok, unavailable, bad, failed).",
-	                         "logger,result", err);
-	x->crv_size =
-	    ctng_metrics_gauge(r, "ctng_ca_revoked_certificates",
-	                       "Bits set in the CRV of the last published REV.", NULL, err);
-	if (!x->issued || !x->revs || !x->scts || !x->proofs || !x->crv_size)
-		rc = err && err->code ? err->code : CTNG_ENOMEM;
-	if (!rc)
-		rc = ctng_store_metrics(ca->store, r, err);
-	if (!rc)
-		rc = ctng_metrics_on_collect(r, collect, x, NULL, err);
-	if (rc)
+	int rc = ctng_net_metrics_init(&x->net, srv, "ca", cfg->id, &cfg->net.clock, err);
+	if (!rc && (rc = ctng_store_metrics(ca->store, x->net.reg, err)))
 		ctng_net_metrics_free(&x->net);
-	return rc;
+	return rc ? rc
+	          : ctng_net_metrics_add(&x->net, specs, sizeof specs / sizeof *specs, collect, x,
+	                                 err);
 }
 
 void ca_metrics_rev(ca_metrics *x, uint64_t p)

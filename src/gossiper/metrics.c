@@ -20,47 +20,38 @@ static void collect(ctng_metrics *reg, void *arg)
 int gossiper_metrics_init(gossiper_metrics *x, ctng_net_server *srv, ctng_store *st,
                           const ctng_node_config *cfg, const ctng_gossiper_sm *sm, ctng_err *err)
 {
-	int rc = ctng_net_metrics_init(&x->net, srv, "gossiper", cfg->id, &cfg->net.clock, err);
-	if (rc)
-		return rc;
-	ctng_metrics *r = x->net.reg;
+	const ctng_metrics_spec specs[] = {
+	    CTNG_METRICS_COUNTER(
+	        &x->made, "ctng_gossiper_made_total",
+	        "Objects this gossiper made, by type: partials it signed (*_FRAG), FULLs it "
+	        "combined (*_FULL), conflicts it found (CON).",
+	        "type"),
+	    CTNG_METRICS_COUNTER(&x->accused, "ctng_gossiper_accusations_total",
+	                         "ACC_FULLs held (an entity accused for a period), by entity.",
+	                         "entity"),
+	    CTNG_METRICS_COUNTER(&x->convicted, "ctng_gossiper_convictions_total",
+	                         "CON_FULLs held (proofs of misbehaviour), by entity.", "entity"),
+	    CTNG_METRICS_COUNTER(
+	        &x->dropped, "ctng_gossiper_pushes_dropped_total",
+	        "Pushes not sent because too many were in flight to that destination, by peer.",
+	        "peer"),
+	    CTNG_METRICS_COUNTER(
+	        &x->bytes, "ctng_gossip_bytes_total",
+	        "Gossip body bytes, by direction (in: POSTs received, out: pushes sent).",
+	        "direction"),
+	    CTNG_METRICS_GAUGE(&x->held, "ctng_gossiper_held_objects",
+	                       "Objects the state machine holds (current periods).", NULL),
+	    CTNG_METRICS_GAUGE(&x->con_full, "ctng_gossiper_con_full_objects",
+	                       "CON_FULLs held (they never expire).", NULL),
+	};
 	x->sm = sm;
 	snprintf(x->self, sizeof x->self, "%s", cfg->id);
-	x->made = ctng_metrics_counter(
-	    r, "ctng_gossiper_made_total",
-	    "Objects this gossiper made, by type: partials it signed (*_FRAG), FULLs it "
-	    "combined (*_FULL), conflicts it found (CON).",
-	    "type", err);
-	x->accused = ctng_metrics_counter(r, "ctng_gossiper_accusations_total",
-	                                  "ACC_FULLs held (an entity accused for a period), by "
-	                                  "entity.",
-	                                  "entity", err);
-	x->convicted = ctng_metrics_counter(r, "ctng_gossiper_convictions_total",
-	                                    "CON_FULLs held (proofs of misbehaviour), by entity.",
-	                                    "entity", err);
-	x->dropped = ctng_metrics_counter(
-	    r, "ctng_gossiper_pushes_dropped_total",
-	    "Pushes not sent because too many were in flight to that destination, by peer.", "peer",
-	    err);
-	x->bytes = ctng_metrics_counter(r, "ctng_gossip_bytes_total",
-	                                "Gossip body bytes, by direction (in: POSTs received, "
-	                                "out: pushes sent).",
-	                                "direction", err);
-	x->held =
-	    ctng_metrics_gauge(r, "ctng_gossiper_held_objects",
-	                       "Objects the state machine holds (current periods).", NULL, err);
-	x->con_full = ctng_metrics_gauge(r, "ctng_gossiper_con_full_objects",
-	                                 "CON_FULLs held (they never expire).", NULL, err);
-	if (!x->made || !x->accused || !x->convicted || !x->dropped || !x->bytes || !x->held ||
-	    !x->con_full)
-		rc = err && err->code ? err->code : CTNG_ENOMEM;
-	if (!rc && st)
-		rc = ctng_store_metrics(st, r, err);
-	if (!rc)
-		rc = ctng_metrics_on_collect(r, collect, x, NULL, err);
-	if (rc)
+	int rc = ctng_net_metrics_init(&x->net, srv, "gossiper", cfg->id, &cfg->net.clock, err);
+	if (!rc && (rc = ctng_store_metrics(st, x->net.reg, err)))
 		ctng_net_metrics_free(&x->net);
-	return rc;
+	return rc ? rc
+	          : ctng_net_metrics_add(&x->net, specs, sizeof specs / sizeof *specs, collect, x,
+	                                 err);
 }
 
 void gossiper_metrics_stored(gossiper_metrics *x, const ctng_gossip_object *o, int in_type)

@@ -21,44 +21,37 @@ static void collect(ctng_metrics *reg, void *arg)
 int logger_metrics_init(logger_metrics *x, ctng_net_server *srv, ctng_store *st, ctng_logger *lg,
                         const char *id, const ctng_clock *clock, ctng_err *err)
 {
-	int rc = ctng_net_metrics_init(&x->net, srv, "logger", id, clock, err);
-	if (rc)
-		return rc;
-	ctng_metrics *r = x->net.reg;
+	const ctng_metrics_spec specs[] = {
+	    CTNG_METRICS_COUNTER(
+	        &x->subs, "ctng_logger_submissions_total",
+	        "add-chain / add-pre-chain submissions answered, by result (logged, duplicate, "
+	        "rejected, failed) and reason.",
+	        "result,reason"),
+	    CTNG_METRICS_HISTOGRAM(&x->batch, "ctng_logger_group_commit_entries",
+	                           "Submissions written by one group commit.", NULL, batch_buckets,
+	                           sizeof batch_buckets / sizeof *batch_buckets),
+	    CTNG_METRICS_HISTOGRAM(
+	        &x->commit, "ctng_logger_group_commit_duration_seconds",
+	        "Time one group commit took (entries written and durable, SCTs not yet sent).",
+	        NULL, ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets),
+	    CTNG_METRICS_COUNTER(&x->published, "ctng_logger_sths_published_total",
+	                         "Signed tree heads published (one per period).", NULL),
+	    CTNG_METRICS_HISTOGRAM(
+	        &x->publish_secs, "ctng_logger_publish_duration_seconds",
+	        "Time the period tick took to integrate the pending entries and sign the STH.",
+	        NULL, ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets),
+	    CTNG_METRICS_GAUGE(&x->tree_size, "ctng_logger_tree_size",
+	                       "Entries in the tree of the latest STH.", NULL),
+	    CTNG_METRICS_GAUGE(&x->pending, "ctng_logger_pending_entries",
+	                       "Entries logged (SCT given) that the next STH will cover.", NULL),
+	};
 	x->lg = lg;
-	x->subs = ctng_metrics_counter(r, "ctng_logger_submissions_total",
-	                               "add-chain / add-pre-chain submissions answered, by result "
-	                               "(logged, duplicate, rejected, failed) and reason.",
-	                               "result,reason", err);
-	x->batch = ctng_metrics_histogram(
-	    r, "ctng_logger_group_commit_entries", "Submissions written by one group commit.", NULL,
-	    batch_buckets, sizeof batch_buckets / sizeof *batch_buckets, err);
-	x->commit = ctng_metrics_histogram(
-	    r, "ctng_logger_group_commit_duration_seconds",
-	    "Time one group commit took (entries written and durable, SCTs not yet sent).", NULL,
-	    ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
-	x->published =
-	    ctng_metrics_counter(r, "ctng_logger_sths_published_total",
-	                         "Signed tree heads published (one per period).", NULL, err);
-	x->publish_secs = ctng_metrics_histogram(
-	    r, "ctng_logger_publish_duration_seconds",
-	    "Time the period tick took to integrate the pending entries and sign the STH.", NULL,
-	    ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
-	x->tree_size = ctng_metrics_gauge(r, "ctng_logger_tree_size",
-	                                  "Entries in the tree of the latest STH.", NULL, err);
-	x->pending = ctng_metrics_gauge(r, "ctng_logger_pending_entries",
-	                                "Entries logged (SCT given) that the next STH will cover.",
-	                                NULL, err);
-	if (!x->subs || !x->batch || !x->commit || !x->published || !x->publish_secs ||
-	    !x->tree_size || !x->pending)
-		rc = err && err->code ? err->code : CTNG_ENOMEM;
-	if (!rc && st)
-		rc = ctng_store_metrics(st, r, err);
-	if (!rc)
-		rc = ctng_metrics_on_collect(r, collect, x, NULL, err);
-	if (rc)
+	int rc = ctng_net_metrics_init(&x->net, srv, "logger", id, clock, err);
+	if (!rc && (rc = ctng_store_metrics(st, x->net.reg, err)))
 		ctng_net_metrics_free(&x->net);
-	return rc;
+	return rc ? rc
+	          : ctng_net_metrics_add(&x->net, specs, sizeof specs / sizeof *specs, collect, x,
+	                                 err);
 }
 
 void logger_metrics_sub(logger_metrics *x, const char *result, int code)

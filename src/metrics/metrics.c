@@ -337,6 +337,22 @@ ctng_metric *ctng_metrics_histogram(ctng_metrics *reg, const char *name, const c
 	return register_family(reg, T_HISTOGRAM, name, help, labels, buckets, nbuckets, err);
 }
 
+int ctng_metrics_register(ctng_metrics *reg, const ctng_metrics_spec *specs, size_t n,
+                          ctng_err *err)
+{
+	static const int types[] = {T_COUNTER, T_GAUGE, T_HISTOGRAM};
+	for (size_t i = 0; i < n; i++) {
+		const ctng_metrics_spec *s = &specs[i];
+		if ((unsigned)s->type > CTNG_METRIC_HISTOGRAM)
+			return ctng_err_set(err, CTNG_EINVAL, "metrics: bad type for %s", s->name);
+		*s->out = register_family(reg, types[s->type], s->name, s->help, s->labels,
+		                          s->buckets, s->nbuckets, err);
+		if (!*s->out)
+			return err && err->code ? err->code : CTNG_EINVAL;
+	}
+	return 0;
+}
+
 int ctng_metric_set_limit(ctng_metric *m, size_t max_series)
 {
 	if (!m || max_series == 0 || max_series > CTNG_METRICS_MAX_SERIES)

@@ -66,37 +66,47 @@ int ctng_net_metrics_init(ctng_net_metrics *m, ctng_net_server *srv, const char 
 	if ((rc = ctng_metrics_process(m->reg, role, node, err)) ||
 	    (rc = ctng_net_server_metrics(srv, m->reg, err)))
 		goto fail;
-	m->phase = ctng_metrics_histogram(
-	    m->reg, "ctng_period_phase_seconds",
-	    "When, in seconds after the start of its period, each step of the period happened.",
-	    "phase", ctng_metrics_period_buckets, ctng_metrics_period_nbuckets, err);
-	m->peer_requests = ctng_metrics_counter(
-	    m->reg, "ctng_peer_requests_total",
-	    "Requests this node sent to other nodes, by peer id and result.", "peer,result", err);
-	m->peer_duration = ctng_metrics_histogram(
-	    m->reg, "ctng_peer_request_duration_seconds",
-	    "Time from sending a request to another node to its answer or failure, by peer.",
-	    "peer", ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
-	m->peer_up = ctng_metrics_gauge(
-	    m->reg, "ctng_peer_up", "1 if the last request to the peer got an HTTP answer, else 0.",
-	    "peer", err);
-	m->objects = ctng_metrics_counter(
-	    m->reg, "ctng_objects_total",
-	    "Gossip objects received, by type, result and (when rejected) reason.",
-	    "type,result,reason", err);
-	m->period = ctng_metrics_gauge(m->reg, "ctng_period_current",
-	                               "The current period on this node's clock.", NULL, err);
-	if (!m->phase || !m->peer_requests || !m->peer_duration || !m->peer_up || !m->objects ||
-	    !m->period) {
-		rc = err && err->code ? err->code : CTNG_ENOMEM;
+	const ctng_metrics_spec specs[] = {
+	    CTNG_METRICS_HISTOGRAM(
+	        &m->phase, "ctng_period_phase_seconds",
+	        "When, in seconds after the start of its period, each step of the period happened.",
+	        "phase", ctng_metrics_period_buckets, ctng_metrics_period_nbuckets),
+	    CTNG_METRICS_COUNTER(&m->peer_requests, "ctng_peer_requests_total",
+	                         "Requests this node sent to other nodes, by peer id and result.",
+	                         "peer,result"),
+	    CTNG_METRICS_HISTOGRAM(
+	        &m->peer_duration, "ctng_peer_request_duration_seconds",
+	        "Time from sending a request to another node to its answer or failure, by peer.",
+	        "peer", ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets),
+	    CTNG_METRICS_GAUGE(&m->peer_up, "ctng_peer_up",
+	                       "1 if the last request to the peer got an HTTP answer, else 0.",
+	                       "peer"),
+	    CTNG_METRICS_COUNTER(
+	        &m->objects, "ctng_objects_total",
+	        "Gossip objects received, by type, result and (when rejected) reason.",
+	        "type,result,reason"),
+	    CTNG_METRICS_GAUGE(&m->period, "ctng_period_current",
+	                       "The current period on this node's clock.", NULL),
+	};
+	if ((rc = ctng_metrics_register(m->reg, specs, sizeof specs / sizeof *specs, err)))
 		goto fail;
-	}
 	if ((rc = ctng_metrics_on_collect(m->reg, collect_period, m, NULL, err)))
 		goto fail;
 	return 0;
 fail:
 	ctng_metrics_free(m->reg);
 	memset(m, 0, sizeof *m);
+	return rc;
+}
+
+int ctng_net_metrics_add(ctng_net_metrics *m, const ctng_metrics_spec *specs, size_t n,
+                         ctng_net_collect_fn fn, void *arg, ctng_err *err)
+{
+	int rc = ctng_metrics_register(m->reg, specs, n, err);
+	if (!rc && fn)
+		rc = ctng_metrics_on_collect(m->reg, fn, arg, NULL, err);
+	if (rc)
+		ctng_net_metrics_free(m);
 	return rc;
 }
 

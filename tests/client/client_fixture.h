@@ -509,4 +509,47 @@ CFX int cfx_update(cfx *f, uint64_t period, const cfx_upd_opts *uo, char **out, 
 	return rc;
 }
 
+/* Applies the update of `period` to c. */
+CFX int cfx_apply(cfx *f, ctng_client *c, uint64_t period, ctng_err *err)
+{
+	char *txt = NULL;
+	size_t len = 0;
+	int rc = cfx_update(f, period, NULL, &txt, &len, err);
+	rc = rc ? rc : ctng_client_apply_update(c, txt, len, NULL, err);
+	free(txt);
+	return rc;
+}
+
+/* A client state at `state`, synced through period 3 of f's network, and
+ * two certificates for dns from CA 0 logged by logger 0 in period 2:
+ * good_pem (RID 1, valid) and revoked_pem (RID 2, revoked in period 3).
+ * *good (may be NULL) receives the valid certificate (X509_free). */
+CFX int cfx_client_with_certs(cfx *f, const char *dns, const char *state, const char *good_pem,
+                              const char *revoked_pem, X509 **good, ctng_err *err)
+{
+	size_t lg[] = {0};
+	cfx_pend p1 = {0}, p2 = {0};
+	X509 *x1 = NULL, *x2 = NULL;
+	ctng_client *c = NULL;
+	int rc = 0;
+	(void)((rc = cfx_precert(f, 0, dns, 1, lg, 1, 2, &p1, err)) ||
+	       (rc = cfx_precert(f, 0, dns, 2, lg, 1, 2, &p2, err)) ||
+	       (rc = cfx_close_period(f, 2, err)) || (rc = cfx_finalize(f, &p1, &x1, err)) ||
+	       (rc = cfx_finalize(f, &p2, &x2, err)) ||
+	       (rc = ctng_cert_save_file(x1, good_pem, 0644, err)) ||
+	       (rc = ctng_cert_save_file(x2, revoked_pem, 0644, err)) ||
+	       (rc = ctng_client_open(state, f->net_json, f->net_len, &c, err)) ||
+	       (rc = cfx_apply(f, c, 2, err)) || (rc = cfx_revoke(f, 0, 2)) ||
+	       (rc = cfx_close_period(f, 3, err)) || (rc = cfx_apply(f, c, 3, err)));
+	ctng_client_close(c);
+	cfx_pend_free(&p1);
+	cfx_pend_free(&p2);
+	X509_free(x2);
+	if (good && !rc)
+		*good = x1;
+	else
+		X509_free(x1);
+	return rc;
+}
+
 #endif

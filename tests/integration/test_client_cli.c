@@ -255,16 +255,8 @@ static void test_tls(void **state)
 	snprintf(bad, sizeof(bad), "%s/unlogged.pem", f.dir);
 	snprintf(rev, sizeof(rev), "%s/revoked.pem", f.dir);
 	OK(ctng_sig_save_private_file(f.subject_key, keyp, 0600, &err));
-	size_t lg[] = {0};
-	cfx_pend p1, p2;
-	OK(cfx_precert(&f, 0, "tls.example.com", 1, lg, 1, 2, &p1, &err));
-	OK(cfx_precert(&f, 0, "tls.example.com", 2, lg, 1, 2, &p2, &err));
-	OK(cfx_close_period(&f, 2, &err));
-	X509 *x1 = NULL, *x2 = NULL, *x3 = NULL;
-	OK(cfx_finalize(&f, &p1, &x1, &err));
-	OK(cfx_finalize(&f, &p2, &x2, &err));
-	write_pem(good, x1);
-	write_pem(rev, x2);
+	X509 *x1 = NULL, *x3 = NULL;
+	OK(cfx_client_with_certs(&f, "tls.example.com", st, good, rev, &x1, &err));
 	/* unlogged: a precert whose leaf the logger never appended, with the
 	 * proof of another leaf */
 	{
@@ -285,18 +277,6 @@ static void test_tls(void **state)
 		write_pem(bad, x3);
 	}
 	ctng_client *c = NULL;
-	OK(ctng_client_open(st, f.net_json, f.net_len, &c, &err));
-	char *txt = NULL;
-	size_t len = 0;
-	OK(cfx_update(&f, 2, NULL, &txt, &len, &err));
-	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
-	free(txt);
-	cfx_revoke(&f, 0, 2);
-	OK(cfx_close_period(&f, 3, &err));
-	OK(cfx_update(&f, 3, NULL, &txt, &len, &err));
-	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
-	free(txt);
-	ctng_client_close(c);
 
 	uint16_t port = ctng_test_free_port();
 	char target[64], ip_target[64];
@@ -309,11 +289,14 @@ static void test_tls(void **state)
 	/* --connect also takes HOST:PORT (its port is dialled), [V6]:PORT too */
 	char other_port[64];
 	snprintf(other_port, sizeof(other_port), "tls.example.com:%u", port == 1 ? 2 : port - 1);
-	assert_int_equal(RUN("client", "tls", other_port, "--connect", ip_target, "--state", st), 0);
+	assert_int_equal(RUN("client", "tls", other_port, "--connect", ip_target, "--state", st),
+	                 0);
 	assert_int_equal(RUN("client", "tls", target, "--connect=localhost", "--state", st), 0);
-	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:0", "--state", st), 2);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:0", "--state", st),
+	                 2);
 	assert_int_equal(RUN("client", "tls", target, "--connect", "[::1", "--state", st), 2);
-	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:x", "--state", st), 2);
+	assert_int_equal(RUN("client", "tls", target, "--connect", "127.0.0.1:x", "--state", st),
+	                 2);
 	/* the name must match */
 	char wrong[64];
 	snprintf(wrong, sizeof(wrong), "other.example.com:%u", port);
@@ -349,10 +332,7 @@ static void test_tls(void **state)
 	assert_int_equal(RUN("client", "verify", "--state", st, keyp), 2); /* not a certificate */
 
 	X509_free(x1);
-	X509_free(x2);
 	X509_free(x3);
-	cfx_pend_free(&p1);
-	cfx_pend_free(&p2);
 	cfx_free(&f);
 }
 

@@ -145,18 +145,13 @@ static void test_systemd_units(void **state)
 	}
 }
 
-static void write_pem(const char *path, X509 *x)
-{
-	ctng_err err = {0};
-	OK(ctng_cert_save_file(x, path, 0644, &err));
-}
-
 static void test_pkg_config_program(void **state)
 {
 	(void)state;
 	/* A program outside the tree, built from the installed files only. */
 	assert_int_equal(sh("cd %s && PKG_CONFIG_PATH=$PWD/$(dirname $(find p -name ctng.pc)) && "
-	                    "export PKG_CONFIG_PATH && pkg-config --modversion ctng && cc -std=c17 -Wall -Wextra -Werror "
+	                    "export PKG_CONFIG_PATH && pkg-config --modversion ctng && cc -std=c17 "
+	                    "-Wall -Wextra -Werror "
 	                    "%s -o rp_verify '%s/tests/install/rp_verify.c' "
 	                    "$(pkg-config --cflags --libs ctng)",
 	                    prefix, CTNG_TEST_SANITIZE_FLAGS, CTNG_SOURCE_DIR),
@@ -169,29 +164,7 @@ static void test_pkg_config_program(void **state)
 	snprintf(st, sizeof st, "%s/client.db", f.dir);
 	snprintf(good, sizeof good, "%s/good.pem", f.dir);
 	snprintf(rev, sizeof rev, "%s/revoked.pem", f.dir);
-	size_t lg[] = {0};
-	cfx_pend p1, p2;
-	OK(cfx_precert(&f, 0, "www.example.com", 1, lg, 1, 2, &p1, &err));
-	OK(cfx_precert(&f, 0, "www.example.com", 2, lg, 1, 2, &p2, &err));
-	OK(cfx_close_period(&f, 2, &err));
-	X509 *x1 = NULL, *x2 = NULL;
-	OK(cfx_finalize(&f, &p1, &x1, &err));
-	OK(cfx_finalize(&f, &p2, &x2, &err));
-	write_pem(good, x1);
-	write_pem(rev, x2);
-	ctng_client *c = NULL;
-	OK(ctng_client_open(st, f.net_json, f.net_len, &c, &err));
-	char *txt = NULL;
-	size_t len = 0;
-	OK(cfx_update(&f, 2, NULL, &txt, &len, &err));
-	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
-	free(txt);
-	cfx_revoke(&f, 0, 2);
-	OK(cfx_close_period(&f, 3, &err));
-	OK(cfx_update(&f, 3, NULL, &txt, &len, &err));
-	OK(ctng_client_apply_update(c, txt, len, NULL, &err));
-	free(txt);
-	ctng_client_close(c);
+	OK(cfx_client_with_certs(&f, "www.example.com", st, good, rev, NULL, &err));
 
 	assert_int_equal(sh("%s/rp_verify %s %s", prefix, st, good), 0);
 	assert_non_null(strstr(out, "valid: "));
@@ -201,10 +174,6 @@ static void test_pkg_config_program(void **state)
 	/* The installed ctng says the same. */
 	assert_int_equal(sh("%s/p/bin/ctng client verify --state %s %s", prefix, st, good), 0);
 
-	X509_free(x1);
-	X509_free(x2);
-	cfx_pend_free(&p1);
-	cfx_pend_free(&p2);
 	cfx_free(&f);
 }
 

@@ -241,3 +241,21 @@ int ctng_test_rm_rf(const char *dir)
 		return -1;
 	return system(cmd) == 0 ? 0 : -1;
 }
+
+int ctng_test_promtool(const char *text, char *msg, size_t msg_cap)
+{
+	char path[] = "/tmp/ctng-promtool-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		fail_msg("mkstemp: %s", strerror(errno));
+	size_t n = strlen(text);
+	if (write(fd, text, n) != (ssize_t)n)
+		fail_msg("write %s: %s", path, strerror(errno));
+	close(fd);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "promtool check metrics < %s 2>&1", path);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	int st = ctng_test_run(argv, msg, msg_cap, NULL, NULL, 0, 30000);
+	unlink(path);
+	return st;
+}

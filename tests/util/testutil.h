@@ -77,6 +77,11 @@ pid_t ctng_test_start_s_server(const char *cert, const char *key, uint16_t port)
 int ctng_test_run(const char *const *argv, char *out, size_t out_cap, size_t *out_len, char *err,
                   size_t err_cap, long timeout_ms);
 
+/* Checks `text` (Prometheus exposition) with Prometheus's own parser and
+ * linter, `promtool check metrics`. Returns its exit status (0: accepted);
+ * its complaints go into msg (NUL-terminated, at most msg_cap - 1 bytes). */
+int ctng_test_promtool(const char *text, char *msg, size_t msg_cap);
+
 /* `rm -rf DIR` (unless the environment sets CTNG_KEEP_TEST_DIR). DIR must be
  * a folder below /tmp ("/tmp/x..."), without "..", without quotes; anything
  * else is refused. Returns 0, or -1 if refused or the removal failed. */
