@@ -217,6 +217,138 @@ static void test_batch_to_affine(void **state)
 	}
 }
 
+/* GLV/GLS: the base-|x| split and the signed recoding reconstruct their
+ * input, and g1_mul_ct / g2_mul_ct equal double-and-add, on edge scalars
+ * (0, 1, |x| - 1, |x|, |x| + 1, x^2 - 1, x^2, x^2 + 1, |x|^3, r - 1, r - |x|,
+ * r - x^2, all digits |x| - 1, powers of two) and random ones */
+static void edge_scalar(uint64_t k[4], int i)
+{
+	const uint64_t X = BLS_X_ABS;
+	bls_u128 x2 = (bls_u128)X * X;
+	memset(k, 0, 4 * sizeof k[0]);
+	switch (i) {
+	case 0:
+		return;
+	case 1:
+		k[0] = 1;
+		return;
+	case 2:
+	case 3:
+	case 4:
+		k[0] = X + (uint64_t)(i - 3);
+		return;
+	case 5:
+	case 6:
+	case 7:
+		x2 += (bls_u128)(int64_t)(i - 6);
+		k[0] = (uint64_t)x2;
+		k[1] = (uint64_t)(x2 >> 64);
+		return;
+	case 8: { /* |x|^3 */
+		bls_u128 lo = (bls_u128)(uint64_t)x2 * X, hi = (bls_u128)(uint64_t)(x2 >> 64) * X;
+		k[0] = (uint64_t)lo;
+		hi += lo >> 64;
+		k[1] = (uint64_t)hi;
+		k[2] = (uint64_t)(hi >> 64);
+		return;
+	}
+	case 9:
+	case 10:
+	case 11: { /* r - 1, r - |x|, r - x^2 */
+		uint64_t sub[2] = {1, 0};
+		if (i == 10)
+			sub[0] = X;
+		if (i == 11) {
+			sub[0] = (uint64_t)x2;
+			sub[1] = (uint64_t)(x2 >> 64);
+		}
+		uint64_t borrow = 0;
+		for (int j = 0; j < 4; j++) {
+			bls_u128 d = (bls_u128)BLS_R[j] - (j < 2 ? sub[j] : 0) - borrow;
+			k[j] = (uint64_t)d;
+			borrow = (uint64_t)(d >> 64) & 1;
+		}
+		return;
+	}
+	case 12: { /* (|x| - 1)(1 + |x| + |x|^2 + |x|^3) = x^4 - 1 > r: use 3 digits */
+		uint64_t d = X - 1;
+		bls_u128 a = (bls_u128)d * X + d; /* d + d X */
+		bls_u128 lo = (bls_u128)(uint64_t)x2 * d, hi = (bls_u128)(uint64_t)(x2 >> 64) * d;
+		hi += lo >> 64;
+		bls_u128 s0 = (bls_u128)(uint64_t)lo + (uint64_t)a;
+		bls_u128 s1 = (bls_u128)(uint64_t)hi + (uint64_t)(a >> 64) + (uint64_t)(s0 >> 64);
+		k[0] = (uint64_t)s0;
+		k[1] = (uint64_t)s1;
+		k[2] = (uint64_t)(hi >> 64) + (uint64_t)(s1 >> 64);
+		return;
+	}
+	default:
+		if (i < 13 + 254) {
+			k[(i - 13) / 64] = (uint64_t)1 << ((i - 13) % 64);
+			return;
+		}
+		fr f;
+		rnd_fr(&f);
+		fr_to_raw(k, &f);
+	}
+}
+
+static void test_endomorphism_mul(void **state)
+{
+	(void)state;
+	const uint64_t X = BLS_X_ABS;
+	g1 g, a, b;
+	g2 h, c, d;
+	g1_generator(&g);
+	g2_generator(&h);
+	for (int i = 0; i < 13 + 254 + 40; i++) {
+		uint64_t k[4], dig[4];
+		edge_scalar(k, i);
+		bls_scalar_split_x(dig, k);
+		/* sum dig_i X^i == k, dig_i < X */
+		uint64_t acc[4] = {dig[3], 0, 0, 0};
+		for (int j = 2; j >= 0; j--) {
+			bls_u128 carry = dig[j];
+			for (int l = 0; l < 4; l++) {
+				bls_u128 v = (bls_u128)acc[l] * X + carry;
+				acc[l] = (uint64_t)v;
+				carry = v >> 64;
+			}
+			assert_true(carry == 0);
+		}
+		assert_memory_equal(acc, k, sizeof acc);
+		for (int j = 0; j < 4; j++)
+			assert_true(dig[j] < X);
+		/* recoding of the 128-bit halves and of the digits */
+		uint64_t half[2] = {k[0], k[1]};
+		int8_t w[26];
+		bls_recode_w5(w, 26, half, 2);
+		bls_u128 back = 0;
+		for (int j = 25; j >= 0; j--) {
+			assert_true(w[j] >= -15 && w[j] <= 16);
+			back = back * 32 + (bls_u128)(__int128)w[j];
+		}
+		assert_true(back == (((bls_u128)k[1] << 64) | k[0]));
+		if (i > 13 && i < 13 + 200 && i % 7 != 0)
+			continue; /* a sample of the powers of two is enough for the points */
+		fr f;
+		uint8_t be[32];
+		for (int j = 0; j < 32; j++)
+			be[j] = (uint8_t)(k[3 - j / 8] >> (56 - 8 * (j % 8)));
+		assert_true(fr_from_bytes(&f, be));
+		g1_mul_ct(&a, &g, &f);
+		g1_mul_vartime(&b, &g, k, 256);
+		assert_true(g1_eq(&a, &b));
+		g2_mul_ct(&c, &h, &f);
+		g2_mul_vartime(&d, &h, k, 256);
+		assert_true(g2_eq(&c, &d));
+		g2_psi2(&c, &h);
+		g2_psi(&d, &h);
+		g2_psi(&d, &d);
+		assert_true(g2_eq(&c, &d));
+	}
+}
+
 /* the Jacobian multiplication by |x| agrees with double-and-add, on points
  * in and outside the subgroups and on the identity */
 static void test_mul_x_abs(void **state)
@@ -608,11 +740,12 @@ static void test_portable_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_group_law),       cmocka_unit_test(test_scalar_mul),
-	    cmocka_unit_test(test_subgroup_checks), cmocka_unit_test(test_mul_x_abs),
-	    cmocka_unit_test(test_g1_encoding),     cmocka_unit_test(test_g2_encoding),
-	    cmocka_unit_test(test_pairing),         cmocka_unit_test(test_prepared_lines),
-	    cmocka_unit_test(test_portable_path),   cmocka_unit_test(test_batch_to_affine),
+	    cmocka_unit_test(test_group_law),        cmocka_unit_test(test_scalar_mul),
+	    cmocka_unit_test(test_subgroup_checks),  cmocka_unit_test(test_mul_x_abs),
+	    cmocka_unit_test(test_g1_encoding),      cmocka_unit_test(test_g2_encoding),
+	    cmocka_unit_test(test_pairing),          cmocka_unit_test(test_prepared_lines),
+	    cmocka_unit_test(test_portable_path),    cmocka_unit_test(test_batch_to_affine),
+	    cmocka_unit_test(test_endomorphism_mul),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

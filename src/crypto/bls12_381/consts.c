@@ -72,6 +72,9 @@ const fp2 BLS_PSI_CY = {{{0x3e2f585da55c9ad1ULL, 0x4294213d86c18183ULL, 0x382844
                           0x92ad2afd19103e18ULL, 0x1d794e4fac7cf0b9ULL, 0x0bd592fc7d825ec8ULL}},
                         {{0x7bcfa7a25aa30fdaULL, 0xdc17dec12a927e7cULL, 0x2f088dd86b4ebef1ULL,
                           0xd1ca2087da74d4a7ULL, 0x2da2596696cebc1dULL, 0x0e2b7eedbbfd87d2ULL}}};
+const fp BLS_PSI2_CX = {{0xcd03c9e48671f071ULL, 0x5dab22461fcda5d2ULL, 0x587042afd3851b95ULL,
+                         0x8eb60ebe01bacb9eULL, 0x03f97d6e83d050d2ULL,
+                         0x18f0206554638741ULL}}; /* psi^2(x, y) = (c x, -y) */
 const fp2 BLS_FROB6_C1 = {{{0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL,
                             0x0000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000000ULL}},
                           {{0xcd03c9e48671f071ULL, 0x5dab22461fcda5d2ULL, 0x587042afd3851b95ULL,

@@ -14,6 +14,7 @@ extern const fr BLS_FR_R2, BLS_FR_R3, BLS_FR_ONE;
 extern const uint64_t BLS_R_MINUS_2[4];
 extern const fp BLS_G1_B, BLS_G1_B3, BLS_G1_GX, BLS_G1_GY, BLS_G1_BETA;
 extern const fp2 BLS_G2_B, BLS_G2_B3, BLS_G2_GX, BLS_G2_GY, BLS_PSI_CX, BLS_PSI_CY;
+extern const fp BLS_PSI2_CX;
 extern const fp2 BLS_FROB6_C1, BLS_FROB6_C2, BLS_FROB12_C1;
 extern const fp BLS_ISO_A, BLS_ISO_B, BLS_SSWU_Z, BLS_SSWU_SQRT_MINUS_Z;
 extern const fp BLS_ISO_XNUM[12], BLS_ISO_XDEN[11], BLS_ISO_YNUM[16], BLS_ISO_YDEN[16];

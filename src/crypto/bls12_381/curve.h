@@ -50,7 +50,8 @@ const char *bls_dec_str(int code);
 	void G##_to_affine(AFF *r, const G *a);                                                    \
 	/* n points with one inversion; out must not overlap in */                                 \
 	void G##_batch_to_affine(AFF *out, const G *in, size_t n);                                 \
-	/* constant time in k (secret scalars) */                                                  \
+	/* constant time in k (secret scalars); a must be in the subgroup (G1/G2),                 \
+	 * where the endomorphism used (phi, psi) acts as a known scalar */                        \
 	void G##_mul_ct(G *r, const G *a, const fr *k);                                            \
 	/* variable time: public scalar, little-endian limbs, `bits` significant */                \
 	void G##_mul_vartime(G *r, const G *a, const uint64_t *k, int bits);                       \
@@ -66,6 +67,14 @@ BLS_DECLARE_CURVE(g2, g2_aff, fp2)
 void g1_clear_cofactor(g1 *r, const g1 *a); /* [h_eff] = [1 - x] */
 void g1_phi(g1 *r, const g1 *a);            /* (beta x, y) */
 void g2_psi(g2 *r, const g2 *a);            /* untwist-Frobenius-twist */
+void g2_psi2(g2 *r, const g2 *a);           /* psi^2, cheaper than twice psi */
+
+/* Scalars for the endomorphism multiplications (scalar.c), constant time:
+ * k = d0 + d1 |x| + d2 |x|^2 + d3 |x|^3 with 0 <= di < |x| (k < r, raw limbs);
+ * the signed base-32 digits dig[i] in [-15, 16] of the limbs-word value n,
+ * n = sum dig[i] 32^i (ndig must cover the bit length plus one). */
+void bls_scalar_split_x(uint64_t d[4], const uint64_t k[4]);
+void bls_recode_w5(int8_t *dig, int ndig, const uint64_t *n, int limbs);
 
 /* ZCash encodings. Decoders run every check (flags, range, curve, subgroup). */
 void g1_compress(uint8_t out[48], const g1 *a);

@@ -201,37 +201,32 @@ void GF(batch_to_affine)(AFF *out, const G *in, size_t n)
 	}
 }
 
-/* Fixed 4-bit windows; the table entry is fetched by scanning all 16 entries
- * with masked moves, so neither branches nor addresses depend on k. The
- * complete formulas handle identity operands without branching. */
-void GF(mul_ct)(G *r, const G *a, const fr *k)
+/* Signed 5-bit windows for the endomorphism multiplications (g1.c, g2.c):
+ * tab[i] = (i + 1) a for i = 0..15. */
+static void GF(table_w5)(G tab[16], const G *a)
 {
-	G tab[16], acc, sel;
-	uint64_t raw[4];
-	GF(identity)(&tab[0]);
-	tab[1] = *a;
+	tab[0] = *a;
+	GF(dbl)(&tab[1], a);
 	for (int i = 2; i < 16; i++)
 		GF(add)(&tab[i], &tab[i - 1], a);
-	fr_to_raw(raw, k);
-	GF(identity)(&acc);
-	for (int w = 63; w >= 0; w--) {
-		for (int d = 0; d < 4; d++)
-			GF(dbl)(&acc, &acc);
-		uint64_t idx = (raw[w / 16] >> ((w % 16) * 4)) & 0xf;
-		GF(identity)(&sel);
-		for (uint64_t i = 0; i < 16; i++) {
-			uint64_t diff = i ^ idx;
-			uint64_t mask = ((diff | (0 - diff)) >> 63) - 1; /* all-ones iff i == idx */
-			GF(cmov)(&sel, &tab[i], mask);
-		}
-		GF(add)(&acc, &acc, &sel);
+}
+
+/* r = sign(d) tab[|d| - 1] (the identity for d = 0), negated once more when
+ * neg is all ones. d is secret: all 16 entries are read and selected with
+ * masks, and the negation is a masked move. */
+static void GF(lookup_w5)(G *r, const G tab[16], int8_t d, uint64_t neg)
+{
+	uint64_t s = 0 - ((uint64_t)(int64_t)d >> 63);
+	uint64_t abs = ((uint64_t)(int64_t)d ^ s) - s;
+	FE ny;
+	GF(identity)(r);
+	for (uint64_t i = 0; i < 16; i++) {
+		uint64_t diff = (i + 1) ^ abs;
+		uint64_t mask = ((diff | (0 - diff)) >> 63) - 1; /* all ones iff i + 1 == |d| */
+		GF(cmov)(r, &tab[i], mask);
 	}
-	*r = acc;
-	/* intermediate multiples reveal bits of k: wipe them */
-	bls_wipe(raw, sizeof raw);
-	bls_wipe(tab, sizeof tab);
-	bls_wipe(&acc, sizeof acc);
-	bls_wipe(&sel, sizeof sel);
+	F(neg)(&ny, &r->y);
+	F(cmov)(&r->y, &ny, s ^ neg);
 }
 
 void GF(mul_vartime)(G *r, const G *a, const uint64_t *k, int bits)
