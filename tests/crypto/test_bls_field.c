@@ -440,6 +440,28 @@ static void test_inversion(void **state)
 	BN_free(t);
 }
 
+/* the addition chain for a^((p-3)/4) against BN_mod_exp: 0, 1, 2, p - 1,
+ * p - 2 and random values */
+static void test_pow_chain(void **state)
+{
+	(void)state;
+	BIGNUM *x = BN_new(), *e = BN_new(), *t = BN_new();
+	BN_copy(e, P);
+	BN_sub_word(e, 3);
+	BN_rshift(e, e, 2);
+	for (int i = 0; i < 40; i++) {
+		inv_edge(x, P, i < 5 ? i : 5 + 2 * 380 + i);
+		fp a, r;
+		bn_to_fp(&a, x);
+		fp_pow_p34(&r, &a);
+		BN_mod_exp(t, x, e, P, ctx);
+		assert_fp_bn(&r, t);
+	}
+	BN_free(x);
+	BN_free(e);
+	BN_free(t);
+}
+
 /* the same checks on the portable C path */
 static void test_fp_vs_bn_portable(void **state)
 {
@@ -481,6 +503,7 @@ int main(void)
 	    cmocka_unit_test(test_fr_vs_bn),          cmocka_unit_test(test_fp2),
 	    cmocka_unit_test(test_fp6_fp12),          cmocka_unit_test(test_fp_mul_paths),
 	    cmocka_unit_test(test_fp_vs_bn_portable), cmocka_unit_test(test_inversion),
+	    cmocka_unit_test(test_pow_chain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

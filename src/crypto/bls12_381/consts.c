@@ -14,15 +14,15 @@ const fp BLS_FP_ONE = {{0x760900000002fffdULL, 0xebf4000bc40c0002ULL, 0x5f489857
                         0x77ce585370525745ULL, 0x5c071a97a256ec6dULL, 0x15f65ec3fa80e493ULL}};
 const fp BLS_FP_2POW256 = {{0x075b3cd7c5ce820fULL, 0x3ec6ba621c3edb0bULL, 0x168a13d82bff6bceULL,
                             0x87663c4bf8c449d2ULL, 0x15f34c83ddc8d830ULL, 0x0f9628b49caa2e85ULL}};
-const uint64_t BLS_P_MINUS_2[6] = {0xb9feffffffffaaa9ULL, 0x1eabfffeb153ffffULL,
-                                   0x6730d2a0f6b0f624ULL, 0x64774b84f38512bfULL,
-                                   0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
-const uint64_t BLS_P_PLUS1_DIV4[6] = {0xee7fbfffffffeaabULL, 0x07aaffffac54ffffULL,
-                                      0xd9cc34a83dac3d89ULL, 0xd91dd2e13ce144afULL,
-                                      0x92c6e9ed90d2eb35ULL, 0x0680447a8e5ff9a6ULL};
-const uint64_t BLS_P_MINUS3_DIV4[6] = {0xee7fbfffffffeaaaULL, 0x07aaffffac54ffffULL,
-                                       0xd9cc34a83dac3d89ULL, 0xd91dd2e13ce144afULL,
-                                       0x92c6e9ed90d2eb35ULL, 0x0680447a8e5ff9a6ULL};
+const uint8_t BLS_P34_CHAIN[68][2] = {
+    {0, 6},  {13, 8}, {7, 7},  {4, 2},  {6, 3},  {7, 11}, {5, 15}, {5, 12}, {3, 2},  {6, 6},
+    {6, 4},  {3, 1},  {8, 13}, {3, 2},  {6, 7},  {6, 13}, {3, 0},  {8, 6},  {7, 11}, {5, 5},
+    {6, 6},  {6, 14}, {4, 4},  {8, 14}, {4, 6},  {7, 11}, {9, 9},  {5, 12}, {2, 1},  {7, 2},
+    {7, 4},  {6, 11}, {5, 14}, {5, 9},  {5, 9},  {8, 6},  {7, 10}, {9, 7},  {5, 6},  {3, 1},
+    {8, 7},  {3, 1},  {7, 4},  {9, 7},  {6, 10}, {6, 15}, {5, 15}, {5, 15}, {4, 6},  {3, 1},
+    {8, 10}, {7, 15}, {5, 15}, {5, 15}, {4, 7},  {4, 3},  {7, 15}, {5, 14}, {5, 15}, {5, 15},
+    {5, 15}, {5, 15}, {5, 15}, {5, 15}, {4, 6},  {6, 10}, {4, 2},  {1, 255}};
+const int BLS_P34_CHAIN_LEN = 68;
 const uint64_t BLS_P_MINUS1_DIV2[6] = {0xdcff7fffffffd555ULL, 0x0f55ffff58a9ffffULL,
                                        0xb39869507b587b12ULL, 0xb23ba5c279c2895fULL,
                                        0x258dd3db21a5d66bULL, 0x0d0088f51cbff34dULL};
@@ -35,8 +35,6 @@ const fr BLS_FR_R3 = {
     {0xc62c1807439b73afULL, 0x1b3e0d188cf06990ULL, 0x73d13c71c7b5f418ULL, 0x6e2a5bb9c8db33e9ULL}};
 const fr BLS_FR_ONE = {
     {0x00000001fffffffeULL, 0x5884b7fa00034802ULL, 0x998c4fefecbc4ff5ULL, 0x1824b159acc5056fULL}};
-const uint64_t BLS_R_MINUS_2[4] = {0xfffffffeffffffffULL, 0x53bda402fffe5bfeULL,
-                                   0x3339d80809a1d805ULL, 0x73eda753299d7d48ULL};
 const fp BLS_G1_B = {{0xaa270000000cfff3ULL, 0x53cc0032fc34000aULL, 0x478fe97a6b0a807fULL,
                       0xb1d37ebee6ba24d7ULL, 0x8ec9733bbf78ab2fULL, 0x09d645513d83de7eULL}};
 const fp BLS_G1_B3 = {{0x447600000027552eULL, 0xdcb8009a43480020ULL, 0x6f7ee9ce4a6e8b59ULL,

@@ -6,12 +6,12 @@
 extern const uint64_t BLS_P[6];
 extern const uint64_t BLS_P_INV;
 extern const fp BLS_FP_R2, BLS_FP_ONE, BLS_FP_2POW256;
-extern const uint64_t BLS_P_MINUS_2[6], BLS_P_PLUS1_DIV4[6], BLS_P_MINUS3_DIV4[6],
-    BLS_P_MINUS1_DIV2[6];
+extern const uint64_t BLS_P_MINUS1_DIV2[6];
+extern const uint8_t BLS_P34_CHAIN[][2]; /* a^((p-3)/4): (squarings, odd power) */
+extern const int BLS_P34_CHAIN_LEN;
 extern const uint64_t BLS_R[4];
 extern const uint64_t BLS_R_INV;
 extern const fr BLS_FR_R2, BLS_FR_R3, BLS_FR_ONE;
-extern const uint64_t BLS_R_MINUS_2[4];
 extern const fp BLS_G1_B, BLS_G1_B3, BLS_G1_GX, BLS_G1_GY, BLS_G1_BETA;
 extern const fp2 BLS_G2_B, BLS_G2_B3, BLS_G2_GX, BLS_G2_GY, BLS_PSI_CX, BLS_PSI_CY;
 extern const fp BLS_PSI2_CX;

@@ -274,12 +274,12 @@ bool fp_from_bytes(fp *r, const uint8_t in[48]);
 void fp_to_bytes(uint8_t out[48], const fp *a);
 /* 64 big-endian bytes reduced mod p (hash_to_field). */
 void fp_from_bytes_wide(fp *r, const uint8_t in[64]);
-void fp_pow(fp *r, const fp *a, const uint64_t *e, int limbs); /* public exponent */
-void fp_inv(fp *r, const fp *a);                               /* constant time (inv.c); 0 -> 0 */
-bool fp_sqrt(fp *r, const fp *a);                              /* false if non-square */
-bool fp_is_square(const fp *a);                                /* 0 counts as square */
-int fp_sgn0(const fp *a);                                      /* RFC 9380 sgn0 */
-bool fp_lexi_largest(const fp *a);                             /* a > (p-1)/2 as integers */
+void fp_pow_p34(fp *r, const fp *a); /* a^((p-3)/4), fixed addition chain */
+void fp_inv(fp *r, const fp *a);     /* constant time (inv.c); 0 -> 0 */
+bool fp_sqrt(fp *r, const fp *a);    /* false if non-square */
+bool fp_is_square(const fp *a);      /* 0 counts as square */
+int fp_sgn0(const fp *a);            /* RFC 9380 sgn0 */
+bool fp_lexi_largest(const fp *a);   /* a > (p-1)/2 as integers */
 
 /* ------------------------------------------------------------------ Fr */
 

@@ -2,8 +2,8 @@
  * fp.c — BLS12-381 base field Fp: the choice of the primitives' implementation,
  * conversions, exponentiation and square roots (inversion is in inv.c).
  *
- * Square roots are exponentiations by public constants, so they run in
- * constant time for secret inputs.
+ * Square roots are exponentiations by a public constant along a fixed
+ * addition chain, so they run in constant time for secret inputs.
  */
 #include "crypto/bls12_381/consts.h"
 #include "crypto/bls12_381/field.h"
@@ -129,34 +129,33 @@ void fp_from_bytes_wide(fp *r, const uint8_t in[64])
 	fp_add(r, &h, &l);
 }
 
-void fp_pow(fp *r, const fp *a, const uint64_t *e, int limbs)
+void fp_pow_p34(fp *r, const fp *a)
 {
-	/* fixed 4-bit windows over a public exponent: table[i] = a^i; the
-	 * window values index the table, but they are bits of the (public)
-	 * exponent, never of the secret base */
-	fp tab[16], acc;
-	tab[0] = BLS_FP_ONE;
-	tab[1] = *a;
-	for (int i = 2; i < 16; i++)
-		fp_mul(&tab[i], &tab[i - 1], a);
-	int w = limbs * 16 - 1;
-	while (w > 0 && ((e[w / 16] >> ((w % 16) * 4)) & 0xf) == 0)
-		w--;
-	acc = tab[(e[w / 16] >> ((w % 16) * 4)) & 0xf];
-	for (w--; w >= 0; w--) {
-		for (int k = 0; k < 4; k++)
+	/* the addition chain of gen_consts.py: the odd powers a^1..a^31, then
+	 * BLS_P34_CHAIN's (squarings, power) steps. The chain is public: the
+	 * steps and table indices never depend on a. */
+	fp tab[16], a2, acc;
+	tab[0] = *a;
+	fp_sqr(&a2, a);
+	for (int i = 1; i < 16; i++)
+		fp_mul(&tab[i], &tab[i - 1], &a2);
+	acc = tab[BLS_P34_CHAIN[0][1]];
+	for (int s = 1; s < BLS_P34_CHAIN_LEN; s++) {
+		for (int k = 0; k < BLS_P34_CHAIN[s][0]; k++)
 			fp_sqr(&acc, &acc);
-		unsigned d = (unsigned)(e[w / 16] >> ((w % 16) * 4)) & 0xf;
-		if (d)
-			fp_mul(&acc, &acc, &tab[d]);
+		if (BLS_P34_CHAIN[s][1] != 255)
+			fp_mul(&acc, &acc, &tab[BLS_P34_CHAIN[s][1]]);
 	}
 	*r = acc;
+	bls_wipe(tab, sizeof tab);
 }
 
 bool fp_sqrt(fp *r, const fp *a)
 {
+	/* p = 3 mod 4: s = a^((p+1)/4) = a^((p-3)/4) a */
 	fp s, c;
-	fp_pow(&s, a, BLS_P_PLUS1_DIV4, 6); /* p = 3 mod 4 */
+	fp_pow_p34(&s, a);
+	fp_mul(&s, &s, a);
 	fp_sqr(&c, &s);
 	if (!fp_eq(&c, a))
 		return false;
@@ -166,8 +165,11 @@ bool fp_sqrt(fp *r, const fp *a)
 
 bool fp_is_square(const fp *a)
 {
+	/* Euler: a^((p-1)/2) = (a^((p-3)/4))^2 a is 0 or 1 for squares */
 	fp t;
-	fp_pow(&t, a, BLS_P_MINUS1_DIV2, 6);
+	fp_pow_p34(&t, a);
+	fp_sqr(&t, &t);
+	fp_mul(&t, &t, a);
 	return fp_is_zero(&t) || fp_eq(&t, &BLS_FP_ONE);
 }
 

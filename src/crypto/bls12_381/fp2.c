@@ -66,7 +66,7 @@ bool fp2_sqrt_vartime(fp2 *r, const fp2 *a)
 		else
 			fp_sub(&t, &a->c0, &s);
 		fp_half(&t, &t);
-		fp_pow(&c, &t, BLS_P_MINUS3_DIV4, 6);
+		fp_pow_p34(&c, &t);
 		fp_mul(&x.c0, &c, &t);
 		fp_sqr(&chk, &x.c0);
 		if (fp_is_zero(&x.c0) || !fp_eq(&chk, &t))

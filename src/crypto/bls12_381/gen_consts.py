@@ -150,16 +150,41 @@ w("const uint64_t BLS_P_INV = 0x%016xULL; /* -p^-1 mod 2^64 */" % ((-pow(p, -1, 
 w("const fp BLS_FP_R2 = {%s};" % craw(R6 * R6 % p, 6))
 w("const fp BLS_FP_ONE = %s;" % cfp(1))
 w("const fp BLS_FP_2POW256 = %s;" % cfp(R4))
-w("const uint64_t BLS_P_MINUS_2[6] = %s;" % craw(p - 2, 6))
-w("const uint64_t BLS_P_PLUS1_DIV4[6] = %s;" % craw((p + 1) // 4, 6))
-w("const uint64_t BLS_P_MINUS3_DIV4[6] = %s;" % craw((p - 3) // 4, 6))
+
+# Addition chain for a^((p-3)/4) (square roots, sqrt_ratio, is_square): sliding
+# 5-bit windows over the fixed exponent with the odd powers a, a^3, ..., a^31:
+# 375 squarings + 66 multiplications + 16 for the table (457 operations; the
+# best chain the addchain tool finds for this exponent has 458). Each step is
+# (squarings, index of the odd power a^(2i+1) to multiply by, or 255 for none);
+# the first step only loads its power.
+def sliding_chain(e, wbits):
+    bits = bin(e)[2:]
+    steps, i, zeros = [], 0, 0
+    while i < len(bits):
+        if bits[i] == "0":
+            zeros += 1; i += 1; continue
+        j = min(i + wbits, len(bits))
+        while bits[j - 1] == "0": j -= 1
+        v = int(bits[i:j], 2)
+        steps.append((zeros + (j - i) if steps else 0, (v - 1) // 2))
+        zeros = 0; i = j
+    if zeros: steps.append((zeros, None))
+    # check the plan reproduces e
+    acc = None
+    for sq, idx in steps:
+        acc = (2 * idx + 1) if acc is None else (acc << sq) + (0 if idx is None else 2 * idx + 1)
+    assert acc == e
+    return steps
+chain = sliding_chain((p - 3) // 4, 5)
+chain = [(sq, 255 if idx is None else idx) for sq, idx in chain]
+w("const uint8_t BLS_P34_CHAIN[%d][2] = {%s};" % (len(chain), ", ".join("{%d, %d}" % c for c in chain)))
+w("const int BLS_P34_CHAIN_LEN = %d;" % len(chain))
 w("const uint64_t BLS_P_MINUS1_DIV2[6] = %s;" % craw((p - 1) // 2, 6))
 w("const uint64_t BLS_R[4] = %s;" % craw(r, 4))
 w("const uint64_t BLS_R_INV = 0x%016xULL; /* -r^-1 mod 2^64 */" % ((-pow(r, -1, 1 << 64)) % (1 << 64)))
 w("const fr BLS_FR_R2 = {%s};" % craw(R4 * R4 % r, 4))
 w("const fr BLS_FR_R3 = {%s};" % craw(R4 * R4 * R4 % r, 4))
 w("const fr BLS_FR_ONE = {%s};" % craw(R4 % r, 4))
-w("const uint64_t BLS_R_MINUS_2[4] = %s;" % craw(r - 2, 4))
 w("const fp BLS_G1_B = %s;" % cfp(4))
 w("const fp BLS_G1_B3 = %s;" % cfp(12))
 w("const fp BLS_G1_GX = %s;" % cfp(G1X))

@@ -1,84 +1,13 @@
 /*
  * hash_to_curve.c — RFC 9380 hash_to_curve for BLS12-381 G1:
- * expand_message_xmd (SHA-256 through OpenSSL EVP), hash_to_field, the
+ * hash_to_field (over expand_message_xmd, xmd.c), the
  * straight-line simplified SWU map on the 11-isogenous curve E' (Z = 11,
  * sqrt_ratio for q = 3 mod 4, App. F.2), the 11-isogeny E' -> E (App. E.2)
  * evaluated in projective form (no inversion), and cofactor clearing by
  * h_eff = 1 - x.
  */
-#include <openssl/evp.h>
-
-#include "crypto/bls12_381/consts.h"
 #include "crypto/bls12_381/hash_to_curve.h"
-
-#define SHA256_LEN   32
-#define SHA256_BLOCK 64
-
-static int sha256_parts(uint8_t out[SHA256_LEN], const uint8_t *const *parts, const size_t *lens,
-                        size_t n)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-	for (size_t i = 0; ok && i < n; i++)
-		if (lens[i])
-			ok = EVP_DigestUpdate(ctx, parts[i], lens[i]) == 1;
-	unsigned int olen = 0;
-	ok = ok && EVP_DigestFinal_ex(ctx, out, &olen) == 1 && olen == SHA256_LEN;
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-int bls_expand_message_xmd(uint8_t *out, size_t out_len, const uint8_t *msg, size_t msg_len,
-                           const uint8_t *dst, size_t dst_len)
-{
-	uint8_t dst_hash[SHA256_LEN];
-	if (dst_len > 255) {
-		static const uint8_t pre[] = "H2C-OVERSIZE-DST-";
-		const uint8_t *parts[] = {pre, dst};
-		size_t lens[] = {sizeof pre - 1, dst_len};
-		if (sha256_parts(dst_hash, parts, lens, 2) != 0)
-			return -1;
-		dst = dst_hash;
-		dst_len = SHA256_LEN;
-	}
-	size_t ell = (out_len + SHA256_LEN - 1) / SHA256_LEN;
-	if (ell == 0 || ell > 255 || out_len > 65535)
-		return -1;
-	uint8_t z_pad[SHA256_BLOCK] = {0};
-	uint8_t lib_str[2] = {(uint8_t)(out_len >> 8), (uint8_t)out_len};
-	uint8_t dst_len_b = (uint8_t)dst_len;
-	uint8_t zero = 0, idx;
-	uint8_t b0[SHA256_LEN], bi[SHA256_LEN], x[SHA256_LEN];
-	{
-		const uint8_t *parts[] = {z_pad, msg, lib_str, &zero, dst, &dst_len_b};
-		size_t lens[] = {SHA256_BLOCK, msg_len, 2, 1, dst_len, 1};
-		if (sha256_parts(b0, parts, lens, 6) != 0)
-			return -1;
-	}
-	idx = 1;
-	{
-		const uint8_t *parts[] = {b0, &idx, dst, &dst_len_b};
-		size_t lens[] = {SHA256_LEN, 1, dst_len, 1};
-		if (sha256_parts(bi, parts, lens, 4) != 0)
-			return -1;
-	}
-	size_t off = 0;
-	for (size_t i = 1;; i++) {
-		size_t take = out_len - off < SHA256_LEN ? out_len - off : SHA256_LEN;
-		memcpy(out + off, bi, take);
-		off += take;
-		if (off >= out_len)
-			break;
-		for (int j = 0; j < SHA256_LEN; j++)
-			x[j] = b0[j] ^ bi[j];
-		idx = (uint8_t)(i + 1);
-		const uint8_t *parts[] = {x, &idx, dst, &dst_len_b};
-		size_t lens[] = {SHA256_LEN, 1, dst_len, 1};
-		if (sha256_parts(bi, parts, lens, 4) != 0)
-			return -1;
-	}
-	return 0;
-}
+#include "crypto/bls12_381/consts.h"
 
 int bls_hash_to_fp(fp *u, size_t count, const uint8_t *msg, size_t msg_len, const uint8_t *dst,
                    size_t dst_len)
@@ -101,7 +30,7 @@ static bool sqrt_ratio(fp *y, const fp *u, const fp *v)
 	fp_sqr(&tv1, v);
 	fp_mul(&tv2, u, v);
 	fp_mul(&tv1, &tv1, &tv2);
-	fp_pow(&y1, &tv1, BLS_P_MINUS3_DIV4, 6);
+	fp_pow_p34(&y1, &tv1);
 	fp_mul(&y1, &y1, &tv2);
 	fp_mul(&y2, &y1, &BLS_SSWU_SQRT_MINUS_Z);
 	fp_sqr(&tv3, &y1);
