@@ -50,6 +50,7 @@ struct md {
 	 * FULL of period p, kept for the last 4 periods (slot p % 4). */
 	uint64_t full_period[4], full_last_ms[4], full_count[4];
 	monitor_metrics mx; /* GET /metrics */
+	monitor_dash dash;  /* GET / and /ctng/v1/dashboard */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -563,6 +564,9 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)) ||
 	    (rc = monitor_metrics_init(&m.mx, m.srv, m.st, cfg, m.sm, err)))
+		goto out;
+	m.dash = (monitor_dash){cfg, m.sm, m.st, &m.has_published, &m.last_published};
+	if ((rc = monitor_dashboard_routes(m.srv, &m.dash, err)))
 		goto out;
 	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;

@@ -38,4 +38,33 @@ int monitor_metrics_init(monitor_metrics *x, ctng_net_server *srv, ctng_store *s
 /* The client update of period p (len bytes) was published. */
 void monitor_metrics_published(monitor_metrics *x, uint64_t p, size_t len);
 
+/* --------------------------------------------------------- dashboard.c */
+
+/* A file of the web page, compiled in (cmake/embed.cmake writes
+ * monitor_assets.c from src/monitor/dashboard/ at build time). */
+typedef struct monitor_asset {
+	const char *path; /* "/", "/dashboard.js", ... */
+	const char *content_type;
+	const unsigned char *data;
+	size_t len;
+} monitor_asset;
+extern const monitor_asset monitor_assets[];
+extern const size_t monitor_n_assets;
+
+/* What the dashboard reads (borrowed from the daemon, which outlives it). */
+typedef struct monitor_dash {
+	const ctng_node_config *cfg;
+	const ctng_monitor_sm *sm;
+	ctng_store *st;
+	const bool *has_published;
+	const uint64_t *last_published;
+} monitor_dash;
+
+/* The snapshot of GET /ctng/v1/dashboard (docs/endpoints.md) for the last
+ * n_periods published periods. */
+int monitor_dashboard_json(const monitor_dash *d, unsigned n_periods, struct json_t **out,
+                           ctng_err *err);
+/* Routes GET /, the page's assets and GET /ctng/v1/dashboard on srv. */
+int monitor_dashboard_routes(ctng_net_server *srv, monitor_dash *d, ctng_err *err);
+
 #endif

@@ -349,6 +349,14 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		}
 	}
 
+	if (!o->json) { /* the monitors' web pages (docs/monitor.md §7) */
+		fprintf(out, "dashboards:");
+		for (size_t i = 0; i < nps; i++)
+			if (ps[i].e->role == CTNG_ROLE_MONITOR)
+				fprintf(out, " %s/", ps[i].e->url);
+		fprintf(out, "\n");
+		fflush(out);
+	}
 	uint64_t now = ctng_now_ms(), first = 0;
 	if (ctng_clock_period_of(&net.clock, now, &first))
 		first += 1; /* the first whole period from now */
