@@ -17,6 +17,9 @@ typedef struct lg_root {
 	uint8_t *der;
 	size_t der_len;
 	uint8_t spki_hash[32]; /* RFC 6962 issuer_key_hash when it issues */
+	uint8_t *subject;      /* subject Name DER */
+	size_t subject_len;
+	const struct evp_pkey_st *key; /* x's public key (owned by x) */
 } lg_root;
 
 typedef struct lg_roots {
