@@ -18,8 +18,10 @@
  * and is convicted) runs once for every case (group setup) and must still
  * pass its own checks at the end.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -391,6 +394,44 @@ static const char *status_in(json_t *p, const char *id)
 	return "none";
 }
 
+/* The raw answer (status line, headers, body) to GET path on a node. */
+static char *raw_get(const struct node *n, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(net.base + n->off)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	char req[256];
+	int len = snprintf(req, sizeof req,
+	                   "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+	assert_int_equal(write(fd, req, (size_t)len), len);
+	size_t cap = 1 << 16, got = 0;
+	char *buf = calloc(1, cap);
+	ssize_t k;
+	while (got < cap - 1 && (k = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)k;
+	close(fd);
+	return buf;
+}
+
+static void test_dashboard_headers(void **state)
+{
+	(void)state;
+	char *r = raw_get(&nodes[6], "/");
+	assert_non_null(strstr(r, " 200 "));
+	assert_non_null(strstr(r, "Content-Type: text/html; charset=utf-8\r\n"));
+	assert_non_null(
+	    strstr(r, "Content-Security-Policy: default-src 'none'; script-src 'self';"));
+	assert_non_null(strstr(r, "X-Content-Type-Options: nosniff\r\n"));
+	assert_non_null(strstr(r, "<script src=\"/dashboard.js\"></script>"));
+	assert_null(strstr(r, "<script>")); /* no inline script */
+	free(r);
+	r = raw_get(&nodes[6], "/dashboard.js");
+	assert_non_null(strstr(r, "Content-Type: text/javascript; charset=utf-8\r\n"));
+	assert_null(strstr(r, "innerHTML")); /* text goes in with textContent only */
+	free(r);
+}
+
 static json_t *dashboard_json(void)
 {
 	char *body = NULL;
@@ -549,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_metrics_every_daemon),
 	    cmocka_unit_test(test_metrics_read_only),
+	    cmocka_unit_test(test_dashboard_headers),
 	    cmocka_unit_test(test_dashboard_in_chromium),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
