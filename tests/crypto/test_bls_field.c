@@ -463,6 +463,33 @@ static void test_pow_chain(void **state)
 	BN_free(t);
 }
 
+/* fp2_sqrt_vartime on 600 squares (both cases of its single exponentiation
+ * occur about half the time each) and on random elements, whose verdict
+ * must match the norm's: a is a square in Fp2 iff a0^2 + a1^2 is one in Fp */
+static void test_fp2_sqrt(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 600; i++) {
+		fp2 x, a, r, sq;
+		rnd_fp2(&x);
+		if (i == 0)
+			fp_zero(&x.c1);
+		if (i == 1)
+			fp_zero(&x.c0);
+		fp2_sqr(&a, &x);
+		assert_true(fp2_sqrt_vartime(&r, &a));
+		fp2_sqr(&sq, &r);
+		assert_true(fp2_eq(&sq, &a));
+		fp2 b;
+		fp n, t;
+		rnd_fp2(&b);
+		fp_sqr(&n, &b.c0);
+		fp_sqr(&t, &b.c1);
+		fp_add(&n, &n, &t);
+		assert_int_equal(fp2_sqrt_vartime(&r, &b), fp_is_square(&n));
+	}
+}
+
 /* Karabina's compressed squaring: k compressed squarings then a batch
  * decompression equal k Granger-Scott squarings on cyclotomic elements; the
  * identity (g2 = 0) is refused, so the caller falls back */
@@ -541,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_fp6_fp12),          cmocka_unit_test(test_fp_mul_paths),
 	    cmocka_unit_test(test_fp_vs_bn_portable), cmocka_unit_test(test_inversion),
 	    cmocka_unit_test(test_pow_chain),         cmocka_unit_test(test_compressed_sqr),
+	    cmocka_unit_test(test_fp2_sqrt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
