@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ctng/base.h"
+#include "ctng/net.h"
 #include "ctng/proto.h"
 #include "ctng/sig.h"
 
@@ -186,6 +187,9 @@ typedef struct ctng_node_config {
 	bool has_dkg_sk;    /* gossiper: X25519 DKG transport key (from keygen) */
 	uint8_t dkg_sk[32]; /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
+	/* The optional "limits" of config.json as server options (zero fields:
+	 * the defaults of ctng_net_server_new_opts; max_body is the daemon's). */
+	ctng_net_server_opts server;
 	ctng_network net;        /* the loaded network */
 	const ctng_entity *self; /* borrowed from net */
 } ctng_node_config;

@@ -216,6 +216,8 @@ typedef struct ctng_logger_daemon_opts {
 	bool catch_signals;        /* stop cleanly on SIGINT/SIGTERM            */
 	unsigned workers;          /* threads validating and signing submissions
 	                              (at most 16); 0 = on the loop thread     */
+	const ctng_net_server_opts *server; /* limits; NULL = defaults (max_body
+	                              is always CTNG_LOGGER_MAX_BODY)          */
 } ctng_logger_daemon_opts;
 
 /* Opens the store and the log, binds the HTTP server and publishes the STH

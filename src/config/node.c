@@ -172,11 +172,47 @@ static int gossiper_keys(const json_t *j, ctng_node_config *c, ctng_err *err)
 	return 0;
 }
 
+/* Optional "limits": the server's resource caps (docs/config.md §3). */
+static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
+{
+	static const char *const keys[] = {"max_connections",   "max_buffered_bytes",
+	                                   "header_timeout_ms", "body_timeout_ms",
+	                                   "idle_timeout_ms",   NULL};
+	const char *w = "limits";
+	if (!json_is_object(j))
+		return ctng_err_set(err, CTNG_EINVAL, "limits: must be an object");
+	int rc = cfg_check_keys(j, w, keys, err);
+	uint64_t v;
+	struct {
+		const char *key;
+		uint64_t max;
+	} f[] = {{"max_connections", 1u << 20},
+	         {"max_buffered_bytes", (uint64_t)1 << 40},
+	         {"header_timeout_ms", 86400000},
+	         {"body_timeout_ms", 86400000},
+	         {"idle_timeout_ms", 86400000}};
+	for (size_t i = 0; !rc && i < sizeof f / sizeof f[0]; i++) {
+		if (!json_object_get(j, f[i].key))
+			continue;
+		if ((rc = cfg_get_u64(j, w, f[i].key, f[i].max, &v, err)))
+			break;
+		switch (i) {
+		case 0: o->max_connections = (size_t)v; break;
+		case 1: o->max_buffered = (size_t)v; break;
+		case 2: o->header_timeout_ms = v; break;
+		case 3: o->body_timeout_ms = v; break;
+		default: o->idle_timeout_ms = v; break;
+		}
+	}
+	return rc;
+}
+
 static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
                       ctng_err *err)
 {
-	static const char *const keys[] = {"id",     "network",      "data_dir",        "listen",
-	                                   "private_key", "bls_sk", "misbehaviour", "dkg_private_key",
+	static const char *const keys[] = {"id",          "network",      "data_dir",
+	                                   "listen",      "private_key",  "bls_sk",
+	                                   "limits",      "misbehaviour", "dkg_private_key",
 	                                   NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
@@ -236,6 +272,9 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_
 			                    "%s: private_key does not match the public_key of %s",
 			                    w, id);
 	}
+	json_t *lim = json_object_get(j, "limits");
+	if (lim && (rc = parse_limits(lim, &c->server, err)))
+		return rc;
 	json_t *m = json_object_get(j, "misbehaviour");
 	if (m && (rc = parse_misbehaviour(m, &c->net, &c->misbehaviour, err)))
 		return rc;

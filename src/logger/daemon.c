@@ -313,11 +313,13 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	int rc = 0;
+	ctng_net_server_opts so = opts->server ? *opts->server : (ctng_net_server_opts){0};
+	so.max_body = CTNG_LOGGER_MAX_BODY;
 	if (!(d->store = ctng_store_open(opts->db_path, err)) ||
 	    (rc = ctng_logger_open(d->store, &opts->params, &d->lg, err)) ||
 	    (rc = ctng_logger_tick(d->lg, ctng_now_ms(), NULL, err)) ||
 	    !(d->loop = ctng_net_loop_new(err)) ||
-	    !(d->srv = ctng_net_server_new(d->loop, CTNG_LOGGER_MAX_BODY, err)) ||
+	    !(d->srv = ctng_net_server_new_opts(d->loop, &so, err)) ||
 	    !(d->timer = ctng_net_timer_new(d->loop, on_timer, d, err)))
 		goto fail;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -389,6 +391,7 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 	               .mis = &cfg->misbehaviour},
 	    .catch_signals = catch_signals,
 	    .workers = 2,
+	    .server = &cfg->server,
 	};
 	rc = ctng_logger_daemon_new(&o, out, err);
 	free(pems);

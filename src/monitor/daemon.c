@@ -556,7 +556,9 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_loop_catch_signals(m.loop, NULL, NULL, err)))
 		goto out;
-	if (!(m.srv = ctng_net_server_new(m.loop, GOSSIP_BODY_MAX, err))) {
+	ctng_net_server_opts so = cfg->server;
+	so.max_body = GOSSIP_BODY_MAX;
+	if (!(m.srv = ctng_net_server_new_opts(m.loop, &so, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
 		goto out;
 	}
