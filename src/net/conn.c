@@ -197,6 +197,7 @@ static void shed_memory(struct srv_conn *c)
 {
 	ctng_net_server *srv = c->srv;
 	srv->stats.shed_memory++;
+	ctng_counter_inc(srv->m_shed, CTNG_LABELS("buffered_bytes"));
 	char reason[160];
 	snprintf(reason, sizeof reason,
 	         "server busy: requests in progress hold %zu bytes (limit %zu); retry later",
@@ -507,6 +508,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		bool head = c->st == CS_HEAD;
 		uint64_t ms = head ? srv->header_ms : srv->body_ms;
 		srv->stats.timeouts++;
+		ctng_counter_inc(srv->m_timeouts, CTNG_LABELS(head ? "head" : "body"));
 		uint64_t skipped;
 		if (ctng_net_ratelog_(&srv->log_timeout, ctng_mono_ms(), &skipped))
 			CTNG_INFO("net: request too slow", "peer=%s part=%s limit_ms=%llu timeouts=%llu not_logged=%llu",
@@ -566,6 +568,7 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 		struct srv_conn *idle = oldest_idle(srv);
 		if (idle) {
 			srv->stats.idle_closed++;
+			ctng_counter_inc(srv->m_events, CTNG_LABELS("idle_closed"));
 			uint64_t skipped;
 			if (ctng_net_ratelog_(&srv->log_idle, ctng_mono_ms(), &skipped))
 				CTNG_INFO("net: connection limit reached, closing idle connections",
@@ -611,6 +614,7 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (shed) {
 		srv->stats.shed_connections++;
+		ctng_counter_inc(srv->m_shed, CTNG_LABELS("connections"));
 		uint64_t skipped;
 		if (ctng_net_ratelog_(&srv->log_full, ctng_mono_ms(), &skipped))
 			CTNG_WARN("net: shedding load (connections)",
@@ -640,6 +644,7 @@ void ctng_net_conn_accept_error_(struct evconnlistener *l, void *arg)
 	int e = EVUTIL_SOCKET_ERROR();
 	ctng_net_server *srv = arg;
 	srv->stats.accept_errors++;
+	ctng_counter_inc(srv->m_events, CTNG_LABELS("accept_error"));
 	uint64_t skipped;
 	if (ctng_net_ratelog_(&srv->log_accept, ctng_mono_ms(), &skipped))
 		CTNG_WARN("net: accept failed, pausing",

@@ -114,7 +114,9 @@ struct ctng_net_server {
 	size_t n_pending;
 	ctng_net_server_stats stats;
 	/* ctng_net_server_metrics; NULL: not counted */
-	ctng_metric *m_requests, *m_duration;
+	ctng_metrics *m_reg;
+	ctng_metric *m_requests, *m_duration, *m_shed, *m_timeouts, *m_events;
+	ctng_metric *m_open, *m_buffered, *m_limit;
 	struct ratelog log_full, log_idle, log_mem, log_accept, log_timeout, log_bad;
 };
 

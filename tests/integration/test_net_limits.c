@@ -202,6 +202,19 @@ static void test_statuses(void **state)
 	free(r);
 }
 
+/* The value of one series in the gossiper's /metrics, -1 if absent. */
+static double metric(const char *series)
+{
+	const char *q = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
+	char *r = ctng_test_raw_http(gport, q, strlen(q), true, 10000);
+	const char *p = strstr(r, series);
+	double v = -1;
+	if (p && p[strlen(series)] == ' ')
+		v = strtod(p + strlen(series) + 1, NULL);
+	free(r);
+	return v;
+}
+
 static void set_nonblocking(int fd)
 {
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -305,6 +318,7 @@ static void test_memory(void **state)
 	if (hwm - rss0 > 256 * 1024)
 		fail_msg("gossiper grew by %ld kB under %d bodies of 20 MiB", hwm - rss0, BIG_CONNS);
 	assert_true(shed >= BIG_CONNS - 10);
+	assert_true(metric("ctng_http_shed_total{limit=\"buffered_bytes\"}") >= shed);
 	char *r = ctng_test_raw_http(gport,
 	                             "GET /ctng/v1/counts?period=0 HTTP/1.1\r\nConnection: close\r\n\r\n",
 	                             61, true, 10000);
@@ -394,6 +408,9 @@ static void test_descriptors(void **state)
 	fclose(f);
 	print_message("descriptors: %d 'shedding load' lines in the log\n", shed_lines);
 	assert_true(shed_lines >= 1 && shed_lines <= 4);
+	assert_true(metric("ctng_http_shed_total{limit=\"connections\"}") >= 1);
+	assert_true(metric("ctng_http_timeouts_total{part=\"head\"}") >= 800);
+	assert_true(metric("ctng_http_limit{limit=\"connections\"}") == 832);
 }
 
 int main(void)
