@@ -197,11 +197,21 @@ static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
 		if ((rc = cfg_get_u64(j, w, f[i].key, f[i].max, &v, err)))
 			break;
 		switch (i) {
-		case 0: o->max_connections = (size_t)v; break;
-		case 1: o->max_buffered = (size_t)v; break;
-		case 2: o->header_timeout_ms = v; break;
-		case 3: o->body_timeout_ms = v; break;
-		default: o->idle_timeout_ms = v; break;
+		case 0:
+			o->max_connections = (size_t)v;
+			break;
+		case 1:
+			o->max_buffered = (size_t)v;
+			break;
+		case 2:
+			o->header_timeout_ms = v;
+			break;
+		case 3:
+			o->body_timeout_ms = v;
+			break;
+		default:
+			o->idle_timeout_ms = v;
+			break;
 		}
 	}
 	return rc;
@@ -210,10 +220,9 @@ static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
 static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
                       ctng_err *err)
 {
-	static const char *const keys[] = {"id",          "network",      "data_dir",
-	                                   "listen",      "private_key",  "bls_sk",
-	                                   "limits",      "misbehaviour", "dkg_private_key",
-	                                   NULL};
+	static const char *const keys[] = {
+	    "id",     "network", "data_dir",     "listen",          "private_key",
+	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);

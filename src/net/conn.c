@@ -27,9 +27,9 @@
 
 #include "net_internal.h"
 
-#define READ_HIGH  (16u << 10) /* bufferevent input held per connection at most */
-#define LINGER_MS  2000        /* draining after an early answer */
-#define RESUME_MS  250         /* accept() back-off */
+#define READ_HIGH      (16u << 10) /* bufferevent input held per connection at most */
+#define LINGER_MS      2000        /* draining after an early answer */
+#define RESUME_MS      250         /* accept() back-off */
 #define SHED_LINGER_MS 1000
 
 struct srv_conn {
@@ -42,11 +42,11 @@ struct srv_conn {
 	bool close_after; /* close once the current reply is sent */
 	bool linger;      /* ... after draining what the peer still sends */
 	bool peer_eof;
-	bool served_any;  /* a reply was sent: later heads may be preceded by idle time */
-	bool have_bytes;  /* a byte of the current request has arrived */
-	uint64_t t0;      /* ctng_mono_ns() at that byte (metrics) */
+	bool served_any;   /* a reply was sent: later heads may be preceded by idle time */
+	bool have_bytes;   /* a byte of the current request has arrived */
+	uint64_t t0;       /* ctng_mono_ns() at that byte (metrics) */
 	uint64_t idle_seq; /* when it became idle, in server order (older = smaller) */
-	ctng_buf hbuf; /* head bytes so far */
+	ctng_buf hbuf;     /* head bytes so far */
 	size_t scan;
 	http1_framing fr;
 	http1_chunked ch;
@@ -68,7 +68,8 @@ static uint8_t empty_body[1];
 
 static void arm(struct srv_conn *c, uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	evtimer_add(c->deadline, &tv);
 }
 
@@ -204,10 +205,11 @@ static void shed_memory(struct srv_conn *c)
 	         srv->buffered, srv->max_buffered);
 	uint64_t skipped;
 	if (ctng_net_ratelog_(&srv->log_mem, ctng_mono_ms(), &skipped))
-		CTNG_WARN("net: shedding load (memory)",
-		          "peer=%s held=%zu limit=%zu request_bytes=%zu shed_total=%llu not_logged=%llu",
-		          c->peer, srv->buffered, srv->max_buffered, c->accounted,
-		          (unsigned long long)srv->stats.shed_memory, (unsigned long long)skipped);
+		CTNG_WARN(
+		    "net: shedding load (memory)",
+		    "peer=%s held=%zu limit=%zu request_bytes=%zu shed_total=%llu not_logged=%llu",
+		    c->peer, srv->buffered, srv->max_buffered, c->accounted,
+		    (unsigned long long)srv->stats.shed_memory, (unsigned long long)skipped);
 	reply_early(c, 503, NULL, reason);
 }
 
@@ -511,9 +513,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		ctng_counter_inc(srv->m_timeouts, CTNG_LABELS(head ? "head" : "body"));
 		uint64_t skipped;
 		if (ctng_net_ratelog_(&srv->log_timeout, ctng_mono_ms(), &skipped))
-			CTNG_INFO("net: request too slow", "peer=%s part=%s limit_ms=%llu timeouts=%llu not_logged=%llu",
+			CTNG_INFO("net: request too slow",
+			          "peer=%s part=%s limit_ms=%llu timeouts=%llu not_logged=%llu",
 			          c->peer, head ? "head" : "body", (unsigned long long)ms,
-			          (unsigned long long)srv->stats.timeouts, (unsigned long long)skipped);
+			          (unsigned long long)srv->stats.timeouts,
+			          (unsigned long long)skipped);
 		char reason[128];
 		snprintf(reason, sizeof reason, "request %s not received within %llu ms",
 		         head ? "head" : "body", (unsigned long long)ms);
@@ -571,11 +575,12 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 			ctng_counter_inc(srv->m_events, CTNG_LABELS("idle_closed"));
 			uint64_t skipped;
 			if (ctng_net_ratelog_(&srv->log_idle, ctng_mono_ms(), &skipped))
-				CTNG_INFO("net: connection limit reached, closing idle connections",
-				          "limit=%zu fd_limit=%llu closed_total=%llu not_logged=%llu",
-				          srv->max_conns, (unsigned long long)srv->fd_limit,
-				          (unsigned long long)srv->stats.idle_closed,
-				          (unsigned long long)skipped);
+				CTNG_INFO(
+				    "net: connection limit reached, closing idle connections",
+				    "limit=%zu fd_limit=%llu closed_total=%llu not_logged=%llu",
+				    srv->max_conns, (unsigned long long)srv->fd_limit,
+				    (unsigned long long)srv->stats.idle_closed,
+				    (unsigned long long)skipped);
 			conn_free(idle);
 		}
 	}
@@ -617,12 +622,13 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 		ctng_counter_inc(srv->m_shed, CTNG_LABELS("connections"));
 		uint64_t skipped;
 		if (ctng_net_ratelog_(&srv->log_full, ctng_mono_ms(), &skipped))
-			CTNG_WARN("net: shedding load (connections)",
-			          "open=%zu limit=%zu fd_limit=%llu shed_total=%llu not_logged=%llu",
-			          srv->n_conns - srv->n_shed, srv->max_conns,
-			          (unsigned long long)srv->fd_limit,
-			          (unsigned long long)srv->stats.shed_connections,
-			          (unsigned long long)skipped);
+			CTNG_WARN(
+			    "net: shedding load (connections)",
+			    "open=%zu limit=%zu fd_limit=%llu shed_total=%llu not_logged=%llu",
+			    srv->n_conns - srv->n_shed, srv->max_conns,
+			    (unsigned long long)srv->fd_limit,
+			    (unsigned long long)srv->stats.shed_connections,
+			    (unsigned long long)skipped);
 		char reason[128];
 		snprintf(reason, sizeof reason,
 		         "server busy: %zu connections open (limit %zu); retry later",
@@ -647,10 +653,11 @@ void ctng_net_conn_accept_error_(struct evconnlistener *l, void *arg)
 	ctng_counter_inc(srv->m_events, CTNG_LABELS("accept_error"));
 	uint64_t skipped;
 	if (ctng_net_ratelog_(&srv->log_accept, ctng_mono_ms(), &skipped))
-		CTNG_WARN("net: accept failed, pausing",
-		          "error=\"%s\" pause_ms=%d open=%zu fd_limit=%llu failures=%llu not_logged=%llu",
-		          strerror(e), RESUME_MS, srv->n_conns, (unsigned long long)srv->fd_limit,
-		          (unsigned long long)srv->stats.accept_errors, (unsigned long long)skipped);
+		CTNG_WARN(
+		    "net: accept failed, pausing",
+		    "error=\"%s\" pause_ms=%d open=%zu fd_limit=%llu failures=%llu not_logged=%llu",
+		    strerror(e), RESUME_MS, srv->n_conns, (unsigned long long)srv->fd_limit,
+		    (unsigned long long)srv->stats.accept_errors, (unsigned long long)skipped);
 	srv->paused_error = true;
 	pause_listeners(srv, true);
 	struct timeval tv = {.tv_sec = 0, .tv_usec = RESUME_MS * 1000};

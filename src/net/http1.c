@@ -10,6 +10,8 @@
  */
 #include "http1.h"
 
+#include "ctng/base.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,8 +111,8 @@ static char *next_line(char **p, char *end, size_t *line_len, bool *bad_cr)
 
 static int parse_version(const char *v, int *minor, http1_error *e)
 {
-	if (strncmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
-	    v[7] < '0' || v[7] > '9' || v[8] != 0)
+	if (strncmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' ||
+	    v[7] > '9' || v[8] != 0)
 		return fail(e, 400, "malformed HTTP version");
 	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
 		return fail(e, 505, "HTTP version %.8s not supported (HTTP/1.0 and 1.1 are)", v);
@@ -125,7 +127,8 @@ static int parse_fields(char **p, char *end, http1_head *h, http1_error *e)
 		bool bad_cr;
 		char *line = next_line(p, end, &ll, &bad_cr);
 		if (!line)
-			return fail(e, 400, bad_cr ? "bare CR in a header field" : "unterminated head");
+			return fail(e, 400,
+			            bad_cr ? "bare CR in a header field" : "unterminated head");
 		if (ll == 0)
 			return 0; /* the empty line ending the head */
 		if (line[0] == ' ' || line[0] == '\t')
@@ -277,13 +280,13 @@ bool http1_keep_alive(const http1_head *h)
 /* ----------------------------------------------------------- framing */
 
 struct cl_state {
-	int n;            /* elements seen */
-	bool bad, huge;   /* not a number; more than max */
-	uint64_t value;   /* of the first element */
+	int n;          /* elements seen */
+	bool bad, huge; /* not a number; more than max */
+	uint64_t value; /* of the first element */
 	bool differ;
 	uint64_t max;
-	char shown[24];   /* the first element, for the message */
-	bool cut;         /* ... shortened */
+	char shown[24]; /* the first element, for the message */
+	bool cut;       /* ... shortened */
 };
 
 static int cl_element(void *arg, const char *el, size_t n)
@@ -369,8 +372,7 @@ static int common_framing(const http1_head *h, uint64_t max_body, bool request, 
 			return fail(e, 400, "conflicting Content-Length values");
 		if (cl.huge)
 			return fail(e, 413, "Content-Length %s%s exceeds the limit of %llu bytes",
-			            cl.shown, cl.cut ? "..." : "",
-			            (unsigned long long)max_body);
+			            cl.shown, cl.cut ? "..." : "", (unsigned long long)max_body);
 		f->kind = cl.value ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
 		f->length = cl.value;
 		return 0;
@@ -378,8 +380,7 @@ static int common_framing(const http1_head *h, uint64_t max_body, bool request, 
 	return 1;
 }
 
-int http1_request_framing(const http1_head *h, uint64_t max_body, http1_framing *f,
-                          http1_error *e)
+int http1_request_framing(const http1_head *h, uint64_t max_body, http1_framing *f, http1_error *e)
 {
 	memset(f, 0, sizeof *f);
 	int r = common_framing(h, max_body, true, f, e);
@@ -410,17 +411,6 @@ int http1_response_framing(const http1_head *h, const char *method, uint64_t max
 /* ------------------------------------------------------------ chunked */
 
 enum { CH_SIZE, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LF };
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* End of a chunk-size line: the size is complete. */
 static int size_line_done(http1_chunked *c, http1_error *e)
@@ -456,7 +446,8 @@ long http1_chunked_feed(http1_chunked *c, const uint8_t *in, size_t len,
 					return -1;
 			} else if (c->in_ext) {
 				if ((b < 0x20 && b != '\t') || b == 0x7f)
-					return fail(e, 400, "control character in a chunk extension");
+					return fail(e, 400,
+					            "control character in a chunk extension");
 			} else if (b == ';') {
 				c->in_ext = true;
 			} else if (b == ' ' || b == '\t') {
@@ -464,7 +455,7 @@ long http1_chunked_feed(http1_chunked *c, const uint8_t *in, size_t len,
 					return fail(e, 400, "invalid chunk size");
 				c->after_ws = true; /* BWS, then only ';' or the line end */
 			} else {
-				int v = hexval(b);
+				int v = ctng_hex_digit((char)b);
 				if (v < 0 || c->after_ws)
 					return fail(e, 400, "invalid chunk size (byte 0x%02x)", b);
 				if (c->any_digit && c->left >> 60)
@@ -511,7 +502,8 @@ long http1_chunked_feed(http1_chunked *c, const uint8_t *in, size_t len,
 			break;
 		case CH_TRAILER:
 			if (++c->trailers > HTTP1_MAX_TRAILERS)
-				return fail(e, 431, "trailer section over %u bytes", HTTP1_MAX_TRAILERS);
+				return fail(e, 431, "trailer section over %u bytes",
+				            HTTP1_MAX_TRAILERS);
 			if (b == '\r') {
 				c->state = CH_TRAILER_LF;
 			} else if (b == '\n') {
@@ -542,36 +534,67 @@ long http1_chunked_feed(http1_chunked *c, const uint8_t *in, size_t len,
 const char *http1_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 425: return "Too Early";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 425:
+		return "Too Early";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
 	}
 }

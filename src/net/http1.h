@@ -20,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP1_MAX_HEAD    (64u << 10) /* request line or status line + fields */
-#define HTTP1_MAX_HEADERS 100
+#define HTTP1_MAX_HEAD       (64u << 10) /* request line or status line + fields */
+#define HTTP1_MAX_HEADERS    100
 #define HTTP1_MAX_CHUNK_LINE 1024 /* chunk-size line incl. extensions        */
-#define HTTP1_MAX_TRAILERS (8u << 10)
+#define HTTP1_MAX_TRAILERS   (8u << 10)
 
 /* A verdict on a malformed message: the status to answer and why. */
 typedef struct http1_error {
@@ -32,7 +32,7 @@ typedef struct http1_error {
 } http1_error;
 
 typedef struct http1_field {
-	const char *name; /* NUL-terminated, as sent (case kept) */
+	const char *name;  /* NUL-terminated, as sent (case kept) */
 	const char *value; /* NUL-terminated, surrounding whitespace removed */
 } http1_field;
 
@@ -92,8 +92,7 @@ typedef struct http1_framing {
  * Content-Length that is not a decimal number or whose copies disagree
  * 400, one larger than max_body 413 (however many digits), POST or PUT
  * with neither 411. Returns 0 or -1 with e filled. */
-int http1_request_framing(const http1_head *h, uint64_t max_body, http1_framing *f,
-                          http1_error *e);
+int http1_request_framing(const http1_head *h, uint64_t max_body, http1_framing *f, http1_error *e);
 
 /* How the body of a response to `method` is framed; its length is checked
  * against max_body (413 means "response too large" here). */
@@ -110,8 +109,8 @@ typedef struct http1_chunked {
 	uint64_t total;    /* decoded so far */
 	uint64_t left;     /* bytes left in the current chunk */
 	int state;
-	size_t line;      /* bytes of the current size/trailer line */
-	size_t trailers;  /* bytes of trailer section so far */
+	size_t line;     /* bytes of the current size/trailer line */
+	size_t trailers; /* bytes of trailer section so far */
 	bool any_digit;
 	bool in_ext;
 	bool after_ws;

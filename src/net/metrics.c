@@ -50,14 +50,15 @@ int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *e
 	                         "Connections or requests answered 503 to shed load, by the limit "
 	                         "reached (connections, buffered_bytes).",
 	                         "limit"),
-	    CTNG_METRICS_COUNTER(&srv->m_timeouts, "ctng_http_timeouts_total",
-	                         "Requests answered 408 because their head or body came too slowly.",
-	                         "part"),
-	    CTNG_METRICS_COUNTER(&srv->m_events, "ctng_http_connection_events_total",
-	                         "Connection-level events: idle_closed (an idle keep-alive connection "
-	                         "closed to make room), accept_error (accept() failed, accepting "
-	                         "paused).",
-	                         "event"),
+	    CTNG_METRICS_COUNTER(
+	        &srv->m_timeouts, "ctng_http_timeouts_total",
+	        "Requests answered 408 because their head or body came too slowly.", "part"),
+	    CTNG_METRICS_COUNTER(
+	        &srv->m_events, "ctng_http_connection_events_total",
+	        "Connection-level events: idle_closed (an idle keep-alive connection "
+	        "closed to make room), accept_error (accept() failed, accepting "
+	        "paused).",
+	        "event"),
 	    CTNG_METRICS_GAUGE(&srv->m_open, "ctng_http_connections_open",
 	                       "Connections open now (shed ones included).", NULL),
 	    CTNG_METRICS_GAUGE(&srv->m_buffered, "ctng_http_buffered_bytes",

@@ -19,11 +19,11 @@
 
 #include "net_internal.h"
 
-#define DEFAULT_HEADER_MS   10000
-#define DEFAULT_BODY_MS     30000
-#define DEFAULT_IDLE_MS     60000
-#define DEFAULT_BUFFERED    ((size_t)64 << 20)
-#define FD_LIMIT_CEILING    (1u << 20)
+#define DEFAULT_HEADER_MS 10000
+#define DEFAULT_BODY_MS   30000
+#define DEFAULT_IDLE_MS   60000
+#define DEFAULT_BUFFERED  ((size_t)64 << 20)
+#define FD_LIMIT_CEILING  (1u << 20)
 
 /* Error messages may quote request data: keep them printable ASCII so they
  * are always valid JSON strings. */
@@ -59,8 +59,9 @@ void net_server_count(ctng_net_server *srv, const char *route, const char *metho
 	char code[8];
 	snprintf(code, sizeof code, "%d", status);
 	/* labels from a fixed vocabulary: never a method a client made up */
-	ctng_counter_inc(srv->m_requests, CTNG_LABELS(route ? route : "none",
-	                                              method_known(method) ? method : "other", code));
+	ctng_counter_inc(
+	    srv->m_requests,
+	    CTNG_LABELS(route ? route : "none", method_known(method) ? method : "other", code));
 	ctng_histogram_observe(srv->m_duration, CTNG_LABELS(route ? route : "none"),
 	                       ctng_metrics_since(t0));
 }
@@ -146,7 +147,8 @@ void ctng_net_server_dispatch_(ctng_net_server *srv, ctng_net_req *r)
 	}
 	if (!rt) {
 		if (allow[0])
-			refuse(r, 405, allow, "method %.20s not allowed on %.200s", method, r->path);
+			refuse(r, 405, allow, "method %.20s not allowed on %.200s", method,
+			       r->path);
 		else
 			refuse(r, 404, NULL, "no such path: %.200s", r->path);
 		return;
@@ -179,9 +181,10 @@ ctng_net_server *ctng_net_server_new_opts(ctng_net_loop *loop, const ctng_net_se
 	srv->header_ms = o.header_timeout_ms ? o.header_timeout_ms : DEFAULT_HEADER_MS;
 	srv->body_ms = o.body_timeout_ms ? o.body_timeout_ms : DEFAULT_BODY_MS;
 	srv->idle_ms = o.idle_timeout_ms ? o.idle_timeout_ms : DEFAULT_IDLE_MS;
-	srv->max_buffered = o.max_buffered ? o.max_buffered
-	                                   : (2 * srv->max_body > DEFAULT_BUFFERED ? 2 * srv->max_body
-	                                                                          : DEFAULT_BUFFERED);
+	srv->max_buffered =
+	    o.max_buffered
+	        ? o.max_buffered
+	        : (2 * srv->max_body > DEFAULT_BUFFERED ? 2 * srv->max_body : DEFAULT_BUFFERED);
 	/* Descriptors: use what the hard limit allows, keep a reserve for the
 	 * database, outgoing requests and the shed slots. */
 	struct rlimit rl;
@@ -241,7 +244,8 @@ int ctng_net_server_bind(ctng_net_server *srv, const char *host, uint16_t port,
 	char ps[8];
 	snprintf(ps, sizeof ps, "%u", port);
 	if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai)
-		return ctng_err_set(err, CTNG_EINVAL, "net: cannot resolve listen address %s", host);
+		return ctng_err_set(err, CTNG_EINVAL, "net: cannot resolve listen address %s",
+		                    host);
 	struct srv_listener *sl = calloc(1, sizeof *sl);
 	if (!sl) {
 		freeaddrinfo(ai);

@@ -83,13 +83,13 @@ static void test_parse_request(void **state)
 	assert_null(http1_get(&h, "Missing"));
 	assert_true(http1_keep_alive(&h));
 	free(buf);
-	assert_int_equal(parse_req("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &h, &e, &buf),
-	                 0);
+	assert_int_equal(
+	    parse_req("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &h, &e, &buf), 0);
 	assert_int_equal(h.minor, 0);
 	assert_true(http1_keep_alive(&h));
 	free(buf);
-	assert_int_equal(parse_req("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", &h, &e, &buf),
-	                 0);
+	assert_int_equal(
+	    parse_req("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", &h, &e, &buf), 0);
 	assert_false(http1_keep_alive(&h));
 	free(buf);
 
@@ -161,9 +161,8 @@ static void test_framing(void **state)
 	                            10, &f, &e),
 	                 0);
 	assert_int_equal(f.length, 7);
-	assert_int_equal(framing_of("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", 10,
-	                            &f, &e),
-	                 0);
+	assert_int_equal(
+	    framing_of("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n", 10, &f, &e), 0);
 	assert_int_equal(f.kind, HTTP1_BODY_CHUNKED);
 	assert_int_equal(framing_of("GET / HTTP/1.1\r\n\r\n", 10, &f, &e), 0);
 	assert_int_equal(f.kind, HTTP1_BODY_NONE);
@@ -179,8 +178,8 @@ static void test_framing(void **state)
 	expect_framing_status("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 10, 400, NULL);
 	expect_framing_status("POST / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n", 10, 400, NULL);
 	expect_framing_status("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", 10, 400, NULL);
-	expect_framing_status("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	                      10, 413, "limit of 10");
+	expect_framing_status("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 10,
+	                      413, "limit of 10");
 	expect_framing_status("POST / HTTP/1.1\r\nContent-Length: "
 	                      "99999999999999999999999999999999999999\r\n\r\n",
 	                      1u << 20, 413, NULL);
@@ -301,13 +300,11 @@ static void test_chunked(void **state)
 	assert_int_equal(s.len, 11);
 	assert_memory_equal(s.data, "hello world", 11);
 	assert_int_equal(used, strlen("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
-	assert_int_equal(decode("A;name=val\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", 100, &s,
-	                        &used),
-	                 0);
+	assert_int_equal(
+	    decode("A;name=val\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", 100, &s, &used), 0);
 	assert_int_equal(s.len, 10);
 	assert_int_equal(decode("5 ;ext\n12345\n0\n\n", 100, &s, &used), 0);
-	assert_int_equal(decode("000000000000000000005\r\nhello\r\n0\r\n\r\n", 100, &s, &used),
-	                 0);
+	assert_int_equal(decode("000000000000000000005\r\nhello\r\n0\r\n\r\n", 100, &s, &used), 0);
 	assert_int_equal(decode("0\r\n\r\n", 100, &s, &used), 0);
 	assert_int_equal(s.len, 0);
 
@@ -323,7 +320,7 @@ static void test_chunked(void **state)
 	/* Over the limit is 413 (as soon as the size line says so). */
 	assert_int_equal(decode("FFFFFFFFFFFFFFFF\r\n", 100, &s, &used), 413);
 	assert_int_equal(decode("65\r\n", 100, &s, &used), 413); /* 101 */
-	assert_int_equal(decode("32\r\n", 100, &s, &used), -1);   /* 50: fine, incomplete */
+	assert_int_equal(decode("32\r\n", 100, &s, &used), -1);  /* 50: fine, incomplete */
 	/* Endless trailers are cut off. */
 	char *tr = malloc(HTTP1_MAX_TRAILERS + 64);
 	strcpy(tr, "0\r\n");
@@ -343,8 +340,8 @@ static void test_chunked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_head_end),  cmocka_unit_test(test_parse_request),
-	    cmocka_unit_test(test_framing),   cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_head_end), cmocka_unit_test(test_parse_request),
+	    cmocka_unit_test(test_framing),  cmocka_unit_test(test_response),
 	    cmocka_unit_test(test_chunked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,8 +56,8 @@ static void h_len(ctng_net_req *req, void *arg)
 	size_t len;
 	const uint8_t *b = ctng_net_req_body(req, &len);
 	ctng_net_reply_json(req, 200,
-	                    json_pack("{s:I,s:s#}", "len", (json_int_t)len, "head",
-	                              (const char *)b, (int)(len < 16 ? len : 16)));
+	                    json_pack("{s:I,s:s#}", "len", (json_int_t)len, "head", (const char *)b,
+	                              (int)(len < 16 ? len : 16)));
 }
 
 static void start(struct srv *s, const ctng_net_server_opts *o)
@@ -198,8 +198,8 @@ static void test_slow_peers(void **state)
 {
 	(void)state;
 	struct srv s;
-	ctng_net_server_opts o = {.header_timeout_ms = 300, .body_timeout_ms = 300,
-	                          .idle_timeout_ms = 300};
+	ctng_net_server_opts o = {
+	    .header_timeout_ms = 300, .body_timeout_ms = 300, .idle_timeout_ms = 300};
 	start(&s, &o);
 	/* A head that trickles in: 408, then the connection goes. */
 	int fd = ctng_test_connect(s.port, 10000);

@@ -169,8 +169,7 @@ char *ctng_test_recv_all(int fd, size_t *len)
 	return buf;
 }
 
-char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr,
-                         long timeout_ms)
+char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr, long timeout_ms)
 {
 	int fd = ctng_test_connect(port, timeout_ms);
 	if (fd < 0)
@@ -238,7 +237,8 @@ long ctng_test_proc_cpu_ms(pid_t pid)
 	if (!p)
 		return -1;
 	unsigned long ut = 0, st = 0;
-	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+	 * stime */
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	long hz = sysconf(_SC_CLK_TCK);

@@ -77,8 +77,7 @@ char *ctng_test_recv_all(int fd, size_t *len);
  * shut_wr, reads everything until the server closes (each read waits at
  * most timeout_ms) and closes. Returns the response bytes as
  * ctng_test_recv_all does ("" if the connection failed). */
-char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr,
-                         long timeout_ms);
+char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr, long timeout_ms);
 
 /* A number from /proc/PID/status, e.g. field "VmHWM" or "VmRSS" (kB);
  * -1 if unreadable. */
