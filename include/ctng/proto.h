@@ -260,6 +260,61 @@ int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_go
 int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_key,
                     const ctng_clock *clock, ctng_err *err);
 
+/* ------------------------------------------------------------ tile roots */
+
+/* A logger's signed statement of the roots of its data tiles
+ * (docs/protocol.md §4.4): for the tree of `tree_size` leaves, the MTH of
+ * the leaves of data tiles first .. first+count-1 (C2SP tiles of 256
+ * leaves; the last tile of the tree may be partial). A monitor checks the
+ * roots against the STH's root (they fold into it) and each entry bundle
+ * against its root; signed roots that do not fold into the signed STH are a
+ * proof of misbehaviour (the data CON, §5.1). Signed bytes:
+ *   "CTng/v1/tile-roots\0" || lp32(logger) || u64be(tree_size) ||
+ *   u64be(first) || u32be(count) || root[32] * count
+ * signed like an STH: ECDSA P-256 / SHA-256, carried as a DigitallySigned. */
+#define CTNG_TILE_ROOTS_TAG "CTng/v1/tile-roots"
+#define CTNG_TILE_ROOTS_MAX 1024 /* roots per statement */
+#define CTNG_TILE_ROOTS_JSON_MAX (128u << 10)
+
+typedef struct ctng_tile_roots {
+	char logger[CTNG_ID_MAX + 1];
+	uint64_t tree_size;
+	uint64_t first;       /* first data tile index */
+	uint32_t count;       /* 1 .. CTNG_TILE_ROOTS_MAX */
+	uint8_t (*roots)[32]; /* owned, count entries */
+	uint8_t *sig;         /* owned DigitallySigned bytes; NULL = unsigned */
+	size_t sig_len;
+} ctng_tile_roots;
+
+/* Frees the owned arrays and zeroes *t (NULL is a no-op). */
+void ctng_tile_roots_clear(ctng_tile_roots *t);
+/* Deep copy (dst cleared first). */
+int ctng_tile_roots_copy(ctng_tile_roots *dst, const ctng_tile_roots *src, ctng_err *err);
+/* Range rules: logger id valid, 1 <= count <= CTNG_TILE_ROOTS_MAX, every
+ * tile has at least one leaf in the tree (256 * (first + count - 1) <
+ * tree_size). CTNG_EINVAL naming the rule. */
+int ctng_tile_roots_check(const ctng_tile_roots *t, ctng_err *err);
+/* Width (leaves) of the i-th tile of the statement (256, or less for the
+ * tree's last tile). */
+unsigned ctng_tile_roots_width(const ctng_tile_roots *t, uint32_t i);
+/* The signed bytes above, appended to out. */
+int ctng_tile_roots_tbs(const ctng_tile_roots *t, ctng_buf *out, ctng_err *err);
+/* Signs t in place (key: the logger's ECDSA P-256 private key). */
+int ctng_tile_roots_sign(ctng_tile_roots *t, const ctng_sig_key *key, ctng_err *err);
+/* Verifies the signature with the logger's public key: CTNG_EVERIFY if it
+ * does not verify or t is unsigned, CTNG_EINVAL if t breaks the rules. */
+int ctng_tile_roots_verify(const ctng_tile_roots *t, const ctng_sig_key *key, ctng_err *err);
+/* JSON (the answer of GET /ctng/v1/tile-roots, docs/endpoints.md):
+ *   {"logger":ID,"tree_size":N,"first":N,"roots":["b64",...],"signature":"b64"|""}
+ * Strict parse: exactly these members, integers in 0..2^63-1, every root
+ * base64 of 32 bytes, the rules of ctng_tile_roots_check, at most
+ * CTNG_TILE_ROOTS_JSON_MAX bytes; the signature, when not "", must be a
+ * well-formed DigitallySigned (not verified here). */
+int ctng_tile_roots_parse(const char *json, size_t len, ctng_tile_roots *out, ctng_err *err);
+int ctng_tile_roots_from_json(const struct json_t *j, ctng_tile_roots *out, ctng_err *err);
+/* New jansson object in the member order above (caller json_decref's). */
+int ctng_tile_roots_to_json(const ctng_tile_roots *t, struct json_t **out, ctng_err *err);
+
 /* -------------------------------------------------- FRAG / FULL (threshold) */
 
 /* What a FRAG/FULL's BLS signature covers (docs/protocol.md §5):
