@@ -169,6 +169,9 @@ typedef struct ctng_misbehaviour {
 	size_t n_split_targets;      /*   empty = alternate between requesters      */
 	bool silent;                 /* never answer queries                        */
 	uint32_t answer_periods_mod; /* answer only when period % mod == 0; 0 = always */
+	bool hide_entry;             /* logger: refuse every data tile holding entry */
+	uint64_t hidden_index;       /*   hidden_index ("hide_entry": N)            */
+	bool wrong_data;             /* logger: serve (and sign the roots of) altered entries */
 } ctng_misbehaviour;
 
 /* One node's private configuration plus the network it belongs to. */

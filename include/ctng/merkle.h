@@ -140,6 +140,9 @@ void ctng_merkle_hasher_free(ctng_merkle_hasher *h); /* NULL is fine */
 int ctng_merkle_hasher_leaf(ctng_merkle_hasher *h, uint8_t out[32], const void *data, size_t len);
 int ctng_merkle_hasher_node(ctng_merkle_hasher *h, uint8_t out[32], const uint8_t l[32],
                             const uint8_t r[32]);
+/* Leaf hash of the concatenation a || b (no copy). */
+int ctng_merkle_hasher_leaf_parts(ctng_merkle_hasher *h, uint8_t out[32], const void *a,
+                                  size_t alen, const void *b, size_t blen);
 
 /* The compact range (right edge) of the tree of `size` leaves: the hashes of
  * the perfect subtrees that [0, size) splits into, largest (leftmost) first,

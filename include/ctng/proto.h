@@ -252,11 +252,13 @@ bool ctng_gossip_conflicting(const ctng_gossip_object *a, const ctng_gossip_obje
  * every builder produces the same payload. Does not verify signatures. */
 int ctng_con_build(ctng_gossip_object *out, const ctng_gossip_object *a,
                    const ctng_gossip_object *b, uint64_t now_ms, ctng_err *err);
-/* Decodes the two embedded objects (caller clears both). */
+/* Decodes the two embedded objects (caller clears both). For a data CON, a
+ * is its STH and b is left empty (type CTNG_TYPE_NONE). */
 int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_gossip_object *b,
                    ctng_err *err);
 /* Verifies a CON: both embedded objects verify under entity_key (the
- * convicted entity's key), same id as the CON, different signed bytes. */
+ * convicted entity's key), same id as the CON, different signed bytes; a
+ * data CON (below) is verified with ctng_data_con_verify. */
 int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_key,
                     const ctng_clock *clock, ctng_err *err);
 
@@ -290,7 +292,7 @@ typedef struct ctng_tile_roots {
 void ctng_tile_roots_clear(ctng_tile_roots *t);
 /* Deep copy (dst cleared first). */
 int ctng_tile_roots_copy(ctng_tile_roots *dst, const ctng_tile_roots *src, ctng_err *err);
-/* Range rules: logger id valid, 1 <= count <= CTNG_TILE_ROOTS_MAX, every
+/* Range rules (roots not looked at): logger id valid, 1 <= count <= CTNG_TILE_ROOTS_MAX, every
  * tile has at least one leaf in the tree (256 * (first + count - 1) <
  * tree_size). CTNG_EINVAL naming the rule. */
 int ctng_tile_roots_check(const ctng_tile_roots *t, ctng_err *err);
@@ -314,6 +316,42 @@ int ctng_tile_roots_parse(const char *json, size_t len, ctng_tile_roots *out, ct
 int ctng_tile_roots_from_json(const struct json_t *j, ctng_tile_roots *out, ctng_err *err);
 /* New jansson object in the member order above (caller json_decref's). */
 int ctng_tile_roots_to_json(const ctng_tile_roots *t, struct json_t **out, ctng_err *err);
+
+/* ------------------------------------------------- data CON (PoM, §5.1) */
+
+/* A data CON proves that a logger's signed tile roots (ctng_tile_roots) do
+ * not fold into the root of its signed STH: the entries it served are not
+ * the tree it signed. It is a CON (family CON, so it travels, is
+ * CON_FRAG-signed and becomes a CON_FULL like a conflict) whose payload[1]
+ * is the STH and payload[2] the evidence, canonical compact JSON:
+ *   {"kind":"tile-roots","base":STH|null,"edge":["b64",...],
+ *    "tile_roots":[TILE_ROOTS,...]}
+ * base: an earlier STH of the same logger (null: the empty tree), edge its
+ * compact range (popcount(base size) hashes, folding into base's root),
+ * tile_roots: signed statements for the STH's tree, contiguous, from tile
+ * floor(base size / 256) to the tree's last tile. */
+#define CTNG_DATA_CON_KIND        "tile-roots"
+#define CTNG_DATA_CON_MAX_BATCHES 64
+
+/* True if con is a CON whose payload[2] is data-CON evidence (structure
+ * not checked). */
+bool ctng_con_is_data(const ctng_gossip_object *con);
+/* Builds the data CON. base NULL: the empty tree (edge must be empty).
+ * Signatures are not verified here (ctng_data_con_verify does). */
+int ctng_data_con_build(ctng_gossip_object *out, const ctng_gossip_object *sth,
+                        const ctng_gossip_object *base, const uint8_t (*edge)[32], unsigned n_edge,
+                        const ctng_tile_roots *batches, size_t n_batches, uint64_t now_ms,
+                        ctng_err *err);
+/* Structure of a data CON (called by ctng_gossip_check for a data CON). */
+int ctng_data_con_check(const ctng_gossip_object *con, ctng_err *err);
+/* Verifies a data CON with the logger's key: both STHs and every tile-roots
+ * statement signed by the logger (the STHs' periods per clock), the edge
+ * folds into base's root, and the tile roots, appended to the edge's
+ * subtrees of 256 leaves or more, do NOT give the STH's root. 0 = proven
+ * misbehaviour; CTNG_EVERIFY ("... fold into the STH: no misbehaviour") or
+ * CTNG_EINVAL otherwise. */
+int ctng_data_con_verify(const ctng_gossip_object *con, const ctng_sig_key *logger_key,
+                         const ctng_clock *clock, ctng_err *err);
 
 /* -------------------------------------------------- FRAG / FULL (threshold) */
 

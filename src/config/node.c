@@ -67,15 +67,23 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
                               ctng_err *err)
 {
 	static const char *const keys[] = {"split_view", "split_targets", "silent",
-	                                   "answer_periods_mod", NULL};
+	                                   "answer_periods_mod", "hide_entry", "wrong_data",
+	                                   NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
 	if ((rc = cfg_check_keys(j, "misbehaviour", keys, err)) ||
 	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
-	    (rc = get_bool(j, "silent", &m->silent, err)))
+	    (rc = get_bool(j, "silent", &m->silent, err)) ||
+	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)))
 		return rc;
 	m->present = true;
+	if (json_object_get(j, "hide_entry") && !json_is_null(json_object_get(j, "hide_entry"))) {
+		if ((rc = cfg_get_u64(j, "misbehaviour", "hide_entry", (uint64_t)INT64_MAX,
+		                      &m->hidden_index, err)))
+			return rc;
+		m->hide_entry = true;
+	}
 	if (json_object_get(j, "answer_periods_mod")) {
 		uint64_t v;
 		if ((rc = cfg_get_u64(j, "misbehaviour", "answer_periods_mod", 1000000, &v, err)))
@@ -368,6 +376,10 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 		    json_object_set_new(o, "silent", json_boolean(m->silent)) ||
 		    json_object_set_new(o, "answer_periods_mod",
 		                        json_integer((json_int_t)m->answer_periods_mod)) ||
+		    json_object_set_new(o, "hide_entry",
+		                        m->hide_entry ? json_integer((json_int_t)m->hidden_index)
+		                                      : json_null()) ||
+		    json_object_set_new(o, "wrong_data", json_boolean(m->wrong_data)) ||
 		    json_object_set_new(j, "misbehaviour", o)) {
 			json_decref(j);
 			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");

@@ -259,6 +259,24 @@ static void h_ctng_proof(ctng_net_req *req, void *arg)
 	lgd_reply_json(req, rc, j, &e);
 }
 
+static void h_tile_roots(ctng_net_req *req, void *arg)
+{
+	ctng_logger_daemon *d = arg;
+	if (!ctng_logger_answers(d->lg, 0) && !ctng_logger_answers(d->lg, 1)) {
+		hold(d, req); /* silent */
+		return;
+	}
+	uint64_t size = 0, first = 0, count = 0;
+	json_t *j = NULL;
+	ctng_err e = {0};
+	int rc;
+	if (!(rc = ctng_net_req_query_u64(req, "tree_size", INT64_MAX, &size, &e)) &&
+	    !(rc = ctng_net_req_query_u64(req, "first", INT64_MAX, &first, &e)) &&
+	    !(rc = ctng_net_req_query_u64(req, "count", CTNG_TILE_ROOTS_MAX, &count, &e)))
+		rc = ctng_logger_tile_roots(d->lg, size, first, (uint32_t)count, &j, &e);
+	lgd_reply_json(req, rc, j, &e);
+}
+
 /* ------------------------------------------------------------------ timer */
 
 static void on_timer(ctng_net_timer *t, void *arg)
@@ -299,6 +317,7 @@ static const struct {
     {"GET", "/issuer/*", h_issuer},
     {"GET", "/ctng/v1/sth", h_ctng_sth},
     {"GET", "/ctng/v1/proof", h_ctng_proof},
+    {"GET", "/ctng/v1/tile-roots", h_tile_roots},
 };
 
 int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daemon **out,

@@ -39,6 +39,24 @@ int ctng_merkle_hasher_leaf(ctng_merkle_hasher *h, uint8_t out[32], const void *
 	return h ? mk_hash_leaf(&h->h, out, data, len) : ctng_merkle_leaf_hash(out, data, len);
 }
 
+int ctng_merkle_hasher_leaf_parts(ctng_merkle_hasher *h, uint8_t out[32], const void *a,
+                                  size_t alen, const void *b, size_t blen)
+{
+	static const uint8_t prefix = 0x00;
+	mk_hasher tmp = {0};
+	mk_hasher *m = h ? &h->h : &tmp;
+	if (!h && mk_hasher_init(&tmp))
+		return CTNG_ENOMEM;
+	int rc = 0;
+	if (!EVP_DigestInit_ex2(m->ctx, mk_sha256(), NULL) || !EVP_DigestUpdate(m->ctx, &prefix, 1) ||
+	    (alen && !EVP_DigestUpdate(m->ctx, a, alen)) ||
+	    (blen && !EVP_DigestUpdate(m->ctx, b, blen)) || !EVP_DigestFinal_ex(m->ctx, out, NULL))
+		rc = CTNG_ENOMEM;
+	if (!h)
+		mk_hasher_free(&tmp);
+	return rc;
+}
+
 int ctng_merkle_hasher_node(ctng_merkle_hasher *h, uint8_t out[32], const uint8_t l[32],
                             const uint8_t r[32])
 {

@@ -59,9 +59,15 @@ int ctng_tile_roots_check(const ctng_tile_roots *t, ctng_err *err)
 		                    (unsigned long long)t->first,
 		                    (unsigned long long)(t->first + t->count - 1),
 		                    (unsigned long long)t->tree_size);
-	if (t->count && !t->roots)
-		return ctng_err_set(err, CTNG_EINVAL, "roots: missing");
 	return 0;
+}
+
+static int need_roots(const ctng_tile_roots *t, ctng_err *err)
+{
+	int rc = ctng_tile_roots_check(t, err);
+	if (!rc && !t->roots)
+		rc = ctng_err_set(err, CTNG_EINVAL, "roots: missing");
+	return rc;
 }
 
 unsigned ctng_tile_roots_width(const ctng_tile_roots *t, uint32_t i)
@@ -75,7 +81,7 @@ unsigned ctng_tile_roots_width(const ctng_tile_roots *t, uint32_t i)
 
 int ctng_tile_roots_tbs(const ctng_tile_roots *t, ctng_buf *out, ctng_err *err)
 {
-	int rc = ctng_tile_roots_check(t, err);
+	int rc = need_roots(t, err);
 	if (rc)
 		return rc;
 	if (ctng_buf_append(out, TAG, sizeof TAG) ||
@@ -224,7 +230,7 @@ int ctng_tile_roots_parse(const char *json, size_t len, ctng_tile_roots *out, ct
 int ctng_tile_roots_to_json(const ctng_tile_roots *t, json_t **out, ctng_err *err)
 {
 	*out = NULL;
-	int rc = ctng_tile_roots_check(t, err);
+	int rc = need_roots(t, err);
 	if (rc)
 		return rc;
 	json_t *roots = json_array();
