@@ -394,6 +394,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
 			print_cell(out, cell, gossipers[g], o->json);
 		}
+		testnet_mirror_period(&traffic, p, out, o->json);
 		testnet_collect_figures(&traffic, p, k);
 		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
 			rc = CTNG_EIO;

@@ -7,7 +7,11 @@
  * unsigned or lying answers (dropped, never stored), a hidden entry (the
  * prefix is stored, the logger is accused at the deadline), peers that are
  * behind (retried), and a logger that serves wrong bundles while a peer has
- * the data (no accusation: the data is available).
+ * the data (no accusation: the data is available). And the kill test: a
+ * child mirrors a growing log into a file database and is SIGKILLed at
+ * random moments; every reopened mirror is at the end of a run (state,
+ * entries and tiles agree, the root is the log's), nothing it reported is
+ * lost, and the next child continues.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -19,9 +23,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include <cmocka.h>
 
 #include "mfx.h"
+#include "testutil.h"
 
 /* How a source answers. */
 typedef struct behaviour {
@@ -440,6 +449,74 @@ static void test_not_watched_prefers_peers(void **state)
 	close_world(&w, false);
 }
 
+static void test_kill(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ctng_test_mirror_kill_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/monitor.db", dir);
+	world w;
+	memset(&w, 0, sizeof w);
+	assert_int_equal(mfx_init(&w.f), 0);
+	for (int k = 0; k < 2; k++) {
+		w.lb[k].roots_flip = -1;
+		for (int m = 0; m < MFX_N_ENT; m++)
+			w.pb[m][k].roots_flip = -1;
+	}
+	mfx_grow(&w.f, 0, 40 * 2500);
+	srand((unsigned)time(NULL));
+	uint64_t reported = 0, killed_inside = 0;
+	for (int round = 0; round < 8; round++) {
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			w.st = ctng_store_open(path, NULL);
+			if (!w.st)
+				_exit(3);
+			open_world(&w, "monitor1", false);
+			for (uint64_t p = 1; p <= 40; p++) {
+				give_sth(&w, 0, p, p * 2500);
+				uint64_t sz = ctng_mirror_sm_size(w.sm, "logger1");
+				if (write(fds[1], &sz, sizeof sz) != sizeof sz)
+					_exit(4);
+			}
+			_exit(0);
+		}
+		close(fds[1]);
+		ctng_test_sleep_ms(5 + rand() % 120);
+		kill(pid, SIGKILL);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		uint64_t sz;
+		while (read(fds[0], &sz, sizeof sz) == (ssize_t)sizeof sz)
+			reported = sz > reported ? sz : reported;
+		close(fds[0]);
+		/* Reopen: consistent, nothing reported lost. */
+		assert_non_null(w.st = ctng_store_open(path, NULL));
+		assert_int_equal(ctng_store_integrity_check(w.st, NULL), 0);
+		open_world(&w, "monitor1", false);
+		uint64_t held = ctng_mirror_sm_size(w.sm, "logger1");
+		assert_true(held >= reported);
+		killed_inside += held % 2500 != 0;
+		check_mirror(&w, 0, held);
+		close_world(&w, true);
+		ctng_store_close(w.st);
+	}
+	/* Finish: the last child-free run reaches the end. */
+	assert_non_null(w.st = ctng_store_open(path, NULL));
+	open_world(&w, "monitor1", false);
+	give_sth(&w, 0, 41, 40 * 2500);
+	check_mirror(&w, 0, 40 * 2500);
+	print_message("kill test: %" PRIu64 " of 8 kills left the mirror between two STHs\n",
+	              killed_inside);
+	close_world(&w, false);
+	ctng_test_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +525,7 @@ int main(void)
 	    cmocka_unit_test(test_hidden_entry_accused),
 	    cmocka_unit_test(test_bad_sources),
 	    cmocka_unit_test(test_not_watched_prefers_peers),
+	    cmocka_unit_test(test_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
