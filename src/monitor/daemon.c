@@ -52,6 +52,7 @@ struct md {
 	monitor_metrics mx; /* GET /metrics */
 	monitor_dash dash;  /* GET / and /ctng/v1/dashboard */
 	mon_mirror *mm; /* the mirror of the logs (mirror.c) */
+	mon_crv *mc;    /* verified CRVs (crv.c) */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -258,8 +259,8 @@ static void run_actions(struct md *m)
 	 * once), so walk by index until the list is drained. */
 	size_t done = 0;
 	bool tx = false;
-	ctng_gossip_object sths[8] = {{0}};
-	size_t nsth = 0;
+	ctng_gossip_object inits[16] = {{0}};
+	size_t ninit = 0;
 	while (done < m->acts.n) {
 		ctng_monitor_action *x = &m->acts.v[done];
 		const ctng_entity *ent =
@@ -302,8 +303,8 @@ static void run_actions(struct md *m)
 				tx = ctng_store_begin(m->st, &e) == 0;
 			if (x->kind == CTNG_MON_STORE_OBJECT) {
 				store_object(m, &x->obj);
-				if (x->obj.type == CTNG_STH && nsth < 8)
-					ctng_gossip_copy(&sths[nsth++], &x->obj, NULL);
+				if ((x->obj.type == CTNG_STH || x->obj.type == CTNG_REV) && ninit < 16)
+					ctng_gossip_copy(&inits[ninit++], &x->obj, NULL);
 				if (x->obj.type == CTNG_CON_FULL)
 					mon_mirror_convicted(m->mm, ctng_gossip_entity(&x->obj));
 			} else if (x->kind == CTNG_MON_STORE_LAST_STH) {
@@ -340,10 +341,14 @@ static void run_actions(struct md *m)
 		ctng_store_rollback(m->st, NULL);
 	}
 	ctng_monitor_actions_free(&m->acts);
-	/* Every STH accepted or received: the mirror fetches its entries. */
-	for (size_t i = 0; i < nsth; i++) {
-		mon_mirror_on_sth(m->mm, &sths[i]);
-		ctng_gossip_clear(&sths[i]);
+	/* Every STH accepted or received: the mirror fetches its entries; every
+	 * REV moves the CA's verified CRV on. */
+	for (size_t i = 0; i < ninit; i++) {
+		if (inits[i].type == CTNG_STH)
+			mon_mirror_on_sth(m->mm, &inits[i]);
+		else
+			mon_crv_on_rev(m->mc, &inits[i]);
+		ctng_gossip_clear(&inits[i]);
 	}
 }
 
@@ -621,7 +626,8 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 		rc = err && err->code ? err->code : CTNG_EIO;
 		goto out;
 	}
-	if ((rc = mon_mirror_open(cfg, m.st, m.loop, m.srv, on_mirror, &m, &m.mm, err)))
+	if ((rc = mon_mirror_open(cfg, m.st, m.loop, m.srv, on_mirror, &m, &m.mm, err)) ||
+	    (rc = mon_crv_open(m.net, m.st, m.loop, m.srv, m.timeout_ms, &m.mc, err)))
 		goto out;
 	if ((rc = ctng_net_server_bind(m.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
@@ -643,11 +649,13 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 out:
 	m.stopping = true;
 	mon_mirror_stop(m.mm);
+	mon_crv_stop(m.mc);
 	ctng_net_timer_free(m.timer);
 	ctng_net_server_free(m.srv);
 	ctng_net_loop_free(m.loop);
 	ctng_net_metrics_free(&m.mx.net);
 	mon_mirror_free(m.mm);
+	mon_crv_free(m.mc);
 	ctng_monitor_actions_free(&m.acts);
 	ctng_monitor_sm_free(m.sm);
 	ctng_store_close(m.st);

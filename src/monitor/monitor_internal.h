@@ -54,6 +54,20 @@ struct ctng_mirror_db *mon_mirror_db(mon_mirror *mm);
 void mon_mirror_stop(mon_mirror *mm);
 void mon_mirror_free(mon_mirror *mm);
 
+/* ------------------------------------- verified CRVs of the CAs (crv.c) */
+
+typedef struct mon_crv mon_crv;
+/* Table monitor_crv on st; routes GET /ctng/v1/crv on srv. */
+int mon_crv_open(const ctng_network *net, struct ctng_store *st, struct ctng_net_loop *loop,
+                 struct ctng_net_server *srv, uint64_t timeout_ms, mon_crv **out,
+                 ctng_err *err);
+/* A REV the monitor accepted or received (signature checked): CRV(p) from
+ * CRV(p-1) and the delta, or the CA's full CRV(p), kept if it hashes to the
+ * signed hash. */
+void mon_crv_on_rev(mon_crv *mc, const ctng_gossip_object *rev);
+void mon_crv_stop(mon_crv *mc); /* before the loop is freed */
+void mon_crv_free(mon_crv *mc);
+
 struct json_t;
 /* Strict JSON object parse (duplicate keys and NUL rejected, at most max bytes). */
 int mon_load_json(const char *json, size_t len, size_t max, struct json_t **out, ctng_err *err);

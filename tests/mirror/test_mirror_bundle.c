@@ -107,7 +107,8 @@ static size_t entry(uint8_t *p, unsigned type, size_t chain, const uint8_t *ext,
 	memcpy(p, "abc", 3);
 	p += 3;
 	put(&p, ext_len, 2);
-	memcpy(p, ext, ext_len);
+	if (ext_len)
+		memcpy(p, ext, ext_len);
 	p += ext_len;
 	put(&p, chain, 2);
 	memset(p, 1, chain);
