@@ -293,6 +293,9 @@ void ctng_net_reply_json(ctng_net_req *req, int status, json_t *body);
  * (e.g. {"Cache-Control", "max-age=60", NULL}). Data is copied. */
 void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_type, const void *data,
                           size_t len, const char *const *headers);
+/* 200 with a C2SP tile or entry bundle: application/octet-stream, and
+ * Cache-Control immutable for a full tile, max-age=5 for a partial one. */
+void ctng_net_reply_tile(ctng_net_req *req, const void *data, size_t len, bool full);
 /* Replies `status` with {"error": "<formatted reason>"}. */
 void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

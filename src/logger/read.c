@@ -164,14 +164,23 @@ struct served {
 	size_t n;
 };
 
+/* A copy of the stored MerkleTreeLeaf as served (altered under wrong_data). */
+static uint8_t *served_leaf(const struct served *sv, const uint8_t *a, size_t alen)
+{
+	uint8_t *leaf = malloc(alen ? alen : 1);
+	if (leaf) {
+		memcpy(leaf, a, alen);
+		alter(sv->lg, leaf, alen);
+	}
+	return leaf;
+}
+
 static int entry_json_cb(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, void *arg)
 {
 	struct served *sv = arg;
-	uint8_t *leaf = malloc(alen ? alen : 1);
+	uint8_t *leaf = served_leaf(sv, a, alen);
 	if (!leaf)
 		return CTNG_ENOMEM;
-	memcpy(leaf, a, alen);
-	alter(sv->lg, leaf, alen);
 	json_t *o = json_pack("{s:o*,s:o*}", "leaf_input", lg_b64_json(leaf, alen), "extra_data",
 	                      lg_b64_json(b, blen));
 	free(leaf);
@@ -346,11 +355,9 @@ static int leaf_hash_cb(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
 {
 	(void)b, (void)blen;
 	struct served *sv = arg;
-	uint8_t *leaf = malloc(alen ? alen : 1);
+	uint8_t *leaf = served_leaf(sv, a, alen);
 	if (!leaf)
 		return CTNG_ENOMEM;
-	memcpy(leaf, a, alen);
-	alter(sv->lg, leaf, alen);
 	int rc = ctng_merkle_leaf_hash(sv->hashes[sv->n++], leaf, alen);
 	free(leaf);
 	return rc;

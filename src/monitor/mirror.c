@@ -284,11 +284,7 @@ static void h_mirror(ctng_net_req *req, void *arg)
 		ctng_net_reply_err(req, &e);
 		return;
 	}
-	static const char *const full[] = {"Cache-Control", "public, max-age=31536000, immutable",
-	                                   NULL};
-	static const char *const part[] = {"Cache-Control", "public, max-age=5", NULL};
-	ctng_net_reply_bytes(req, 200, "application/octet-stream", data, len,
-	                     width == CTNG_MERKLE_TILE_WIDTH ? full : part);
+	ctng_net_reply_tile(req, data, len, width == CTNG_MERKLE_TILE_WIDTH);
 	free(data);
 }
 

@@ -452,6 +452,14 @@ void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_typ
 	finish(req, status, content_type, data, len, headers);
 }
 
+void ctng_net_reply_tile(ctng_net_req *req, const void *data, size_t len, bool full)
+{
+	static const char *const imm[] = {"Cache-Control", "public, max-age=31536000, immutable",
+	                                  NULL};
+	static const char *const part[] = {"Cache-Control", "public, max-age=5", NULL};
+	finish(req, 200, "application/octet-stream", data, len, full ? imm : part);
+}
+
 void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)
 {
 	char msg[512];
