@@ -13,7 +13,8 @@
  *     (GET /ctng/v1/dashboard) gives: the timeline of every published
  *     period, the latest STHs, the conviction and its proof; text typed
  *     into the search box is shown as text, never run as HTML; a
- *     screenshot is kept in BUILD/test-artifacts/dashboard.png.
+ *     screenshot is kept in BUILD/test-artifacts/dashboard.png; the
+ *     testnet prints the URL of every monitor's dashboard.
  * The network (scenario split-logger: logger1 shows monitor3 another STH
  * and is convicted) runs once for every case (group setup) and must still
  * pass its own checks at the end.
@@ -88,13 +89,20 @@ static char *read_text(const char *path)
 	return t;
 }
 
-/* Lines of testnet --json output that are per-period cells. */
+/* Rows of the testnet's table printed so far (one per period and gossiper:
+ * "PERIOD  gossiperN  counts..."). */
 static int cells_printed(void)
 {
 	char *t = read_text(net.out);
 	int n = 0;
-	for (char *p = t; p && (p = strstr(p, "{\"period\"")); p++)
-		n++;
+	for (char *line = t; line && *line;) {
+		char *nl = strchr(line, '\n');
+		unsigned long p;
+		char g[16];
+		if (sscanf(line, "%lu %15s", &p, g) == 2 && !strncmp(g, "gossiper", 8))
+			n++;
+		line = nl ? nl + 1 : NULL;
+	}
 	free(t);
 	return n;
 }
@@ -198,8 +206,8 @@ static int group_setup(void **state)
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		execl(CTNG_BIN, CTNG_BIN, "testnet", "--scenario", "split-logger", "--periods",
-		      PERIODS, "--period-ms", "2000", "--json", "--port-base", base, "--dir",
-		      netdir, (char *)NULL);
+		      PERIODS, "--period-ms", "2000", "--port-base", base, "--dir", netdir,
+		      (char *)NULL);
 		_exit(127);
 	}
 	if (net.pid < 0)
@@ -224,8 +232,8 @@ static int group_teardown(void **state)
 	if (net.pid > 0)
 		waitpid(net.pid, &st, 0);
 	char *t = read_text(net.out);
-	bool pass =
-	    WIFEXITED(st) && WEXITSTATUS(st) == 0 && t && strstr(t, "\"result\":\"pass\"") != NULL;
+	bool pass = WIFEXITED(st) && WEXITSTATUS(st) == 0 && t &&
+	            strstr(t, "\nPASS: every count matched") != NULL;
 	if (!pass)
 		fprintf(stderr, "testnet failed (status %d):\n%s\nlogs kept in %s\n", st,
 		        t ? t : "(no output)", net.dir);
@@ -417,6 +425,15 @@ static char *raw_get(const struct node *n, const char *path)
 static void test_dashboard_headers(void **state)
 {
 	(void)state;
+	/* The testnet names the dashboard of every monitor it started. */
+	char *t = read_text(net.out), want[160];
+	assert_non_null(t);
+	snprintf(want, sizeof want,
+	         "\ndashboards: http://127.0.0.1:%u/ http://127.0.0.1:%u/ "
+	         "http://127.0.0.1:%u/ http://127.0.0.1:%u/\n",
+	         net.base + 200, net.base + 201, net.base + 202, net.base + 203);
+	assert_non_null(strstr(t, want));
+	free(t);
 	char *r = raw_get(&nodes[6], "/");
 	assert_non_null(strstr(r, " 200 "));
 	assert_non_null(strstr(r, "Content-Type: text/html; charset=utf-8\r\n"));
