@@ -182,6 +182,10 @@ int ctng_write_file_atomic(const char *path, const void *data, size_t len, int m
 int ctng_mkdir_p(const char *path, int mode, ctng_err *err);
 /* Cryptographically secure random bytes (OpenSSL RAND_bytes underneath). */
 int ctng_random(void *out, size_t n);
+/* Replaces the source of ctng_random (NULL: the kernel's getrandom). Only
+ * `ctng sim` does this, to make its runs reproducible (docs/sim.md
+ * §Determinism); call before other threads start. */
+void ctng_random_set_source(int (*fn)(void *out, size_t n));
 
 /* --------------------------------------------------------------- version */
 

@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 #include "ctng/base.h"
-#include "ctng/net.h"
 #include "ctng/proto.h"
 #include "ctng/sig.h"
 
@@ -169,9 +168,6 @@ typedef struct ctng_misbehaviour {
 	size_t n_split_targets;      /*   empty = alternate between requesters      */
 	bool silent;                 /* never answer queries                        */
 	uint32_t answer_periods_mod; /* answer only when period % mod == 0; 0 = always */
-	bool hide_entry;             /* logger: refuse every data tile holding entry */
-	uint64_t hidden_index;       /*   hidden_index ("hide_entry": N)            */
-	bool wrong_data;             /* logger: serve (and sign the roots of) altered entries */
 } ctng_misbehaviour;
 
 /* One node's private configuration plus the network it belongs to. */
@@ -190,9 +186,6 @@ typedef struct ctng_node_config {
 	bool has_dkg_sk;    /* gossiper: X25519 DKG transport key (from keygen) */
 	uint8_t dkg_sk[32]; /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
-	/* The optional "limits" of config.json as server options (zero fields:
-	 * the defaults of ctng_net_server_new_opts; max_body is the daemon's). */
-	ctng_net_server_opts server;
 	ctng_network net;        /* the loaded network */
 	const ctng_entity *self; /* borrowed from net */
 } ctng_node_config;
@@ -208,6 +201,12 @@ int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err
 int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_network *net,
                            ctng_node_config *out, ctng_err *err);
 void ctng_node_config_free(ctng_node_config *cfg);
+/* Like ctng_node_config_load, but checked against `net` (borrowed, must
+ * outlive cfg) instead of loading the network file the config names: cfg->net
+ * stays empty and cfg->self points into *net. For programs that hold many
+ * nodes of one network (ctng sim). */
+int ctng_node_config_load_shared(const char *path, const ctng_network *net,
+                                 ctng_node_config *out, ctng_err *err);
 /* Splits cfg->listen ("HOST:PORT", validated when the config was loaded)
  * into host (NUL-terminated) and port, for a daemon to bind. Returns 0, or
  * CTNG_EINVAL with a message if cfg->listen is missing or not HOST:PORT
@@ -295,14 +294,26 @@ typedef struct ctng_init_opts {
 	uint64_t update_offset_ms;       /* 0: period*8/10 */
 	uint32_t loggers, cas, monitors; /* defaults 3, 3, 4; gossipers = monitors */
 	uint32_t threshold;              /* default 2 (capped by gossipers) */
-	uint16_t port_base; /* default 9000: loggers +0, CAs +100, monitors +200, gossipers +300 */
-	const char *host;   /* default "127.0.0.1" */
+	/* default 9000: loggers +0, CAs +100, monitors +200, gossipers +300; with
+	 * more than 99 of some role the strides are 1000 instead of 100 */
+	uint16_t port_base;
+	const char *host; /* default "127.0.0.1" */
+	/* Topology (docs/config.md §4). watch: loggers (and CAs) each monitor
+	 * watches, consecutive from its own index; 0 = 2, which with 3 loggers
+	 * and 3 CAs is the DESIGN §9 table. peers: peers of each gossiper; 0 (or
+	 * >= gossipers - 1) = every other gossiper, else the circulant graph of
+	 * offsets +-1, +-2, +-4, ... */
+	uint32_t watch, peers;
+	uint64_t now_ms; /* the time the root certificates are made; 0 = the clock */
 	/* false (default of the C API): deal the BLS shares here, as a trusted
 	 * dealer (test networks). true: no group key; the gossipers run a DKG
 	 * (what `ctng init` does without --dealer). */
 	bool dkg;
 	uint64_t dkg_phase_ms; /* 0: CTNG_DKG_DEFAULT_PHASE_MS */
 } ctng_init_opts;
+/* Most members of one role `ctng init` makes (and at most
+ * CTNG_CONFIG_MAX_ENTITIES entities in all). */
+#define CTNG_INIT_MAX_ROLE 999
 
 /* Fills opts with the defaults above (the seed network of DESIGN §9). */
 void ctng_init_opts_default(ctng_init_opts *opts);

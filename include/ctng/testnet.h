@@ -26,6 +26,7 @@ typedef struct ctng_testnet_fault {
 	const char *id;
 	bool split_view;
 	const char *split_target; /* monitor that gets the alternative view */
+	const char *const *split_targets; /* more of them (NULL-terminated), or NULL */
 	bool silent;
 	uint32_t answer_periods_mod;
 } ctng_testnet_fault;
@@ -43,14 +44,20 @@ typedef struct ctng_testnet_scenario {
 	size_t n_faults;
 	/* Expectations for the k-th period of the run (k = 0 first). */
 	void (*expect)(uint64_t period, size_t k, ctng_testnet_expect *out);
-	int con_full_total; /* CON_FULLs over the whole run, per gossiper; -1 = any */
+	int con_full_total; /* CON_FULLs over the whole run, per gossiper; -1 = any,
+	                     * CTNG_TESTNET_DERIVE = derived (check_derived) */
 	/* Crash test: these processes get SIGKILL in the middle of the run's
 	 * period `kill_k` and are started again at the beginning of `kill_k + 1`.
 	 * Their gossipers' counts for period kill_k are not checked; every other
 	 * cell is. NULL = nothing is killed. */
 	const char *const *kill;
 	size_t kill_k;
+	/* For ctng_testnet_check_derived: expectations per period of the run
+	 * (cycled) instead of the derived ones; NULL = derive. */
+	const ctng_testnet_expect *table;
+	size_t n_table;
 } ctng_testnet_scenario;
+#define CTNG_TESTNET_DERIVE (-2)
 
 /* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample,
  * restart. */
@@ -64,7 +71,8 @@ bool ctng_testnet_killed(const ctng_testnet_scenario *s, const char *id);
 
 /* Counts one gossiper reported for one period, indexed like ctng_all_types. */
 typedef struct ctng_testnet_cell {
-	bool ok; /* false: the gossiper did not answer */
+	bool ok;   /* false: the gossiper did not answer */
+	bool skip; /* not checked: the gossiper was down by design */
 	uint64_t period;
 	uint64_t counts[CTNG_TYPE_COUNT];
 } ctng_testnet_cell;
@@ -85,6 +93,25 @@ int ctng_testnet_type_index(enum ctng_type t);
  * Returns the number of failures (0 = pass). */
 size_t ctng_testnet_check(const ctng_testnet_scenario *s, const ctng_testnet_obs *obs,
                           ctng_buf *failures);
+
+/* Expectations derived from a network's topology and the scenario's faults
+ * and running entities instead of the scenario's table (docs/testnet.md
+ * §Derived checks), for networks of any size: per logger (CA) watched by a
+ * running monitor-gossiper pair, with at least threshold gossipers running,
+ * one STH_FULL (REV_FULL) when it answers; when it is silent in the period,
+ * one ACC per watcher and one ACC_FULL when the accusation can gather
+ * threshold FRAGs; when it splits its view between two watchers, one CON_FULL
+ * in the run's first period and nothing afterwards (convicted, not queried).
+ * k is the index of the period in the run. */
+void ctng_testnet_derive(const ctng_testnet_scenario *s, const ctng_network *net,
+                         uint64_t period, size_t k, ctng_testnet_expect *out);
+/* CON_FULLs each gossiper must count over the run (entities convicted). */
+int ctng_testnet_derive_con_full(const ctng_testnet_scenario *s, const ctng_network *net);
+/* ctng_testnet_check with the derived expectations (or s->table when set;
+ * s->expect is not used), and s->con_full_total unless it is
+ * CTNG_TESTNET_DERIVE. */
+size_t ctng_testnet_check_derived(const ctng_testnet_scenario *s, const ctng_network *net,
+                                  const ctng_testnet_obs *obs, ctng_buf *failures);
 
 /* Options of ctng_testnet_run (ctng testnet's flags). */
 typedef struct ctng_testnet_opts {

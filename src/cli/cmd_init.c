@@ -18,12 +18,14 @@ static int run(int argc, char **argv)
 		uint64_t min, max;
 	} nums[] = {
 	    {"--period-ms", 100, (uint64_t)1 << 40},
-	    {"--loggers", 1, 99},
-	    {"--cas", 1, 99},
-	    {"--monitors", 1, 99},
-	    {"--threshold", 1, 99},
+	    {"--loggers", 1, CTNG_INIT_MAX_ROLE},
+	    {"--cas", 1, CTNG_INIT_MAX_ROLE},
+	    {"--monitors", 1, CTNG_INIT_MAX_ROLE},
+	    {"--threshold", 1, CTNG_INIT_MAX_ROLE},
 	    {"--genesis-ms", 1, (uint64_t)1 << 53},
 	    {"--port-base", 1, 65136},
+	    {"--watch", 1, CTNG_INIT_MAX_ROLE},
+	    {"--peers", 1, CTNG_INIT_MAX_ROLE},
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -37,6 +39,12 @@ static int run(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--dealer") == 0) {
 			dealer = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--peers=all") == 0 ||
+		    (strcmp(argv[i], "--peers") == 0 && i + 1 < argc && !strcmp(argv[i + 1], "all"))) {
+			i += argv[i][7] == 0;
+			o.peers = 0;
 			continue;
 		}
 		size_t k = 0;
@@ -71,8 +79,14 @@ static int run(int argc, char **argv)
 		case 5:
 			o.genesis_ms = n;
 			break;
-		default:
+		case 6:
 			o.port_base = (uint16_t)n;
+			break;
+		case 7:
+			o.watch = (uint32_t)n;
+			break;
+		default:
+			o.peers = (uint32_t)n;
 			break;
 		}
 	}
@@ -120,7 +134,7 @@ const ctng_cli_cmd ctng_cmd_init = {
     "init", "write a test network in one folder (keys, network.json, per-node configs)",
     "usage: ctng init --dir DIR [--dealer] [--period-ms MS] [--loggers N] [--cas N]\n"
     "                 [--monitors N] [--threshold T] [--genesis-ms MS] [--port-base PORT]\n"
-    "                 [--host HOST]\n\n"
+    "                 [--host HOST] [--watch N] [--peers all|N]\n\n"
     "Writes DIR/network.json (public) and DIR/<id>/config.json (private, mode 0600)\n"
     "for every entity, with fresh keys made as `ctng keygen` makes them: loggers\n"
     "ECDSA P-256, CAs ECDSA P-256 plus a self-signed root DIR/<id>/root.pem,\n"
@@ -134,5 +148,9 @@ const ctng_cli_cmd ctng_cmd_init = {
     "Default: the seed network of DESIGN 9 - 3 loggers\n"
     "(ports 9000-), 3 CAs (9100-), 4 monitors (9200-), 4 gossipers (9300-), one\n"
     "gossiper per monitor, threshold 2, period 60000 ms, genesis now (whole second).\n"
+    "Up to 999 of each role (1024 entities in all); past 99 the port strides are 1000.\n"
+    "Topology: --watch N makes each monitor watch N loggers and N CAs, its own index\n"
+    "and the next ones (default 2: the DESIGN 9 table for 3 and 3); --peers N gives\n"
+    "each gossiper N peers (offsets +-1, +-2, +-4, ...) instead of all (full mesh).\n"
     "Refuses to overwrite an existing DIR/network.json. See docs/config.md.\n",
     run};

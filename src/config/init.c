@@ -26,6 +26,41 @@ void ctng_init_opts_default(ctng_init_opts *o)
 	o->host = "127.0.0.1";
 }
 
+/* Ports per role: 100 (the seed's layout) unless some role has more. */
+static uint32_t port_stride(const ctng_init_opts *o)
+{
+	return o->loggers > 99 || o->cas > 99 || o->monitors > 99 ? 1000 : 100;
+}
+
+/* The k loggers (or CAs) monitor m (1-based) watches out of `total`: m,
+ * m+1, ... modulo total (each once), as ids with `prefix`. */
+static size_t watch_list(uint32_t m, uint32_t total, uint32_t k, const char *prefix,
+                         char (*ids)[CTNG_ID_MAX + 1], const char **out)
+{
+	size_t n = k < total ? k : total;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], CTNG_ID_MAX + 1, "%s%u", prefix, (unsigned)((m - 1 + i) % total + 1));
+		out[i] = ids[i];
+	}
+	return n;
+}
+
+/* Does gossiper a (1-based, of n) peer with gossiper b? The circulant graph
+ * whose offsets are +-1, +-2, +-4, ... (the first `peers` of them):
+ * symmetric, and any two gossipers are O(log n) hops apart. */
+static bool peers_with(uint32_t a, uint32_t b, uint32_t n, uint32_t peers)
+{
+	if (a == b)
+		return false;
+	uint32_t d = (b + n - a) % n, got = 0;
+	for (uint64_t off = 1; off < n && got < peers; off <<= 1) {
+		if (d == off || d == n - off)
+			return true;
+		got += off == n - off ? 1 : 2;
+	}
+	return false;
+}
+
 static int check_opts(ctng_init_opts *o, ctng_err *err)
 {
 	if (o->period_ms == 0)
@@ -38,18 +73,27 @@ static int check_opts(ctng_init_opts *o, ctng_err *err)
 		o->gossip_wait_ms = o->period_ms / 5;
 	if (!o->update_offset_ms)
 		o->update_offset_ms = o->period_ms * 8 / 10;
-	if (o->loggers < 1 || o->loggers > 99 || o->cas < 1 || o->cas > 99 || o->monitors < 1 ||
-	    o->monitors > 99)
+	if (o->loggers < 1 || o->loggers > CTNG_INIT_MAX_ROLE || o->cas < 1 ||
+	    o->cas > CTNG_INIT_MAX_ROLE || o->monitors < 1 || o->monitors > CTNG_INIT_MAX_ROLE)
+		return ctng_err_set(err, CTNG_EINVAL, "loggers, CAs and monitors must each number 1..%u",
+		                    CTNG_INIT_MAX_ROLE);
+	if ((uint64_t)o->loggers + o->cas + 2ull * o->monitors > CTNG_CONFIG_MAX_ENTITIES)
 		return ctng_err_set(err, CTNG_EINVAL,
-		                    "loggers, CAs and monitors must each number 1..99");
+		                    "%u loggers, %u CAs, %u monitors and as many gossipers: more "
+		                    "than %u entities",
+		                    o->loggers, o->cas, o->monitors, CTNG_CONFIG_MAX_ENTITIES);
+	if (o->peers >= o->monitors - 1)
+		o->peers = 0; /* everyone: the full mesh */
 	if (o->threshold < 1 || o->threshold > o->monitors)
 		return ctng_err_set(err, CTNG_EINVAL,
 		                    "threshold %u out of range: need 1..%u (number of gossipers)",
 		                    o->threshold, o->monitors);
 	if (!o->host)
 		o->host = "127.0.0.1";
-	if (o->port_base == 0 || (uint32_t)o->port_base + 399 > 65535)
-		return ctng_err_set(err, CTNG_EINVAL, "port base must be 1..65136");
+	uint32_t stride = port_stride(o);
+	if (o->port_base == 0 || (uint32_t)o->port_base + 4 * stride - 1 > 65535)
+		return ctng_err_set(err, CTNG_EINVAL, "port base must be 1..%u",
+		                    65536 - 4 * stride);
 	ctng_clock c = {o->genesis_ms, o->period_ms, o->query_offset_ms, o->gossip_wait_ms,
 	                o->update_offset_ms};
 	return ctng_clock_check(&c, err);
@@ -148,9 +192,9 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 	int rc = check_opts(&o, err);
 	if (rc)
 		return rc;
+	uint64_t now = o.now_ms ? o.now_ms : ctng_now_ms();
 	if (!o.genesis_ms)
-		o.genesis_ms = ctng_now_ms() / 1000 * 1000;
-	uint64_t now = ctng_now_ms();
+		o.genesis_ms = now / 1000 * 1000;
 	char path[4096];
 	if ((rc = ctng_mkdir_p(dir, 0755, err)))
 		return rc;
@@ -164,7 +208,11 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 	size_t n = o.loggers + o.cas + 2 * (size_t)o.monitors, k = 0;
 	char **texts = calloc(n, sizeof *texts), *net = NULL;
 	size_t *lens = calloc(n, sizeof *lens), net_len = 0;
-	if (!texts || !lens) {
+	uint32_t most = o.loggers > o.cas ? o.loggers : o.cas;
+	most = most > o.monitors ? most : o.monitors;
+	char(*ids)[CTNG_ID_MAX + 1] = calloc(2 * (size_t)most, sizeof *ids); /* topology lists */
+	const char **list = calloc(2 * (size_t)most, sizeof *list);
+	if (!texts || !lens || !ids || !list) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -174,13 +222,14 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 		uint32_t count;
 		uint16_t off;
 	} groups[4] = {{CTNG_ROLE_LOGGER, "logger", o.loggers, 0},
-	               {CTNG_ROLE_CA, "ca", o.cas, 100},
-	               {CTNG_ROLE_MONITOR, "monitor", o.monitors, 200},
-	               {CTNG_ROLE_GOSSIPER, "gossiper", o.monitors, 300}};
+	               {CTNG_ROLE_CA, "ca", o.cas, 1},
+	               {CTNG_ROLE_MONITOR, "monitor", o.monitors, 2},
+	               {CTNG_ROLE_GOSSIPER, "gossiper", o.monitors, 3}};
+	uint32_t stride = port_stride(&o);
 	for (int g = 0; g < 4; g++) {
 		for (uint32_t i = 1; i <= groups[g].count; i++, k++) {
 			char id[CTNG_ID_MAX + 1], url[CTNG_URL_MAX], listen[CTNG_URL_MAX], edir[4096];
-			unsigned port = o.port_base + groups[g].off + i - 1;
+			unsigned port = o.port_base + groups[g].off * stride + i - 1;
 			snprintf(id, sizeof id, "%s%u", groups[g].prefix, i);
 			snprintf(url, sizeof url, "http://%s:%u", o.host, port);
 			snprintf(listen, sizeof listen, "%s:%u", o.host, port);
@@ -191,6 +240,22 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 			                       .listen = listen,
 			                       .network = "../network.json",
 			                       .now_ms = now};
+			/* topology other than the default of ctng network assemble */
+			if (groups[g].role == CTNG_ROLE_MONITOR && o.watch && o.watch != 2) {
+				ko.loggers = list;
+				ko.n_loggers = watch_list(i, o.loggers, o.watch, "logger", ids, list);
+				ko.cas = list + most;
+				ko.n_cas = watch_list(i, o.cas, o.watch, "ca", ids + most, list + most);
+			}
+			if (groups[g].role == CTNG_ROLE_GOSSIPER && o.peers) {
+				ko.peers = list;
+				for (uint32_t q = 1; q <= o.monitors; q++)
+					if (peers_with(i, q, o.monitors, o.peers)) {
+						snprintf(ids[ko.n_peers], CTNG_ID_MAX + 1, "gossiper%u", q);
+						list[ko.n_peers] = ids[ko.n_peers];
+						ko.n_peers++;
+					}
+			}
 			if ((rc = ctng_keygen(edir, &ko, err)) ||
 			    (rc = read_descriptor(dir, id, &texts[k], &lens[k], err)))
 				goto out;
@@ -215,5 +280,7 @@ out:
 	free(texts);
 	free(lens);
 	free(net);
+	free(ids);
+	free(list);
 	return rc;
 }

@@ -67,23 +67,15 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
                               ctng_err *err)
 {
 	static const char *const keys[] = {"split_view", "split_targets", "silent",
-	                                   "answer_periods_mod", "hide_entry", "wrong_data",
-	                                   NULL};
+	                                   "answer_periods_mod", NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
 	if ((rc = cfg_check_keys(j, "misbehaviour", keys, err)) ||
 	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
-	    (rc = get_bool(j, "silent", &m->silent, err)) ||
-	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)))
+	    (rc = get_bool(j, "silent", &m->silent, err)))
 		return rc;
 	m->present = true;
-	if (json_object_get(j, "hide_entry") && !json_is_null(json_object_get(j, "hide_entry"))) {
-		if ((rc = cfg_get_u64(j, "misbehaviour", "hide_entry", (uint64_t)INT64_MAX,
-		                      &m->hidden_index, err)))
-			return rc;
-		m->hide_entry = true;
-	}
 	if (json_object_get(j, "answer_periods_mod")) {
 		uint64_t v;
 		if ((rc = cfg_get_u64(j, "misbehaviour", "answer_periods_mod", 1000000, &v, err)))
@@ -127,19 +119,20 @@ int ctng_node_config_listen(const ctng_node_config *cfg, char host[CTNG_HOST_MAX
 /* The share key a gossiper's bls_sk must match: its share key when the
  * network has BLS keys, else (a network that reshares) its share key in the
  * previous network; NULL when it must have none. */
-static const uint8_t *expected_share_pk(const ctng_node_config *c)
+static const uint8_t *expected_share_pk(const ctng_network *net, const ctng_node_config *c)
 {
-	if (c->net.has_bls)
+	if (net->has_bls)
 		return c->self->bls_pk;
-	for (size_t i = 0; c->net.reshare.present && i < c->net.reshare.n_holders; i++)
-		if (strcmp(c->net.reshare.holders[i].id, c->self->id) == 0)
-			return c->net.reshare.holders[i].bls_pk;
+	for (size_t i = 0; net->reshare.present && i < net->reshare.n_holders; i++)
+		if (strcmp(net->reshare.holders[i].id, c->self->id) == 0)
+			return net->reshare.holders[i].bls_pk;
 	return NULL;
 }
 
 /* A gossiper's bls_sk (optional: a DKG keeps the share in the node's DKG
  * store instead) and dkg_private_key (its X25519 transport key). */
-static int gossiper_keys(const json_t *j, ctng_node_config *c, ctng_err *err)
+static int gossiper_keys(const json_t *j, const ctng_network *net, ctng_node_config *c,
+                         ctng_err *err)
 {
 	const char *w = "config.json", *s;
 	int rc;
@@ -153,7 +146,7 @@ static int gossiper_keys(const json_t *j, ctng_node_config *c, ctng_err *err)
 		}
 	}
 	if (c->has_bls_sk) {
-		const uint8_t *want = expected_share_pk(c);
+		const uint8_t *want = expected_share_pk(net, c);
 		uint8_t mine[CTNG_BLS_PK_LEN];
 		if (!want)
 			return ctng_err_set(err, CTNG_EINVAL,
@@ -180,57 +173,14 @@ static int gossiper_keys(const json_t *j, ctng_node_config *c, ctng_err *err)
 	return 0;
 }
 
-/* Optional "limits": the server's resource caps (docs/config.md §3). */
-static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
+/* net: moved into c (NULL: loaded from the file the config names); shared:
+ * borrowed instead (c->net stays empty, c->self points into *shared). */
+static int parse_node(const json_t *j, const char *dir, ctng_network *net,
+                      const ctng_network *shared, ctng_node_config *c, ctng_err *err)
 {
-	static const char *const keys[] = {"max_connections",   "max_buffered_bytes",
-	                                   "header_timeout_ms", "body_timeout_ms",
-	                                   "idle_timeout_ms",   NULL};
-	const char *w = "limits";
-	if (!json_is_object(j))
-		return ctng_err_set(err, CTNG_EINVAL, "limits: must be an object");
-	int rc = cfg_check_keys(j, w, keys, err);
-	uint64_t v;
-	struct {
-		const char *key;
-		uint64_t max;
-	} f[] = {{"max_connections", 1u << 20},
-	         {"max_buffered_bytes", (uint64_t)1 << 40},
-	         {"header_timeout_ms", 86400000},
-	         {"body_timeout_ms", 86400000},
-	         {"idle_timeout_ms", 86400000}};
-	for (size_t i = 0; !rc && i < sizeof f / sizeof f[0]; i++) {
-		if (!json_object_get(j, f[i].key))
-			continue;
-		if ((rc = cfg_get_u64(j, w, f[i].key, f[i].max, &v, err)))
-			break;
-		switch (i) {
-		case 0:
-			o->max_connections = (size_t)v;
-			break;
-		case 1:
-			o->max_buffered = (size_t)v;
-			break;
-		case 2:
-			o->header_timeout_ms = v;
-			break;
-		case 3:
-			o->body_timeout_ms = v;
-			break;
-		default:
-			o->idle_timeout_ms = v;
-			break;
-		}
-	}
-	return rc;
-}
-
-static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_node_config *c,
-                      ctng_err *err)
-{
-	static const char *const keys[] = {
-	    "id",     "network", "data_dir",     "listen",          "private_key",
-	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", NULL};
+	static const char *const keys[] = {"id",     "network",      "data_dir",        "listen",
+	                                   "private_key", "bls_sk", "misbehaviour", "dkg_private_key",
+	                                   NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -256,13 +206,16 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_
 	    !(c->listen = strdup(listen)))
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 
-	if (net) {
+	if (shared) {
+		/* borrowed: nothing to load */
+	} else if (net) {
 		c->net = *net;
 		memset(net, 0, sizeof(*net));
 	} else if ((rc = ctng_network_load(c->network_path, &c->net, err))) {
 		return rc;
 	}
-	c->self = ctng_network_entity(&c->net, id);
+	const ctng_network *N = shared ? shared : &c->net;
+	c->self = ctng_network_entity(N, id);
 	if (!c->self)
 		return ctng_err_set(err, CTNG_EINVAL, "%s: id \"%s\" is not in the network", w, id);
 	if (c->self->port != port)
@@ -273,7 +226,7 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_
 	json_t *pk = json_object_get(j, "private_key"), *bs = json_object_get(j, "bls_sk");
 	const char *s;
 	if (c->self->role == CTNG_ROLE_GOSSIPER) {
-		if ((rc = gossiper_keys(j, c, err)))
+		if ((rc = gossiper_keys(j, N, c, err)))
 			return rc;
 	} else if (bs || json_object_get(j, "dkg_private_key")) {
 		return ctng_err_set(err, CTNG_EINVAL,
@@ -289,11 +242,8 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net, ctng_
 			                    "%s: private_key does not match the public_key of %s",
 			                    w, id);
 	}
-	json_t *lim = json_object_get(j, "limits");
-	if (lim && (rc = parse_limits(lim, &c->server, err)))
-		return rc;
 	json_t *m = json_object_get(j, "misbehaviour");
-	if (m && (rc = parse_misbehaviour(m, &c->net, &c->misbehaviour, err)))
+	if (m && (rc = parse_misbehaviour(m, N, &c->misbehaviour, err)))
 		return rc;
 	return 0;
 }
@@ -305,7 +255,7 @@ int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_n
 	json_t *j = NULL;
 	int rc = cfg_load_json(json, len, &j, err);
 	if (!rc)
-		rc = parse_node(j, dir, net, out, err);
+		rc = parse_node(j, dir, net, NULL, out, err);
 	json_decref(j);
 	if (rc == CTNG_ERANGE) {
 		rc = CTNG_EINVAL;
@@ -319,7 +269,26 @@ int ctng_node_config_parse(const char *json, size_t len, const char *dir, ctng_n
 	return rc;
 }
 
+static int load_node(const char *path, const ctng_network *shared, ctng_node_config *out,
+                     ctng_err *err);
+
 int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err)
+{
+	return load_node(path, NULL, out, err);
+}
+
+int ctng_node_config_load_shared(const char *path, const ctng_network *net,
+                                 ctng_node_config *out, ctng_err *err)
+{
+	if (!net) {
+		memset(out, 0, sizeof(*out));
+		return ctng_err_set(err, CTNG_EINVAL, "no network");
+	}
+	return load_node(path, net, out, err);
+}
+
+static int load_node(const char *path, const ctng_network *shared, ctng_node_config *out,
+                     ctng_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	uint8_t *data = NULL;
@@ -336,7 +305,19 @@ int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err
 		free(data);
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
-	rc = ctng_node_config_parse((const char *)data, n, dirname(tmp), NULL, out, err);
+	if (shared) {
+		json_t *j = NULL;
+		rc = cfg_load_json((const char *)data, n, &j, err);
+		if (!rc)
+			rc = parse_node(j, dirname(tmp), NULL, shared, out, err);
+		json_decref(j);
+		if (rc == CTNG_ERANGE && err)
+			err->code = rc = CTNG_EINVAL;
+		if (rc)
+			ctng_node_config_free(out);
+	} else {
+		rc = ctng_node_config_parse((const char *)data, n, dirname(tmp), NULL, out, err);
+	}
 	free(tmp);
 	ctng_wipe(data, n);
 	free(data);
@@ -376,10 +357,6 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 		    json_object_set_new(o, "silent", json_boolean(m->silent)) ||
 		    json_object_set_new(o, "answer_periods_mod",
 		                        json_integer((json_int_t)m->answer_periods_mod)) ||
-		    json_object_set_new(o, "hide_entry",
-		                        m->hide_entry ? json_integer((json_int_t)m->hidden_index)
-		                                      : json_null()) ||
-		    json_object_set_new(o, "wrong_data", json_boolean(m->wrong_data)) ||
 		    json_object_set_new(j, "misbehaviour", o)) {
 			json_decref(j);
 			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");

@@ -20,6 +20,7 @@
 #include "crypto/bls12_381/hash_to_curve.h"
 #include "crypto/bls12_381/pairing.h"
 #include "ctng/bls.h"
+#include "ctng/meter.h"
 
 int bls_sk_load(fr *k, const uint8_t sk[32], ctng_err *err)
 {
@@ -194,6 +195,7 @@ int ctng_bls_sign(uint8_t sig[CTNG_BLS_SIG_LEN], const uint8_t sk[CTNG_BLS_SK_LE
 		return rc;
 	if ((rc = bls_sk_load(&k, sk, err)) != 0)
 		return rc;
+	ctng_meter_count(CTNG_METER_BLS_SIGN, 1);
 	if (bls_hash_to_g1(&h, msg, len, d, dl) != 0) {
 		ctng_wipe(&k, sizeof k);
 		return ctng_err_set(err, CTNG_EIO, "bls: hash_to_curve failed");
@@ -227,6 +229,25 @@ static int verify_dst(const g2 *pk, const uint8_t *msg, size_t len, const g1 *si
 	return core_verify(pk, &h, sig, err);
 }
 
+/* Counts a verification of well-formed inputs and consults the meter's memo
+ * (ctng/meter.h): 1 with *rc when the outcome of these exact inputs is known. */
+static int verify_memo(ctng_meter_key *key, const uint8_t pk[CTNG_BLS_PK_LEN], const uint8_t *d,
+                       size_t dl, const uint8_t *msg, size_t len,
+                       const uint8_t sig[CTNG_BLS_SIG_LEN], int *rc, ctng_err *err)
+{
+	ctng_meter_count(CTNG_METER_BLS_VERIFY, 1);
+	key->active = 0;
+	if (!ctng_meter_memo_active())
+		return 0;
+	const void *parts[] = {"B", pk, d, msg, sig};
+	const size_t lens[] = {1, CTNG_BLS_PK_LEN, dl, len, CTNG_BLS_SIG_LEN};
+	if (!ctng_meter_memo_lookup(key, parts, lens, 5, rc))
+		return 0;
+	if (*rc)
+		ctng_err_set(err, CTNG_EVERIFY, "bls: signature does not verify");
+	return 1;
+}
+
 int ctng_bls_verify(const uint8_t pk[CTNG_BLS_PK_LEN], const uint8_t *msg, size_t len,
                     const uint8_t sig[CTNG_BLS_SIG_LEN], const char *dst, ctng_err *err)
 {
@@ -238,7 +259,12 @@ int ctng_bls_verify(const uint8_t pk[CTNG_BLS_PK_LEN], const uint8_t *msg, size_
 	if ((rc = bls_dst(dst, &d, &dl, err)) || (rc = bls_pk_decode(&q, pk, err)) ||
 	    (rc = bls_sig_decode(&s, sig, err)))
 		return rc;
-	return verify_dst(&q, msg, len, &s, d, dl, err);
+	ctng_meter_key key;
+	if (verify_memo(&key, pk, d, dl, msg, len, sig, &rc, err))
+		return rc;
+	rc = verify_dst(&q, msg, len, &s, d, dl, err);
+	ctng_meter_memo_store(&key, rc);
+	return rc;
 }
 
 int ctng_bls_aggregate(uint8_t out[CTNG_BLS_SIG_LEN], const uint8_t (*sigs)[CTNG_BLS_SIG_LEN],
@@ -312,6 +338,7 @@ int ctng_bls_batch_verify(const ctng_bls_batch_item *items, size_t count, const 
 	if (count == 1)
 		return ctng_bls_verify(items[0].pk, items[0].msg, items[0].msg_len, items[0].sig,
 		                       dst, err);
+	ctng_meter_count(CTNG_METER_BLS_BATCH_ITEM, count);
 	if (count > ((size_t)1 << 24))
 		return ctng_err_set(err, CTNG_ERANGE, "bls batch verify: too many items (%zu)",
 		                    count);
@@ -382,6 +409,7 @@ out:
 
 struct ctng_bls_pk_prepared {
 	bls_g2_prepared lines;
+	uint8_t pk[CTNG_BLS_PK_LEN]; /* the compressed key (for the meter's memo) */
 };
 
 int ctng_bls_pk_prepare(ctng_bls_pk_prepared **out, const uint8_t pk[CTNG_BLS_PK_LEN],
@@ -397,6 +425,7 @@ int ctng_bls_pk_prepare(ctng_bls_pk_prepared **out, const uint8_t pk[CTNG_BLS_PK
 		return ctng_err_set(err, CTNG_ENOMEM, "bls: out of memory");
 	g2_to_affine(&qa, &q);
 	bls_g2_prepare(&p->lines, &qa);
+	memcpy(p->pk, pk, CTNG_BLS_PK_LEN);
 	*out = p;
 	return 0;
 }
@@ -417,6 +446,9 @@ int ctng_bls_verify_prepared(const ctng_bls_pk_prepared *pk, const uint8_t *msg,
 		return ctng_err_set(err, CTNG_EINVAL, "bls: no prepared key");
 	if ((rc = bls_dst(dst, &d, &dl, err)) || (rc = bls_sig_decode(&s, sig, err)))
 		return rc;
+	ctng_meter_key key;
+	if (verify_memo(&key, pk->pk, d, dl, msg, len, sig, &rc, err))
+		return rc;
 	if (bls_hash_to_g1(&h, msg, len, d, dl) != 0)
 		return ctng_err_set(err, CTNG_EIO, "bls: hash_to_curve failed");
 	g1_aff P[2];
@@ -427,7 +459,7 @@ int ctng_bls_verify_prepared(const ctng_bls_pk_prepared *pk, const uint8_t *msg,
 	if (bls_miller_loop_ex(&f, NULL, NULL, 0, P, Q, 2) != 0)
 		return ctng_err_set(err, CTNG_ENOMEM, "bls: out of memory");
 	bls_final_exp(&r, &f);
-	if (!fp12_is_one(&r))
-		return ctng_err_set(err, CTNG_EVERIFY, "bls: signature does not verify");
-	return 0;
+	rc = fp12_is_one(&r) ? 0 : ctng_err_set(err, CTNG_EVERIFY, "bls: signature does not verify");
+	ctng_meter_memo_store(&key, rc);
+	return rc;
 }

@@ -3,6 +3,7 @@
  * OpenSSL 3 EVP API (see ctng/sig.h for the contracts).
  */
 #include "ctng/sig.h"
+#include "ctng/meter.h"
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -425,6 +426,9 @@ int ctng_sig_sign(const ctng_sig_key *k, const uint8_t *msg, size_t len,
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	ctng_meter_count(k->alg == CTNG_SIG_ECDSA_P256 ? CTNG_METER_ECDSA_SIGN
+	                                               : CTNG_METER_ED25519_SIGN,
+	                 1);
 	const char *md = k->alg == CTNG_SIG_ECDSA_P256 ? "SHA256" : NULL;
 	int rc = 0;
 	size_t n = CTNG_SIG_MAX_LEN;
@@ -449,11 +453,27 @@ int ctng_sig_verify(const ctng_sig_key *k, const uint8_t *msg, size_t len, const
 		return ctng_err_set(err, CTNG_EVERIFY, "signature has a bad length (%zu)", sig_len);
 	if (k->alg == CTNG_SIG_ED25519 && sig_len != 64)
 		return ctng_err_set(err, CTNG_EVERIFY, "Ed25519 signature must be 64 bytes");
+	ctng_meter_count(k->alg == CTNG_SIG_ECDSA_P256 ? CTNG_METER_ECDSA_VERIFY
+	                                               : CTNG_METER_ED25519_VERIFY,
+	                 1);
+	ctng_meter_key key = {0};
+	int rc = 0;
+	if (ctng_meter_memo_active()) {
+		uint8_t *der = NULL;
+		int dl = i2d_PUBKEY(k->pkey, &der);
+		const void *parts[] = {"S", der, msg, sig};
+		const size_t lens[] = {1, dl > 0 ? (size_t)dl : 0, len, sig_len};
+		bool hit = dl > 0 && ctng_meter_memo_lookup(&key, parts, lens, 4, &rc);
+		OPENSSL_free(der);
+		if (hit)
+			return rc ? ctng_err_set(err, CTNG_EVERIFY, "%s signature does not verify",
+			                         ctng_sig_alg_name(k->alg))
+			          : 0;
+	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	const char *md = k->alg == CTNG_SIG_ECDSA_P256 ? "SHA256" : NULL;
-	int rc = 0;
 	if (EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, k->pkey, NULL) != 1) {
 		rc = ossl_fail(err, CTNG_EINVAL, "verification initialisation failed");
 	} else {
@@ -464,5 +484,6 @@ int ctng_sig_verify(const ctng_sig_key *k, const uint8_t *msg, size_t len, const
 			                  ctng_sig_alg_name(k->alg));
 	}
 	EVP_MD_CTX_free(ctx);
+	ctng_meter_memo_store(&key, rc);
 	return rc;
 }

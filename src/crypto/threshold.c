@@ -12,6 +12,7 @@
 #include "crypto/bls12_381/bls_internal.h"
 #include "crypto/bls12_381/hash_to_curve.h"
 #include "ctng/bls.h"
+#include "ctng/meter.h"
 
 #define DEAL_DST "CTNG-BLS-DEAL-V1"
 
@@ -165,6 +166,8 @@ int ctng_bls_combine(uint8_t sig[CTNG_BLS_SIG_LEN], const uint32_t *ids,
 				return ctng_err_set(err, CTNG_EINVAL,
 				                    "bls combine: duplicate share id %u", ids[i]);
 	}
+	ctng_meter_count(CTNG_METER_BLS_COMBINE, 1);
+	ctng_meter_count(CTNG_METER_BLS_COMBINE_SHARE, t);
 	g1 *pts = malloc(t * sizeof *pts);
 	fr *lam = malloc(t * sizeof *lam), *x = malloc(t * sizeof *x),
 	   *pre = malloc(t * sizeof *pre);

@@ -183,7 +183,7 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 		char path[4096];
 		testnet_pathf(path, sizeof(path), "%s/%s/config.json", dir, e->id);
 		ctng_misbehaviour m = {0};
-		char *target = NULL;
+		char *targets[64];
 		for (size_t f = 0; f < s->n_faults; f++) {
 			const ctng_testnet_fault *ft = &s->faults[f];
 			if (strcmp(ft->id, e->id) != 0)
@@ -192,11 +192,13 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 			m.split_view = ft->split_view;
 			m.silent = ft->silent;
 			m.answer_periods_mod = ft->answer_periods_mod;
-			if (ft->split_target) {
-				target = (char *)ft->split_target;
-				m.split_targets = &target;
-				m.n_split_targets = 1;
-			}
+			size_t nt = 0;
+			if (ft->split_target)
+				targets[nt++] = (char *)ft->split_target;
+			for (const char *const *t = ft->split_targets; t && *t && nt < 64; t++)
+				targets[nt++] = (char *)*t;
+			m.split_targets = nt ? targets : NULL;
+			m.n_split_targets = nt;
 		}
 		int rc = ctng_node_config_set_misbehaviour(path, m.present ? &m : NULL, err);
 		if (rc)
@@ -349,14 +351,6 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		}
 	}
 
-	if (!o->json) { /* the monitors' web pages (docs/monitor.md §7) */
-		fprintf(out, "dashboards:");
-		for (size_t i = 0; i < nps; i++)
-			if (ps[i].e->role == CTNG_ROLE_MONITOR)
-				fprintf(out, " %s/", ps[i].e->url);
-		fprintf(out, "\n");
-		fflush(out);
-	}
 	uint64_t now = ctng_now_ms(), first = 0;
 	if (ctng_clock_period_of(&net.clock, now, &first))
 		first += 1; /* the first whole period from now */
@@ -394,7 +388,6 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
 			print_cell(out, cell, gossipers[g], o->json);
 		}
-		testnet_mirror_period(&traffic, p, out, o->json);
 		testnet_collect_figures(&traffic, p, k);
 		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
 			rc = CTNG_EIO;

@@ -4,11 +4,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "ctng/config.h"
 #include "ctng/testnet.h"
+#include "testutil.h"
 
 static void set(ctng_testnet_cell *c, enum ctng_type t, uint64_t v)
 {
@@ -156,6 +160,91 @@ static void test_restart_skips_only_the_crash_period(void **st)
 	ctng_buf_free(&f);
 }
 
+/* Makes a network with ctng init's generator (keys unused: dealer mode). */
+static void make_net(const char *dir, uint32_t loggers, uint32_t monitors, uint32_t t,
+                     ctng_network *net)
+{
+	ctng_init_opts o;
+	ctng_init_opts_default(&o);
+	o.loggers = o.cas = loggers;
+	o.monitors = monitors;
+	o.threshold = t;
+	o.genesis_ms = 1700000000000ull;
+	ctng_err e = {0};
+	assert_int_equal(ctng_init_network(dir, &o, &e), 0);
+	char path[256];
+	snprintf(path, sizeof path, "%s/network.json", dir);
+	assert_int_equal(ctng_network_load(path, net, &e), 0);
+}
+
+/* On the seed network the derived expectations are the scenario tables. */
+static void test_derived_equals_tables(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/ctng_test_derive_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ctng_network net = {0};
+	make_net(dir, 3, 4, 2, &net);
+	for (size_t i = 0; i < ctng_testnet_scenario_count(); i++) {
+		const ctng_testnet_scenario *s = ctng_testnet_scenario_at(i);
+		for (size_t k = 0; k < 4; k++) {
+			ctng_testnet_expect want, got;
+			s->expect(10 + k, k, &want);
+			ctng_testnet_derive(s, &net, 10 + k, k, &got);
+			if (memcmp(&want, &got, sizeof want))
+				print_message("%s k=%zu: derived %d %d %d %d, table %d %d %d %d\n", s->name,
+				              k, got.sth_full, got.rev_full, got.acc_full, got.acc,
+				              want.sth_full, want.rev_full, want.acc_full, want.acc);
+			assert_memory_equal(&want, &got, sizeof want);
+		}
+		assert_int_equal(ctng_testnet_derive_con_full(s, &net), s->con_full_total);
+	}
+	ctng_network_free(&net);
+	ctng_test_rm_rf(dir);
+}
+
+/* 16 monitors watching 2 of 8 loggers and CAs each (monitor m: m, m+1 mod 8),
+ * threshold 9: every entity has 4 watchers. logger1 splitting towards
+ * monitor3 is invisible (monitor3 does not watch it); towards monitor8 it is
+ * a conflict. Silent entities are accused by their 4 watchers. */
+static void test_derived_16(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/ctng_test_derive_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ctng_network net = {0};
+	make_net(dir, 8, 16, 9, &net);
+	ctng_testnet_expect e;
+	ctng_testnet_derive(ctng_testnet_scenario_find("honest"), &net, 1, 0, &e);
+	assert_int_equal(e.sth_full, 8);
+	assert_int_equal(e.rev_full, 8);
+	assert_int_equal(e.acc, 0);
+	const ctng_testnet_scenario *sl = ctng_testnet_scenario_find("split-logger");
+	ctng_testnet_derive(sl, &net, 1, 0, &e);
+	assert_int_equal(e.sth_full, 8);
+	assert_int_equal(ctng_testnet_derive_con_full(sl, &net), 0);
+	static const ctng_testnet_fault f8[] = {
+	    {.id = "logger1", .split_view = true, .split_target = "monitor8"}};
+	ctng_testnet_scenario s8 = *sl;
+	s8.faults = f8;
+	ctng_testnet_derive(&s8, &net, 1, 0, &e);
+	assert_int_equal(e.sth_full, 7);
+	assert_int_equal(ctng_testnet_derive_con_full(&s8, &net), 1);
+	ctng_testnet_derive(ctng_testnet_scenario_find("silent"), &net, 1, 0, &e);
+	assert_int_equal(e.sth_full, 7);
+	assert_int_equal(e.rev_full, 7);
+	assert_int_equal(e.acc, 8);
+	assert_int_equal(e.acc_full, 2);
+	/* with fewer running gossipers than the threshold, no FULL at all */
+	static const char *const few[] = {"monitor1", "gossiper1", "logger1", NULL};
+	ctng_testnet_scenario sf = *ctng_testnet_scenario_find("honest");
+	sf.running = few;
+	ctng_testnet_derive(&sf, &net, 1, 0, &e);
+	assert_int_equal(e.sth_full, 0);
+	ctng_network_free(&net);
+	ctng_test_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +253,8 @@ int main(void)
 	    cmocka_unit_test(test_flaky_alternates),
 	    cmocka_unit_test(test_honest_rejects_accusations),
 	    cmocka_unit_test(test_restart_skips_only_the_crash_period),
+	    cmocka_unit_test(test_derived_equals_tables),
+	    cmocka_unit_test(test_derived_16),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
