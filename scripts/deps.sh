@@ -11,6 +11,7 @@ PKGS=(
   procps                                   # pgrep/ps for the multi-process tests
   prometheus                               # promtool: checks the /metrics text in tests
   systemd man-db groff-base                # systemd-analyze verify/security, man pages (install test)
+  chromium chromium-driver                 # headless browser for the monitor dashboard test
   gnuplot-nox                              # ctng sim sweep's plots (SVG)
 )
 missing=()

@@ -107,6 +107,61 @@ int ctng_cert_dns_name(const struct x509_st *c, char out[CTNG_DNS_NAME_MAX + 1],
 /* True if c carries the CT poison extension. */
 bool ctng_cert_is_precert(const struct x509_st *c);
 
+/* ---------------------------------------- certificates read in place */
+
+/* A byte range inside a caller's buffer. */
+typedef struct ctng_der_span {
+	const uint8_t *p;
+	size_t n;
+} ctng_der_span;
+
+/* A certificate parsed in place, without building an OpenSSL object (the
+ * logger's submission path; src/cert/view.c). Every span points into the
+ * parsed buffer, which must outlive the view. */
+typedef struct ctng_cert_view {
+	ctng_der_span der;                   /* the whole certificate             */
+	ctng_der_span tbs;                   /* TBSCertificate TLV                */
+	ctng_der_span tbs_content;           /*   its contents                    */
+	ctng_der_span tbs_sig_alg, sig_alg;  /* AlgorithmIdentifier TLVs          */
+	ctng_der_span issuer, subject, spki; /* Name, Name, SubjectPublicKeyInfo  */
+	ctng_der_span sig;                   /* signature octets (BIT STRING value
+	                                        without its unused-bits octet)    */
+	ctng_der_span exts_wrap, exts_seq;   /* [3] and SEQUENCE TLVs (n=0: none) */
+	ctng_der_span exts;                  /* contents of the SEQUENCE          */
+	size_t n_exts;
+	int n_poison;                        /* CT poison extensions              */
+	ctng_der_span poison;                /* the first one's Extension TLV     */
+	bool poison_critical, poison_null;   /*   critical; value is ASN.1 NULL   */
+	int n_ctng;                          /* CTng extensions                   */
+} ctng_cert_view;
+
+/* Strict DER walk of a Certificate (at most CTNG_CERT_DER_MAX bytes, all
+ * used): definite minimal lengths, RFC 5280 tags for every field, minimal
+ * INTEGERs and OIDs, DER BOOLEANs and BIT STRINGs, no encoded DEFAULT
+ * values; names and algorithm parameters are walked too, extension values
+ * stay opaque. CTNG_EINVAL with the reason; *v is zeroed on failure. */
+int ctng_cert_view_parse(const uint8_t *der, size_t len, ctng_cert_view *v, ctng_err *err);
+/* True if v carries the CT poison extension (once or more). */
+static inline bool ctng_cert_view_is_precert(const ctng_cert_view *v)
+{
+	return v->n_poison > 0;
+}
+/* The RFC 6962 precert_entry TBS: v's TBS without its poison extension,
+ * byte-for-byte what ctng_ct_entry_precert_x509 makes (the poison must
+ * occur once, critical, with a NULL value, and no CTng extension; [3] is
+ * dropped when no extension is left). *der malloc'd. CTNG_ENOTFOUND without
+ * the poison, CTNG_EINVAL for the other violations. */
+int ctng_cert_view_precert_tbs(const ctng_cert_view *v, uint8_t **der, size_t *len,
+                               ctng_err *err);
+/* ctng_cert_check_issued for a view: c's issuer name equals issuer_subject
+ * (the issuer's subject Name DER; RFC 5280 comparison when the bytes
+ * differ), c's outer and TBS signature algorithms are equal, and c's
+ * signature verifies with issuer_key (which must outlive the call; it may be
+ * shared between threads). 0, CTNG_EVERIFY, CTNG_EINVAL (no key). */
+int ctng_cert_view_check_issued(const ctng_cert_view *c, const uint8_t *issuer_subject,
+                                size_t subject_len, const struct evp_pkey_st *issuer_key,
+                                ctng_err *err);
+
 /* ---------------------------------------------- RFC 6962 entries, leaves */
 
 typedef enum ctng_ct_entry_type {

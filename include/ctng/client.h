@@ -111,6 +111,16 @@ typedef struct ctng_client_apply_stats {
 int ctng_client_apply_update(ctng_client *c, const char *json, size_t len,
                              ctng_client_apply_stats *stats, ctng_err *err);
 
+/* A CA's full CRV (CRoaring portable bytes, as GET <monitor>/ctng/v1/crv
+ * serves it) for `period`, the period of the last REV the state applied:
+ * kept, and the CA's CRV known again (its certificates no longer STALE),
+ * only if it hashes (ctng_crv_hash) to the CRV hash of that REV — which the
+ * state took from an update where a REV_FULL attests it, so the monitor
+ * serving the bytes need not be trusted. CTNG_EVERIFY (another CRV),
+ * CTNG_ESTATE (no REV of that period applied), CTNG_EINVAL. */
+int ctng_client_set_crv(ctng_client *c, const char *ca_id, uint64_t period, const uint8_t *crv,
+                        size_t len, ctng_err *err);
+
 /* Result of ctng_client_sync. */
 typedef struct ctng_client_sync_stats {
 	uint64_t from, to;       /* periods requested: from .. to (inclusive)      */
@@ -119,6 +129,7 @@ typedef struct ctng_client_sync_stats {
 	uint64_t missing_period; /* that period */
 	bool have_last;          /* state's last period after the sync             */
 	uint64_t last;
+	size_t crvs;             /* full CRVs obtained (CAs whose CRV became known) */
 } ctng_client_sync_stats;
 
 /* Fetches GET <monitor_url>/ctng/v1/update?period=P for every period P from
@@ -132,7 +143,13 @@ typedef struct ctng_client_sync_stats {
  * (sync from another monitor). A forged or incomplete update is
  * CTNG_EVERIFY / CTNG_EINVAL naming the period and the defect: the updates
  * applied before it are kept, nothing of it, and the sync stops. Transport
- * failures are CTNG_EIO / CTNG_ETIMEOUT (timeout_ms per request, 0 = 10 s). */
+ * failures are CTNG_EIO / CTNG_ETIMEOUT (timeout_ms per request, 0 = 10 s).
+ * Then, for every CA whose CRV is not known (a state that started after the
+ * CA revoked something, or missed one of its REVs), GET
+ * <monitor_url>/ctng/v1/crv?ca=ID&period=P for the period P of its last REV
+ * applied and ctng_client_set_crv (stats->crvs counts them); a monitor that
+ * does not have it or serves another CRV only leaves the CA STALE (a
+ * warning on stderr, not an error). */
 int ctng_client_sync(ctng_client *c, const char *monitor_url, uint64_t now_ms, uint64_t timeout_ms,
                      ctng_client_sync_stats *stats, ctng_err *err);
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ctng/base.h"
+#include "ctng/net.h"
 #include "ctng/proto.h"
 #include "ctng/sig.h"
 
@@ -168,6 +169,9 @@ typedef struct ctng_misbehaviour {
 	size_t n_split_targets;      /*   empty = alternate between requesters      */
 	bool silent;                 /* never answer queries                        */
 	uint32_t answer_periods_mod; /* answer only when period % mod == 0; 0 = always */
+	bool hide_entry;             /* logger: refuse every data tile holding entry */
+	uint64_t hidden_index;       /*   hidden_index ("hide_entry": N)            */
+	bool wrong_data;             /* logger: serve (and sign the roots of) altered entries */
 } ctng_misbehaviour;
 
 /* One node's private configuration plus the network it belongs to. */
@@ -186,6 +190,9 @@ typedef struct ctng_node_config {
 	bool has_dkg_sk;    /* gossiper: X25519 DKG transport key (from keygen) */
 	uint8_t dkg_sk[32]; /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
+	/* The optional "limits" of config.json as server options (zero fields:
+	 * the defaults of ctng_net_server_new_opts; max_body is the daemon's). */
+	ctng_net_server_opts server;
 	ctng_network net;        /* the loaded network */
 	const ctng_entity *self; /* borrowed from net */
 } ctng_node_config;

@@ -195,6 +195,12 @@ int ctng_logger_issuer(ctng_logger *lg, const uint8_t fp[32], uint8_t **der, siz
  * CTNG_ENOTFOUND if that period has no STH. *out filled (caller clears). */
 int ctng_logger_sth_object(ctng_logger *lg, uint64_t period, const char *monitor,
                            ctng_gossip_object *out, ctng_err *err);
+/* The signed roots of data tiles first..first+count-1 of the tree of
+ * tree_size (<= the published size) leaves (ctng_tile_roots,
+ * docs/protocol.md §4.4) as JSON: GET /ctng/v1/tile-roots. CTNG_EINVAL for
+ * a range outside that tree, CTNG_ENOTFOUND for a tree_size beyond it. */
+int ctng_logger_tile_roots(ctng_logger *lg, uint64_t tree_size, uint64_t first, uint32_t count,
+                           struct json_t **out, ctng_err *err);
 /* {"sth": <STH object of period>, "leaf_index": n, "audit_path": [b64...]}
  * for the leaf hash; CTNG_ENOTFOUND if the STH or the leaf (in that tree)
  * does not exist. */
@@ -216,6 +222,8 @@ typedef struct ctng_logger_daemon_opts {
 	bool catch_signals;        /* stop cleanly on SIGINT/SIGTERM            */
 	unsigned workers;          /* threads validating and signing submissions
 	                              (at most 16); 0 = on the loop thread     */
+	const ctng_net_server_opts *server; /* limits; NULL = defaults (max_body
+	                              is always CTNG_LOGGER_MAX_BODY)          */
 } ctng_logger_daemon_opts;
 
 /* Opens the store and the log, binds the HTTP server and publishes the STH

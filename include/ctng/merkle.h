@@ -129,6 +129,61 @@ int ctng_merkle_mem_inclusion(ctng_merkle_mem *m, uint64_t index, uint64_t size,
 int ctng_merkle_mem_consistency(ctng_merkle_mem *m, uint64_t size1, uint64_t size2,
                                 uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);
 
+/* ------------------------------------------------------ compact range */
+
+/* A reusable hasher (one EVP_MD_CTX, so hashing does not allocate). Owned
+ * by one thread. Functions below that take a hasher accept NULL (then each
+ * hash allocates a context of its own). */
+typedef struct ctng_merkle_hasher ctng_merkle_hasher;
+int ctng_merkle_hasher_new(ctng_merkle_hasher **out);
+void ctng_merkle_hasher_free(ctng_merkle_hasher *h); /* NULL is fine */
+int ctng_merkle_hasher_leaf(ctng_merkle_hasher *h, uint8_t out[32], const void *data, size_t len);
+int ctng_merkle_hasher_node(ctng_merkle_hasher *h, uint8_t out[32], const uint8_t l[32],
+                            const uint8_t r[32]);
+/* Leaf hash of the concatenation a || b (no copy). */
+int ctng_merkle_hasher_leaf_parts(ctng_merkle_hasher *h, uint8_t out[32], const void *a,
+                                  size_t alen, const void *b, size_t blen);
+
+/* The compact range (right edge) of the tree of `size` leaves: the hashes of
+ * the perfect subtrees that [0, size) splits into, largest (leftmost) first,
+ * one per set bit of size (heights = the set bits, descending). It is all a
+ * verifier has to keep to extend a tree it checked and to compute its root:
+ * at most 64 hashes. A plain value: copy it freely. */
+typedef struct ctng_merkle_range {
+	uint64_t size;
+	unsigned n; /* popcount(size) */
+	uint8_t h[64][32];
+} ctng_merkle_range;
+
+/* The empty range (size 0). */
+void ctng_merkle_range_init(ctng_merkle_range *r);
+/* Sets r from n hashes for a tree of `size` leaves; CTNG_EINVAL unless
+ * n == popcount(size). */
+int ctng_merkle_range_set(ctng_merkle_range *r, uint64_t size, const uint8_t (*hashes)[32],
+                          unsigned n, ctng_err *err);
+/* Height of the i-th hash (i < r->n). */
+unsigned ctng_merkle_range_height(const ctng_merkle_range *r, unsigned i);
+/* Appends one leaf hash. CTNG_ERANGE when the tree is full. */
+int ctng_merkle_range_append(ctng_merkle_range *r, ctng_merkle_hasher *hs,
+                             const uint8_t leaf_hash[32], ctng_err *err);
+/* Appends the hash of a complete subtree of 2^height leaves; the size must
+ * be a multiple of 2^height (CTNG_EINVAL otherwise), height < 64. */
+int ctng_merkle_range_append_node(ctng_merkle_range *r, ctng_merkle_hasher *hs, unsigned height,
+                                  const uint8_t hash[32], ctng_err *err);
+/* Root of the tree of r->size leaves (the empty root for size 0). */
+int ctng_merkle_range_root(const ctng_merkle_range *r, ctng_merkle_hasher *hs, uint8_t out[32],
+                           ctng_err *err);
+/* Root of the tree of r->size + tail_size leaves, given the hash of the last
+ * tail_size leaves (MTH of [size, size + tail_size)), which must be fewer
+ * than the leaves of r's smallest subtree (any count if r is empty; at least
+ * 1). This is how a partial tile's hash closes a tree. CTNG_EINVAL otherwise. */
+int ctng_merkle_range_root_with(const ctng_merkle_range *r, ctng_merkle_hasher *hs,
+                                const uint8_t tail[32], uint64_t tail_size, uint8_t out[32],
+                                ctng_err *err);
+/* Drops the subtrees lower than `height`: r becomes the compact range of
+ * size rounded down to a multiple of 2^height (its hashes are r's own). */
+void ctng_merkle_range_truncate(ctng_merkle_range *r, unsigned height);
+
 /* ------------------------------------------------ tiled tree in SQLite */
 
 /* The persistent tree, laid out as C2SP tlog-tiles: a tile (L, N) covers the
@@ -152,6 +207,11 @@ struct sqlite3;
 
 /* Opens (creating the tables if needed) the tree stored in db. */
 int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err *err);
+/* The same for one of several trees in one database: tables <name>_state and
+ * <name>_tile. name: 1..32 characters of [a-z0-9_] starting with a letter
+ * (CTNG_EINVAL otherwise); "merkle" is ctng_merkle_tiles_open's tree. */
+int ctng_merkle_tiles_open_named(struct sqlite3 *db, const char *name, ctng_merkle_tiles **out,
+                                 ctng_err *err);
 /* Finalizes statements and frees the cache; the database stays open. NULL ok. */
 void ctng_merkle_tiles_close(ctng_merkle_tiles *t);
 /* Current number of leaves. */
@@ -172,6 +232,15 @@ int ctng_merkle_tiles_reload(ctng_merkle_tiles *t, ctng_err *err);
 int ctng_merkle_tiles_leaf(ctng_merkle_tiles *t, uint64_t index, uint8_t out[32], ctng_err *err);
 /* Root of the tree at any size <= current size (0 gives the empty root). */
 int ctng_merkle_tiles_root(ctng_merkle_tiles *t, uint64_t size, uint8_t out[32], ctng_err *err);
+/* MTH of leaves [a, b) for b <= current size, when [a, b) lies in one
+ * aligned block: a is a multiple of the smallest power of two >= b - a (a
+ * tile's leaves [256N, 256N + W) are such a range). CTNG_EINVAL otherwise. */
+int ctng_merkle_tiles_range_hash(ctng_merkle_tiles *t, uint64_t a, uint64_t b, uint8_t out[32],
+                                 ctng_err *err);
+/* The compact range of the tree at any size <= current (read from stored
+ * complete nodes). */
+int ctng_merkle_tiles_range(ctng_merkle_tiles *t, uint64_t size, ctng_merkle_range *out,
+                            ctng_err *err);
 /* Proofs for index < size <= current, and size1 <= size2 <= current. */
 int ctng_merkle_tiles_inclusion(ctng_merkle_tiles *t, uint64_t index, uint64_t size,
                                 uint8_t (*proof)[32], size_t *proof_len, ctng_err *err);

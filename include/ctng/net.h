@@ -115,11 +115,60 @@ typedef void (*ctng_net_handler)(ctng_net_req *req, void *arg);
 
 #define CTNG_NET_DEFAULT_MAX_BODY (1u << 20) /* 1 MiB */
 
-/* Creates a server on the loop. Request bodies larger than max_body bytes
- * (0 = CTNG_NET_DEFAULT_MAX_BODY) are refused with 413 before any handler
- * runs and the server keeps serving other connections. Idle connections are
- * closed after 30 s. Free with ctng_net_server_free. */
+/* Limits of a server (docs/net.md "Bounded resources"). Zero fields take
+ * the defaults named. */
+typedef struct ctng_net_server_opts {
+	size_t max_body;            /* one request body; CTNG_NET_DEFAULT_MAX_BODY */
+	size_t max_connections;     /* served at once; default and ceiling: the
+	                               descriptor limit read at creation minus a
+	                               reserve (limit/8 + 32) and the shed slots */
+	size_t max_buffered;        /* request bytes held across all connections;
+	                               max(64 MiB, 2 * max_body) */
+	uint64_t header_timeout_ms; /* a request head must arrive within; 10000 */
+	uint64_t body_timeout_ms;   /* its body within (after the head); also the
+	                               limit for a reply to drain; 30000 */
+	uint64_t idle_timeout_ms;   /* keep-alive connection idle between
+	                               requests; 60000 */
+} ctng_net_server_opts;
+
+/* What a server has done about load and bad peers (counters since
+ * creation, and current levels). For logs and /metrics. */
+typedef struct ctng_net_server_stats {
+	uint64_t accepted;          /* connections accepted                      */
+	uint64_t open;              /* connections open now (shed ones included)  */
+	uint64_t requests;          /* requests dispatched to handlers           */
+	uint64_t shed_connections;  /* answered 503: every connection slot taken */
+	uint64_t shed_memory;       /* answered 503: max_buffered reached        */
+	uint64_t idle_closed;       /* idle keep-alive connections closed to make
+	                               room for a new one                        */
+	uint64_t timeouts;          /* answered 408 (head or body too slow)      */
+	uint64_t bad_requests;      /* malformed heads/bodies answered 4xx/5xx
+	                               before any handler ran                    */
+	uint64_t accept_errors;     /* accept() failures (e.g. EMFILE)          */
+	uint64_t buffered;          /* request bytes held now                    */
+	uint64_t max_connections;   /* the limits in force                       */
+	uint64_t max_buffered;
+	uint64_t fd_limit;          /* RLIMIT_NOFILE (soft) read at creation     */
+} ctng_net_server_stats;
+
+/* Creates a server on the loop with the given limits (opts may be NULL:
+ * all defaults). Raises the process's soft descriptor limit to its hard
+ * limit (at most 1 << 20) and reads it. Over a limit the server sheds load:
+ * a new connection when every slot is taken first displaces the longest
+ * idle keep-alive connection, else gets 503 with a JSON reason; a request
+ * whose bytes would push the total held over max_buffered sheds the
+ * largest request still being received (503); a head or body that does
+ * not arrive in time gets 408. Each kind is logged at most once per 10 s
+ * with a count. accept() failures (EMFILE...) pause accepting for 250 ms
+ * instead of spinning. Free with ctng_net_server_free. */
+ctng_net_server *ctng_net_server_new_opts(ctng_net_loop *loop, const ctng_net_server_opts *opts,
+                                          ctng_err *err);
+
+/* ctng_net_server_new_opts with only max_body set (0 = default). */
 ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_err *err);
+
+/* Fills *out with the server's counters and limits. */
+void ctng_net_server_get_stats(const ctng_net_server *srv, ctng_net_server_stats *out);
 
 /* Listens on host:port (host an IP literal, e.g. "127.0.0.1"; port 0 picks
  * an ephemeral port). The actual port is stored in *bound_port if non-NULL.
@@ -218,7 +267,8 @@ const char *ctng_net_req_query(const ctng_net_req *req, const char *name);
  * message naming it. *val is borrowed. */
 int ctng_net_req_query_required(const ctng_net_req *req, const char *name, const char **val,
                                 ctng_err *err);
-/* Required decimal parameter, strict (ctng_parse_u64 rules), at most max. */
+/* Required decimal parameter, strict (ctng_parse_u64 rules), at most max.
+ * Every failure, out of range included, is CTNG_EINVAL (HTTP 400). */
 int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t max, uint64_t *val,
                            ctng_err *err);
 /* Request header (case-insensitive name), NULL if absent. */
@@ -243,6 +293,9 @@ void ctng_net_reply_json(ctng_net_req *req, int status, json_t *body);
  * (e.g. {"Cache-Control", "max-age=60", NULL}). Data is copied. */
 void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_type, const void *data,
                           size_t len, const char *const *headers);
+/* 200 with a C2SP tile or entry bundle: application/octet-stream, and
+ * Cache-Control immutable for a full tile, max-age=5 for a partial one. */
+void ctng_net_reply_tile(ctng_net_req *req, const void *data, size_t len, bool full);
 /* Replies `status` with {"error": "<formatted reason>"}. */
 void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -252,13 +252,106 @@ bool ctng_gossip_conflicting(const ctng_gossip_object *a, const ctng_gossip_obje
  * every builder produces the same payload. Does not verify signatures. */
 int ctng_con_build(ctng_gossip_object *out, const ctng_gossip_object *a,
                    const ctng_gossip_object *b, uint64_t now_ms, ctng_err *err);
-/* Decodes the two embedded objects (caller clears both). */
+/* Decodes the two embedded objects (caller clears both). For a data CON, a
+ * is its STH and b is left empty (type CTNG_TYPE_NONE). */
 int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_gossip_object *b,
                    ctng_err *err);
 /* Verifies a CON: both embedded objects verify under entity_key (the
- * convicted entity's key), same id as the CON, different signed bytes. */
+ * convicted entity's key), same id as the CON, different signed bytes; a
+ * data CON (below) is verified with ctng_data_con_verify. */
 int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_key,
                     const ctng_clock *clock, ctng_err *err);
+
+/* ------------------------------------------------------------ tile roots */
+
+/* A logger's signed statement of the roots of its data tiles
+ * (docs/protocol.md §4.4): for the tree of `tree_size` leaves, the MTH of
+ * the leaves of data tiles first .. first+count-1 (C2SP tiles of 256
+ * leaves; the last tile of the tree may be partial). A monitor checks the
+ * roots against the STH's root (they fold into it) and each entry bundle
+ * against its root; signed roots that do not fold into the signed STH are a
+ * proof of misbehaviour (the data CON, §5.1). Signed bytes:
+ *   "CTng/v1/tile-roots\0" || lp32(logger) || u64be(tree_size) ||
+ *   u64be(first) || u32be(count) || root[32] * count
+ * signed like an STH: ECDSA P-256 / SHA-256, carried as a DigitallySigned. */
+#define CTNG_TILE_ROOTS_TAG "CTng/v1/tile-roots"
+#define CTNG_TILE_ROOTS_MAX 1024 /* roots per statement */
+#define CTNG_TILE_ROOTS_JSON_MAX (128u << 10)
+
+typedef struct ctng_tile_roots {
+	char logger[CTNG_ID_MAX + 1];
+	uint64_t tree_size;
+	uint64_t first;       /* first data tile index */
+	uint32_t count;       /* 1 .. CTNG_TILE_ROOTS_MAX */
+	uint8_t (*roots)[32]; /* owned, count entries */
+	uint8_t *sig;         /* owned DigitallySigned bytes; NULL = unsigned */
+	size_t sig_len;
+} ctng_tile_roots;
+
+/* Frees the owned arrays and zeroes *t (NULL is a no-op). */
+void ctng_tile_roots_clear(ctng_tile_roots *t);
+/* Deep copy (dst cleared first). */
+int ctng_tile_roots_copy(ctng_tile_roots *dst, const ctng_tile_roots *src, ctng_err *err);
+/* Range rules (roots not looked at): logger id valid, 1 <= count <= CTNG_TILE_ROOTS_MAX, every
+ * tile has at least one leaf in the tree (256 * (first + count - 1) <
+ * tree_size). CTNG_EINVAL naming the rule. */
+int ctng_tile_roots_check(const ctng_tile_roots *t, ctng_err *err);
+/* Width (leaves) of the i-th tile of the statement (256, or less for the
+ * tree's last tile). */
+unsigned ctng_tile_roots_width(const ctng_tile_roots *t, uint32_t i);
+/* The signed bytes above, appended to out. */
+int ctng_tile_roots_tbs(const ctng_tile_roots *t, ctng_buf *out, ctng_err *err);
+/* Signs t in place (key: the logger's ECDSA P-256 private key). */
+int ctng_tile_roots_sign(ctng_tile_roots *t, const ctng_sig_key *key, ctng_err *err);
+/* Verifies the signature with the logger's public key: CTNG_EVERIFY if it
+ * does not verify or t is unsigned, CTNG_EINVAL if t breaks the rules. */
+int ctng_tile_roots_verify(const ctng_tile_roots *t, const ctng_sig_key *key, ctng_err *err);
+/* JSON (the answer of GET /ctng/v1/tile-roots, docs/endpoints.md):
+ *   {"logger":ID,"tree_size":N,"first":N,"roots":["b64",...],"signature":"b64"|""}
+ * Strict parse: exactly these members, integers in 0..2^63-1, every root
+ * base64 of 32 bytes, the rules of ctng_tile_roots_check, at most
+ * CTNG_TILE_ROOTS_JSON_MAX bytes; the signature, when not "", must be a
+ * well-formed DigitallySigned (not verified here). */
+int ctng_tile_roots_parse(const char *json, size_t len, ctng_tile_roots *out, ctng_err *err);
+int ctng_tile_roots_from_json(const struct json_t *j, ctng_tile_roots *out, ctng_err *err);
+/* New jansson object in the member order above (caller json_decref's). */
+int ctng_tile_roots_to_json(const ctng_tile_roots *t, struct json_t **out, ctng_err *err);
+
+/* ------------------------------------------------- data CON (PoM, §5.1) */
+
+/* A data CON proves that a logger's signed tile roots (ctng_tile_roots) do
+ * not fold into the root of its signed STH: the entries it served are not
+ * the tree it signed. It is a CON (family CON, so it travels, is
+ * CON_FRAG-signed and becomes a CON_FULL like a conflict) whose payload[1]
+ * is the STH and payload[2] the evidence, canonical compact JSON:
+ *   {"kind":"tile-roots","base":STH|null,"edge":["b64",...],
+ *    "tile_roots":[TILE_ROOTS,...]}
+ * base: an earlier STH of the same logger (null: the empty tree), edge its
+ * compact range (popcount(base size) hashes, folding into base's root),
+ * tile_roots: signed statements for the STH's tree, contiguous, from tile
+ * floor(base size / 256) to the tree's last tile. */
+#define CTNG_DATA_CON_KIND        "tile-roots"
+#define CTNG_DATA_CON_MAX_BATCHES 64
+
+/* True if con is a CON whose payload[2] is data-CON evidence (structure
+ * not checked). */
+bool ctng_con_is_data(const ctng_gossip_object *con);
+/* Builds the data CON. base NULL: the empty tree (edge must be empty).
+ * Signatures are not verified here (ctng_data_con_verify does). */
+int ctng_data_con_build(ctng_gossip_object *out, const ctng_gossip_object *sth,
+                        const ctng_gossip_object *base, const uint8_t (*edge)[32], unsigned n_edge,
+                        const ctng_tile_roots *batches, size_t n_batches, uint64_t now_ms,
+                        ctng_err *err);
+/* Structure of a data CON (called by ctng_gossip_check for a data CON). */
+int ctng_data_con_check(const ctng_gossip_object *con, ctng_err *err);
+/* Verifies a data CON with the logger's key: both STHs and every tile-roots
+ * statement signed by the logger (the STHs' periods per clock), the edge
+ * folds into base's root, and the tile roots, appended to the edge's
+ * subtrees of 256 leaves or more, do NOT give the STH's root. 0 = proven
+ * misbehaviour; CTNG_EVERIFY ("... fold into the STH: no misbehaviour") or
+ * CTNG_EINVAL otherwise. */
+int ctng_data_con_verify(const ctng_gossip_object *con, const ctng_sig_key *logger_key,
+                         const ctng_clock *clock, ctng_err *err);
 
 /* -------------------------------------------------- FRAG / FULL (threshold) */
 

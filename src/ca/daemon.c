@@ -432,8 +432,10 @@ int ctng_ca_daemon_run(const ctng_node_config *cfg, ctng_err *err)
 	                  .mis = m};
 	if ((rc = ctng_ca_open(&o, &d.ca, err)))
 		goto out;
+	ctng_net_server_opts so = cfg->server;
+	so.max_body = CA_MAX_BODY;
 	if (!(d.loop = ctng_net_loop_new(err)) ||
-	    !(d.srv = ctng_net_server_new(d.loop, CA_MAX_BODY, err)) ||
+	    !(d.srv = ctng_net_server_new_opts(d.loop, &so, err)) ||
 	    !(d.timer = ctng_net_timer_new(d.loop, on_timer, &d, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
 		goto out;

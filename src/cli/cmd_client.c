@@ -95,8 +95,8 @@ static int cmd_sync(int argc, char **argv)
 		        "over; sync from another monitor\n",
 		        (unsigned long long)s.missing_period);
 	if (s.have_last)
-		printf("{\"applied\":%zu,\"missing\":%zu,\"last_period\":%llu}\n", s.applied,
-		       s.missing, (unsigned long long)s.last);
+		printf("{\"applied\":%zu,\"missing\":%zu,\"last_period\":%llu,\"crvs\":%zu}\n",
+		       s.applied, s.missing, (unsigned long long)s.last, s.crvs);
 	else
 		printf("{\"applied\":0,\"missing\":%zu,\"last_period\":null}\n", s.missing);
 	return CTNG_EXIT_OK;

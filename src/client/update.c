@@ -369,6 +369,9 @@ static int apply_rev(ctng_client *c, pending_ca *pc, const ctng_gossip_object *r
 		return rc;
 	}
 	bool match = memcmp(h, r.crv_hash, 32) == 0;
+	/* Kept: the hash the CA signed (a full CRV from a monitor must match
+	 * it to make an incomplete CRV known again, ctng_client_set_crv). */
+	memcpy(h, r.crv_hash, 32);
 	ctng_rev_clear(&r);
 	*revoked += roaring_bitmap_get_cardinality(next) - roaring_bitmap_get_cardinality(ca->crv);
 	/* The REV is signed by the CA and attested by a REV_FULL, so a hash that
@@ -592,4 +595,54 @@ out:
 		              u.monitor);
 	parsed_clear(&u);
 	return rc;
+}
+
+int ctng_client_set_crv(ctng_client *c, const char *ca_id, uint64_t period, const uint8_t *crv,
+                        size_t len, ctng_err *err)
+{
+	int i = c && ca_id ? client_ca_index(c, ca_id) : -1;
+	if (i < 0)
+		return ctng_err_set(err, CTNG_EINVAL, "CRV: %s is not a CA of the network",
+		                    ca_id ? ca_id : "");
+	client_ca *ca = &c->cas[i];
+	if (!ca->have_period || ca->period != period)
+		return ctng_err_set(err, CTNG_ESTATE,
+		                    "CRV of %s: the last REV applied is not of period %llu", ca_id,
+		                    (unsigned long long)period);
+	roaring_bitmap_t *bm = NULL;
+	uint8_t h[32];
+	int rc = ctng_crv_delta_decode(crv, len, &bm, err);
+	if (rc)
+		return ctng_err_wrap(err, "CRV of %s", ca_id);
+	if ((rc = ctng_crv_hash(bm, h, err))) {
+		roaring_bitmap_free(bm);
+		return rc;
+	}
+	if (memcmp(h, ca->hash, 32) != 0) {
+		roaring_bitmap_free(bm);
+		return ctng_err_set(err, CTNG_EVERIFY,
+		                    "CRV of %s for period %llu does not hash to the attested REV's",
+		                    ca_id, (unsigned long long)period);
+	}
+	if (ca->known && roaring_bitmap_equals(bm, ca->crv)) {
+		roaring_bitmap_free(bm);
+		return 0;
+	}
+	if (!(rc = ctng_store_begin(c->store, err))) {
+		rc = exec_bind(ctng_store_db(c->store),
+		               "INSERT OR REPLACE INTO client_crv(ca, period, known, hash, bitmap) "
+		               "VALUES(?,?,?,?,?)",
+		               err, "tiibB", ca_id, period, (uint64_t)1, h, (const void *)crv, len);
+		rc = rc ? rc : ctng_store_commit(c->store, err);
+		if (rc)
+			ctng_store_rollback(c->store, NULL);
+	}
+	if (rc) {
+		roaring_bitmap_free(bm);
+		return rc;
+	}
+	roaring_bitmap_free(ca->crv);
+	ca->crv = bm;
+	ca->known = true;
+	return 0;
 }

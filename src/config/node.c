@@ -67,15 +67,23 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
                               ctng_err *err)
 {
 	static const char *const keys[] = {"split_view", "split_targets", "silent",
-	                                   "answer_periods_mod", NULL};
+	                                   "answer_periods_mod", "hide_entry", "wrong_data",
+	                                   NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
 	if ((rc = cfg_check_keys(j, "misbehaviour", keys, err)) ||
 	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
-	    (rc = get_bool(j, "silent", &m->silent, err)))
+	    (rc = get_bool(j, "silent", &m->silent, err)) ||
+	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)))
 		return rc;
 	m->present = true;
+	if (json_object_get(j, "hide_entry") && !json_is_null(json_object_get(j, "hide_entry"))) {
+		if ((rc = cfg_get_u64(j, "misbehaviour", "hide_entry", (uint64_t)INT64_MAX,
+		                      &m->hidden_index, err)))
+			return rc;
+		m->hide_entry = true;
+	}
 	if (json_object_get(j, "answer_periods_mod")) {
 		uint64_t v;
 		if ((rc = cfg_get_u64(j, "misbehaviour", "answer_periods_mod", 1000000, &v, err)))
@@ -173,14 +181,59 @@ static int gossiper_keys(const json_t *j, const ctng_network *net, ctng_node_con
 	return 0;
 }
 
+/* Optional "limits": the server's resource caps (docs/config.md §3). */
+static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
+{
+	static const char *const keys[] = {"max_connections",   "max_buffered_bytes",
+	                                   "header_timeout_ms", "body_timeout_ms",
+	                                   "idle_timeout_ms",   NULL};
+	const char *w = "limits";
+	if (!json_is_object(j))
+		return ctng_err_set(err, CTNG_EINVAL, "limits: must be an object");
+	int rc = cfg_check_keys(j, w, keys, err);
+	uint64_t v;
+	struct {
+		const char *key;
+		uint64_t max;
+	} f[] = {{"max_connections", 1u << 20},
+	         {"max_buffered_bytes", (uint64_t)1 << 40},
+	         {"header_timeout_ms", 86400000},
+	         {"body_timeout_ms", 86400000},
+	         {"idle_timeout_ms", 86400000}};
+	for (size_t i = 0; !rc && i < sizeof f / sizeof f[0]; i++) {
+		if (!json_object_get(j, f[i].key))
+			continue;
+		if ((rc = cfg_get_u64(j, w, f[i].key, f[i].max, &v, err)))
+			break;
+		switch (i) {
+		case 0:
+			o->max_connections = (size_t)v;
+			break;
+		case 1:
+			o->max_buffered = (size_t)v;
+			break;
+		case 2:
+			o->header_timeout_ms = v;
+			break;
+		case 3:
+			o->body_timeout_ms = v;
+			break;
+		default:
+			o->idle_timeout_ms = v;
+			break;
+		}
+	}
+	return rc;
+}
+
 /* net: moved into c (NULL: loaded from the file the config names); shared:
  * borrowed instead (c->net stays empty, c->self points into *shared). */
 static int parse_node(const json_t *j, const char *dir, ctng_network *net,
                       const ctng_network *shared, ctng_node_config *c, ctng_err *err)
 {
-	static const char *const keys[] = {"id",     "network",      "data_dir",        "listen",
-	                                   "private_key", "bls_sk", "misbehaviour", "dkg_private_key",
-	                                   NULL};
+	static const char *const keys[] = {
+	    "id",     "network", "data_dir",     "listen",          "private_key",
+	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -242,6 +295,9 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 			                    "%s: private_key does not match the public_key of %s",
 			                    w, id);
 	}
+	json_t *lim = json_object_get(j, "limits");
+	if (lim && (rc = parse_limits(lim, &c->server, err)))
+		return rc;
 	json_t *m = json_object_get(j, "misbehaviour");
 	if (m && (rc = parse_misbehaviour(m, N, &c->misbehaviour, err)))
 		return rc;
@@ -357,6 +413,10 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 		    json_object_set_new(o, "silent", json_boolean(m->silent)) ||
 		    json_object_set_new(o, "answer_periods_mod",
 		                        json_integer((json_int_t)m->answer_periods_mod)) ||
+		    json_object_set_new(o, "hide_entry",
+		                        m->hide_entry ? json_integer((json_int_t)m->hidden_index)
+		                                      : json_null()) ||
+		    json_object_set_new(o, "wrong_data", json_boolean(m->wrong_data)) ||
 		    json_object_set_new(j, "misbehaviour", o)) {
 			json_decref(j);
 			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");

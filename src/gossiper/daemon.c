@@ -702,7 +702,9 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_loop_catch_signals(g.loop, NULL, NULL, err)))
 		goto out;
-	if (!(g.srv = ctng_net_server_new(g.loop, CTNG_GOSSIP_JSON_MAX, err))) {
+	ctng_net_server_opts so = cfg->server;
+	so.max_body = CTNG_GOSSIP_JSON_MAX;
+	if (!(g.srv = ctng_net_server_new_opts(g.loop, &so, err))) {
 		rc = err ? err->code : CTNG_EIO;
 		goto out;
 	}

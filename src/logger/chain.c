@@ -3,6 +3,9 @@
  * add-chain / add-pre-chain bodies, the accepted roots, and chain validation
  * (each certificate issued by the next, the last one a root the logger
  * accepts or issued by one), producing the RFC 6962 entry and extra_data.
+ * Submitted certificates are read in place (ctng_cert_view): no OpenSSL
+ * object is built for them, only signatures are checked with the issuer's
+ * key (see src/cert/view.c for why).
  */
 #include <jansson.h>
 #include <openssl/err.h>
@@ -96,6 +99,7 @@ void lg_roots_free(lg_roots *r)
 	for (size_t i = 0; i < r->n; i++) {
 		X509_free(r->v[i].x);
 		free(r->v[i].der);
+		OPENSSL_free(r->v[i].subject);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
@@ -115,6 +119,20 @@ int lg_roots_load(lg_roots *r, const char *const *pems, size_t n, ctng_err *err)
 			rc = ctng_cert_to_der(r->v[i].x, &r->v[i].der, &r->v[i].der_len, err);
 		if (!rc)
 			rc = ctng_cert_spki_hash(r->v[i].x, r->v[i].spki_hash, err);
+		if (!rc) {
+			unsigned char *sub = NULL;
+			int n_sub = i2d_X509_NAME(X509_get_subject_name(r->v[i].x), &sub);
+			r->v[i].key = X509_get0_pubkey(r->v[i].x);
+			if (n_sub <= 0 || !r->v[i].key) {
+				OPENSSL_free(sub);
+				ERR_clear_error();
+				rc = ctng_err_set(err, CTNG_EINVAL,
+				                  "cannot encode its subject or decode its key");
+			} else {
+				r->v[i].subject = sub;
+				r->v[i].subject_len = (size_t)n_sub;
+			}
+		}
 		r->n = i + 1;
 		if (rc) {
 			lg_roots_free(r);
@@ -162,71 +180,26 @@ static int add_issuer(lg_entry *e, const uint8_t *der, size_t len, ctng_err *err
 	return 0;
 }
 
-/* Number of extensions of x with OID oid; *loc gets the first one's index. */
-static int count_ext(const X509 *x, const ASN1_OBJECT *oid, int *loc)
+/* The issuer key of chain[i] when chain[i+1] is parsed (an intermediate):
+ * decoded from its SubjectPublicKeyInfo. */
+static int intermediate_key(const ctng_cert_view *v, EVP_PKEY **key, ctng_err *err)
 {
-	int n = 0, pos = -1;
-	*loc = -1;
-	while ((pos = X509_get_ext_by_OBJ(x, oid, pos)) >= 0) {
-		if (n++ == 0)
-			*loc = pos;
-	}
-	return n;
-}
-
-/* The precert_entry of `pre` (which this module owns and may modify): the
- * same result as ctng_ct_entry_precert_x509 — the TBS re-encoded without the
- * poison — but without its X509_dup (a full re-parse under OpenSSL 3). Any
- * unusual case is left to ctng_ct_entry_precert_x509 itself. */
-static int precert_entry(X509 *pre, const X509 *issuer, const uint8_t issuer_key_hash[32],
-                         ctng_ct_entry *out, ctng_err *err)
-{
-	memset(out, 0, sizeof(*out));
-	ASN1_OBJECT *poison = OBJ_txt2obj(CTNG_CT_POISON_OID, 1);
-	ASN1_OBJECT *ctng = OBJ_txt2obj(CTNG_CERT_EXT_OID, 1);
-	int loc = -1, other = -1;
-	bool fast = poison && ctng && count_ext(pre, poison, &loc) == 1 &&
-	            count_ext(pre, ctng, &other) == 0 && X509_get_ext_count(pre) > 1;
-	ASN1_OBJECT_free(poison);
-	ASN1_OBJECT_free(ctng);
-	if (fast) {
-		X509_EXTENSION *ext = X509_get_ext(pre, loc);
-		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
-		fast = X509_EXTENSION_get_critical(ext) == 1 && ASN1_STRING_length(v) == 2 &&
-		       !memcmp(ASN1_STRING_get0_data(v), "\x05\x00", 2);
-	}
-	if (!fast)
-		return ctng_ct_entry_precert_x509(pre, issuer, out, err);
-	X509_EXTENSION_free(X509_delete_ext(pre, loc));
-	unsigned char *p = NULL;
-	int n = i2d_re_X509_tbs(pre, &p);
-	if (n <= 0 || n >= (1 << 24)) {
-		OPENSSL_free(p);
-		ERR_clear_error();
-		return ctng_err_set(err, CTNG_EINVAL, "precertificate: cannot re-encode the TBS");
-	}
-	if (!(out->der = malloc((size_t)n))) {
-		OPENSSL_free(p);
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	}
-	memcpy(out->der, p, (size_t)n);
-	OPENSSL_free(p);
-	out->der_len = (size_t)n;
-	out->type = CTNG_CT_PRECERT_ENTRY;
-	memcpy(out->issuer_key_hash, issuer_key_hash, 32);
-	return 0;
+	const unsigned char *p = v->spki.p;
+	*key = d2i_PUBKEY(NULL, &p, (long)v->spki.n);
+	ERR_clear_error();
+	return *key ? 0 : ctng_err_set(err, CTNG_EINVAL, "issuer: public key does not parse");
 }
 
 int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool precert, lg_entry *e,
                    ctng_err *err)
 {
 	memset(e, 0, sizeof(*e));
-	X509 *x[CTNG_LOGGER_MAX_CHAIN] = {0};
+	ctng_cert_view x[CTNG_LOGGER_MAX_CHAIN];
+	EVP_PKEY *ikey = NULL;
 	int rc = 0;
 	if (c->n < 1 || c->n > CTNG_LOGGER_MAX_CHAIN)
 		return ctng_err_set(err, CTNG_EINVAL, "chain length %zu out of range", c->n);
-	/* A last certificate byte-equal to an accepted root is not parsed again
-	 * (OpenSSL 3 public-key decoding is the costly part of a submission). */
+	/* A last certificate byte-equal to an accepted root is not parsed again. */
 	const lg_root *root = NULL;
 	bool root_in_chain = false;
 	size_t last = c->n - 1;
@@ -239,12 +212,13 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 	if (root_in_chain && c->n == 1)
 		return ctng_err_set(err, CTNG_EINVAL, "the chain is only a root certificate");
 	size_t n_parse = root_in_chain ? last : c->n; /* >= 1 */
+	/* Read in place (no OpenSSL object: see src/cert/view.c). */
 	for (size_t i = 0; i < n_parse && !rc; i++)
-		if ((rc = ctng_cert_from_der(c->der[i], c->len[i], &x[i], err)))
+		if ((rc = ctng_cert_view_parse(c->der[i], c->len[i], &x[i], err)))
 			ctng_err_wrap(err, "chain[%zu]", i);
 	if (rc)
 		goto out;
-	bool is_pre = ctng_cert_is_precert(x[0]);
+	bool is_pre = ctng_cert_view_is_precert(&x[0]);
 	if (precert && !is_pre) {
 		rc = ctng_err_set(err, CTNG_EINVAL,
 		                  "add-pre-chain: chain[0] has no CT poison extension");
@@ -256,26 +230,36 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 		goto out;
 	}
 	for (size_t i = 1; i < n_parse; i++) {
-		if (ctng_cert_is_precert(x[i])) {
+		if (ctng_cert_view_is_precert(&x[i])) {
 			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] is a precertificate", i);
 			goto out;
 		}
-		if (ctng_cert_check_issued(x[i - 1], x[i], NULL)) {
-			rc = ctng_err_set(err, CTNG_EVERIFY,
-			                  "chain[%zu] is not issued by chain[%zu]", i - 1, i);
+		EVP_PKEY_free(ikey);
+		if ((rc = intermediate_key(&x[i], &ikey, err)) ||
+		    ctng_cert_view_check_issued(&x[i - 1], x[i].subject.p, x[i].subject.n, ikey,
+		                                NULL)) {
+			if (!rc)
+				rc = ctng_err_set(err, CTNG_EVERIFY,
+				                  "chain[%zu] is not issued by chain[%zu]", i - 1,
+				                  i);
+			else
+				ctng_err_wrap(err, "chain[%zu]", i);
 			goto out;
 		}
 	}
 	/* The last parsed certificate is issued by the root that ends the chain,
 	 * or by one of the accepted roots. */
 	size_t lp = n_parse - 1;
-	if (root_in_chain && ctng_cert_check_issued(x[lp], root->x, NULL)) {
+	if (root_in_chain && ctng_cert_view_check_issued(&x[lp], root->subject, root->subject_len,
+	                                                 root->key, NULL)) {
 		rc = ctng_err_set(err, CTNG_EVERIFY, "chain[%zu] is not issued by chain[%zu]", lp,
 		                  lp + 1);
 		goto out;
 	}
 	for (size_t r = 0; r < roots->n && !root; r++)
-		if (ctng_cert_check_issued(x[lp], roots->v[r].x, NULL) == 0)
+		if (ctng_cert_view_check_issued(&x[lp], roots->v[r].subject,
+		                                roots->v[r].subject_len, roots->v[r].key,
+		                                NULL) == 0)
 			root = &roots->v[r];
 	if (!root) {
 		rc = ctng_err_set(err, CTNG_EVERIFY,
@@ -290,13 +274,14 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 	if (rc)
 		goto out;
 	if (precert) {
-		uint8_t ikh[32];
+		/* precert_entry: the TBS without the poison, and the issuer's key hash */
+		e->ct.type = CTNG_CT_PRECERT_ENTRY;
 		if (n_parse > 1)
-			rc = ctng_cert_spki_hash(x[1], ikh, err);
+			lg_sha256(x[1].spki.p, x[1].spki.n, e->ct.issuer_key_hash);
 		else
-			memcpy(ikh, root->spki_hash, 32);
-		if (!rc)
-			rc = precert_entry(x[0], n_parse > 1 ? x[1] : root->x, ikh, &e->ct, err);
+			memcpy(e->ct.issuer_key_hash, root->spki_hash, 32);
+		if ((rc = ctng_cert_view_precert_tbs(&x[0], &e->ct.der, &e->ct.der_len, err)))
+			ctng_err_wrap(err, "precertificate");
 	} else {
 		/* x509_entry: the certificate DER, already strictly parsed above */
 		e->ct.type = CTNG_CT_X509_ENTRY;
@@ -342,8 +327,7 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
 out:
-	for (size_t i = 0; i < c->n; i++)
-		X509_free(x[i]);
+	EVP_PKEY_free(ikey);
 	if (rc)
 		lg_entry_clear(e);
 	return rc;

@@ -1,8 +1,9 @@
 /*
  * ctng.c — the CTng endpoints of the log: the STH gossip object of a period
  * (with the test-only split view, remembered per monitor), the period
- * inclusion proof a CA embeds, and which periods a test-only faulty logger
- * answers.
+ * inclusion proof a CA embeds, the signed roots of its data tiles that
+ * monitors check entry bundles against, and which periods a test-only
+ * faulty logger answers.
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -144,5 +145,47 @@ int ctng_logger_period_proof(ctng_logger *lg, uint64_t period, const uint8_t lea
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 out:
 	ctng_gossip_clear(&o);
+	return rc;
+}
+
+int ctng_logger_tile_roots(ctng_logger *lg, uint64_t tree_size, uint64_t first, uint32_t count,
+                           json_t **out, ctng_err *err)
+{
+	*out = NULL;
+	ctng_tile_roots t = {0};
+	snprintf(t.logger, sizeof t.logger, "%s", lg->id);
+	t.tree_size = tree_size;
+	t.first = first;
+	t.count = count;
+	int rc = ctng_tile_roots_check(&t, err);
+	if (rc)
+		return rc;
+	if (tree_size > ctng_logger_tree_size(lg))
+		return ctng_err_set(err, CTNG_ENOTFOUND, "tree_size %llu beyond the published tree",
+		                    (unsigned long long)tree_size);
+	if (!(t.roots = malloc((size_t)count * 32)))
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	uint8_t(*leaves)[32] = NULL;
+	for (uint32_t i = 0; i < count && !rc; i++) {
+		uint64_t a = (first + i) * CTNG_MERKLE_TILE_WIDTH;
+		unsigned w = ctng_tile_roots_width(&t, i);
+		if (!lg->wrong_data) {
+			rc = ctng_merkle_tiles_range_hash(lg->tiles, a, a + w, t.roots[i], err);
+			continue;
+		}
+		/* Test-only: the roots of the altered entries it serves. */
+		if (!leaves && !(leaves = malloc(CTNG_MERKLE_TILE_WIDTH * 32))) {
+			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+			break;
+		}
+		if (!(rc = lg_served_leaf_hashes(lg, first + i, w, leaves, err)))
+			rc = ctng_merkle_root((const uint8_t(*)[32])leaves, w, w, t.roots[i], err);
+	}
+	free(leaves);
+	if (!rc)
+		rc = ctng_tile_roots_sign(&t, lg->key, err);
+	if (!rc)
+		rc = ctng_tile_roots_to_json(&t, out, err);
+	ctng_tile_roots_clear(&t);
 	return rc;
 }

@@ -160,11 +160,7 @@ static void h_tile(ctng_net_req *req, void *arg)
 		ctng_net_reply_err(req, &e);
 		return;
 	}
-	static const char *const full[] = {"Cache-Control", "public, max-age=31536000, immutable",
-	                                   NULL};
-	static const char *const part[] = {"Cache-Control", "public, max-age=5", NULL};
-	ctng_net_reply_bytes(req, 200, "application/octet-stream", data, len,
-	                     width == CTNG_MERKLE_TILE_WIDTH ? full : part);
+	ctng_net_reply_tile(req, data, len, width == CTNG_MERKLE_TILE_WIDTH);
 	free(data);
 }
 
@@ -259,6 +255,24 @@ static void h_ctng_proof(ctng_net_req *req, void *arg)
 	lgd_reply_json(req, rc, j, &e);
 }
 
+static void h_tile_roots(ctng_net_req *req, void *arg)
+{
+	ctng_logger_daemon *d = arg;
+	if (!ctng_logger_answers(d->lg, 0) && !ctng_logger_answers(d->lg, 1)) {
+		hold(d, req); /* silent */
+		return;
+	}
+	uint64_t size = 0, first = 0, count = 0;
+	json_t *j = NULL;
+	ctng_err e = {0};
+	int rc;
+	if (!(rc = ctng_net_req_query_u64(req, "tree_size", INT64_MAX, &size, &e)) &&
+	    !(rc = ctng_net_req_query_u64(req, "first", INT64_MAX, &first, &e)) &&
+	    !(rc = ctng_net_req_query_u64(req, "count", CTNG_TILE_ROOTS_MAX, &count, &e)))
+		rc = ctng_logger_tile_roots(d->lg, size, first, (uint32_t)count, &j, &e);
+	lgd_reply_json(req, rc, j, &e);
+}
+
 /* ------------------------------------------------------------------ timer */
 
 static void on_timer(ctng_net_timer *t, void *arg)
@@ -299,6 +313,7 @@ static const struct {
     {"GET", "/issuer/*", h_issuer},
     {"GET", "/ctng/v1/sth", h_ctng_sth},
     {"GET", "/ctng/v1/proof", h_ctng_proof},
+    {"GET", "/ctng/v1/tile-roots", h_tile_roots},
 };
 
 int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daemon **out,
@@ -313,11 +328,13 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	int rc = 0;
+	ctng_net_server_opts so = opts->server ? *opts->server : (ctng_net_server_opts){0};
+	so.max_body = CTNG_LOGGER_MAX_BODY;
 	if (!(d->store = ctng_store_open(opts->db_path, err)) ||
 	    (rc = ctng_logger_open(d->store, &opts->params, &d->lg, err)) ||
 	    (rc = ctng_logger_tick(d->lg, ctng_now_ms(), NULL, err)) ||
 	    !(d->loop = ctng_net_loop_new(err)) ||
-	    !(d->srv = ctng_net_server_new(d->loop, CTNG_LOGGER_MAX_BODY, err)) ||
+	    !(d->srv = ctng_net_server_new_opts(d->loop, &so, err)) ||
 	    !(d->timer = ctng_net_timer_new(d->loop, on_timer, d, err)))
 		goto fail;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -389,6 +406,7 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 	               .mis = &cfg->misbehaviour},
 	    .catch_signals = catch_signals,
 	    .workers = 2,
+	    .server = &cfg->server,
 	};
 	rc = ctng_logger_daemon_new(&o, out, err);
 	free(pems);

@@ -162,6 +162,9 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 		lg->split_view = p->mis->split_view;
 		lg->silent = p->mis->silent;
 		lg->answer_mod = p->mis->answer_periods_mod;
+		lg->hide_entry = p->mis->hide_entry;
+		lg->hidden_index = p->mis->hidden_index;
+		lg->wrong_data = p->mis->wrong_data;
 		if (p->mis->n_split_targets) {
 			lg->split_targets = calloc(p->mis->n_split_targets, sizeof(char *));
 			if (!lg->split_targets) {

@@ -17,6 +17,9 @@ typedef struct lg_root {
 	uint8_t *der;
 	size_t der_len;
 	uint8_t spki_hash[32]; /* RFC 6962 issuer_key_hash when it issues */
+	uint8_t *subject;      /* subject Name DER */
+	size_t subject_len;
+	const struct evp_pkey_st *key; /* x's public key (owned by x) */
 } lg_root;
 
 typedef struct lg_roots {
@@ -88,6 +91,9 @@ struct ctng_logger {
 	size_t n_split;
 	bool silent;
 	uint32_t answer_mod;
+	bool hide_entry; /* refuse data tiles and entries holding hidden_index */
+	uint64_t hidden_index;
+	bool wrong_data; /* serve altered entries (and sign their tile roots) */
 	/* latest published STH (variant 0) */
 	bool has_sth;
 	uint64_t sth_period;
@@ -118,6 +124,10 @@ struct json_t *lg_b64_json(const uint8_t *p, size_t n);
 /* read.c: a JSON array of base64 hashes; CTNG_ENOTFOUND before the first
  * STH; the index of a leaf hash in the tree of tree_size leaves. */
 struct json_t *lg_path_json(const uint8_t (*proof)[32], size_t n);
+/* read.c: the leaf hashes of tile `index` (width entries) as served, i.e.
+ * altered under the test-only wrong_data misbehaviour. */
+int lg_served_leaf_hashes(ctng_logger *lg, uint64_t index, unsigned width, uint8_t (*out)[32],
+                          ctng_err *err);
 int lg_need_sth(const ctng_logger *lg, ctng_err *err);
 int lg_find_leaf(ctng_logger *lg, const uint8_t hash[32], uint64_t tree_size, uint64_t *idx,
                  ctng_err *err);

@@ -109,6 +109,24 @@ int ctng_logger_get_proof_by_hash(ctng_logger *lg, const uint8_t hash[32], uint6
 	return *out ? 0 : ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 }
 
+/* Test-only hiding: entries start..end include the hidden one. */
+static int hidden(const ctng_logger *lg, uint64_t start, uint64_t end, ctng_err *err)
+{
+	if (lg->hide_entry && lg->hidden_index >= start && lg->hidden_index <= end)
+		return ctng_err_set(err, CTNG_ENOTFOUND, "entry %llu is not served",
+		                    (unsigned long long)lg->hidden_index);
+	return 0;
+}
+
+/* Test-only wrong data: every served entry's timestamp has its lowest bit
+ * flipped (still a well-formed entry, but not the one in the tree). leaf is
+ * a MerkleTreeLeaf (version, leaf_type, then the timestamp). */
+static void alter(const ctng_logger *lg, uint8_t *leaf, size_t len)
+{
+	if (lg->wrong_data && len >= 10)
+		leaf[9] ^= 1;
+}
+
 /* Calls fn for each stored (integrated) entry start..end, in order. */
 static int each_entry(ctng_logger *lg, int q, uint64_t start, uint64_t end,
                       int (*fn)(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
@@ -139,11 +157,34 @@ static int each_entry(ctng_logger *lg, int q, uint64_t start, uint64_t end,
 	return rc;
 }
 
+struct served {
+	const ctng_logger *lg;
+	void *out;
+	uint8_t (*hashes)[32];
+	size_t n;
+};
+
+/* A copy of the stored MerkleTreeLeaf as served (altered under wrong_data). */
+static uint8_t *served_leaf(const struct served *sv, const uint8_t *a, size_t alen)
+{
+	uint8_t *leaf = malloc(alen ? alen : 1);
+	if (leaf) {
+		memcpy(leaf, a, alen);
+		alter(sv->lg, leaf, alen);
+	}
+	return leaf;
+}
+
 static int entry_json_cb(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, void *arg)
 {
-	json_t *o = json_pack("{s:o*,s:o*}", "leaf_input", lg_b64_json(a, alen), "extra_data",
+	struct served *sv = arg;
+	uint8_t *leaf = served_leaf(sv, a, alen);
+	if (!leaf)
+		return CTNG_ENOMEM;
+	json_t *o = json_pack("{s:o*,s:o*}", "leaf_input", lg_b64_json(leaf, alen), "extra_data",
 	                      lg_b64_json(b, blen));
-	if (!o || json_array_append_new((json_t *)arg, o))
+	free(leaf);
+	if (!o || json_array_append_new((json_t *)sv->out, o))
 		return CTNG_ENOMEM;
 	return 0;
 }
@@ -166,7 +207,10 @@ int ctng_logger_get_entries(ctng_logger *lg, uint64_t start, uint64_t end, json_
 	json_t *arr = json_array();
 	if (!arr)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	int rc = each_entry(lg, Q_ENTRIES, start, end, entry_json_cb, arr, err);
+	struct served sv = {lg, arr, NULL, 0};
+	int rc = hidden(lg, start, end, err);
+	if (!rc)
+		rc = each_entry(lg, Q_ENTRIES, start, end, entry_json_cb, &sv, err);
 	if (rc) {
 		json_decref(arr);
 		return rc;
@@ -190,7 +234,9 @@ int ctng_logger_get_entry_and_proof(ctng_logger *lg, uint64_t index, uint64_t tr
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	uint8_t proof[CTNG_MERKLE_MAX_PROOF][32];
 	size_t n = 0;
-	if ((rc = each_entry(lg, Q_ENTRIES, index, index, entry_json_cb, arr, err)) ||
+	struct served sv = {lg, arr, NULL, 0};
+	if ((rc = hidden(lg, index, index, err)) ||
+	    (rc = each_entry(lg, Q_ENTRIES, index, index, entry_json_cb, &sv, err)) ||
 	    (rc = ctng_merkle_tiles_inclusion(lg->tiles, index, tree_size, proof, &n, err))) {
 		json_decref(arr);
 		return rc;
@@ -295,10 +341,34 @@ static int tile_leaf_cb(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
 	 * leaf_type) || stored tail. */
 	if (alen < 2)
 		return CTNG_EIO;
-	ctng_buf *out = arg;
+	struct served *sv = arg;
+	ctng_buf *out = sv->out;
+	size_t at = out->len;
 	if (ctng_buf_append(out, a + 2, alen - 2) || ctng_buf_append(out, b, blen))
 		return CTNG_ENOMEM;
+	if (sv->lg->wrong_data && alen >= 10)
+		out->data[at + 7] ^= 1; /* as alter() on the MerkleTreeLeaf */
 	return 0;
+}
+
+static int leaf_hash_cb(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, void *arg)
+{
+	(void)b, (void)blen;
+	struct served *sv = arg;
+	uint8_t *leaf = served_leaf(sv, a, alen);
+	if (!leaf)
+		return CTNG_ENOMEM;
+	int rc = ctng_merkle_leaf_hash(sv->hashes[sv->n++], leaf, alen);
+	free(leaf);
+	return rc;
+}
+
+int lg_served_leaf_hashes(ctng_logger *lg, uint64_t index, unsigned width, uint8_t (*out)[32],
+                          ctng_err *err)
+{
+	struct served sv = {lg, NULL, out, 0};
+	uint64_t first = index * CTNG_MERKLE_TILE_WIDTH;
+	return each_entry(lg, Q_TILE_ENTRIES, first, first + width - 1, leaf_hash_cb, &sv, err);
 }
 
 int ctng_logger_data_tile(ctng_logger *lg, uint64_t index, unsigned width, uint8_t **data,
@@ -310,8 +380,10 @@ int ctng_logger_data_tile(ctng_logger *lg, uint64_t index, unsigned width, uint8
 		return rc;
 	ctng_buf b = {0};
 	uint64_t first = index * CTNG_MERKLE_TILE_WIDTH;
-	if ((rc =
-	         each_entry(lg, Q_TILE_ENTRIES, first, first + width - 1, tile_leaf_cb, &b, err))) {
+	struct served sv = {lg, &b, NULL, 0};
+	if ((rc = hidden(lg, first, first + width - 1, err)) ||
+	    (rc = each_entry(lg, Q_TILE_ENTRIES, first, first + width - 1, tile_leaf_cb, &sv,
+	                     err))) {
 		ctng_buf_free(&b);
 		return rc;
 	}

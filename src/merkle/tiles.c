@@ -11,6 +11,7 @@
  * written once, when they fill, and are cached in a direct-mapped cache.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,13 +304,39 @@ static int load_state(ctng_merkle_tiles *t, ctng_err *err)
 	return 0;
 }
 
-int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err *err)
+static bool tree_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > 32 || name[0] < 'a' || name[0] > 'z')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int prepare(ctng_merkle_tiles *t, sqlite3_stmt **st, const char *fmt, const char *name,
+                   ctng_err *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, fmt, name);
+	if (sqlite3_prepare_v2(t->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(t, err, "preparing statements");
+	return 0;
+}
+
+int ctng_merkle_tiles_open_named(struct sqlite3 *db, const char *name, ctng_merkle_tiles **out,
+                                 ctng_err *err)
 {
 	if (!out)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL argument");
 	*out = NULL;
 	if (!db)
 		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: NULL database");
+	if (!tree_name_ok(name))
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: bad tree name");
 	ctng_merkle_tiles *t = calloc(1, sizeof(*t));
 	if (!t)
 		return ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
@@ -320,25 +347,20 @@ int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err
 		rc = ctng_err_set(err, CTNG_ENOMEM, "merkle tiles: out of memory");
 		goto fail;
 	}
-	rc = exec(
-	    t,
-	    "CREATE TABLE IF NOT EXISTS merkle_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
-	    " size INTEGER NOT NULL);"
-	    "CREATE TABLE IF NOT EXISTS merkle_tile (id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
-	    err);
-	if (rc)
+	char sql[512];
+	snprintf(sql, sizeof sql,
+	         "CREATE TABLE IF NOT EXISTS %s_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	         " size INTEGER NOT NULL);"
+	         "CREATE TABLE IF NOT EXISTS %s_tile (id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+	         name, name);
+	if ((rc = exec(t, sql, err)) ||
+	    (rc = prepare(t, &t->get_tile, "SELECT data FROM %s_tile WHERE id = ?1", name, err)) ||
+	    (rc = prepare(t, &t->put_tile,
+	                  "INSERT OR REPLACE INTO %s_tile (id, data) VALUES (?1, ?2)", name, err)) ||
+	    (rc = prepare(t, &t->get_size, "SELECT size FROM %s_state WHERE id = 1", name, err)) ||
+	    (rc = prepare(t, &t->put_size,
+	                  "INSERT OR REPLACE INTO %s_state (id, size) VALUES (1, ?1)", name, err)))
 		goto fail;
-	if (sqlite3_prepare_v2(db, "SELECT data FROM merkle_tile WHERE id = ?1", -1, &t->get_tile,
-	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO merkle_tile (id, data) VALUES (?1, ?2)",
-	                       -1, &t->put_tile, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT size FROM merkle_state WHERE id = 1", -1, &t->get_size,
-	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO merkle_state (id, size) VALUES (1, ?1)",
-	                       -1, &t->put_size, NULL) != SQLITE_OK) {
-		rc = db_fail(t, err, "preparing statements");
-		goto fail;
-	}
 	rc = load_state(t, err);
 	if (rc)
 		goto fail;
@@ -347,6 +369,11 @@ int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err
 fail:
 	ctng_merkle_tiles_close(t);
 	return rc;
+}
+
+int ctng_merkle_tiles_open(struct sqlite3 *db, ctng_merkle_tiles **out, ctng_err *err)
+{
+	return ctng_merkle_tiles_open_named(db, "merkle", out, err);
 }
 
 void ctng_merkle_tiles_close(ctng_merkle_tiles *t)
@@ -546,4 +573,49 @@ int ctng_merkle_tiles_read_tile(ctng_merkle_tiles *t, unsigned level, uint64_t i
 		return rc;
 	memcpy(out, h[0], (size_t)width * 32);
 	return 0;
+}
+
+int ctng_merkle_tiles_range_hash(ctng_merkle_tiles *t, uint64_t a, uint64_t b, uint8_t out[32],
+                                 ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	if (!out || a >= b || b > t->size)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: range %llu..%llu not in the tree",
+		                    (unsigned long long)a, (unsigned long long)b);
+	uint64_t w = b - a, block = 1;
+	while (block < w)
+		block <<= 1;
+	if (a % block)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: range %llu..%llu not aligned",
+		                    (unsigned long long)a, (unsigned long long)b);
+	rc = mk_range_hash(&t->ctx, a, b, out, err);
+	row_release(t);
+	return rc;
+}
+
+int ctng_merkle_tiles_range(ctng_merkle_tiles *t, uint64_t size, ctng_merkle_range *out,
+                            ctng_err *err)
+{
+	int rc = check_usable(t, err);
+	if (rc)
+		return rc;
+	if (!out || size > t->size)
+		return ctng_err_set(err, CTNG_EINVAL, "merkle tiles: size %llu beyond the tree",
+		                    (unsigned long long)size);
+	ctng_merkle_range_init(out);
+	uint64_t pos = 0;
+	for (int h = 63; h >= 0 && rc == 0; h--) {
+		if (!((size >> h) & 1))
+			continue;
+		rc = tiles_get(t, (unsigned)h, pos >> h, out->h[out->n], err);
+		out->n++;
+		pos += (uint64_t)1 << h;
+	}
+	out->size = size;
+	row_release(t);
+	if (rc)
+		ctng_merkle_range_init(out);
+	return rc;
 }

@@ -50,6 +50,9 @@ struct md {
 	 * FULL of period p, kept for the last 4 periods (slot p % 4). */
 	uint64_t full_period[4], full_last_ms[4], full_count[4];
 	monitor_metrics mx; /* GET /metrics */
+	monitor_dash dash;  /* GET / and /ctng/v1/dashboard */
+	mon_mirror *mm; /* the mirror of the logs (mirror.c) */
+	mon_crv *mc;    /* verified CRVs (crv.c) */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -256,6 +259,8 @@ static void run_actions(struct md *m)
 	 * once), so walk by index until the list is drained. */
 	size_t done = 0;
 	bool tx = false;
+	ctng_gossip_object inits[16] = {{0}};
+	size_t ninit = 0;
 	while (done < m->acts.n) {
 		ctng_monitor_action *x = &m->acts.v[done];
 		const ctng_entity *ent =
@@ -298,6 +303,10 @@ static void run_actions(struct md *m)
 				tx = ctng_store_begin(m->st, &e) == 0;
 			if (x->kind == CTNG_MON_STORE_OBJECT) {
 				store_object(m, &x->obj);
+				if ((x->obj.type == CTNG_STH || x->obj.type == CTNG_REV) && ninit < 16)
+					ctng_gossip_copy(&inits[ninit++], &x->obj, NULL);
+				if (x->obj.type == CTNG_CON_FULL)
+					mon_mirror_convicted(m->mm, ctng_gossip_entity(&x->obj));
 			} else if (x->kind == CTNG_MON_STORE_LAST_STH) {
 				char *json = NULL;
 				size_t len = 0;
@@ -332,6 +341,62 @@ static void run_actions(struct md *m)
 		ctng_store_rollback(m->st, NULL);
 	}
 	ctng_monitor_actions_free(&m->acts);
+	/* Every STH accepted or received: the mirror fetches its entries; every
+	 * REV moves the CA's verified CRV on. */
+	for (size_t i = 0; i < ninit; i++) {
+		if (inits[i].type == CTNG_STH)
+			mon_mirror_on_sth(m->mm, &inits[i]);
+		else
+			mon_crv_on_rev(m->mc, &inits[i]);
+		ctng_gossip_clear(&inits[i]);
+	}
+}
+
+/* ---------------------------------------------------------------- mirror */
+
+static void send_to_gossiper(struct md *m, const ctng_gossip_object *o)
+{
+	char *json = NULL;
+	size_t len = 0;
+	ctng_err e = {0};
+	if (ctng_gossip_encode(o, &json, &len, &e) == 0)
+		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", m->gossip_url, json,
+		              len);
+	else
+		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
+	free(json);
+}
+
+static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, uint64_t period,
+                      const ctng_gossip_object *obj, const char *reason)
+{
+	struct md *m = arg;
+	ctng_err e = {0};
+	if (ev == MON_MIRROR_ACCUSE) {
+		ctng_gossip_object acc = {0};
+		CTNG_WARN("accusing entity", "entity=%s period=%" PRIu64 " reason=\"%s\"", logger,
+		          period, reason ? reason : "");
+		if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, logger, period, ctng_now_ms(), &e))
+			CTNG_ERROR("cannot sign ACC", "err=\"%s\"", e.msg);
+		else
+			send_to_gossiper(m, &acc);
+		ctng_gossip_clear(&acc);
+	} else if (ev == MON_MIRROR_POM) {
+		char *json = NULL;
+		size_t len = 0;
+		char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
+		snprintf(key, sizeof key, "%s/%" PRIu64 "/data", logger, period);
+		snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_data.json", logger, period);
+		if (ctng_gossip_encode(obj, &json, &len, &e) ||
+		    ctng_store_kv_put(m->st, KV_POM, key, json, len, &e))
+			CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
+		else
+			write_data_file(m, name, json, len);
+		free(json);
+		send_to_gossiper(m, obj);
+	} else if (ev == MON_MIRROR_HELD) {
+		(void)obj;
+	}
 }
 
 /* ------------------------------------------------------------- handlers */
@@ -555,14 +620,22 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_loop_catch_signals(m.loop, NULL, NULL, err)))
 		goto out;
-	if (!(m.srv = ctng_net_server_new(m.loop, GOSSIP_BODY_MAX, err))) {
+	ctng_net_server_opts so = cfg->server;
+	so.max_body = GOSSIP_BODY_MAX;
+	if (!(m.srv = ctng_net_server_new_opts(m.loop, &so, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
 		goto out;
 	}
+	if ((rc = mon_mirror_open(cfg, m.st, m.loop, m.srv, on_mirror, &m, &m.mm, err)) ||
+	    (rc = mon_crv_open(m.net, m.st, m.loop, m.srv, m.timeout_ms, &m.mc, err)))
+		goto out;
 	if ((rc = ctng_net_server_bind(m.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)) ||
 	    (rc = monitor_metrics_init(&m.mx, m.srv, m.st, cfg, m.sm, err)))
+		goto out;
+	m.dash = (monitor_dash){cfg, m.sm, m.st, &m.has_published, &m.last_published};
+	if ((rc = monitor_dashboard_routes(m.srv, &m.dash, err)))
 		goto out;
 	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
@@ -575,10 +648,14 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	CTNG_INFO("monitor stopping", "%s", "");
 out:
 	m.stopping = true;
+	mon_mirror_stop(m.mm);
+	mon_crv_stop(m.mc);
 	ctng_net_timer_free(m.timer);
 	ctng_net_server_free(m.srv);
 	ctng_net_loop_free(m.loop);
 	ctng_net_metrics_free(&m.mx.net);
+	mon_mirror_free(m.mm);
+	mon_crv_free(m.mc);
 	ctng_monitor_actions_free(&m.acts);
 	ctng_monitor_sm_free(m.sm);
 	ctng_store_close(m.st);

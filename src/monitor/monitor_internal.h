@@ -18,6 +18,56 @@ int mon_pom_build(const char *logger, bool fork, const ctng_gossip_object *first
                   const ctng_gossip_object *second, const uint8_t (*proof)[32], size_t proof_len,
                   char **text, size_t *len, ctng_err *err);
 
+/* ------------------------------------------- the daemon's mirror (mirror.c) */
+
+struct ctng_store;
+struct ctng_net_loop;
+struct ctng_net_server;
+struct ctng_mirror_db;
+typedef struct mon_mirror mon_mirror;
+
+enum mon_mirror_event {
+	MON_MIRROR_HELD = 1,   /* obj: an STH whose whole tree the mirror holds */
+	MON_MIRROR_ACCUSE = 2, /* reason: the logger did not serve its entries */
+	MON_MIRROR_POM = 3,    /* obj: a data CON against the logger          */
+};
+/* How the mirror tells the monitor daemon (which signs and sends). */
+typedef void (*mon_mirror_send_fn)(void *arg, enum mon_mirror_event ev, const char *logger,
+                                   uint64_t period, const ctng_gossip_object *obj,
+                                   const char *reason);
+
+/* Opens the mirror on the monitor's store and loop and routes GET
+ * /mirror/... and /ctng/v1/mirror on srv. */
+int mon_mirror_open(const ctng_node_config *cfg, struct ctng_store *st,
+                    struct ctng_net_loop *loop, struct ctng_net_server *srv,
+                    mon_mirror_send_fn send, void *arg, mon_mirror **out, ctng_err *err);
+/* An STH the monitor accepted or received: mirror toward it (HELD at once
+ * when its tree is held). */
+void mon_mirror_on_sth(mon_mirror *mm, const ctng_gossip_object *sth);
+void mon_mirror_convicted(mon_mirror *mm, const char *logger);
+bool mon_mirror_holds(mon_mirror *mm, const ctng_gossip_object *sth);
+/* Entries held, all loggers together. */
+uint64_t mon_mirror_entries(mon_mirror *mm);
+struct ctng_mirror_db *mon_mirror_db(mon_mirror *mm);
+/* Before freeing the loop (frees the timer; in-flight answers are then
+ * ignored); mon_mirror_free after it. */
+void mon_mirror_stop(mon_mirror *mm);
+void mon_mirror_free(mon_mirror *mm);
+
+/* ------------------------------------- verified CRVs of the CAs (crv.c) */
+
+typedef struct mon_crv mon_crv;
+/* Table monitor_crv on st; routes GET /ctng/v1/crv on srv. */
+int mon_crv_open(const ctng_network *net, struct ctng_store *st, struct ctng_net_loop *loop,
+                 struct ctng_net_server *srv, uint64_t timeout_ms, mon_crv **out,
+                 ctng_err *err);
+/* A REV the monitor accepted or received (signature checked): CRV(p) from
+ * CRV(p-1) and the delta, or the CA's full CRV(p), kept if it hashes to the
+ * signed hash. */
+void mon_crv_on_rev(mon_crv *mc, const ctng_gossip_object *rev);
+void mon_crv_stop(mon_crv *mc); /* before the loop is freed */
+void mon_crv_free(mon_crv *mc);
+
 struct json_t;
 /* Strict JSON object parse (duplicate keys and NUL rejected, at most max bytes). */
 int mon_load_json(const char *json, size_t len, size_t max, struct json_t **out, ctng_err *err);
@@ -37,5 +87,34 @@ int monitor_metrics_init(monitor_metrics *x, ctng_net_server *srv, ctng_store *s
                          const ctng_node_config *cfg, const ctng_monitor_sm *sm, ctng_err *err);
 /* The client update of period p (len bytes) was published. */
 void monitor_metrics_published(monitor_metrics *x, uint64_t p, size_t len);
+
+/* --------------------------------------------------------- dashboard.c */
+
+/* A file of the web page, compiled in (cmake/embed.cmake writes
+ * monitor_assets.c from src/monitor/dashboard/ at build time). */
+typedef struct monitor_asset {
+	const char *path; /* "/", "/dashboard.js", ... */
+	const char *content_type;
+	const unsigned char *data;
+	size_t len;
+} monitor_asset;
+extern const monitor_asset monitor_assets[];
+extern const size_t monitor_n_assets;
+
+/* What the dashboard reads (borrowed from the daemon, which outlives it). */
+typedef struct monitor_dash {
+	const ctng_node_config *cfg;
+	const ctng_monitor_sm *sm;
+	ctng_store *st;
+	const bool *has_published;
+	const uint64_t *last_published;
+} monitor_dash;
+
+/* The snapshot of GET /ctng/v1/dashboard (docs/endpoints.md) for the last
+ * n_periods published periods. */
+int monitor_dashboard_json(const monitor_dash *d, unsigned n_periods, struct json_t **out,
+                           ctng_err *err);
+/* Routes GET /, the page's assets and GET /ctng/v1/dashboard on srv. */
+int monitor_dashboard_routes(ctng_net_server *srv, monitor_dash *d, ctng_err *err);
 
 #endif

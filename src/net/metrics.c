@@ -10,7 +10,15 @@
 
 static void h_metrics(ctng_net_req *req, void *arg)
 {
-	ctng_metrics *reg = arg;
+	ctng_net_server *srv = arg;
+	ctng_metrics *reg = srv->m_reg;
+	ctng_net_server_stats st;
+	ctng_net_server_get_stats(srv, &st);
+	ctng_gauge_set(srv->m_open, NULL, (double)st.open);
+	ctng_gauge_set(srv->m_buffered, NULL, (double)st.buffered);
+	ctng_gauge_set(srv->m_limit, CTNG_LABELS("connections"), (double)st.max_connections);
+	ctng_gauge_set(srv->m_limit, CTNG_LABELS("buffered_bytes"), (double)st.max_buffered);
+	ctng_gauge_set(srv->m_limit, CTNG_LABELS("fds"), (double)st.fd_limit);
 	ctng_buf b = {0};
 	ctng_err err = {0};
 	if (ctng_metrics_render(reg, &b, &err)) {
@@ -37,9 +45,33 @@ int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *e
 	    ctng_metrics_latency_buckets, ctng_metrics_latency_nbuckets, err);
 	if (!req || !dur)
 		return err ? err->code : CTNG_EINVAL;
-	int rc = ctng_net_server_route(srv, "GET", "/metrics", h_metrics, reg, err);
-	if (rc)
+	const ctng_metrics_spec specs[] = {
+	    CTNG_METRICS_COUNTER(&srv->m_shed, "ctng_http_shed_total",
+	                         "Connections or requests answered 503 to shed load, by the limit "
+	                         "reached (connections, buffered_bytes).",
+	                         "limit"),
+	    CTNG_METRICS_COUNTER(
+	        &srv->m_timeouts, "ctng_http_timeouts_total",
+	        "Requests answered 408 because their head or body came too slowly.", "part"),
+	    CTNG_METRICS_COUNTER(
+	        &srv->m_events, "ctng_http_connection_events_total",
+	        "Connection-level events: idle_closed (an idle keep-alive connection "
+	        "closed to make room), accept_error (accept() failed, accepting "
+	        "paused).",
+	        "event"),
+	    CTNG_METRICS_GAUGE(&srv->m_open, "ctng_http_connections_open",
+	                       "Connections open now (shed ones included).", NULL),
+	    CTNG_METRICS_GAUGE(&srv->m_buffered, "ctng_http_buffered_bytes",
+	                       "Request bytes held now across all connections.", NULL),
+	    CTNG_METRICS_GAUGE(&srv->m_limit, "ctng_http_limit",
+	                       "The server's limits: connections, buffered_bytes, fds (the "
+	                       "descriptor limit read at start).",
+	                       "limit"),
+	};
+	int rc = ctng_metrics_register(reg, specs, sizeof specs / sizeof specs[0], err);
+	if (rc || (rc = ctng_net_server_route(srv, "GET", "/metrics", h_metrics, srv, err)))
 		return rc;
+	srv->m_reg = reg;
 	net_server_set_metrics(srv, req, dur);
 	return 0;
 }

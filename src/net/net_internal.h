@@ -5,13 +5,16 @@
 #ifndef CTNG_NET_INTERNAL_H
 #define CTNG_NET_INTERNAL_H
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "ctng/metrics.h"
 #include "ctng/net.h"
+#include "net/http1.h"
 
 struct post_item {
 	ctng_net_post_fn fn;
@@ -53,6 +56,111 @@ struct ctng_net_loop {
 	struct dead_conn *dead;
 	struct event *reaper_ev;
 };
+
+/* ------------------------------------------------------------ ratelog */
+
+/* At most one log line per interval for one kind of event; the next line
+ * says how many were not logged (ratelog.c). */
+struct ratelog {
+	uint64_t last_ms;    /* monotonic time of the last line, 0 = never */
+	uint64_t suppressed; /* events since then that were not logged */
+};
+#define CTNG_NET_RATELOG_MS 10000
+/* Returns true if this event should be logged now; *suppressed then holds
+ * the number of events skipped since the previous line. */
+bool ctng_net_ratelog_(struct ratelog *r, uint64_t now_ms, uint64_t *suppressed);
+
+/* ------------------------------------------------------------- server */
+
+struct route {
+	char *method;
+	char *pattern; /* as registered (with the '*'): the metrics label */
+	char *path;    /* without the trailing '*' for prefixes */
+	size_t path_len;
+	bool prefix;
+	ctng_net_handler fn;
+	void *arg;
+	struct route *next;
+};
+
+struct srv_listener {
+	struct evconnlistener *l;
+	struct srv_listener *next;
+};
+
+struct srv_conn;
+
+struct ctng_net_server {
+	ctng_net_loop *loop;
+	struct srv_listener *listeners;
+	bool paused_full;      /* listeners off: every connection slot is taken */
+	bool paused_error;     /* listeners off: backing off after accept() failed */
+	struct event *resume_ev; /* ends an accept() back-off */
+	/* limits */
+	size_t max_body;
+	size_t max_conns; /* served connections */
+	size_t max_shed;  /* extra connections that only get a 503 */
+	size_t max_buffered;
+	uint64_t header_ms, body_ms, idle_ms;
+	uint64_t fd_limit;
+	/* state */
+	struct srv_conn *conns;
+	size_t n_conns; /* every open connection, shed ones included */
+	size_t n_shed;
+	size_t buffered; /* request bytes held, all connections */
+	uint64_t idle_seq; /* orders connections by when they went idle */
+	struct route *routes;
+	struct ctng_net_req *pending; /* dispatched, not yet replied */
+	size_t n_pending;
+	ctng_net_server_stats stats;
+	/* ctng_net_server_metrics; NULL: not counted */
+	ctng_metrics *m_reg;
+	ctng_metric *m_requests, *m_duration, *m_shed, *m_timeouts, *m_events;
+	ctng_metric *m_open, *m_buffered, *m_limit;
+	struct ratelog log_full, log_idle, log_mem, log_accept, log_timeout, log_bad;
+};
+
+enum conn_state {
+	CS_HEAD,    /* reading a request head (or idle between requests) */
+	CS_BODY,    /* reading its body */
+	CS_HANDLER, /* dispatched; waiting for the handler's reply */
+	CS_WRITE,   /* sending the reply */
+	CS_LINGER,  /* reply sent, connection closing: draining what the peer still sends */
+};
+
+struct ctng_net_req {
+	ctng_net_server *srv;
+	struct srv_conn *conn; /* NULL once the connection is gone */
+	const char *method;
+	char *path;
+	ctng_net_query *query;
+	char *head; /* owns the strings of h */
+	http1_head h;
+	uint8_t *body;
+	size_t body_len;
+	size_t accounted; /* bytes of srv->buffered this request holds */
+	bool is_head;     /* HEAD: no body in the reply */
+	const char *route; /* the route's pattern, for the metrics ("none" before routing) */
+	uint64_t t0;       /* ctng_mono_ns() when its first byte arrived */
+	char peer[64];
+	struct ctng_net_req *prev, *next;
+};
+
+/* conn.c: accepting and serving connections. */
+void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                           int salen, void *arg);
+void ctng_net_conn_accept_error_(struct evconnlistener *l, void *arg);
+void ctng_net_conn_resume_(evutil_socket_t fd, short what, void *arg);
+/* Sends the reply of a dispatched request (status line, headers, body) and
+ * frees the request. */
+void ctng_net_conn_reply_(ctng_net_req *req, int status, const char *ctype, const void *data,
+                          size_t len, const char *const *headers);
+/* Closes every connection of the server (server being freed). */
+void ctng_net_conn_close_all_(ctng_net_server *srv);
+/* server.c: routes a complete request (takes ownership of req). */
+void ctng_net_server_dispatch_(ctng_net_server *srv, ctng_net_req *req);
+/* server.c: {"error": "..."} JSON text for a reason (malloc'd, or NULL). */
+char *ctng_net_error_json_(const char *reason);
 
 /* client.c: fails every in-flight request (loop being freed) and frees
  * connections waiting in the reaper list. */

@@ -1,60 +1,29 @@
 /*
- * server.c — the HTTP server of src/net on libevent's evhttp: routing
- * (exact and prefix paths, 404/405), strict query parsing, the body size
- * limit, request accessors and JSON/bytes/error replies, including replies
- * deferred past the handler's return.
+ * server.c — the HTTP server of src/net: creation with its limits (the
+ * descriptor limit read at start), listening sockets, routing (exact and
+ * prefix paths, 404/405, HEAD answered by GET routes), strict query
+ * parsing, request accessors and JSON/bytes/error replies, including
+ * replies deferred past the handler's return. Connections, message parsing
+ * and load shedding are in conn.c and http1.c.
  */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "net_internal.h"
 
-struct route {
-	char *method;
-	char *pattern; /* as registered (with the '*'): the metrics label */
-	char *path;    /* without the trailing '*' for prefixes */
-	size_t path_len;
-	bool prefix;
-	ctng_net_handler fn;
-	void *arg;
-	struct route *next;
-};
-
-struct ctng_net_server {
-	ctng_net_loop *loop;
-	struct evhttp *http;
-	size_t max_body;
-	struct route *routes;
-	struct ctng_net_req *pending; /* dispatched, not yet replied */
-	size_t n_pending;
-	/* ctng_net_server_metrics; NULL: not counted */
-	ctng_metric *m_requests, *m_duration;
-	/* the request dispatch() is answering, for raw_error's count */
-	const char *cur_route, *cur_method;
-	uint64_t cur_t0;
-};
-
-struct ctng_net_req {
-	ctng_net_server *srv;
-	struct evhttp_request *ev;
-	const char *method;
-	char *path;
-	ctng_net_query *query;
-	uint8_t *body;
-	size_t body_len;
-	const char *route; /* the route's pattern, for the metrics */
-	uint64_t t0;       /* ctng_mono_ns() at dispatch */
-	char peer[64];
-	struct ctng_net_req *prev, *next;
-};
+#define DEFAULT_HEADER_MS 10000
+#define DEFAULT_BODY_MS   30000
+#define DEFAULT_IDLE_MS   60000
+#define DEFAULT_BUFFERED  ((size_t)64 << 20)
+#define FD_LIMIT_CEILING  (1u << 20)
 
 /* Error messages may quote request data: keep them printable ASCII so they
  * are always valid JSON strings. */
@@ -65,22 +34,15 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
-static const char *method_name(enum evhttp_cmd_type t)
+char *ctng_net_error_json_(const char *reason)
 {
-	switch (t) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	default:
-		return NULL;
-	}
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s", reason ? reason : "error");
+	sanitize(msg);
+	json_t *j = json_pack("{s:s}", "error", msg);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return s;
 }
 
 static bool method_known(const char *m)
@@ -96,39 +58,35 @@ void net_server_count(ctng_net_server *srv, const char *route, const char *metho
 		return;
 	char code[8];
 	snprintf(code, sizeof code, "%d", status);
-	ctng_counter_inc(srv->m_requests, CTNG_LABELS(route, method ? method : "other", code));
-	ctng_histogram_observe(srv->m_duration, CTNG_LABELS(route), ctng_metrics_since(t0));
+	/* labels from a fixed vocabulary: never a method a client made up */
+	ctng_counter_inc(
+	    srv->m_requests,
+	    CTNG_LABELS(route ? route : "none", method_known(method) ? method : "other", code));
+	ctng_histogram_observe(srv->m_duration, CTNG_LABELS(route ? route : "none"),
+	                       ctng_metrics_since(t0));
 }
 
-/* Sends a JSON error straight on a libevent request (no ctng_net_req yet),
- * counted under the route dispatch() is on. */
-static void raw_error(ctng_net_server *srv, struct evhttp_request *ev, int status,
-                      const char *allow, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void raw_error(ctng_net_server *srv, struct evhttp_request *ev, int status,
-                      const char *allow, const char *fmt, ...)
+void net_server_set_metrics(ctng_net_server *srv, ctng_metric *requests, ctng_metric *duration)
+{
+	srv->m_requests = requests;
+	srv->m_duration = duration;
+}
+
+/* Answers a request the router refused (not in the pending list). */
+static void refuse(ctng_net_req *r, int status, const char *allow, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(ctng_net_req *r, int status, const char *allow, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	sanitize(msg);
-	json_t *j = json_pack("{s:s}", "error", msg);
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	struct evbuffer *b = evbuffer_new();
-	if (b && s)
-		evbuffer_add(b, s, strlen(s));
-	struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	if (allow)
-		evhttp_add_header(h, "Allow", allow);
-	evhttp_send_reply(ev, status, NULL, b);
-	if (b)
-		evbuffer_free(b);
-	free(s);
-	net_server_count(srv, srv->cur_route, srv->cur_method, status, srv->cur_t0);
+	char *j = ctng_net_error_json_(msg);
+	const char *hdr[] = {"Allow", allow, NULL};
+	ctng_net_conn_reply_(r, status, "application/json", j ? j : "{}", j ? strlen(j) : 2,
+	                     allow ? hdr : NULL);
+	free(j);
 }
 
 static bool route_matches_path(const struct route *r, const char *path)
@@ -142,12 +100,10 @@ static const struct route *find_route(const ctng_net_server *srv, const char *me
                                       const char *path, char *allow, size_t allow_cap)
 {
 	const struct route *exact = NULL, *best = NULL;
-	bool any_path = false;
 	allow[0] = 0;
 	for (const struct route *r = srv->routes; r; r = r->next) {
 		if (!route_matches_path(r, path))
 			continue;
-		any_path = true;
 		if (!strstr(allow, r->method)) {
 			size_t l = strlen(allow);
 			snprintf(allow + l, allow_cap - l, "%s%s", l ? ", " : "", r->method);
@@ -159,103 +115,50 @@ static const struct route *find_route(const ctng_net_server *srv, const char *me
 		else if (!best || r->path_len > best->path_len)
 			best = r;
 	}
-	(void)any_path;
 	return exact ? exact : best;
 }
 
-static void req_free(struct ctng_net_req *r)
+void ctng_net_server_dispatch_(ctng_net_server *srv, ctng_net_req *r)
 {
-	free(r->path);
-	ctng_net_query_free(r->query);
-	free(r->body);
-	free(r);
-}
-
-static void dispatch(struct evhttp_request *ev, void *arg)
-{
-	ctng_net_server *srv = arg;
-	const char *method = method_name(evhttp_request_get_command(ev));
-	const char *uri = evhttp_request_get_uri(ev);
-	srv->cur_route = "none";
-	srv->cur_method = method;
-	srv->cur_t0 = ctng_mono_ns();
-	if (!method) {
-		raw_error(srv, ev, 405, "GET, POST, PUT, DELETE, HEAD", "method not allowed");
-		return;
-	}
-	if (!uri || uri[0] != '/') {
-		raw_error(srv, ev, 400, NULL, "request target must be an absolute path");
+	const char *method = r->h.method;
+	const char *uri = r->h.target;
+	if (uri[0] != '/') {
+		refuse(r, 400, NULL, "request target must be an absolute path");
 		return;
 	}
 	if (strchr(uri, '#')) {
-		raw_error(srv, ev, 400, NULL, "fragment in request target");
+		refuse(r, 400, NULL, "fragment in request target");
 		return;
 	}
 	const char *qm = strchr(uri, '?');
 	size_t plen = qm ? (size_t)(qm - uri) : strlen(uri);
-	char *path = strndup(uri, plen);
-	if (!path) {
-		raw_error(srv, ev, 500, NULL, "out of memory");
+	if (!(r->path = strndup(uri, plen))) {
+		refuse(r, 503, NULL, "server out of memory");
 		return;
 	}
 	char allow[128];
-	const struct route *rt = find_route(srv, method, path, allow, sizeof allow);
+	const struct route *rt = NULL;
+	if (method_known(method)) {
+		rt = find_route(srv, method, r->path, allow, sizeof allow);
+		if (!rt && !strcmp(method, "HEAD"))
+			rt = find_route(srv, "GET", r->path, allow, sizeof allow);
+	} else {
+		find_route(srv, "", r->path, allow, sizeof allow);
+	}
 	if (!rt) {
 		if (allow[0])
-			raw_error(srv, ev, 405, allow, "method %s not allowed on %s", method, path);
+			refuse(r, 405, allow, "method %.20s not allowed on %.200s", method,
+			       r->path);
 		else
-			raw_error(srv, ev, 404, NULL, "no such path: %.200s", path);
-		free(path);
+			refuse(r, 404, NULL, "no such path: %.200s", r->path);
 		return;
 	}
-	srv->cur_route = rt->pattern;
-	ctng_err err = {0};
-	ctng_net_query *q = NULL;
-	if (ctng_net_query_parse(qm ? qm + 1 : NULL, &q, &err) != 0) {
-		raw_error(srv, ev, 400, NULL, "%s", err.msg);
-		free(path);
-		return;
-	}
-	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
-	size_t blen = in ? evbuffer_get_length(in) : 0;
-	if (blen > srv->max_body) {
-		raw_error(srv, ev, 413, NULL, "request body of %zu bytes exceeds the limit of %zu",
-		          blen, srv->max_body);
-		ctng_net_query_free(q);
-		free(path);
-		return;
-	}
-	struct ctng_net_req *r = calloc(1, sizeof *r);
-	uint8_t *body = malloc(blen + 1);
-	if (!r || !body) {
-		free(r);
-		free(body);
-		ctng_net_query_free(q);
-		free(path);
-		raw_error(srv, ev, 500, NULL, "out of memory");
-		return;
-	}
-	if (blen)
-		evbuffer_copyout(in, body, blen);
-	body[blen] = 0;
-	r->srv = srv;
-	r->ev = ev;
-	r->method = method;
-	r->path = path;
-	r->query = q;
-	r->body = body;
-	r->body_len = blen;
 	r->route = rt->pattern;
-	r->t0 = srv->cur_t0;
-	struct evhttp_connection *con = evhttp_request_get_connection(ev);
-	char *addr = NULL;
-	uint16_t port = 0;
-	if (con)
-		evhttp_connection_get_peer(con, &addr, &port);
-	if (addr && strchr(addr, ':'))
-		snprintf(r->peer, sizeof r->peer, "[%s]:%u", addr, port);
-	else
-		snprintf(r->peer, sizeof r->peer, "%s:%u", addr ? addr : "?", port);
+	ctng_err err = {0};
+	if (ctng_net_query_parse(qm ? qm + 1 : NULL, &r->query, &err) != 0) {
+		refuse(r, 400, NULL, "%s", err.msg);
+		return;
+	}
 	r->next = srv->pending;
 	if (r->next)
 		r->next->prev = r;
@@ -264,32 +167,69 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 	rt->fn(r, rt->arg);
 }
 
-ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_err *err)
+ctng_net_server *ctng_net_server_new_opts(ctng_net_loop *loop, const ctng_net_server_opts *opts,
+                                          ctng_err *err)
 {
+	ctng_net_server_opts o = opts ? *opts : (ctng_net_server_opts){0};
 	ctng_net_server *srv = calloc(1, sizeof *srv);
 	if (!srv) {
 		ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
 		return NULL;
 	}
 	srv->loop = loop;
-	srv->max_body = max_body ? max_body : CTNG_NET_DEFAULT_MAX_BODY;
-	srv->http = evhttp_new(loop->base);
-	if (!srv->http) {
+	srv->max_body = o.max_body ? o.max_body : CTNG_NET_DEFAULT_MAX_BODY;
+	srv->header_ms = o.header_timeout_ms ? o.header_timeout_ms : DEFAULT_HEADER_MS;
+	srv->body_ms = o.body_timeout_ms ? o.body_timeout_ms : DEFAULT_BODY_MS;
+	srv->idle_ms = o.idle_timeout_ms ? o.idle_timeout_ms : DEFAULT_IDLE_MS;
+	srv->max_buffered =
+	    o.max_buffered
+	        ? o.max_buffered
+	        : (2 * srv->max_body > DEFAULT_BUFFERED ? 2 * srv->max_body : DEFAULT_BUFFERED);
+	/* Descriptors: use what the hard limit allows, keep a reserve for the
+	 * database, outgoing requests and the shed slots. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > FD_LIMIT_CEILING
+		                  ? FD_LIMIT_CEILING
+		                  : rl.rlim_max;
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+			struct rlimit up = {.rlim_cur = want, .rlim_max = rl.rlim_max};
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				rl.rlim_cur = want;
+		}
+		srv->fd_limit = rl.rlim_cur == RLIM_INFINITY ? FD_LIMIT_CEILING : rl.rlim_cur;
+	} else {
+		srv->fd_limit = 1024;
+	}
+	uint64_t reserve = srv->fd_limit / 8 + 32;
+	uint64_t usable = srv->fd_limit > reserve + 2 ? srv->fd_limit - reserve : 2;
+	srv->max_shed = usable / 16 < 32 ? (usable / 16 ? usable / 16 : 1) : 32;
+	srv->max_conns = usable - srv->max_shed;
+	if (o.max_connections && o.max_connections < srv->max_conns)
+		srv->max_conns = o.max_connections;
+	srv->resume_ev = evtimer_new(loop->base, ctng_net_conn_resume_, srv);
+	if (!srv->resume_ev) {
 		free(srv);
-		ctng_err_set(err, CTNG_EIO, "net: evhttp_new failed");
+		ctng_err_set(err, CTNG_EIO, "net: cannot create server events");
 		return NULL;
 	}
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->max_body);
-	evhttp_set_max_headers_size(srv->http, 64 * 1024);
-	evhttp_set_timeout(srv->http, 30);
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-	/* Read an oversized body to its end before answering 413, so the client
-	 * sees the answer instead of a reset connection. */
-	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_default_content_type(srv->http, NULL);
-	evhttp_set_gencb(srv->http, dispatch, srv);
 	return srv;
+}
+
+ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_err *err)
+{
+	ctng_net_server_opts o = {.max_body = max_body};
+	return ctng_net_server_new_opts(loop, &o, err);
+}
+
+void ctng_net_server_get_stats(const ctng_net_server *srv, ctng_net_server_stats *out)
+{
+	*out = srv->stats;
+	out->open = srv->n_conns;
+	out->buffered = srv->buffered;
+	out->max_connections = srv->max_conns;
+	out->max_buffered = srv->max_buffered;
+	out->fd_limit = srv->fd_limit;
 }
 
 int ctng_net_server_bind(ctng_net_server *srv, const char *host, uint16_t port,
@@ -297,14 +237,39 @@ int ctng_net_server_bind(ctng_net_server *srv, const char *host, uint16_t port,
 {
 	if (!host || !*host)
 		return ctng_err_set(err, CTNG_EINVAL, "net: bind needs a host");
-	struct evhttp_bound_socket *h = evhttp_bind_socket_with_handle(srv->http, host, port);
-	if (!h)
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char ps[8];
+	snprintf(ps, sizeof ps, "%u", port);
+	if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai)
+		return ctng_err_set(err, CTNG_EINVAL, "net: cannot resolve listen address %s",
+		                    host);
+	struct srv_listener *sl = calloc(1, sizeof *sl);
+	if (!sl) {
+		freeaddrinfo(ai);
+		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+	}
+	sl->l = evconnlistener_new_bind(srv->loop->base, ctng_net_conn_accept_, srv,
+	                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                    LEV_OPT_CLOSE_ON_EXEC,
+	                                1024, ai->ai_addr, (int)ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (!sl->l) {
+		free(sl);
 		return ctng_err_set(err, CTNG_EIO, "net: cannot listen on %s:%u", host, port);
+	}
+	evconnlistener_set_error_cb(sl->l, ctng_net_conn_accept_error_);
+	if (srv->paused_full || srv->paused_error)
+		evconnlistener_disable(sl->l);
+	sl->next = srv->listeners;
+	srv->listeners = sl;
 	if (bound_port) {
 		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-		evutil_socket_t fd = evhttp_bound_socket_get_fd(h);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		socklen_t len = sizeof ss;
+		evutil_socket_t fd = evconnlistener_get_fd(sl->l);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 			return ctng_err_set(err, CTNG_EIO, "net: getsockname failed");
 		if (ss.ss_family == AF_INET)
 			*bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -356,18 +321,6 @@ static void finish(ctng_net_req *req, int status, const char *ctype, const void 
                    const char *const *headers)
 {
 	ctng_net_server *srv = req->srv;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
-	evhttp_add_header(h, "Content-Type", ctype ? ctype : "application/octet-stream");
-	if (headers)
-		for (size_t i = 0; headers[i] && headers[i + 1]; i += 2)
-			evhttp_add_header(h, headers[i], headers[i + 1]);
-	struct evbuffer *b = evbuffer_new();
-	if (b && len)
-		evbuffer_add(b, data, len);
-	evhttp_send_reply(req->ev, status, NULL, b);
-	if (b)
-		evbuffer_free(b);
-	net_server_count(srv, req->route, req->method, status, req->t0);
 	if (req->prev)
 		req->prev->next = req->next;
 	else
@@ -375,7 +328,7 @@ static void finish(ctng_net_req *req, int status, const char *ctype, const void 
 	if (req->next)
 		req->next->prev = req->prev;
 	srv->n_pending--;
-	req_free(req);
+	ctng_net_conn_reply_(req, status, ctype, data, len, headers);
 }
 
 void ctng_net_server_free(ctng_net_server *srv)
@@ -384,7 +337,15 @@ void ctng_net_server_free(ctng_net_server *srv)
 		return;
 	while (srv->pending)
 		ctng_net_reply_error(srv->pending, 503, "server shutting down");
-	evhttp_free(srv->http);
+	struct srv_listener *l = srv->listeners;
+	while (l) {
+		struct srv_listener *next = l->next;
+		evconnlistener_free(l->l);
+		free(l);
+		l = next;
+	}
+	ctng_net_conn_close_all_(srv);
+	event_free(srv->resume_ev);
 	struct route *r = srv->routes;
 	while (r) {
 		struct route *next = r->next;
@@ -400,12 +361,6 @@ void ctng_net_server_free(ctng_net_server *srv)
 size_t ctng_net_server_pending(const ctng_net_server *srv)
 {
 	return srv->n_pending;
-}
-
-void net_server_set_metrics(ctng_net_server *srv, ctng_metric *requests, ctng_metric *duration)
-{
-	srv->m_requests = requests;
-	srv->m_duration = duration;
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -443,15 +398,19 @@ int ctng_net_req_query_u64(const ctng_net_req *req, const char *name, uint64_t m
 	if (rc)
 		return rc;
 	if ((rc = ctng_parse_u64(v, max, val, err))) {
+		/* A number out of range in a query is a bad request (400), not a
+		 * body too large (413, which CTNG_ERANGE maps to). */
+		if (err)
+			err->code = CTNG_EINVAL;
 		ctng_err_wrap(err, "query parameter %s", name);
-		return rc;
+		return CTNG_EINVAL;
 	}
 	return 0;
 }
 
 const char *ctng_net_req_header(const ctng_net_req *req, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
+	return http1_get(&req->h, name);
 }
 
 const uint8_t *ctng_net_req_body(const ctng_net_req *req, size_t *len)
@@ -491,6 +450,14 @@ void ctng_net_reply_bytes(ctng_net_req *req, int status, const char *content_typ
                           size_t len, const char *const *headers)
 {
 	finish(req, status, content_type, data, len, headers);
+}
+
+void ctng_net_reply_tile(ctng_net_req *req, const void *data, size_t len, bool full)
+{
+	static const char *const imm[] = {"Cache-Control", "public, max-age=31536000, immutable",
+	                                  NULL};
+	static const char *const part[] = {"Cache-Control", "public, max-age=5", NULL};
+	finish(req, 200, "application/octet-stream", data, len, full ? imm : part);
 }
 
 void ctng_net_reply_error(ctng_net_req *req, int status, const char *fmt, ...)

@@ -541,6 +541,8 @@ int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_go
 	int rc = ctng_gossip_decode(p1, strlen(p1), a, err);
 	if (rc)
 		return ctng_err_wrap(err, "payload[1]");
+	if (ctng_con_is_data(con))
+		return 0; /* b: the evidence is not a gossip object */
 	rc = ctng_gossip_decode(p2, strlen(p2), b, err);
 	if (rc) {
 		ctng_gossip_clear(a);
@@ -554,6 +556,8 @@ int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_ke
 {
 	if (con->type != CTNG_CON)
 		return ctng_err_set(err, CTNG_EINVAL, "type: not a CON");
+	if (ctng_con_is_data(con))
+		return ctng_data_con_verify(con, entity_key, clock, err);
 	int rc = ctng_gossip_check(con, err);
 	if (rc)
 		return rc;

@@ -351,6 +351,14 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		}
 	}
 
+	if (!o->json) { /* the monitors' web pages (docs/monitor.md §7) */
+		fprintf(out, "dashboards:");
+		for (size_t i = 0; i < nps; i++)
+			if (ps[i].e->role == CTNG_ROLE_MONITOR)
+				fprintf(out, " %s/", ps[i].e->url);
+		fprintf(out, "\n");
+		fflush(out);
+	}
 	uint64_t now = ctng_now_ms(), first = 0;
 	if (ctng_clock_period_of(&net.clock, now, &first))
 		first += 1; /* the first whole period from now */
@@ -388,6 +396,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
 			print_cell(out, cell, gossipers[g], o->json);
 		}
+		testnet_mirror_period(&traffic, p, out, o->json);
 		testnet_collect_figures(&traffic, p, k);
 		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
 			rc = CTNG_EIO;

@@ -36,6 +36,12 @@ typedef struct testnet_traffic {
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
 	uint64_t gossip_bytes_sum, gossip_samples;
 	uint64_t last_full_ms_max, last_full_ms_sum, last_full_samples; /* from monitor logs */
+	/* mirrors: entries held (all loggers) per running monitor, per period */
+	size_t n_mon;
+	const ctng_entity *mon[16];
+	uint64_t mirrored_prev[16];
+	json_t *mirrored; /* {"monitor1": [n per period], ...} */
+	uint64_t mirror_from_loggers[16], mirror_from_peers[16]; /* bytes, latest */
 	ctng_buf failures; /* lines found while running */
 	size_t n_failures;
 } testnet_traffic;
@@ -63,6 +69,10 @@ int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
  * the gossip bytes it reports go into the figures. */
 int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
                          uint64_t counts[CTNG_TYPE_COUNT]);
+/* After the counts of period p: GET /ctng/v1/mirror of every running
+ * monitor; prints the entries each holds (table mode) and keeps them for
+ * the figures. */
+void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json);
 /* Reads the monitors' "client update published" log lines of periods
  * first..last for the convergence figure (last FULL after period start). */
 void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last);

@@ -35,11 +35,17 @@ void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const cha
 	t->net = net;
 	t->dir = dir;
 	t->s = s;
+	for (size_t i = 0; i < net->n_entities && t->n_mon < 16; i++)
+		if (net->entities[i].role == CTNG_ROLE_MONITOR && ctng_testnet_runs(s, net->entities[i].id))
+			t->mon[t->n_mon++] = &net->entities[i];
+	t->mirrored = json_object();
 }
 
 void testnet_traffic_free(testnet_traffic *t)
 {
 	ctng_buf_free(&t->failures);
+	json_decref(t->mirrored);
+	t->mirrored = NULL;
 }
 
 static bool ca_is_faulty(const ctng_testnet_scenario *s, const char *id)
@@ -211,6 +217,55 @@ int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
 	return 0;
 }
 
+void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
+{
+	if (!json)
+		fprintf(out, "%-7llu %-10s", (unsigned long long)p, "mirrored");
+	for (size_t i = 0; i < t->n_mon; i++) {
+		char url[CTNG_URL_MAX + 32];
+		snprintf(url, sizeof(url), "%s/ctng/v1/mirror", t->mon[i]->url);
+		json_t *resp = NULL;
+		int st = fetch_json(url, "GET", NULL, &resp);
+		json_t *ls = json_object_get(resp, "loggers");
+		uint64_t n = 0, fl = 0, fp = 0;
+		size_t k;
+		json_t *v;
+		json_array_foreach(ls, k, v)
+		{
+			n += (uint64_t)json_integer_value(json_object_get(v, "size"));
+			if (json_is_true(json_object_get(v, "watched")))
+				continue; /* the figure: logs it does not watch */
+			fl += (uint64_t)json_integer_value(json_object_get(v, "bytes_from_logger"));
+			fp += (uint64_t)json_integer_value(json_object_get(v, "bytes_from_peers"));
+		}
+		bool ok = st == 200 && json_is_array(ls);
+		json_decref(resp);
+		json_t *arr = json_object_get(t->mirrored, t->mon[i]->id);
+		if (!arr) {
+			arr = json_array();
+			json_object_set_new(t->mirrored, t->mon[i]->id, arr);
+		}
+		json_array_append_new(arr, ok ? json_integer((json_int_t)n) : json_null());
+		if (!json) {
+			if (ok)
+				fprintf(out, "  %s %llu (+%llu)", t->mon[i]->id, (unsigned long long)n,
+				        (unsigned long long)(n > t->mirrored_prev[i]
+				                                 ? n - t->mirrored_prev[i]
+				                                 : 0));
+			else
+				fprintf(out, "  %s -", t->mon[i]->id);
+		}
+		if (ok) {
+			t->mirrored_prev[i] = n;
+			t->mirror_from_loggers[i] = fl;
+			t->mirror_from_peers[i] = fp;
+		}
+	}
+	if (!json)
+		fprintf(out, "\n");
+	fflush(out);
+}
+
 void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last)
 {
 	for (size_t i = 0; i < t->net->n_entities; i++) {
@@ -294,6 +349,13 @@ void testnet_print_figures(const testnet_traffic *t, FILE *out)
 		        "%llu at most\n",
 		        (unsigned long long)(t->gossip_bytes_sum / t->gossip_samples),
 		        (unsigned long long)t->gossip_bytes_max);
+	for (size_t i = 0; i < t->n_mon; i++)
+		fprintf(out,
+		        "mirror %s: %llu entries held; for logs it does not watch it downloaded %llu "
+		        "bytes from loggers, %llu from peer mirrors\n",
+		        t->mon[i]->id, (unsigned long long)t->mirrored_prev[i],
+		        (unsigned long long)t->mirror_from_loggers[i],
+		        (unsigned long long)t->mirror_from_peers[i]);
 	if (t->last_full_samples)
 		fprintf(out,
 		        "last FULL at a monitor after period start: %llu ms on average, %llu at "
@@ -325,6 +387,7 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 	    json_integer(
 	        (json_int_t)(t->gossip_samples ? t->gossip_bytes_sum / t->gossip_samples : 0)));
 	json_object_set_new(f, "last_full_ms_max", json_integer((json_int_t)t->last_full_ms_max));
+	json_object_set_new(f, "mirrored", json_deep_copy(t->mirrored));
 	json_object_set_new(f, "gossip_wait_ms",
 	                    json_integer((json_int_t)t->net->clock.gossip_wait_ms));
 	return f;

@@ -665,6 +665,34 @@ static void test_late_start(void **state)
 	assert_true(known); /* empty delta matched the empty CRV */
 	assert_int_equal(check(c, a), CTNG_CLIENT_STALE);
 	assert_int_equal(check(c, b), CTNG_CLIENT_OK);
+	/* A full CRV (as a monitor serves it, issue 11 item 6) makes ca1 known
+	 * again, but only the one that hashes to the attested REV's CRV hash. */
+	uint8_t *bytes = NULL;
+	size_t blen = 0;
+	roaring_bitmap_t *lie = roaring_bitmap_copy(f.crv[0]);
+	roaring_bitmap_remove(lie, 50); /* a monitor hiding the revocation */
+	OK(ctng_crv_delta_encode(lie, &bytes, &blen, &err));
+	assert_int_equal(ctng_client_set_crv(c, "ca1", 3, bytes, blen, &err), CTNG_EVERIFY);
+	free(bytes);
+	roaring_bitmap_free(lie);
+	assert_int_equal(check(c, a), CTNG_CLIENT_STALE);
+	OK(ctng_crv_delta_encode(f.crv[0], &bytes, &blen, &err));
+	assert_int_equal(ctng_client_set_crv(c, "ca1", 2, bytes, blen, &err), CTNG_ESTATE);
+	assert_int_equal(ctng_client_set_crv(c, "ca9", 3, bytes, blen, &err), CTNG_EINVAL);
+	assert_int_equal(ctng_client_set_crv(c, "ca1", 3, bytes, blen - 1, &err), CTNG_EINVAL);
+	OK(ctng_client_set_crv(c, "ca1", 3, bytes, blen, &err));
+	free(bytes);
+	ctng_client_revoked(c, "ca1", 1, &known);
+	assert_true(known);
+	assert_true(ctng_client_revoked(c, "ca1", 50, NULL));
+	assert_int_equal(check(c, a), CTNG_CLIENT_OK);
+	/* ... and stays known across the next update. */
+	cfx_revoke(&f, 0, 51);
+	OK(cfx_close_period(&f, 4, &err));
+	assert_int_equal(apply(&f, c, 4, NULL), 0);
+	ctng_client_revoked(c, "ca1", 1, &known);
+	assert_true(known);
+	assert_true(ctng_client_revoked(c, "ca1", 51, NULL));
 	/* earlier periods are unknown */
 	X509 *old = NULL;
 	cfx_pend p;

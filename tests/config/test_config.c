@@ -395,6 +395,16 @@ static void test_node_rejects(void **state)
 	json_object_set_new(j, "private_key", json_string("x"));
 	expect_node_reject("gossiper1", j, "private_key");
 
+	j = load_node_json("gossiper1");
+	json_object_set_new(j, "limits", json_pack("{s:i}", "max_conns", 5));
+	expect_node_reject("gossiper1", j, "max_conns");
+	j = load_node_json("gossiper1");
+	json_object_set_new(j, "limits", json_pack("{s:i}", "header_timeout_ms", -1));
+	expect_node_reject("gossiper1", j, "header_timeout_ms");
+	j = load_node_json("gossiper1");
+	json_object_set_new(j, "limits", json_string("none"));
+	expect_node_reject("gossiper1", j, "limits");
+
 	/* a missing network file is an I/O error naming the path */
 	j = load_node_json("ca3");
 	json_object_set_new(j, "network", json_string("../nowhere.json"));
@@ -405,6 +415,41 @@ static void test_node_rejects(void **state)
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%s/ca3", g_dir);
 	assert_int_equal(ctng_node_config_parse(s, strlen(s), dir, NULL, &c, &err), CTNG_EIO);
+	free(s);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	json_t *j = load_node_json("monitor2");
+	json_object_set_new(j, "limits",
+	                    json_pack("{s:i,s:I,s:i,s:i,s:i}", "max_connections", 100,
+	                              "max_buffered_bytes", (json_int_t)1 << 30,
+	                              "header_timeout_ms", 1500, "body_timeout_ms", 2000,
+	                              "idle_timeout_ms", 3000));
+	char *s = json_dumps(j, 0);
+	json_decref(j);
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/monitor2", g_dir);
+	ctng_node_config c;
+	ctng_err err = {0};
+	assert_int_equal(ctng_node_config_parse(s, strlen(s), dir, NULL, &c, &err), 0);
+	assert_int_equal(c.server.max_connections, 100);
+	assert_int_equal(c.server.max_buffered, (size_t)1 << 30);
+	assert_int_equal(c.server.header_timeout_ms, 1500);
+	assert_int_equal(c.server.body_timeout_ms, 2000);
+	assert_int_equal(c.server.idle_timeout_ms, 3000);
+	assert_int_equal(c.server.max_body, 0); /* the daemon's own */
+	ctng_node_config_free(&c);
+	free(s);
+	/* absent: all defaults */
+	j = load_node_json("monitor2");
+	s = json_dumps(j, 0);
+	json_decref(j);
+	assert_int_equal(ctng_node_config_parse(s, strlen(s), dir, NULL, &c, &err), 0);
+	assert_int_equal(c.server.max_connections, 0);
+	assert_int_equal(c.server.header_timeout_ms, 0);
+	ctng_node_config_free(&c);
 	free(s);
 }
 
@@ -520,7 +565,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_network), cmocka_unit_test(test_ca_root),
 	    cmocka_unit_test(test_bls_shares),   cmocka_unit_test(test_network_rejects),
-	    cmocka_unit_test(test_node_rejects), cmocka_unit_test(test_misbehaviour),
+	    cmocka_unit_test(test_node_rejects), cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_misbehaviour),
 	    cmocka_unit_test(test_node_listen),  cmocka_unit_test(test_other_sizes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -56,6 +56,7 @@ typedef struct server {
 	uint16_t port;
 	pthread_t th;
 	unsigned hits;
+	char *crv; /* GET /ctng/v1/crv answer (any query), NULL = 404 */
 } server;
 
 static void on_update(ctng_net_req *req, void *arg)
@@ -78,6 +79,33 @@ static void on_update(ctng_net_req *req, void *arg)
 	pthread_mutex_unlock(&s->mu);
 }
 
+static void on_crv(ctng_net_req *req, void *arg)
+{
+	server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	if (!s->crv)
+		ctng_net_reply_error(req, 404, "no CRV");
+	else
+		ctng_net_reply_bytes(req, 200, "application/json", s->crv, strlen(s->crv), NULL);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void server_crv(server *s, const char *ca, uint64_t p, const roaring_bitmap_t *crv)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	OK(ctng_crv_delta_encode(crv, &b, &n, &err));
+	char *b64 = ctng_b64_strdup(b, n);
+	char *j = malloc(strlen(b64) + 128);
+	sprintf(j, "{\"period\":\"%llu\",\"ca\":\"%s\",\"crv\":\"%s\"}", (unsigned long long)p, ca, b64);
+	pthread_mutex_lock(&s->mu);
+	free(s->crv);
+	s->crv = j;
+	pthread_mutex_unlock(&s->mu);
+	free(b64);
+	free(b);
+}
+
 static void *server_main(void *arg)
 {
 	server *s = arg;
@@ -93,6 +121,7 @@ static void server_start(server *s)
 	assert_non_null(s->srv = ctng_net_server_new(s->loop, 0, &err));
 	OK(ctng_net_server_bind(s->srv, "127.0.0.1", 0, &s->port, &err));
 	OK(ctng_net_server_route(s->srv, "GET", "/ctng/v1/update", on_update, s, &err));
+	OK(ctng_net_server_route(s->srv, "GET", "/ctng/v1/crv", on_crv, s, &err));
 	assert_int_equal(pthread_create(&s->th, NULL, server_main, s), 0);
 }
 
@@ -113,6 +142,7 @@ static void server_stop(server *s)
 	ctng_net_loop_free(s->loop);
 	for (int i = 0; i < NPER; i++)
 		free(s->text[i]);
+	free(s->crv);
 	pthread_mutex_destroy(&s->mu);
 }
 
@@ -133,7 +163,8 @@ static void test_sync_verify(void **state)
 	OK(cfx_setup_clock(&f, 2, 2, 2, 2, genesis, period, &err));
 	server s;
 	server_start(&s);
-	char url[64], netp[300], st[300], st2[300], cert3[300], cert20[300], cert25[300];
+	char url[64], netp[300], st[300], st2[300], cert3[300], cert20[300], cert25[300],
+	    cert36[300];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", s.port);
 	snprintf(netp, sizeof(netp), "%s/network.json", f.dir);
 	snprintf(st, sizeof(st), "%s/client.db", f.dir);
@@ -141,13 +172,14 @@ static void test_sync_verify(void **state)
 	snprintf(cert3, sizeof(cert3), "%s/c3.pem", f.dir);
 	snprintf(cert20, sizeof(cert20), "%s/c20.pem", f.dir);
 	snprintf(cert25, sizeof(cert25), "%s/c25.pem", f.dir);
+	snprintf(cert36, sizeof(cert36), "%s/c36.pem", f.dir);
 	/* the network's history: periods 0..39, a certificate in 3, 20 and 25;
 	 * the one of 20 is revoked in REV(30) */
 	char *good5 = NULL, *forged5 = NULL;
 	size_t good5_len = 0, forged5_len = 0;
 	for (uint64_t p = 0; p < 40; p++) {
 		size_t lg[] = {p % 2};
-		if (p == 3 || p == 20 || p == 25) {
+		if (p == 3 || p == 20 || p == 25 || p == 36) {
 			cfx_pend pend;
 			X509 *x = NULL;
 			char dns[64];
@@ -155,7 +187,7 @@ static void test_sync_verify(void **state)
 			OK(cfx_precert(&f, p % 2, dns, (uint32_t)p, lg, 1, p, &pend, &err));
 			OK(cfx_close_period(&f, p, &err));
 			OK(cfx_finalize(&f, &pend, &x, &err));
-			write_pem(p == 3 ? cert3 : p == 20 ? cert20 : cert25, x);
+			write_pem(p == 3 ? cert3 : p == 20 ? cert20 : p == 25 ? cert25 : cert36, x);
 			X509_free(x);
 			cfx_pend_free(&pend);
 		} else {
@@ -233,6 +265,29 @@ static void test_sync_verify(void **state)
 	assert_int_equal(RUN("client", "verify", "--state", st2, cert25), 0);
 	assert_int_equal(RUN("client", "verify", "--state", st2, cert3), 1);
 	assert_non_null(strstr(errout, "STALE"));
+
+	/* a fresh client whose monitor lost 0..34: ca1 revoked RID 20 in REV(31),
+	 * so its CRV is not known from the deltas alone (STALE); the monitor's
+	 * full CRV of period 39 makes it known, but only the one that hashes to
+	 * the attested REV (issue 11 item 6). */
+	char st3[300];
+	snprintf(st3, sizeof(st3), "%s/client3.db", f.dir);
+	for (uint64_t p = 10; p < 35; p++)
+		server_set(&s, p, NULL, 0);
+	roaring_bitmap_t *lie = roaring_bitmap_create(); /* hides RID 20 */
+	server_crv(&s, "ca1", 39, lie);
+	roaring_bitmap_free(lie);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st3, "--network", netp),
+	                 0);
+	assert_non_null(strstr(out, "\"crvs\":0"));
+	assert_non_null(strstr(errout, "no verified CRV"));
+	assert_int_equal(RUN("client", "verify", "--state", st3, cert36), 1);
+	assert_non_null(strstr(errout, "STALE"));
+	server_crv(&s, "ca1", 39, f.crv[0]);
+	assert_int_equal(RUN("client", "sync", "--monitor", url, "--state", st3), 0);
+	assert_non_null(strstr(out, "\"crvs\":1"));
+	assert_int_equal(RUN("client", "verify", "--state", st3, cert36), 0);
+	assert_non_null(strstr(out, "valid"));
 
 	/* a monitor that is down */
 	assert_int_equal(RUN("client", "sync", "--monitor", "http://127.0.0.1:1", "--state", st),

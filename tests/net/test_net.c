@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "ctng/net.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -53,44 +54,9 @@ static void run_guarded(ctng_net_loop *loop)
 
 /* Raw HTTP exchange over a plain socket, for checking exact bytes on the
  * wire (headers, status line). Returns the malloc'd response (NUL-ended). */
-static char *raw_http_ex(uint16_t port, const char *req, size_t req_len, bool shut_wr);
 static char *raw_http(uint16_t port, const char *req, size_t req_len)
 {
-	return raw_http_ex(port, req, req_len, false);
-}
-
-/* shut_wr: half-close after sending (the peer sees EOF). */
-static char *raw_http_ex(uint16_t port, const char *req, size_t req_len, bool shut_wr)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct timeval tv = {.tv_sec = 20};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	size_t off = 0;
-	while (off < req_len) {
-		ssize_t w = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
-		if (w <= 0)
-			break; /* the server may answer and close early */
-		off += (size_t)w;
-	}
-	if (shut_wr)
-		shutdown(fd, SHUT_WR);
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (len + 1024 > cap)
-			buf = realloc(buf, cap *= 2);
-		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = 0;
-	close(fd);
-	return buf;
+	return ctng_test_raw_http(port, req, req_len, false, 20000);
 }
 
 /* A server running on its own thread, for tests that use fetch_sync. */
@@ -454,7 +420,7 @@ static void test_oversized_body(void **state)
 	assert_non_null(strstr(resp, "HTTP/1.1 413 "));
 	free(resp);
 	/* A declared length over the limit, then the client gives up: no crash. */
-	resp = raw_http_ex(f->port, req, (size_t)hl + 10, true);
+	resp = ctng_test_raw_http(f->port, req, (size_t)hl + 10, true, 20000);
 	free(resp);
 	free(req);
 

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -89,7 +91,8 @@ int ctng_test_wait_port(uint16_t port, pid_t pid, long timeout_ms)
 	}
 }
 
-pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_level)
+pid_t ctng_test_spawn_node_opts(const char *dir, const char *id, const char *log_level,
+                                const ctng_test_spawn_opts *opts)
 {
 	char cfg[1024], log[1024], role[64];
 	snprintf(cfg, sizeof(cfg), "%s/%s/config.json", dir, id);
@@ -106,6 +109,15 @@ pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_leve
 			dup2(fd, 2);
 			close(fd);
 		}
+		if (opts && opts->nofile > 0) {
+			struct rlimit rl = {.rlim_cur = (rlim_t)opts->nofile,
+			                    .rlim_max = (rlim_t)opts->nofile};
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				_exit(126);
+		}
+		if (opts && opts->env)
+			for (size_t i = 0; opts->env[i]; i++)
+				putenv((char *)opts->env[i]);
 		if (log_level)
 			execl(CTNG_BIN, CTNG_BIN, role, "--config", cfg, "--log-level", log_level,
 			      (char *)NULL);
@@ -114,6 +126,123 @@ pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_leve
 		_exit(127);
 	}
 	return pid;
+}
+
+pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_level)
+{
+	return ctng_test_spawn_node_opts(dir, id, log_level, NULL);
+}
+
+int ctng_test_connect(uint16_t port, long timeout_ms)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	struct sockaddr_in a = loopback(port);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+char *ctng_test_recv_all(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		fail_msg("out of memory");
+	for (;;) {
+		if (n + 1024 > cap && !(buf = realloc(buf, cap *= 2)))
+			fail_msg("out of memory");
+		ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr, long timeout_ms)
+{
+	int fd = ctng_test_connect(port, timeout_ms);
+	if (fd < 0)
+		return strdup("");
+	const char *p = req;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, p + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			break; /* the server may answer and close early */
+		off += (size_t)w;
+	}
+	if (shut_wr)
+		shutdown(fd, SHUT_WR);
+	char *out = ctng_test_recv_all(fd, NULL);
+	close(fd);
+	return out;
+}
+
+long ctng_test_proc_status(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long v = -1;
+	size_t fl = strlen(field);
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, field, fl) && line[fl] == ':') {
+			v = strtol(line + fl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+long ctng_test_proc_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+long ctng_test_proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!p)
+		return -1;
+	unsigned long ut = 0, st = 0;
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+	 * stime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long)((ut + st) * 1000 / (unsigned long)(hz > 0 ? hz : 100));
 }
 
 pid_t ctng_test_start_s_server(const char *cert, const char *key, uint16_t port)

@@ -54,6 +54,41 @@ int ctng_test_wait_port(uint16_t port, pid_t pid, long timeout_ms);
  * ctng_test_wait_port); fails the test if fork fails. */
 pid_t ctng_test_spawn_node(const char *dir, const char *id, const char *log_level);
 
+/* ctng_test_spawn_node with a few more settings for the child. */
+typedef struct ctng_test_spawn_opts {
+	long nofile;            /* > 0: the child's RLIMIT_NOFILE (soft and hard) */
+	const char *const *env; /* NULL or NULL-terminated "NAME=VALUE" added to
+	                           the child's environment */
+} ctng_test_spawn_opts;
+pid_t ctng_test_spawn_node_opts(const char *dir, const char *id, const char *log_level,
+                                const ctng_test_spawn_opts *opts);
+
+/* Connects a blocking TCP socket to 127.0.0.1:port with a receive timeout
+ * of timeout_ms. Returns the descriptor, or -1. */
+int ctng_test_connect(uint16_t port, long timeout_ms);
+
+/* Reads from fd until the peer closes it, an error, or no byte arrives for
+ * the socket's receive timeout. Returns the bytes read (malloc'd,
+ * NUL-terminated; *len if not NULL gets their number). */
+char *ctng_test_recv_all(int fd, size_t *len);
+
+/* One raw HTTP exchange: connects to 127.0.0.1:port, sends len bytes of
+ * req (stopping early if the server closes), half-closes the socket if
+ * shut_wr, reads everything until the server closes (each read waits at
+ * most timeout_ms) and closes. Returns the response bytes as
+ * ctng_test_recv_all does ("" if the connection failed). */
+char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr, long timeout_ms);
+
+/* A number from /proc/PID/status, e.g. field "VmHWM" or "VmRSS" (kB);
+ * -1 if unreadable. */
+long ctng_test_proc_status(pid_t pid, const char *field);
+/* Number of open descriptors of pid (entries of /proc/PID/fd); -1 if
+ * unreadable. */
+long ctng_test_proc_fds(pid_t pid);
+/* CPU time pid has used (user + system, ms, from /proc/PID/stat); -1 if
+ * unreadable. */
+long ctng_test_proc_cpu_ms(pid_t pid);
+
 /* Sends SIGTERM to pid and waits up to timeout_ms (polling every 50 ms) for
  * it to exit; after that, SIGKILLs and reaps it. Returns its exit status
  * (0-255), 256 + the signal if a signal ended it, or -1 if pid <= 0 or it had to be

@@ -404,6 +404,11 @@ static inline void fp2_cmov(fp2 *r, const fp2 *a, uint64_t mask)
 	fp_cmov(&r->c0, &a->c0, mask);
 	fp_cmov(&r->c1, &a->c1, mask);
 }
+static inline void fp2_half(fp2 *r, const fp2 *a)
+{
+	fp_half(&r->c0, &a->c0);
+	fp_half(&r->c1, &a->c1);
+}
 void fp2_inv(fp2 *r, const fp2 *a);
 bool fp2_sqrt_vartime(fp2 *r, const fp2 *a); /* public inputs only (decoding) */
 bool fp2_lexi_largest(const fp2 *a);         /* ZCash sort rule: compare c1, then c0 */
@@ -444,4 +449,15 @@ void fp12_frob(fp12 *r, const fp12 *a);
  * coefficients at positions 0 (c0.c0), 1 (c0.c1) and 4 (c1.c1). */
 void fp12_mul_014(fp12 *f, const fp2 *c0, const fp2 *c1, const fp2 *c4);
 void fp12_cyclotomic_sqr(fp12 *r, const fp12 *a);
+/* Compressed form of a cyclotomic-subgroup element (Karabina): four of its
+ * six Fp2 coefficients, enough to square repeatedly; fp12.c. */
+typedef struct {
+	fp2 g2, g3, g4, g5; /* c1.c0, c0.c2, c0.c1, c1.c2 */
+} fp12c;
+void fp12_compress(fp12c *r, const fp12 *f);
+void fp12c_sqr(fp12c *r, const fp12c *a);
+/* n elements back with one inversion; false if one has g2 = 0 (r is then
+ * undefined; recompute without compression). Variable time in that test only:
+ * for public values (the pairing's). */
+bool fp12c_decompress(fp12 *r, const fp12c *a, size_t n);
 #endif

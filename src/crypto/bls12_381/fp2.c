@@ -32,9 +32,11 @@ bool fp2_lexi_largest(const fp2 *a)
 
 /* Variable time (only used on public points while decoding). Uses the norm:
  * if x = x0 + x1 u with x^2 = a, then x0^2 - x1^2 = a0, 2 x0 x1 = a1 and
- * x0^2 + x1^2 = s := sqrt(a0^2 + a1^2), so x0^2 = (a0 +- s)/2. With
- * c = t^((p-3)/4) we get x0 = c t and 1/x0 = c (as c^2 t = 1 for a square t),
- * so x1 = a1 c / 2 needs no inversion. */
+ * x0^2 + x1^2 = s := sqrt(a0^2 + a1^2), so x0^2 = t1 := (a0 + s)/2 or
+ * t2 := (a0 - s)/2. One exponentiation c = t1^((p-3)/4) serves both cases:
+ * if t1 is a square, x0 = c t1 and 1/x0 = c (c^2 t1 = 1), so x1 = a1 c / 2;
+ * otherwise c^2 t1 = -1 and t1 t2 = -a1^2/4 give x0 = a1 c / 2 (a root of
+ * t2) and x1 = a1 / (2 x0) = 1/c = -c t1. The result is checked at the end. */
 bool fp2_sqrt_vartime(fp2 *r, const fp2 *a)
 {
 	fp2 x;
@@ -60,25 +62,24 @@ bool fp2_sqrt_vartime(fp2 *r, const fp2 *a)
 	fp_add(&n, &n, &t);
 	if (!fp_sqrt(&s, &n))
 		return false;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (attempt == 0)
-			fp_add(&t, &a->c0, &s);
-		else
-			fp_sub(&t, &a->c0, &s);
-		fp_half(&t, &t);
-		fp_pow_p34(&c, &t);
-		fp_mul(&x.c0, &c, &t);
-		fp_sqr(&chk, &x.c0);
-		if (fp_is_zero(&x.c0) || !fp_eq(&chk, &t))
-			continue;
+	fp_add(&t, &a->c0, &s);
+	fp_half(&t, &t);
+	fp_pow_p34(&c, &t);
+	fp_mul(&x.c0, &c, &t);
+	fp_sqr(&chk, &x.c0);
+	if (fp_eq(&chk, &t)) {
 		fp_mul(&x.c1, &a->c1, &c);
 		fp_half(&x.c1, &x.c1);
-		fp2 sq;
-		fp2_sqr(&sq, &x);
-		if (!fp2_eq(&sq, a))
-			return false;
-		*r = x;
-		return true;
+	} else {
+		fp_mul(&x.c0, &a->c1, &c);
+		fp_half(&x.c0, &x.c0);
+		fp_mul(&x.c1, &c, &t);
+		fp_neg(&x.c1, &x.c1);
 	}
-	return false;
+	fp2 sq;
+	fp2_sqr(&sq, &x);
+	if (!fp2_eq(&sq, a))
+		return false;
+	*r = x;
+	return true;
 }

@@ -245,8 +245,9 @@ bool bls_pairing_check_gen(const g1_aff *sig, const g1_aff *P, const g2_aff *Q, 
 	return fp12_is_one(&r);
 }
 
-/* f^x for f in the cyclotomic subgroup (x < 0: conjugate = inverse). */
-static void cyc_exp(fp12 *r, const fp12 *f)
+/* f^x for f in the cyclotomic subgroup (x < 0: conjugate = inverse), by
+ * Granger-Scott squarings and square-and-multiply. */
+static void cyc_exp_gs(fp12 *r, const fp12 *f)
 {
 	fp12 t;
 	fp12_one(&t);
@@ -261,6 +262,29 @@ static void cyc_exp(fp12 *r, const fp12 *f)
 			fp12_mul(&t, &t, f);
 	}
 	fp12_conj(r, &t);
+}
+
+/* The same with compressed squarings: |x| = 2^63 + 2^62 + 2^60 + 2^57 +
+ * 2^48 + 2^16, so the 63 squarings of f run compressed, the six powers
+ * f^(2^k) are decompressed together (one inversion) and multiplied. */
+static void cyc_exp(fp12 *r, const fp12 *f)
+{
+	static const int runs[6] = {16, 32, 9, 3, 2, 1}; /* gaps between the set bits */
+	fp12c c[6], t;
+	fp12 d[6];
+	fp12_compress(&t, f);
+	for (int i = 0; i < 6; i++) {
+		for (int k = 0; k < runs[i]; k++)
+			fp12c_sqr(&t, &t);
+		c[i] = t;
+	}
+	if (!fp12c_decompress(d, c, 6)) {
+		cyc_exp_gs(r, f);
+		return;
+	}
+	for (int i = 1; i < 6; i++)
+		fp12_mul(&d[0], &d[0], &d[i]);
+	fp12_conj(r, &d[0]);
 }
 
 void bls_final_exp(fp12 *r, const fp12 *f)
