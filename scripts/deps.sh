@@ -13,6 +13,7 @@ PKGS=(
   systemd man-db groff-base                # systemd-analyze verify/security, man pages (install test)
   chromium chromium-driver                 # headless browser for the monitor dashboard test
   gnuplot-nox                              # ctng sim sweep's plots (SVG)
+  faketime                                 # clock-skew tests: libfaketime under real daemons
 )
 missing=()
 for p in "${PKGS[@]}"; do

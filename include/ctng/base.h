@@ -162,6 +162,20 @@ uint64_t ctng_clock_ms_until_next(const ctng_clock *c, uint64_t now_ms);
 /* True if an object of `obj_period` is acceptable while the clock says `cur`
  * (periods cur-1, cur, cur+1). */
 bool ctng_clock_period_acceptable(uint64_t cur, uint64_t obj_period);
+/* The query window of a period (docs/monitor.md §5, docs/gossiper.md §Skew):
+ * monitors pull period p's STHs and REVs from start(p) + query_offset until
+ * the query deadline start(p) + query_offset + window, retrying failures;
+ * only then may they accuse, and only then may a gossiper sign an ACC_FRAG.
+ * window = (update_offset - query_offset - gossip_wait) / 2, or
+ * gossip_wait / 2 when that is not positive; at least 50 ms. With ctng
+ * init's default offsets (P/10, P/5, 8P/10) it is P/4. */
+uint64_t ctng_clock_query_window_ms(const ctng_clock *c);
+/* start(p) + query_offset + window (saturating). */
+uint64_t ctng_clock_query_deadline(const ctng_clock *c, uint64_t p);
+/* The clock skew every node may have without changing any count: half the
+ * query window (P/8 with the default offsets: 250 ms at 2 s periods, 7.5 s
+ * at 60 s). A node off by more only harms itself (docs/gossiper.md §Skew). */
+uint64_t ctng_clock_skew_ms(const ctng_clock *c);
 /* Parses a period written as a decimal string (no sign, no leading zeros
  * except "0", at most 19 digits). */
 int ctng_parse_period(const char *s, uint64_t *p, ctng_err *err);

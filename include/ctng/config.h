@@ -172,6 +172,9 @@ typedef struct ctng_misbehaviour {
 	bool hide_entry;             /* logger: refuse every data tile holding entry */
 	uint64_t hidden_index;       /*   hidden_index ("hide_entry": N)            */
 	bool wrong_data;             /* logger: serve (and sign the roots of) altered entries */
+	bool false_accuse;           /* monitor: accuse every watched entity in every period
+	                              * (and sign ACCs for the next period), post the ACCs to
+	                              * every gossiper, tell its own gossiper it failed */
 } ctng_misbehaviour;
 
 /* One node's private configuration plus the network it belongs to. */

@@ -116,6 +116,28 @@ int ctng_gossiper_sm_on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o
 int ctng_gossiper_sm_restore(ctng_gossiper_sm *sm, const ctng_gossip_object *obj, uint64_t now_ms,
                              ctng_gossiper_actions *acts, ctng_err *err);
 
+/* A signed observation (docs/gossiper.md §Observations) from this
+ * gossiper's paired monitor: "I obtained and accepted E's STH/REV of p, with
+ * this digest and these checks" or "I failed to obtain it before p's query
+ * deadline". Verified with the monitor's key from the network (any other
+ * signer, an entity that monitor does not watch, a period outside cur-1..
+ * cur+1, or a failure in a future period: rejected, negative code), then
+ * remembered for cur-1..cur+1 whoever delivered it. The ACC rule reads it:
+ * this gossiper signs ACC(E, p) only if its own monitor failed (and the
+ * query deadline of p passed on this clock); an OBS(failed) for an ACC
+ * whose wait already ended signs then. Returns NEW (something learnt),
+ * DUPLICATE, or IGNORED (a third content for one id). The daemon persists
+ * NEW ones and hands them back after a restart through this same call. */
+int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation *obs,
+                                    uint64_t now_ms, ctng_gossiper_actions *acts, ctng_err *err);
+/* What the own monitor observed of (family, entity, period): with digest
+ * NULL, whether it reported a failure; otherwise whether it reported
+ * obtaining that content, *checks (may be NULL) = the union of the
+ * CTNG_OBS_CHECK_* bits it reported for it. */
+bool ctng_gossiper_sm_observed(const ctng_gossiper_sm *sm, enum ctng_family family,
+                               const char *entity, uint64_t period, const uint8_t digest[32],
+                               uint32_t *checks);
+
 /* Runs every wait that has expired at now_ms (FRAG or CON decisions). */
 int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossiper_actions *acts,
                               ctng_err *err);

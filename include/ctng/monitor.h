@@ -100,6 +100,7 @@ enum ctng_monitor_action_kind {
 	CTNG_MON_STORE_LAST_STH = 6,    /* persist obj as entity's baseline    */
 	CTNG_MON_POM = 7,               /* text = PoM JSON about entity        */
 	CTNG_MON_PUBLISH_UPDATE = 8,    /* text = client update of period      */
+	CTNG_MON_SEND_OBSERVATION = 9,  /* POST obs to the paired gossiper     */
 };
 
 typedef struct ctng_monitor_action {
@@ -111,6 +112,11 @@ typedef struct ctng_monitor_action {
 	ctng_gossip_object obj;       /* SEND_GOSSIPER, STORE_OBJECT, STORE_LAST_STH (owned) */
 	char *text;                   /* POM, PUBLISH_UPDATE (owned, NUL-terminated) */
 	size_t text_len;
+	/* FETCH_*: start no earlier than at_ms (0: at once; a retry) and give
+	 * up by deadline_ms (the period's query deadline, ctng_clock_query_deadline):
+	 * the result, success or failure, must reach the state machine by then. */
+	uint64_t at_ms, deadline_ms;
+	ctng_observation obs; /* SEND_OBSERVATION: signed by this monitor */
 } ctng_monitor_action;
 
 /* A growable list of actions, appended to by every event. Zero-initialise;
@@ -130,15 +136,24 @@ int ctng_monitor_sm_new(const ctng_network *net, const char *monitor_id, const c
 void ctng_monitor_sm_free(ctng_monitor_sm *sm);
 
 /* Period p starts its query phase: one FETCH_STH per watched logger and one
- * FETCH_REV per watched CA, except entities with a verified CON_FULL (not
- * queried), and loggers this monitor convicted of an STH fork (accused at
- * once: SEND_GOSSIPER(ACC)). A fetch still pending from an earlier period is
- * abandoned (its late result gets CTNG_ESTATE). */
+ * FETCH_REV per watched CA (deadline_ms = the query deadline of p), except
+ * entities with a verified CON_FULL (not queried), and loggers this monitor
+ * convicted of an STH fork (accused at once). A fetch still pending from an
+ * earlier period is abandoned (its late result gets CTNG_ESTATE).
+ *
+ * Every outcome is reported to the paired gossiper as a signed observation
+ * (SEND_OBSERVATION, docs/gossiper.md §Observations) emitted before the
+ * object it is about: OBTAINED with the object's digest and checks when an
+ * STH/REV is accepted, FAILED together with every ACC. */
 int ctng_monitor_sm_on_period(ctng_monitor_sm *sm, uint64_t p, uint64_t now_ms,
                               ctng_monitor_actions *acts, ctng_err *err);
 
 /* Result of FETCH_STH/FETCH_REV(entity, p). obj NULL means the fetch failed
- * (error, timeout, undecodable body; `reason` for the log, may be NULL). A
+ * (error, timeout, non-200, undecodable body; `reason` for the log, may be
+ * NULL): while now_ms + the retry delay is before the query deadline the
+ * fetch is asked again (FETCH_* with at_ms = now + retry delay), and only a
+ * failure at the deadline accuses (a logger whose clock is a little slow
+ * answers 404 at first). A
  * valid object (right type, signer, period p, signature) is forwarded
  * (SEND_GOSSIPER + STORE_OBJECT), except that a logger's STH must first be
  * consistent with its last accepted STH: equal sizes need equal roots, a
@@ -150,7 +165,7 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
                                     uint64_t now_ms, ctng_monitor_actions *acts, ctng_err *err);
 
 /* Result of FETCH_CONSISTENCY for (logger, p). ok false: the logger did not
- * serve a proof (ACC). A proof that verifies (ctng_merkle_verify_consistency)
+ * serve a proof (retried like a failed fetch until the deadline, then ACC). A proof that verifies (ctng_merkle_verify_consistency)
  * accepts the pending STH (SEND_GOSSIPER, STORE_OBJECT, STORE_LAST_STH); one
  * that does not gives POM (not transferable) + ACC. CTNG_ESTATE if nothing is
  * pending. */
@@ -206,10 +221,12 @@ const ctng_gossip_object *ctng_monitor_sm_last_sth(const ctng_monitor_sm *sm, co
 
 /* ------------------------------------------------------------- daemon */
 
-/* Fetch timeout used by the daemon for every pull (docs/monitor.md §5):
- * (update_offset - query_offset - gossip_wait) / 2, or gossip_wait / 2 if
- * that is not positive; at most 2000 ms, at least 50 ms. */
+/* Longest single pull attempt of the daemon (docs/monitor.md §5): the query
+ * window (ctng_clock_query_window_ms) capped at 2000 ms; an attempt also
+ * ends at the query deadline. */
 uint64_t ctng_monitor_fetch_timeout_ms(const ctng_clock *clock);
+/* Delay between pull attempts: window / 10, 20 ms .. 1000 ms. */
+uint64_t ctng_monitor_retry_ms(const ctng_clock *clock);
 
 /* Runs `ctng monitor` for a loaded node configuration (role monitor) until
  * SIGINT/SIGTERM: one libevent loop, SQLite store monitor.db in the data dir,

@@ -231,6 +231,72 @@ int ctng_crv_delta_decode(const uint8_t *in, size_t len, struct roaring_bitmap_s
 int ctng_acc_sign(ctng_gossip_object *out, const char *monitor_id, const ctng_sig_key *key,
                   const char *accused_id, uint64_t period, uint64_t now_ms, ctng_err *err);
 
+/* ------------------------------------------- OBS: a monitor's observation */
+
+/* What a monitor tells its paired gossiper it saw of one entity in one
+ * period (docs/protocol.md §9, docs/gossiper.md §Observations): either it
+ * obtained and accepted the entity's STH/REV (with that object's content
+ * digest and the checks it ran on it), or it failed to obtain an acceptable
+ * one before the period's query deadline (the monitor then also signs an
+ * ACC). Signed with the monitor's own key, so the gossiper, which knows its
+ * monitor and that key from network.json, believes it whatever carried it.
+ * Not a gossip object: it goes from a monitor to its own gossiper only and
+ * is never forwarded. Fixed size, no heap. */
+enum ctng_obs_result {
+	CTNG_OBS_NONE = 0,
+	CTNG_OBS_OBTAINED = 1, /* "obtained" */
+	CTNG_OBS_FAILED = 2,   /* "failed"   */
+};
+/* Checks the monitor ran on an obtained object, a bit mask; names in JSON. */
+#define CTNG_OBS_CHECK_CONSISTENT (1u << 0) /* "consistent": STH extends the last
+                                               STH this monitor accepted (RFC 6962
+                                               consistency or equal); not set for
+                                               the first STH it sees of a logger */
+#define CTNG_OBS_CHECKS_KNOWN     0x1u       /* every bit defined so far */
+#define CTNG_OBS_JSON_MAX         4096
+
+typedef struct ctng_observation {
+	char monitor[CTNG_ID_MAX + 1]; /* the signer */
+	char entity[CTNG_ID_MAX + 1];  /* logger (STH) or CA (REV) observed */
+	enum ctng_family family;       /* CTNG_FAM_STH or CTNG_FAM_REV */
+	uint64_t period;
+	enum ctng_obs_result result;
+	uint8_t digest[32]; /* OBTAINED: ctng_gossip_content_digest of the object; FAILED: 0 */
+	uint32_t checks;    /* OBTAINED: CTNG_OBS_CHECK_* bits; FAILED: 0 */
+	enum ctng_scheme scheme; /* ecdsa-p256 or ed25519: the monitor key's */
+	uint8_t sig[CTNG_SIG_MAX_LEN];
+	size_t sig_len;
+} ctng_observation;
+
+/* Fills and signs an observation. digest: required for OBTAINED (NULL for
+ * FAILED). key: the monitor's private ECDSA P-256 or Ed25519 key. */
+int ctng_obs_sign(ctng_observation *out, const char *monitor_id, const ctng_sig_key *key,
+                  enum ctng_family family, const char *entity, uint64_t period,
+                  enum ctng_obs_result result, const uint8_t digest[32], uint32_t checks,
+                  ctng_err *err);
+/* Structural rules (docs/protocol.md §9): ids valid and different, family
+ * STH/REV, result known, FAILED with zero digest and checks, only known
+ * check bits, scheme ecdsa-p256/ed25519 with a signature of a plausible
+ * length. CTNG_EINVAL naming the field. */
+int ctng_obs_check(const ctng_observation *o, ctng_err *err);
+/* "CTng/v1/OBS\0" || lp32(monitor) || lp32(entity) || u8(family) ||
+ * u64be(period) || u8(result) || digest[32] || u32be(checks), appended. */
+int ctng_obs_signed_bytes(const ctng_observation *o, ctng_buf *out, ctng_err *err);
+/* Checks structure, that the key's algorithm is the scheme, and the
+ * signature under monitor_key. CTNG_EINVAL / CTNG_EVERIFY. */
+int ctng_obs_verify(const ctng_observation *o, const ctng_sig_key *monitor_key, ctng_err *err);
+/* Canonical compact JSON {"monitor","entity","family","period","result",
+ * "digest","checks","crypto_scheme","signature"} (that order; digest "" and
+ * checks [] for FAILED). *json malloc'd, *len may be NULL. */
+int ctng_obs_encode(const ctng_observation *o, char **json, size_t *len, ctng_err *err);
+/* Strict decode (duplicate or unknown members, trailing data, over
+ * CTNG_OBS_JSON_MAX bytes, checks out of order: CTNG_EINVAL). No signature
+ * check: use ctng_obs_verify. *out zeroed on failure. */
+int ctng_obs_decode(const char *json, size_t len, ctng_observation *out, ctng_err *err);
+/* "obtained" / "failed" (NULL if invalid); name of one check bit. */
+const char *ctng_obs_result_name(enum ctng_obs_result r);
+const char *ctng_obs_check_name(uint32_t bit);
+
 /* ----------------------------------------------------- signed INIT objects */
 
 /* Canonical signed bytes of an STH, REV or ACC object (docs/protocol.md §4),

@@ -29,6 +29,11 @@ typedef struct ctng_testnet_fault {
 	const char *const *split_targets; /* more of them (NULL-terminated), or NULL */
 	bool silent;
 	uint32_t answer_periods_mod;
+	bool false_accuse; /* monitor: the false-accusation attack (docs/config.md) */
+	/* Clock offset of the process, in thousandths of the tolerated skew
+	 * (ctng_clock_skew_ms): +1000 = ahead by exactly the bound. The process
+	 * runs under faketime(1). 0 = the real clock. */
+	int skew_permille;
 } ctng_testnet_fault;
 
 /* What every running gossiper must count in one period. -1 = not checked. */
@@ -56,11 +61,18 @@ typedef struct ctng_testnet_scenario {
 	 * (cycled) instead of the derived ones; NULL = derive. */
 	const ctng_testnet_expect *table;
 	size_t n_table;
+	/* Gossipers (and their monitors) whose counts and updates are not
+	 * checked: nodes set to misbehave beyond what the protocol tolerates
+	 * only harm themselves. NULL = check every one. */
+	const char *const *unchecked;
+	/* After the run, a relying party syncs from every checked monitor and
+	 * must find every issued, unrevoked certificate valid. */
+	bool check_clients;
 } ctng_testnet_scenario;
 #define CTNG_TESTNET_DERIVE (-2)
 
 /* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample,
- * restart. */
+ * restart, malicious-monitor, skewed-monitor. */
 const ctng_testnet_scenario *ctng_testnet_scenario_find(const char *name);
 size_t ctng_testnet_scenario_count(void);
 const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i);
@@ -68,6 +80,10 @@ const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i);
 bool ctng_testnet_runs(const ctng_testnet_scenario *s, const char *id);
 /* True if entity `id` is killed during the scenario's crash test. */
 bool ctng_testnet_killed(const ctng_testnet_scenario *s, const char *id);
+/* True if gossiper or monitor `id` (or its pair) is in the scenario's
+ * unchecked list. */
+bool ctng_testnet_unchecked(const ctng_testnet_scenario *s, const ctng_network *net,
+                            const char *id);
 
 /* Counts one gossiper reported for one period, indexed like ctng_all_types. */
 typedef struct ctng_testnet_cell {

@@ -176,3 +176,24 @@ bool ctng_clock_period_acceptable(uint64_t cur, uint64_t obj_period)
 		return true;
 	return cur < UINT64_MAX && obj_period == cur + 1;
 }
+
+uint64_t ctng_clock_query_window_ms(const ctng_clock *c)
+{
+	/* An ACC sent at the deadline still needs gossip_wait and the FRAG/FULL
+	 * gossip before update_offset: the pull gets half of the slack. */
+	uint64_t busy = c->query_offset_ms + c->gossip_wait_ms;
+	uint64_t w =
+	    c->update_offset_ms > busy ? (c->update_offset_ms - busy) / 2 : c->gossip_wait_ms / 2;
+	return w < 50 ? 50 : w;
+}
+
+uint64_t ctng_clock_query_deadline(const ctng_clock *c, uint64_t p)
+{
+	uint64_t s = ctng_clock_period_start(c, p), d = c->query_offset_ms + ctng_clock_query_window_ms(c);
+	return s > UINT64_MAX - d ? UINT64_MAX : s + d;
+}
+
+uint64_t ctng_clock_skew_ms(const ctng_clock *c)
+{
+	return ctng_clock_query_window_ms(c) / 2;
+}

@@ -68,7 +68,11 @@ const ctng_cli_cmd ctng_cmd_testnet = {
     "  silent        logger3 and ca2 never answer (accused: ACC_FULL)\n"
     "  flaky         logger2 and ca3 answer only in even periods\n"
     "  seed-sample   the seed's sample run: logger1, ca1, monitors and gossipers 1 and 3\n"
-    "  restart       honest, but monitor2 and gossiper2 are killed mid-period and restarted\n\n"
+    "  restart       honest, but monitor2 and gossiper2 are killed mid-period and restarted\n"
+    "  malicious-monitor  monitor1 accuses everyone, now and next period, to every\n"
+    "                gossiper: no ACC_FULL, relying parties accept every certificate\n"
+    "  skewed-monitor  pairs 3/4 off by +-the tolerated skew (period/8), pair 2 by\n"
+    "                3/4 period (faketime): no count changes but pair 2's own\n\n"
     "--dir reuses a network folder made earlier (its period length is kept);\n"
     "without it a fresh folder is made under /tmp and kept for inspection.\n"
     "--json prints one JSON object per period and gossiper, then the result.\n",

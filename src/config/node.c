@@ -66,16 +66,17 @@ static int get_bool(const json_t *obj, const char *key, bool *out, ctng_err *err
 static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_misbehaviour *m,
                               ctng_err *err)
 {
-	static const char *const keys[] = {"split_view", "split_targets", "silent",
-	                                   "answer_periods_mod", "hide_entry", "wrong_data",
-	                                   NULL};
+	static const char *const keys[] = {"split_view",         "split_targets", "silent",
+	                                   "answer_periods_mod", "hide_entry",    "wrong_data",
+	                                   "false_accuse",       NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
 	if ((rc = cfg_check_keys(j, "misbehaviour", keys, err)) ||
 	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
 	    (rc = get_bool(j, "silent", &m->silent, err)) ||
-	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)))
+	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)) ||
+	    (rc = get_bool(j, "false_accuse", &m->false_accuse, err)))
 		return rc;
 	m->present = true;
 	if (json_object_get(j, "hide_entry") && !json_is_null(json_object_get(j, "hide_entry"))) {
@@ -411,6 +412,7 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 		if (!o || !t || json_object_set_new(o, "split_view", json_boolean(m->split_view)) ||
 		    json_object_set_new(o, "split_targets", t) ||
 		    json_object_set_new(o, "silent", json_boolean(m->silent)) ||
+		    json_object_set_new(o, "false_accuse", json_boolean(m->false_accuse)) ||
 		    json_object_set_new(o, "answer_periods_mod",
 		                        json_integer((json_int_t)m->answer_periods_mod)) ||
 		    json_object_set_new(o, "hide_entry",

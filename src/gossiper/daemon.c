@@ -26,6 +26,10 @@
 #define MAX_INFLIGHT       256
 #define MAX_INFLIGHT_BYTES (64u << 20)
 #define FROM_HEADER        "X-CTng-From"
+/* Observations of the paired monitor are kept in the gossip_objects table
+ * under this pseudo type (never a gossip type URI), so they are restored and
+ * deleted by period like everything else. */
+#define OBS_TYPE_URI "ctng:observation"
 
 struct dest {
 	char id[CTNG_ID_MAX + 1];
@@ -364,6 +368,57 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	ctng_net_reply_json(req, 200, r);
 }
 
+static void store_observation(struct gd *g, const ctng_observation *o)
+{
+	char *json = NULL;
+	size_t len = 0;
+	ctng_err err = {0};
+	if (ctng_obs_encode(o, &json, &len, &err)) {
+		CTNG_ERROR("cannot encode observation", "err=\"%s\"", err.msg);
+		return;
+	}
+	ctng_store_obj so = {
+	    .family = ctng_family_name(o->family),
+	    .entity = o->entity,
+	    .period = o->period,
+	    .type_uri = OBS_TYPE_URI,
+	    .signer = o->monitor,
+	    .json = json,
+	    .json_len = len,
+	};
+	unsigned int hl = 32;
+	if (EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) != 1 ||
+	    ctng_store_obj_put(g->st, &so, NULL, &err))
+		CTNG_ERROR("cannot store observation", "err=\"%s\"", err.msg);
+	free(json);
+}
+
+/* POST /ctng/v1/observation: the paired monitor's signed word about one
+ * entity in one period (docs/gossiper.md §Observations). */
+static void h_observation(ctng_net_req *req, void *arg)
+{
+	struct gd *g = arg;
+	size_t len = 0;
+	const uint8_t *body = ctng_net_req_body(req, &len);
+	count_bytes(g, len, 0);
+	ctng_observation o;
+	ctng_err err = {0};
+	if (ctng_obs_decode((const char *)body, len, &o, &err)) {
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	int rc = ctng_gossiper_sm_on_observation(g->sm, &o, ctng_now_ms(), &g->acts, &err);
+	if (rc == CTNG_GOSSIPER_NEW)
+		store_observation(g, &o);
+	run_actions(g);
+	if (rc < 0) {
+		CTNG_DEBUG("observation rejected", "err=\"%s\"", err.msg);
+		ctng_net_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	ctng_net_reply_json(req, 200, json_pack("{s:s}", "status", status_name(rc)));
+}
+
 /* Reads the required ?period=P into *p and its decimal text into key;
  * answers 400 and returns -1 when it is missing or malformed. */
 static int req_period(ctng_net_req *req, uint64_t *p, char key[24])
@@ -592,6 +647,14 @@ static void restore_list(struct gd *g, const ctng_store_query *q)
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++) {
+		if (strcmp(l.v[i].type_uri, OBS_TYPE_URI) == 0) {
+			ctng_observation ob;
+			if (ctng_obs_decode(l.v[i].json, l.v[i].json_len, &ob, &err) ||
+			    ctng_gossiper_sm_on_observation(g->sm, &ob, ctng_now_ms(), &g->acts,
+			                                    &err) < 0)
+				CTNG_DEBUG("restore: observation skipped", "err=\"%s\"", err.msg);
+			continue;
+		}
 		ctng_gossip_object o = {0};
 		if (ctng_gossip_decode(l.v[i].json, l.v[i].json_len, &o, &err) == 0) {
 			int rc = ctng_gossiper_sm_restore(g->sm, &o, ctng_now_ms(), &g->acts, &err);
@@ -710,6 +773,8 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 	}
 	if ((rc = ctng_net_server_bind(g.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(g.srv, "POST", "/ctng/v1/gossip", h_gossip, &g, err)) ||
+	    (rc = ctng_net_server_route(g.srv, "POST", "/ctng/v1/observation", h_observation, &g,
+	                                err)) ||
 	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/counts", h_counts, &g, err)) ||
 	    (rc = ctng_net_server_route(g.srv, "GET", "/ctng/v1/objects", h_objects, &g, err)) ||
 	    (rc = gossiper_metrics_init(&g.mx, g.srv, g.st, cfg, g.sm, err)))

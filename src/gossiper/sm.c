@@ -76,6 +76,19 @@ struct convicted {
 	ctng_gossip_object con_full;
 };
 
+/* What this gossiper's own monitor said it saw of one entity in one period
+ * (docs/gossiper.md §Observations): failed, and/or obtained these contents
+ * (at most CTNG_GOSSIPER_MAX_INIT_PER_ID; the checks of each OR-ed). */
+struct obs_rec {
+	enum ctng_family family;
+	char entity[CTNG_ID_MAX + 1];
+	uint64_t period;
+	bool failed;
+	size_t n;
+	uint8_t digest[CTNG_GOSSIPER_MAX_INIT_PER_ID][32];
+	uint32_t checks[CTNG_GOSSIPER_MAX_INIT_PER_ID];
+};
+
 struct ctng_gossiper_sm {
 	const ctng_network *net;
 	const ctng_entity *me;
@@ -94,6 +107,9 @@ struct ctng_gossiper_sm {
 	struct count_slot counts[CTNG_GOSSIPER_COUNT_HISTORY];
 	struct convicted *conv;
 	size_t n_conv;
+	const ctng_entity *mon; /* the paired monitor (NULL: none) */
+	struct obs_rec *obs;
+	size_t n_obs, cap_obs;
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -419,6 +435,9 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 	sm->all_peers = me->n_peers >= 64 ? ~0ull : (1ull << me->n_peers) - 1;
 	strcpy(sm->self, me->id);
 	strcpy(sm->monitor, me->monitor);
+	sm->mon = entity(net, me->monitor);
+	if (sm->mon && (sm->mon->role != CTNG_ROLE_MONITOR || !sm->mon->key))
+		sm->mon = NULL;
 	memcpy(sm->sk, bls_sk, 32);
 	for (size_t i = 0; i < net->n_entities; i++)
 		sm->max_atts += net->entities[i].role == CTNG_ROLE_GOSSIPER;
@@ -456,6 +475,7 @@ void ctng_gossiper_sm_free(ctng_gossiper_sm *sm)
 	for (size_t i = 0; i < sm->n_conv; i++)
 		ctng_gossip_clear(&sm->conv[i].con_full);
 	free(sm->conv);
+	free(sm->obs);
 	for (size_t i = 0; sm->share_prep && i < sm->net->n_entities; i++)
 		ctng_bls_pk_prepared_free(sm->share_prep[i]);
 	free(sm->share_prep);
@@ -546,6 +566,11 @@ static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
 static void drop_old(ctng_gossiper_sm *sm)
 {
 	size_t w = 0;
+	for (size_t i = 0; i < sm->n_obs; i++)
+		if (sm->obs[i].period + 1 >= sm->cur)
+			sm->obs[w++] = sm->obs[i];
+	sm->n_obs = w;
+	w = 0;
 	for (size_t i = 0; i < sm->n_recs; i++) {
 		struct idrec *r = sm->recs[i];
 		if (r->id.period + 1 < sm->cur)
@@ -889,6 +914,29 @@ static bool entity_answered(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
 	return false;
 }
 
+static struct obs_rec *obs_find(const ctng_gossiper_sm *sm, enum ctng_family f, const char *entity,
+                                 uint64_t period)
+{
+	for (size_t i = 0; i < sm->n_obs; i++) {
+		struct obs_rec *o = &sm->obs[i];
+		if (o->family == f && o->period == period && strcmp(o->entity, entity) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* The ACC rule (docs/gossiper.md §Accusations): this gossiper's own monitor
+ * said, signed, that it failed to get the entity's object of that period. */
+static bool own_monitor_failed(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	const ctng_entity *e = entity(sm->net, id->entity);
+	if (!e)
+		return false;
+	enum ctng_family f = e->role == CTNG_ROLE_LOGGER ? CTNG_FAM_STH : CTNG_FAM_REV;
+	const struct obs_rec *o = obs_find(sm, f, id->entity, id->period);
+	return o && o->failed;
+}
+
 static int decide(struct ctx *c, struct idrec *r)
 {
 	r->waiting = false;
@@ -903,8 +951,18 @@ static int decide(struct ctx *c, struct idrec *r)
 	}
 	if (r->signed_self)
 		return 0;
-	if (r->id.family == CTNG_FAM_ACC && entity_answered(c->sm, &r->id))
-		return 0;
+	if (r->id.family == CTNG_FAM_ACC) {
+		if (entity_answered(c->sm, &r->id) || !own_monitor_failed(c->sm, &r->id))
+			return 0; /* an OBS(failed) arriving later decides again */
+		uint64_t dl = ctng_clock_query_deadline(&c->sm->net->clock, r->id.period);
+		if (c->now < dl) {
+			/* never before the period's query window closed on this clock */
+			r->decided = false;
+			r->waiting = true;
+			r->deadline = dl;
+			return 0;
+		}
+	}
 	struct att *a = att_find(r, fam_digest(r->id.family) ? r->inits[0].digest : NULL);
 	if (a && a->has_full)
 		return 0; /* the FULL exists already: a FRAG adds nothing */
@@ -1084,6 +1142,20 @@ static bool superseded(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const 
 	return k == CTNG_KIND_FRAG || strcmp(S(o->signature[0]), S(a->full.signature[0])) == 0;
 }
 
+/* An accusation of period p this clock cannot believe yet: an ACC before p
+ * began (an honest monitor accuses at its query deadline, and its clock is
+ * at most 2B = the window ahead of this one, so its ACC comes after
+ * start(p) + query_offset here); an ACC_FRAG or ACC_FULL before start(p) +
+ * query_offset (an honest gossiper signs after its own query deadline). */
+static bool premature_acc(const ctng_gossiper_sm *sm, const ctng_gossip_object *o, uint64_t now)
+{
+	const ctng_clock *c = &sm->net->clock;
+	uint64_t s = ctng_clock_period_start(c, o->period);
+	if (ctng_type_kind(o->type) != CTNG_KIND_INIT)
+		s = s > UINT64_MAX - c->query_offset_ms ? UINT64_MAX : s + c->query_offset_ms;
+	return now < s;
+}
+
 static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const char *from,
                      uint64_t now, bool quiet, ctng_gossiper_actions *acts, ctng_err *err)
 {
@@ -1104,6 +1176,17 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 	if (!ctng_clock_period_acceptable(sm->cur, o->period)) {
 		rc = ctng_err_set(err, CTNG_ERANGE, "period %llu outside %llu +- 1",
 		                  (unsigned long long)o->period, (unsigned long long)sm->cur);
+		goto out;
+	}
+	if (ctng_type_family(o->type) == CTNG_FAM_ACC && !quiet && premature_acc(sm, o, now)) {
+		/* Nobody can have found an entity silent in a period that has not
+		 * begun, and no honest gossiper signs before the query deadline
+		 * (docs/gossiper.md §Accusations). */
+		rc = ctng_err_set(err, CTNG_ERANGE, "%s of period %llu before %s (now period %llu)",
+		                  ctng_type_name(o->type), (unsigned long long)o->period,
+		                  ctng_type_kind(o->type) == CTNG_KIND_INIT ? "the period began"
+		                                                            : "its query time",
+		                  (unsigned long long)sm->cur);
 		goto out;
 	}
 	/* Exact duplicates of held (verified) objects need no new verification. */
@@ -1164,4 +1247,108 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 	}
 	set_next_timer(sm, acts);
 	return rc;
+}
+
+/* --------------------------------------------------------- observations */
+
+int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation *obs,
+                                    uint64_t now_ms, ctng_gossiper_actions *acts, ctng_err *err)
+{
+	struct ctx c = {sm, acts, now_ms, err};
+	advance_clock(sm, now_ms);
+	int rc;
+	if (!obs)
+		rc = ctng_err_set(err, CTNG_EINVAL, "no observation");
+	else if (!sm->mon || strcmp(obs->monitor, sm->mon->id) != 0)
+		rc = ctng_err_set(err, CTNG_EINVAL, "observation from %s, not from my monitor %s",
+		                  obs->monitor, sm->mon ? sm->mon->id : "(none)");
+	else
+		rc = ctng_obs_verify(obs, sm->mon->key, err);
+	const ctng_entity *e = rc ? NULL : entity(sm->net, obs->entity);
+	if (!rc && (!e || e->role != (obs->family == CTNG_FAM_STH ? CTNG_ROLE_LOGGER : CTNG_ROLE_CA) ||
+	            !ctng_network_watches(sm->net, sm->mon->id, e->id)))
+		rc = ctng_err_set(err, CTNG_EINVAL, "observation about %s, which %s does not watch",
+		                  obs->entity, sm->mon->id);
+	if (!rc && !ctng_clock_period_acceptable(sm->cur, obs->period))
+		rc = ctng_err_set(err, CTNG_ERANGE, "observation of period %llu outside %llu +- 1",
+		                  (unsigned long long)obs->period, (unsigned long long)sm->cur);
+	if (!rc && obs->result == CTNG_OBS_FAILED && obs->period > sm->cur)
+		rc = ctng_err_set(err, CTNG_ERANGE, "failure observed in a future period %llu",
+		                  (unsigned long long)obs->period);
+	if (rc)
+		goto out;
+	struct obs_rec *o = obs_find(sm, obs->family, obs->entity, obs->period);
+	if (!o) {
+		if (sm->n_obs == sm->cap_obs) {
+			size_t nc = sm->cap_obs ? 2 * sm->cap_obs : 16;
+			struct obs_rec *v = realloc(sm->obs, nc * sizeof(*v));
+			if (!v) {
+				rc = nomem(err);
+				goto out;
+			}
+			sm->obs = v;
+			sm->cap_obs = nc;
+		}
+		o = &sm->obs[sm->n_obs++];
+		memset(o, 0, sizeof(*o));
+		o->family = obs->family;
+		strcpy(o->entity, obs->entity);
+		o->period = obs->period;
+	}
+	rc = CTNG_GOSSIPER_DUPLICATE;
+	if (obs->result == CTNG_OBS_FAILED) {
+		if (!o->failed)
+			rc = CTNG_GOSSIPER_NEW;
+		o->failed = true;
+	} else {
+		size_t k = 0;
+		while (k < o->n && memcmp(o->digest[k], obs->digest, 32) != 0)
+			k++;
+		if (k == o->n) {
+			if (o->n == CTNG_GOSSIPER_MAX_INIT_PER_ID) {
+				rc = CTNG_GOSSIPER_IGNORED;
+				goto out;
+			}
+			memcpy(o->digest[o->n], obs->digest, 32);
+			o->checks[o->n++] = 0;
+			rc = CTNG_GOSSIPER_NEW;
+		}
+		if ((o->checks[k] | obs->checks) != o->checks[k])
+			rc = CTNG_GOSSIPER_NEW;
+		o->checks[k] |= obs->checks;
+	}
+	if (rc == CTNG_GOSSIPER_NEW && obs->result == CTNG_OBS_FAILED) {
+		/* An ACC whose wait ended before this word from the monitor came. */
+		ctng_gossip_id id = {.family = CTNG_FAM_ACC, .period = obs->period};
+		strcpy(id.entity, obs->entity);
+		struct idrec *r = rec_find(sm, &id);
+		if (r && r->decided && !r->signed_self) {
+			int d = decide(&c, r);
+			if (d < 0)
+				rc = d;
+		}
+	}
+out:
+	set_next_timer(sm, acts);
+	return rc;
+}
+
+bool ctng_gossiper_sm_observed(const ctng_gossiper_sm *sm, enum ctng_family family,
+                               const char *entity, uint64_t period, const uint8_t digest[32],
+                               uint32_t *checks)
+{
+	const struct obs_rec *o = entity ? obs_find(sm, family, entity, period) : NULL;
+	if (checks)
+		*checks = 0;
+	if (!o)
+		return false;
+	if (!digest)
+		return o->failed;
+	for (size_t k = 0; k < o->n; k++)
+		if (memcmp(o->digest[k], digest, 32) == 0) {
+			if (checks)
+				*checks = o->checks[k];
+			return true;
+		}
+	return false;
 }

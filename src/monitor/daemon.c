@@ -30,6 +30,15 @@
 #define MAX_INFLIGHT    256
 #define GOSSIP_BODY_MAX (CTNG_GOSSIP_JSON_MAX + 1024)
 
+/* A pull the state machine asked to start later (a retry): kept here until
+ * its time, so nothing is lost or leaked when the loop stops. */
+#define MAX_DELAYED 256
+struct delayed {
+	enum ctng_monitor_action_kind kind;
+	char entity[CTNG_ID_MAX + 1];
+	uint64_t period, first, second, at_ms, deadline_ms;
+};
+
 struct md {
 	const ctng_node_config *cfg;
 	const ctng_network *net;
@@ -38,8 +47,12 @@ struct md {
 	ctng_net_loop *loop;
 	ctng_net_server *srv;
 	ctng_net_timer *timer;
+	ctng_net_timer *retry_timer;
+	struct delayed delayed[MAX_DELAYED];
+	size_t n_delayed;
 	ctng_monitor_actions acts;
 	char gossip_url[CTNG_URL_MAX + 32];
+	char obs_url[CTNG_URL_MAX + 32];
 	uint64_t timeout_ms;      /* pulls from loggers and CAs */
 	uint64_t send_timeout_ms; /* POSTs to the gossiper */
 	bool has_queried, has_published;
@@ -155,7 +168,8 @@ static void on_response(int status, const uint8_t *body, size_t len, const ctng_
 }
 
 static void start_request(struct md *m, enum fkind k, const char *entity, uint64_t period,
-                          const char *method, const char *url, const char *body, size_t len)
+                          const char *method, const char *url, const char *body, size_t len,
+                          uint64_t deadline_ms)
 {
 	if (m->inflight >= MAX_INFLIGHT) {
 		CTNG_WARN("request dropped: too many in flight", "url=%s", url);
@@ -170,7 +184,16 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 	c->t0 = ctng_mono_ns();
 	snprintf(c->entity, sizeof c->entity, "%s", entity ? entity : "");
 	const char *headers[] = {FROM_HEADER, m->cfg->id, NULL};
-	ctng_net_client_opts opts = {.timeout_ms = k == F_SEND ? m->send_timeout_ms : m->timeout_ms,
+	uint64_t timeout = k == F_SEND ? m->send_timeout_ms : m->timeout_ms;
+	if (deadline_ms) {
+		/* a pull attempt ends at the query deadline at the latest */
+		uint64_t now = ctng_now_ms();
+		uint64_t left = deadline_ms > now ? deadline_ms - now : 0;
+		timeout = left < timeout ? left : timeout;
+		if (timeout < 20)
+			timeout = 20;
+	}
+	ctng_net_client_opts opts = {.timeout_ms = timeout,
 	                             .content_type = body ? "application/json" : NULL,
 	                             .headers = headers};
 	ctng_err e = {0};
@@ -252,6 +275,74 @@ static void publish(struct md *m, uint64_t p, const char *text, size_t len)
 	          p, len, have ? m->full_count[k] : 0, have ? m->full_last_ms[k] : 0);
 }
 
+static void start_fetch(struct md *m, enum ctng_monitor_action_kind kind, const char *entity,
+                        uint64_t period, uint64_t first, uint64_t second, uint64_t deadline_ms)
+{
+	const ctng_entity *ent = ctng_network_entity(m->net, entity);
+	if (!ent)
+		return;
+	char url[CTNG_URL_MAX + 160];
+	if (kind == CTNG_MON_FETCH_CONSISTENCY) {
+		snprintf(url, sizeof url,
+		         "%s/ct/v1/get-sth-consistency?first=%" PRIu64 "&second=%" PRIu64, ent->url,
+		         first, second);
+		start_request(m, F_CONS, entity, period, "GET", url, NULL, 0, deadline_ms);
+		return;
+	}
+	snprintf(url, sizeof url, "%s/ctng/v1/%s?period=%" PRIu64 "&monitor=%s", ent->url,
+	         kind == CTNG_MON_FETCH_STH ? "sth" : "rev", period, m->cfg->id);
+	start_request(m, F_INIT, entity, period, "GET", url, NULL, 0, deadline_ms);
+}
+
+static void arm_retry_timer(struct md *m)
+{
+	uint64_t next = UINT64_MAX, now = ctng_now_ms();
+	for (size_t i = 0; i < m->n_delayed; i++)
+		if (m->delayed[i].at_ms < next)
+			next = m->delayed[i].at_ms;
+	if (next == UINT64_MAX)
+		ctng_net_timer_stop(m->retry_timer);
+	else
+		ctng_net_timer_start(m->retry_timer, next > now ? next - now : 0, 0, NULL);
+}
+
+static void on_retry_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	struct md *m = arg;
+	uint64_t now = ctng_now_ms();
+	for (size_t i = 0; i < m->n_delayed;) {
+		if (m->delayed[i].at_ms > now) {
+			i++;
+			continue;
+		}
+		struct delayed d = m->delayed[i];
+		m->delayed[i] = m->delayed[--m->n_delayed];
+		start_fetch(m, d.kind, d.entity, d.period, d.first, d.second, d.deadline_ms);
+	}
+	run_actions(m); /* a fetch that could not start accused */
+	arm_retry_timer(m);
+}
+
+static void delay_fetch(struct md *m, const ctng_monitor_action *x)
+{
+	if (m->n_delayed == MAX_DELAYED) {
+		/* cannot happen with a sane network (one per watched entity) */
+		CTNG_WARN("retry dropped: too many delayed pulls", "entity=%s", x->entity);
+		start_fetch(m, x->kind, x->entity, x->period, x->first, x->second, x->deadline_ms);
+		return;
+	}
+	struct delayed *d = &m->delayed[m->n_delayed++];
+	d->kind = x->kind;
+	snprintf(d->entity, sizeof d->entity, "%s", x->entity);
+	d->period = x->period;
+	d->first = x->first;
+	d->second = x->second;
+	d->at_ms = x->at_ms;
+	d->deadline_ms = x->deadline_ms;
+	arm_retry_timer(m);
+}
+
 static void run_actions(struct md *m)
 {
 	ctng_err e = {0};
@@ -263,26 +354,15 @@ static void run_actions(struct md *m)
 	size_t ninit = 0;
 	while (done < m->acts.n) {
 		ctng_monitor_action *x = &m->acts.v[done];
-		const ctng_entity *ent =
-		    x->entity[0] ? ctng_network_entity(m->net, x->entity) : NULL;
-		char url[CTNG_URL_MAX + 160];
 		switch (x->kind) {
 		case CTNG_MON_FETCH_STH:
 		case CTNG_MON_FETCH_REV:
-			if (!ent)
-				break;
-			snprintf(url, sizeof url, "%s/ctng/v1/%s?period=%" PRIu64 "&monitor=%s",
-			         ent->url, x->kind == CTNG_MON_FETCH_STH ? "sth" : "rev", x->period,
-			         m->cfg->id);
-			start_request(m, F_INIT, x->entity, x->period, "GET", url, NULL, 0);
-			break;
 		case CTNG_MON_FETCH_CONSISTENCY:
-			if (!ent)
-				break;
-			snprintf(url, sizeof url,
-			         "%s/ct/v1/get-sth-consistency?first=%" PRIu64 "&second=%" PRIu64,
-			         ent->url, x->first, x->second);
-			start_request(m, F_CONS, x->entity, x->period, "GET", url, NULL, 0);
+			if (x->at_ms > ctng_now_ms())
+				delay_fetch(m, x);
+			else
+				start_fetch(m, x->kind, x->entity, x->period, x->first, x->second,
+				            x->deadline_ms);
 			break;
 		case CTNG_MON_SEND_GOSSIPER: {
 			char *json = NULL;
@@ -291,7 +371,16 @@ static void run_actions(struct md *m)
 				ctng_counter_inc(m->mx.accused, CTNG_LABELS(x->entity));
 			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
 				start_request(m, F_SEND, x->entity, x->period, "POST",
-				              m->gossip_url, json, len);
+				              m->gossip_url, json, len, 0);
+			free(json);
+			break;
+		}
+		case CTNG_MON_SEND_OBSERVATION: {
+			char *json = NULL;
+			size_t len = 0;
+			if (ctng_obs_encode(&x->obs, &json, &len, &e) == 0)
+				start_request(m, F_SEND, x->entity, x->period, "POST", m->obs_url,
+				              json, len, 0);
 			free(json);
 			break;
 		}
@@ -483,6 +572,51 @@ static void h_update(ctng_net_req *req, void *arg)
 	free(val);
 }
 
+/* ------------------------------------------------- fault injection (tests) */
+
+/* misbehaviour.false_accuse (docs/config.md): the attack of issue 10 — a
+ * monitor accuses every entity it watches in this period and the next,
+ * whatever it obtained, posts the ACCs to every gossiper and tells its own
+ * gossiper, signed, that it failed. The gossipers must not turn that into an
+ * ACC_FULL (scenario malicious-monitor). */
+static void false_accusations(struct md *m, uint64_t p)
+{
+	const ctng_entity *self = m->cfg->self;
+	uint64_t now = ctng_now_ms();
+	for (size_t i = 0; i < self->n_loggers + self->n_cas; i++) {
+		bool lg = i < self->n_loggers;
+		const char *e = lg ? self->loggers[i] : self->cas[i - self->n_loggers];
+		ctng_observation obs;
+		char *json = NULL;
+		size_t len = 0;
+		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, lg ? CTNG_FAM_STH : CTNG_FAM_REV, e, p,
+		                  CTNG_OBS_FAILED, NULL, 0, NULL) == 0 &&
+		    ctng_obs_encode(&obs, &json, &len, NULL) == 0)
+			start_request(m, F_SEND, e, p, "POST", m->obs_url, json, len, 0);
+		free(json);
+		for (uint64_t q = p; q <= p + 1; q++) {
+			ctng_gossip_object acc = {0};
+			json = NULL;
+			if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, e, q, now, NULL) ||
+			    ctng_gossip_encode(&acc, &json, &len, NULL)) {
+				ctng_gossip_clear(&acc);
+				continue;
+			}
+			for (size_t k = 0; k < m->net->n_entities; k++) {
+				const ctng_entity *g = &m->net->entities[k];
+				char url[CTNG_URL_MAX + 32];
+				if (g->role != CTNG_ROLE_GOSSIPER)
+					continue;
+				snprintf(url, sizeof url, "%s/ctng/v1/gossip", g->url);
+				start_request(m, F_SEND, e, q, "POST", url, json, len, 0);
+			}
+			free(json);
+			ctng_gossip_clear(&acc);
+		}
+	}
+	CTNG_WARN("misbehaviour: false accusations sent", "period=%" PRIu64, p);
+}
+
 /* --------------------------------------------------------------- timers */
 
 static void schedule(struct md *m)
@@ -502,6 +636,8 @@ static void schedule(struct md *m)
 		if (ctng_monitor_sm_on_period(m->sm, p, now, &m->acts, &e))
 			CTNG_ERROR("period start failed", "err=\"%s\"", e.msg);
 		run_actions(m);
+		if (m->cfg->misbehaviour.false_accuse)
+			false_accusations(m, p);
 	}
 	if ((!m->has_published || m->last_published < p) && now >= start + c->update_offset_ms) {
 		if (ctng_monitor_sm_on_update_time(m->sm, p, now, &m->acts, &e))
@@ -598,6 +734,7 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	if (!g)
 		return ctng_err_set(err, CTNG_EINVAL, "monitor has no gossiper");
 	snprintf(m.gossip_url, sizeof m.gossip_url, "%s/ctng/v1/gossip", g->url);
+	snprintf(m.obs_url, sizeof m.obs_url, "%s/ctng/v1/observation", g->url);
 	char host[CTNG_HOST_MAX];
 	uint16_t port = 0;
 	if ((rc = ctng_node_config_listen(cfg, host, &port, err)))
@@ -637,7 +774,8 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	m.dash = (monitor_dash){cfg, m.sm, m.st, &m.has_published, &m.last_published};
 	if ((rc = monitor_dashboard_routes(m.srv, &m.dash, err)))
 		goto out;
-	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err))) {
+	if (!(m.timer = ctng_net_timer_new(m.loop, on_timer, &m, err)) ||
+	    !(m.retry_timer = ctng_net_timer_new(m.loop, on_retry_timer, &m, err))) {
 		rc = err && err->code ? err->code : CTNG_EIO;
 		goto out;
 	}
@@ -651,6 +789,7 @@ out:
 	mon_mirror_stop(m.mm);
 	mon_crv_stop(m.mc);
 	ctng_net_timer_free(m.timer);
+	ctng_net_timer_free(m.retry_timer);
 	ctng_net_server_free(m.srv);
 	ctng_net_loop_free(m.loop);
 	ctng_net_metrics_free(&m.mx.net);

@@ -27,6 +27,7 @@ typedef struct watch {
 	ctng_sth last_head;
 	enum wstate st;
 	uint64_t pend_period;
+	uint64_t deadline; /* query deadline of pend_period */
 	ctng_gossip_object pend; /* STH waiting for its consistency proof */
 	ctng_sth pend_head;
 } watch;
@@ -265,9 +266,9 @@ int ctng_monitor_sm_on_gossip(ctng_monitor_sm *sm, const ctng_gossip_object *o, 
 		return ctng_err_set(err, CTNG_EINVAL, "invalid type");
 	if (!keepable(o))
 		return 0;
-	uint64_t cur;
+	uint64_t cur = 0;
 	if (!ctng_clock_period_of(&sm->net->clock, now_ms, &cur))
-		return ctng_err_set(err, CTNG_ERANGE, "before genesis");
+		cur = 0; /* a clock a little behind at genesis: period 0 */
 	bool ok = ctng_type_family(o->type) == CTNG_FAM_CON
 	              ? o->period <= cur + 1
 	              : ctng_clock_period_acceptable(cur, o->period);
@@ -327,24 +328,67 @@ int ctng_monitor_sm_restore_fork(ctng_monitor_sm *sm, const char *logger, ctng_e
 
 /* ---------------------------------------------------------- pull cycle */
 
-static int accuse(ctng_monitor_sm *sm, watch *w, uint64_t p, uint64_t now, const char *why,
-                  ctng_monitor_actions *acts, ctng_err *err)
+/* SEND_OBSERVATION: this monitor's signed word to its gossiper about w in
+ * period p (docs/gossiper.md §Observations). */
+static int observe(ctng_monitor_sm *sm, watch *w, uint64_t p, enum ctng_obs_result res,
+                   const uint8_t digest[32], uint32_t checks, ctng_monitor_actions *acts,
+                   ctng_err *err)
 {
-	CTNG_WARN("accusing entity", "entity=%s period=%" PRIu64 " reason=\"%s\"", w->id, p,
-	          why ? why : "no answer");
-	ctng_monitor_action *x = act_push(acts, CTNG_MON_SEND_GOSSIPER, w->id, p, err);
+	ctng_monitor_action *x = act_push(acts, CTNG_MON_SEND_OBSERVATION, w->id, p, err);
 	if (!x)
 		return CTNG_ENOMEM;
-	int rc = ctng_acc_sign(&x->obj, sm->id, sm->key, w->id, p, now, err);
+	int rc = ctng_obs_sign(&x->obs, sm->id, sm->key, w->is_logger ? CTNG_FAM_STH : CTNG_FAM_REV,
+	                       w->id, p, res, digest, checks, err);
 	if (rc)
 		acts->n--;
 	return rc;
 }
 
-static int accept(ctng_monitor_sm *sm, watch *w, const ctng_gossip_object *o,
+static int accuse(ctng_monitor_sm *sm, watch *w, uint64_t p, uint64_t now, const char *why,
                   ctng_monitor_actions *acts, ctng_err *err)
 {
-	int rc = act_obj(acts, CTNG_MON_SEND_GOSSIPER, w->id, o, err);
+	CTNG_WARN("accusing entity", "entity=%s period=%" PRIu64 " reason=\"%s\"", w->id, p,
+	          why ? why : "no answer");
+	int rc = observe(sm, w, p, CTNG_OBS_FAILED, NULL, 0, acts, err);
+	if (rc)
+		return rc;
+	ctng_monitor_action *x = act_push(acts, CTNG_MON_SEND_GOSSIPER, w->id, p, err);
+	if (!x)
+		return CTNG_ENOMEM;
+	rc = ctng_acc_sign(&x->obj, sm->id, sm->key, w->id, p, now, err);
+	if (rc)
+		acts->n--;
+	return rc;
+}
+
+/* A failed attempt before the query deadline: ask again after the retry
+ * delay (kind FETCH_STH/REV or FETCH_CONSISTENCY, sizes kept). Returns 1 if
+ * a retry was emitted, 0 if the deadline is too close (accuse instead). */
+static int retry(ctng_monitor_sm *sm, watch *w, enum ctng_monitor_action_kind k, uint64_t now,
+                 uint64_t first, uint64_t second, ctng_monitor_actions *acts, ctng_err *err)
+{
+	uint64_t at = now + ctng_monitor_retry_ms(&sm->net->clock);
+	if (at >= w->deadline)
+		return 0;
+	ctng_monitor_action *x = act_push(acts, k, w->id, w->pend_period, err);
+	if (!x)
+		return CTNG_ENOMEM;
+	x->at_ms = at;
+	x->deadline_ms = w->deadline;
+	x->first = first;
+	x->second = second;
+	return 1;
+}
+
+static int accept(ctng_monitor_sm *sm, watch *w, const ctng_gossip_object *o, uint32_t checks,
+                  ctng_monitor_actions *acts, ctng_err *err)
+{
+	uint8_t d[32];
+	int rc = ctng_gossip_content_digest(o, d, err);
+	if (!rc)
+		rc = observe(sm, w, o->period, CTNG_OBS_OBTAINED, d, checks, acts, err);
+	if (!rc)
+		rc = act_obj(acts, CTNG_MON_SEND_GOSSIPER, w->id, o, err);
 	if (!rc)
 		rc = act_obj(acts, CTNG_MON_STORE_OBJECT, w->id, o, err);
 	if (!rc && w->is_logger) {
@@ -393,12 +437,15 @@ int ctng_monitor_sm_on_period(ctng_monitor_sm *sm, uint64_t p, uint64_t now_ms,
 		if (w->forked) {
 			rc = accuse(sm, w, p, now_ms, "holds an STH-fork PoM", acts, err);
 		} else {
-			rc = act_push(acts, w->is_logger ? CTNG_MON_FETCH_STH : CTNG_MON_FETCH_REV,
-			              w->id, p, err)
-			         ? 0
-			         : CTNG_ENOMEM;
+			ctng_monitor_action *x =
+			    act_push(acts, w->is_logger ? CTNG_MON_FETCH_STH : CTNG_MON_FETCH_REV,
+			             w->id, p, err);
+			rc = x ? 0 : CTNG_ENOMEM;
 			w->st = W_FETCH;
 			w->pend_period = p;
+			w->deadline = ctng_clock_query_deadline(&sm->net->clock, p);
+			if (x)
+				x->deadline_ms = w->deadline;
 		}
 		if (rc)
 			return rc;
@@ -414,9 +461,15 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
 	if (!w || w->st != W_FETCH || w->pend_period != p)
 		return ctng_err_set(err, CTNG_ESTATE, "no fetch pending for %s period %" PRIu64,
 		                    entity ? entity : "", p);
-	w->st = W_IDLE;
-	if (!obj)
+	if (!obj) {
+		enum ctng_monitor_action_kind k = w->is_logger ? CTNG_MON_FETCH_STH : CTNG_MON_FETCH_REV;
+		int r = retry(sm, w, k, now_ms, 0, 0, acts, err);
+		if (r)
+			return r < 0 ? r : 0;
+		w->st = W_IDLE;
 		return accuse(sm, w, p, now_ms, reason ? reason : "fetch failed", acts, err);
+	}
+	w->st = W_IDLE;
 	enum ctng_type want = w->is_logger ? CTNG_STH : CTNG_REV;
 	ctng_err verr = {0};
 	if (obj->type != want || strcmp(obj->signer, w->id) != 0 || obj->period != p)
@@ -424,7 +477,7 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
 	if (ctng_gossip_verify_signed(obj, w->key, &sm->net->clock, &verr))
 		return accuse(sm, w, p, now_ms, verr.msg, acts, err);
 	if (!w->is_logger)
-		return accept(sm, w, obj, acts, err);
+		return accept(sm, w, obj, 0, acts, err);
 
 	ctng_sth h;
 	if (ctng_sth_from_object(obj, &h, &verr))
@@ -434,11 +487,11 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
 	if (h.tree_size == 0 && memcmp(h.root, empty, 32) != 0)
 		return accuse(sm, w, p, now_ms, "size-0 STH with a non-empty root", acts, err);
 	if (!w->has_last)
-		return accept(sm, w, obj, acts, err);
+		return accept(sm, w, obj, 0, acts, err);
 	if (w->last.period >= p) {
 		/* Re-fetched after a restart: it must be the STH we accepted. */
 		if (w->last.period == p && ctng_gossip_equal(&w->last, obj))
-			return accept(sm, w, obj, acts, err);
+			return accept(sm, w, obj, CTNG_OBS_CHECK_CONSISTENT, acts, err);
 		if (w->last.period == p && ctng_gossip_conflicting(&w->last, obj)) {
 			ctng_monitor_action *x =
 			    act_push(acts, CTNG_MON_SEND_GOSSIPER, w->id, p, err);
@@ -458,7 +511,7 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
 		          ctng_merkle_verify_consistency(l->tree_size, h.tree_size, l->root, h.root,
 		                                         NULL, 0, NULL) == 0;
 		if (ok)
-			return accept(sm, w, obj, acts, err);
+			return accept(sm, w, obj, CTNG_OBS_CHECK_CONSISTENT, acts, err);
 		int rc = emit_pom(sm, w, p, true, obj, NULL, 0, acts, err);
 		if (rc)
 			return rc;
@@ -476,6 +529,7 @@ int ctng_monitor_sm_on_fetch_result(ctng_monitor_sm *sm, const char *entity, uin
 		return CTNG_ENOMEM;
 	x->first = l->tree_size;
 	x->second = h.tree_size;
+	x->deadline_ms = w->deadline;
 	return 0;
 }
 
@@ -489,14 +543,20 @@ int ctng_monitor_sm_on_consistency_result(ctng_monitor_sm *sm, const char *logge
 		return ctng_err_set(err, CTNG_ESTATE,
 		                    "no consistency proof pending for %s period %" PRIu64,
 		                    logger ? logger : "", p);
-	w->st = W_IDLE;
 	int rc;
+	if (!ok) {
+		rc = retry(sm, w, CTNG_MON_FETCH_CONSISTENCY, now_ms, w->last_head.tree_size,
+		           w->pend_head.tree_size, acts, err);
+		if (rc)
+			return rc < 0 ? rc : 0; /* still W_CONS, pend kept */
+	}
+	w->st = W_IDLE;
 	if (!ok) {
 		rc = accuse(sm, w, p, now_ms, reason ? reason : "no consistency proof", acts, err);
 	} else if (ctng_merkle_verify_consistency(w->last_head.tree_size, w->pend_head.tree_size,
 	                                          w->last_head.root, w->pend_head.root, proof,
 	                                          proof_len, NULL) == 0) {
-		rc = accept(sm, w, &w->pend, acts, err);
+		rc = accept(sm, w, &w->pend, CTNG_OBS_CHECK_CONSISTENT, acts, err);
 	} else {
 		rc = emit_pom(sm, w, p, false, &w->pend, proof, proof_len, acts, err);
 		if (!rc)
@@ -561,14 +621,22 @@ int ctng_monitor_sm_build_update(ctng_monitor_sm *sm, uint64_t p, ctng_client_up
 			continue;
 		enum ctng_type it =
 		    ctng_type_make(ctng_type_family(fulls[i]->type), CTNG_KIND_INIT);
-		for (size_t k = 0; k < sm->nheld; k++) {
+		bool found = false;
+		for (size_t k = 0; k < sm->nheld && !found; k++) {
 			const ctng_gossip_object *h = &sm->held[k];
 			if (h->type == it && ctng_gossip_attests(fulls[i], h)) {
 				rc = ctng_gossip_copy(&out->objects[out->n_objects], h, err);
 				if (!rc)
 					out->n_objects++;
-				break;
+				found = true;
 			}
+		}
+		if (!found && fulls[i]->type == CTNG_REV_FULL) {
+			/* Clients need the delta: a REV_FULL without its REV would
+			 * make them refuse the whole update. Leave it out. */
+			CTNG_WARN("REV_FULL without its REV left out of the update",
+			          "ca=%s period=%" PRIu64, ctng_gossip_entity(fulls[i]), p);
+			ctng_gossip_clear(&out->objects[--out->n_objects]);
 		}
 	}
 	free(fulls);
@@ -598,12 +666,12 @@ int ctng_monitor_sm_on_update_time(ctng_monitor_sm *sm, uint64_t p, uint64_t now
 
 uint64_t ctng_monitor_fetch_timeout_ms(const ctng_clock *c)
 {
-	/* An ACC sent at query_offset + timeout still needs gossip_wait and the
-	 * FRAG/FULL gossip before update_offset: give the pull half of the slack. */
-	uint64_t busy = c->query_offset_ms + c->gossip_wait_ms;
-	uint64_t t =
-	    c->update_offset_ms > busy ? (c->update_offset_ms - busy) / 2 : c->gossip_wait_ms / 2;
-	if (t > 2000)
-		t = 2000;
-	return t < 50 ? 50 : t;
+	uint64_t t = ctng_clock_query_window_ms(c);
+	return t > 2000 ? 2000 : t;
+}
+
+uint64_t ctng_monitor_retry_ms(const ctng_clock *c)
+{
+	uint64_t t = ctng_clock_query_window_ms(c) / 10;
+	return t < 20 ? 20 : t > 1000 ? 1000 : t;
 }

@@ -61,12 +61,27 @@ static size_t running_gossipers(const ctng_testnet_scenario *s, const ctng_netwo
 	return n;
 }
 
-/* Whether an accusation by w watchers becomes an ACC_FULL: every running
- * gossiper that holds the ACC and no signed STH/REV of the entity signs it
- * (docs/gossiper.md §Timers), so it needs threshold running gossipers. */
-static bool acc_full_forms(size_t w, size_t gossipers, uint32_t t)
+/* Whether an accusation by w watchers becomes an ACC_FULL: a gossiper signs
+ * an ACC only when its own monitor failed (docs/gossiper.md §Accusations),
+ * so it needs threshold watchers (running monitor-gossiper pairs). */
+static bool acc_full_forms(size_t w, uint32_t t)
 {
-	return w > 0 && gossipers >= t;
+	return w >= t;
+}
+
+/* ACCs of the current period that false accusers (misbehaviour
+ * false_accuse) send: one per entity each watches; the gossipers accept and
+ * count them, and sign none (their next-period ACCs are refused). */
+static int false_accusations(const ctng_testnet_scenario *s, const ctng_network *net)
+{
+	int n = 0;
+	for (size_t i = 0; i < s->n_faults; i++) {
+		const ctng_entity *m = ctng_network_entity(net, s->faults[i].id);
+		if (s->faults[i].false_accuse && m && m->role == CTNG_ROLE_MONITOR &&
+		    ctng_testnet_runs(s, m->id))
+			n += (int)(m->n_loggers + m->n_cas);
+	}
+	return n;
 }
 
 void ctng_testnet_derive(const ctng_testnet_scenario *s, const ctng_network *net,
@@ -88,7 +103,7 @@ void ctng_testnet_derive(const ctng_testnet_scenario *s, const ctng_network *net
 		                                   period % f->answer_periods_mod != 0)));
 		if (silent) {
 			out->acc += (int)w;
-			out->acc_full += acc_full_forms(w, ng, net->threshold);
+			out->acc_full += acc_full_forms(w, net->threshold);
 		} else if (ng >= net->threshold) {
 			if (e->role == CTNG_ROLE_LOGGER)
 				out->sth_full++;
@@ -96,6 +111,7 @@ void ctng_testnet_derive(const ctng_testnet_scenario *s, const ctng_network *net
 				out->rev_full++;
 		}
 	}
+	out->acc += false_accusations(s, net);
 	(void)k;
 }
 

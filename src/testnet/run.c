@@ -66,7 +66,33 @@ typedef struct proc {
 	pid_t pid;
 } proc;
 
-static pid_t spawn(const char *exe, const char *role, const char *cfg, const char *logpath)
+/* libfaketime of the faketime package (multi-threaded variant). */
+static const char *faketime_lib(void)
+{
+	static const char *const paths[] = {
+	    "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+	    "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+	    "/usr/lib/faketime/libfaketimeMT.so.1",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+/* The clock offset (ms, + ahead) a scenario gives entity id. */
+static long skew_of(const ctng_testnet_scenario *s, const ctng_network *net, const char *id)
+{
+	for (size_t f = 0; f < s->n_faults; f++)
+		if (strcmp(s->faults[f].id, id) == 0 && s->faults[f].skew_permille)
+			return (long)ctng_clock_skew_ms(&net->clock) * s->faults[f].skew_permille / 1000;
+	return 0;
+}
+
+/* Starts `exe role --config cfg` with output to logpath; with skew_ms != 0
+ * under faketime(1) (libfaketime shifts the wall and monotonic clocks). */
+static pid_t spawn(const char *exe, const char *role, const char *cfg, const char *logpath,
+                   long skew_ms)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -82,6 +108,24 @@ static pid_t spawn(const char *exe, const char *role, const char *cfg, const cha
 	/* The daemons catch SIGINT/SIGTERM themselves; start with defaults. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	if (skew_ms) {
+		/* libfaketime preloaded into the daemon itself (the faketime(1)
+		 * wrapper would fork, and the daemon would outlive a SIGTERM). */
+		const char *lib = faketime_lib();
+		if (!lib) {
+			fprintf(stderr, "libfaketime not found (scripts/deps.sh installs faketime)\n");
+			_exit(127);
+		}
+		char off[32], asan[1024];
+		snprintf(off, sizeof off, "%c%ld.%03ld", skew_ms < 0 ? '-' : '+', labs(skew_ms) / 1000,
+		         labs(skew_ms) % 1000);
+		setenv("LD_PRELOAD", lib, 1);
+		setenv("FAKETIME", off, 1);
+		/* a sanitizer runtime is then not first in the library list */
+		const char *a = getenv("ASAN_OPTIONS");
+		snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", a ? a : "", a ? ":" : "");
+		setenv("ASAN_OPTIONS", asan, 1);
+	}
 	execl(exe, exe, role, "--config", cfg, (char *)NULL);
 	fprintf(stderr, "cannot exec %s: %s\n", exe, strerror(errno));
 	_exit(127);
@@ -166,7 +210,7 @@ static int restart_killed(const ctng_testnet_scenario *s, proc *ps, size_t n, co
 		char cfg[4096], logp[4096];
 		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, ps[i].e->id);
 		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, ps[i].e->id);
-		ps[i].pid = spawn(exe, ctng_role_name(ps[i].e->role), cfg, logp);
+		ps[i].pid = spawn(exe, ctng_role_name(ps[i].e->role), cfg, logp, 0);
 		if (ps[i].pid < 0)
 			return ctng_err_set(err, CTNG_EIO, "cannot restart %s", ps[i].e->id);
 	}
@@ -186,8 +230,10 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 		char *targets[64];
 		for (size_t f = 0; f < s->n_faults; f++) {
 			const ctng_testnet_fault *ft = &s->faults[f];
-			if (strcmp(ft->id, e->id) != 0)
-				continue;
+			if (strcmp(ft->id, e->id) != 0 ||
+			    (!ft->split_view && !ft->silent && !ft->answer_periods_mod &&
+			     !ft->false_accuse))
+				continue; /* a clock offset only: honest */
 			m.present = true;
 			m.split_view = ft->split_view;
 			m.silent = ft->silent;
@@ -199,6 +245,7 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 				targets[nt++] = (char *)*t;
 			m.split_targets = nt ? targets : NULL;
 			m.n_split_targets = nt;
+			m.false_accuse = ft->false_accuse;
 		}
 		int rc = ctng_node_config_set_misbehaviour(path, m.present ? &m : NULL, err);
 		if (rc)
@@ -330,7 +377,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		char cfg[4096], logp[4096];
 		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, e->id);
 		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, e->id);
-		pid_t pid = spawn(exe, ctng_role_name(e->role), cfg, logp);
+		pid_t pid = spawn(exe, ctng_role_name(e->role), cfg, logp, skew_of(s, &net, e->id));
 		if (pid < 0) {
 			rc = ctng_err_set(err, CTNG_EIO, "cannot start %s", e->id);
 			goto out;
@@ -384,8 +431,10 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			kill_killed(s, ps, nps);
 		}
 		/* Counts are read after the update time, before the next period. */
+		/* ... late enough for a monitor whose clock is behind by the
+		 * tolerated skew (skewed-monitor) to have published. */
 		uint64_t read_at =
-		    start + c->update_offset_ms + (c->period_ms - c->update_offset_ms) / 2;
+		    start + c->update_offset_ms + (c->period_ms - c->update_offset_ms) * 3 / 4;
 		if (!sleep_until(read_at))
 			break;
 		reap_dead(ps, nps, &failures, &fails);
@@ -410,6 +459,8 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	ctng_testnet_obs obs = {o->periods, ng, gossipers, cells};
 	fails += ctng_testnet_check(s, &obs, &failures);
 	fails += testnet_traffic_check(&traffic, &failures);
+	if (s->check_clients)
+		fails += testnet_check_clients(&traffic, &failures);
 	testnet_read_monitor_logs(&traffic, first, first + o->periods - 1);
 	rc = fails ? 1 : 0;
 	if (o->figures)

@@ -57,6 +57,10 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k);
 void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k);
 /* Appends failures about the traffic (e.g. no certificate issued); returns count. */
 size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures);
+/* A relying party per checked monitor (`ctng client sync`, state in the
+ * run's folder) must find every issued, unrevoked certificate valid
+ * (`ctng client verify`). Appends failures; returns their count. */
+size_t testnet_check_clients(testnet_traffic *t, ctng_buf *failures);
 void testnet_print_figures(const testnet_traffic *t, FILE *out);
 json_t *testnet_figures_json(const testnet_traffic *t);
 void testnet_traffic_free(testnet_traffic *t);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -299,7 +300,8 @@ void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
 {
 	for (size_t i = 0; i < t->net->n_entities; i++) {
 		const ctng_entity *e = &t->net->entities[i];
-		if (e->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, e->id))
+		if (e->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, e->id) ||
+		    ctng_testnet_unchecked(t->s, t->net, e->id))
 			continue;
 		char url[CTNG_URL_MAX + 64];
 		snprintf(url, sizeof(url), "%s/ctng/v1/update?period=%llu", e->url,
@@ -321,6 +323,64 @@ void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
 		}
 		free(body);
 	}
+}
+
+/* Runs cmd with stderr into errpath; returns its exit status (-1: no
+ * status) and the first line of its stderr in why. */
+static int run_cmd(const char *cmd, const char *errpath, char *why, size_t why_len)
+{
+	char full[20000];
+	snprintf(full, sizeof full, "%s 2>'%s' >/dev/null", cmd, errpath);
+	int st = system(full);
+	why[0] = 0;
+	FILE *f = fopen(errpath, "r");
+	if (f) {
+		if (fgets(why, (int)why_len, f))
+			why[strcspn(why, "\n")] = 0;
+		fclose(f);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+size_t testnet_check_clients(testnet_traffic *t, ctng_buf *failures)
+{
+	size_t fails = 0, checked = 0;
+	char errpath[4096], cmd[16384], why[512];
+	testnet_pathf(errpath, sizeof errpath, "%s/client.err", t->dir);
+	for (size_t i = 0; i < t->net->n_entities; i++) {
+		const ctng_entity *m = &t->net->entities[i];
+		if (m->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, m->id) ||
+		    ctng_testnet_unchecked(t->s, t->net, m->id))
+			continue;
+		char state[4096];
+		testnet_pathf(state, sizeof state, "%s/rp-%s.db", t->dir, m->id);
+		snprintf(cmd, sizeof cmd,
+		         "'%s' client sync --monitor '%s' --state '%s' --network '%s/network.json'",
+		         t->exe, m->url, state, t->dir);
+		if (run_cmd(cmd, errpath, why, sizeof why) != 0) {
+			ctng_buf_printf(failures, "client sync from %s failed: %s\n", m->id, why);
+			fails++;
+			continue;
+		}
+		for (size_t k = 0; k < t->n_certs; k++) {
+			const testnet_cert *c = &t->certs[k];
+			if (!c->issued || c->revoke_sent)
+				continue;
+			snprintf(cmd, sizeof cmd, "'%s' client verify --state '%s' '%s'", t->exe, state,
+			         c->path);
+			checked++;
+			if (run_cmd(cmd, errpath, why, sizeof why) != 0) {
+				ctng_buf_printf(failures, "relying party of %s rejects %s: %s\n",
+				                m->id, c->path, why);
+				fails++;
+			}
+		}
+	}
+	if (checked == 0) {
+		ctng_buf_printf(failures, "no issued certificate to check with a relying party\n");
+		fails++;
+	}
+	return fails;
 }
 
 size_t testnet_traffic_check(const testnet_traffic *t, ctng_buf *failures)

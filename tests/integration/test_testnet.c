@@ -75,6 +75,13 @@ int main(void)
 	    /* A gossiper-monitor pair is killed mid-period: the other three still
 	     * reach t of n, and the restarted pair catches up next period. */
 	    SCENARIO("restart"),
+	    /* Issue 10: one monitor accuses everyone, now and for the next period,
+	     * to every gossiper; pairs with clocks off by the tolerated skew and
+	     * one far beyond it. No ACC_FULL, every other count honest, and a
+	     * relying party of every checked monitor accepts every unrevoked
+	     * certificate. */
+	    SCENARIO("malicious-monitor"),
+	    SCENARIO("skewed-monitor"),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

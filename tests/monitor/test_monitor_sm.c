@@ -64,6 +64,34 @@ static void assert_accused(st *s, const char *entity, uint64_t p)
 	    ctng_gossip_verify_signed(acc, s->f.ent[fx_idx("monitor1")].key, &s->f.net.clock, &e),
 	    0);
 	assert_int_equal(fx_find(&s->a, CTNG_MON_STORE_OBJECT, CTNG_TYPE_NONE), -1);
+	/* the gossiper is told, signed, before the ACC: OBS(failed) */
+	int o = fx_find(&s->a, CTNG_MON_SEND_OBSERVATION, CTNG_TYPE_NONE);
+	assert_true(o >= 0 && o < i);
+	const ctng_observation *obs = &s->a.v[o].obs;
+	assert_int_equal(obs->result, CTNG_OBS_FAILED);
+	assert_string_equal(obs->entity, entity);
+	assert_int_equal(obs->period, p);
+	assert_int_equal(ctng_obs_verify(obs, s->f.ent[fx_idx("monitor1")].key, &e), 0);
+}
+
+/* Asserts the actions hold an OBS(obtained) of obj with `checks`, before
+ * the SEND_GOSSIPER of obj, signed by monitor1. */
+static void assert_obtained(st *s, const ctng_gossip_object *obj, uint32_t checks)
+{
+	int o = fx_find(&s->a, CTNG_MON_SEND_OBSERVATION, CTNG_TYPE_NONE);
+	int g = fx_find(&s->a, CTNG_MON_SEND_GOSSIPER, obj->type);
+	assert_true(o >= 0 && g > o);
+	const ctng_observation *obs = &s->a.v[o].obs;
+	uint8_t d[32];
+	assert_int_equal(ctng_gossip_content_digest(obj, d, NULL), 0);
+	assert_int_equal(obs->result, CTNG_OBS_OBTAINED);
+	assert_memory_equal(obs->digest, d, 32);
+	assert_int_equal(obs->checks, checks);
+	assert_int_equal(obs->family, ctng_type_family(obj->type));
+	assert_string_equal(obs->entity, obj->signer);
+	assert_int_equal(obs->period, obj->period);
+	assert_int_equal(ctng_obs_verify(obs, s->f.ent[fx_idx("monitor1")].key, NULL), 0);
+	assert_int_equal(fx_count(&s->a, CTNG_MON_SEND_OBSERVATION), 1);
 }
 
 static void test_new_rejects_non_monitor(void **state)
@@ -134,15 +162,112 @@ static void test_honest_objects_forwarded(void **state)
 	ctng_gossip_clear(&rev);
 }
 
+/* Runs period p for logger1 with the given STH; returns the actions in s->a. */
+static void pull_sth(st *s, uint64_t p, const ctng_gossip_object *sth)
+{
+	ctng_monitor_actions_free(&s->a);
+	assert_int_equal(ctng_monitor_sm_on_period(s->sm, p, fx_time(p, 100), &s->a, NULL), 0);
+	ctng_monitor_actions_free(&s->a);
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "logger1", p, sth, NULL,
+	                                                 fx_time(p, 120), &s->a, NULL),
+	                 0);
+}
+
 static void test_timeout_accuses(void **state)
 {
 	st *s = *state;
 	assert_int_equal(ctng_monitor_sm_on_period(s->sm, 5, fx_time(5, 100), &s->a, NULL), 0);
 	ctng_monitor_actions_free(&s->a);
+	/* deadline = 100 + window 250 = 350; retries every 25 ms until then */
 	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "ca2", 5, NULL, "timeout",
-	                                                 fx_time(5, 300), &s->a, NULL),
+	                                                 fx_time(5, 340), &s->a, NULL),
 	                 0);
 	assert_accused(s, "ca2", 5);
+}
+
+/* A failed pull (a 404 from a logger whose clock is slow, a refused
+ * connection) is asked again until the query deadline; only a failure then
+ * accuses, and an answer in between is accepted as if it came at once. */
+static void test_retry_until_deadline(void **state)
+{
+	st *s = *state;
+	const ctng_clock *c = &s->f.net.clock;
+	uint64_t dl = ctng_clock_query_deadline(c, 5), r = ctng_monitor_retry_ms(c);
+	assert_int_equal(dl, fx_time(5, 350));
+	assert_int_equal(r, 25);
+	assert_int_equal(ctng_monitor_sm_on_period(s->sm, 5, fx_time(5, 100), &s->a, NULL), 0);
+	for (size_t i = 0; i < s->a.n; i++)
+		assert_int_equal(s->a.v[i].deadline_ms, dl);
+	ctng_monitor_actions_free(&s->a);
+	ctng_gossip_object sth = {0};
+	assert_int_equal(fx_sth(&s->f, "logger1", 5, s->tree, 4, NULL, NULL, &sth), 0);
+	uint64_t now = fx_time(5, 100);
+	for (int k = 0; k < 5; k++) {
+		now += 30;
+		assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "logger1", 5, NULL, "HTTP 404",
+		                                                 now, &s->a, NULL),
+		                 0);
+		assert_int_equal(s->a.n, 1);
+		assert_int_equal(s->a.v[0].kind, CTNG_MON_FETCH_STH);
+		assert_int_equal(s->a.v[0].at_ms, now + r);
+		assert_int_equal(s->a.v[0].deadline_ms, dl);
+		ctng_monitor_actions_free(&s->a);
+	}
+	/* the logger published 250 ms late: accepted, nobody accused */
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "logger1", 5, &sth, NULL,
+	                                                 fx_time(5, 260), &s->a, NULL),
+	                 0);
+	assert_obtained(s, &sth, 0);
+	assert_int_equal(fx_find(&s->a, CTNG_MON_SEND_GOSSIPER, CTNG_ACC), -1);
+	ctng_monitor_actions_free(&s->a);
+	/* a failure too close to the deadline for another try accuses */
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "ca1", 5, NULL, "HTTP 404",
+	                                                 dl - r, &s->a, NULL),
+	                 0);
+	assert_accused(s, "ca1", 5);
+	ctng_monitor_actions_free(&s->a);
+	/* and the late answer after that is stale */
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "ca1", 5, NULL, "x", dl + 1, &s->a,
+	                                                 NULL),
+	                 CTNG_ESTATE);
+	ctng_gossip_clear(&sth);
+}
+
+/* Every accepted object is announced to the gossiper by a signed OBS
+ * carrying its digest and the checks made: "consistent" once the STH was
+ * checked against an earlier one. */
+static void test_observations(void **state)
+{
+	st *s = *state;
+	ctng_gossip_object a = {0}, b = {0}, rev = {0};
+	uint32_t rids[] = {3};
+	assert_int_equal(fx_sth(&s->f, "logger1", 1, s->tree, 4, NULL, NULL, &a), 0);
+	assert_int_equal(fx_sth(&s->f, "logger1", 2, s->tree, 4, NULL, NULL, &b), 0);
+	assert_int_equal(fx_rev(&s->f, "ca1", 2, rids, 1, &rev), 0);
+	pull_sth(s, 1, &a);
+	assert_obtained(s, &a, 0); /* the first STH: nothing to compare with */
+	pull_sth(s, 2, &b);
+	assert_obtained(s, &b, CTNG_OBS_CHECK_CONSISTENT);
+	ctng_monitor_actions_free(&s->a);
+	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "ca1", 2, &rev, NULL,
+	                                                 fx_time(2, 120), &s->a, NULL),
+	                 0);
+	assert_obtained(s, &rev, 0);
+	/* the JSON form round-trips and still verifies */
+	char *json = NULL;
+	size_t len = 0;
+	ctng_observation back;
+	assert_int_equal(ctng_obs_encode(&s->a.v[0].obs, &json, &len, NULL), 0);
+	assert_int_equal(ctng_obs_decode(json, len, &back, NULL), 0);
+	assert_memory_equal(&back, &s->a.v[0].obs, sizeof(back));
+	assert_int_equal(ctng_obs_verify(&back, s->f.ent[fx_idx("monitor1")].key, NULL), 0);
+	/* not under another monitor's key */
+	assert_int_equal(ctng_obs_verify(&back, s->f.ent[fx_idx("monitor2")].key, NULL),
+	                 CTNG_EVERIFY);
+	free(json);
+	ctng_gossip_clear(&a);
+	ctng_gossip_clear(&b);
+	ctng_gossip_clear(&rev);
 }
 
 static void test_wrong_period_accuses(void **state)
@@ -199,17 +324,6 @@ static void test_bad_signature_accuses(void **state)
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&rev);
 	ctng_gossip_clear(&other);
-}
-
-/* Runs period p for logger1 with the given STH; returns the actions in s->a. */
-static void pull_sth(st *s, uint64_t p, const ctng_gossip_object *sth)
-{
-	ctng_monitor_actions_free(&s->a);
-	assert_int_equal(ctng_monitor_sm_on_period(s->sm, p, fx_time(p, 100), &s->a, NULL), 0);
-	ctng_monitor_actions_free(&s->a);
-	assert_int_equal(ctng_monitor_sm_on_fetch_result(s->sm, "logger1", p, sth, NULL,
-	                                                 fx_time(p, 120), &s->a, NULL),
-	                 0);
 }
 
 static void test_consistency_valid_and_invalid(void **state)
@@ -273,6 +387,17 @@ static void test_consistency_valid_and_invalid(void **state)
 	ctng_monitor_actions_free(&s->a);
 	assert_int_equal(ctng_monitor_sm_on_consistency_result(s->sm, "logger1", 5, false, NULL, 0,
 	                                                       "HTTP 500", fx_time(5, 150), &s->a,
+	                                                       NULL),
+	                 0);
+	/* asked again while the query window is open ... */
+	assert_int_equal(s->a.n, 1);
+	assert_int_equal(s->a.v[0].kind, CTNG_MON_FETCH_CONSISTENCY);
+	assert_int_equal(s->a.v[0].first, 7); /* baseline b .. 12 */
+	assert_int_equal(s->a.v[0].second, 12);
+	ctng_monitor_actions_free(&s->a);
+	/* ... and accused when it still fails at the deadline */
+	assert_int_equal(ctng_monitor_sm_on_consistency_result(s->sm, "logger1", 5, false, NULL, 0,
+	                                                       "HTTP 500", fx_time(5, 349), &s->a,
 	                                                       NULL),
 	                 0);
 	assert_accused(s, "logger1", 5);
@@ -620,6 +745,15 @@ static void test_fetch_timeout(void **state)
 	assert_int_equal(ctng_monitor_fetch_timeout_ms(&minute), 2000);
 	assert_int_equal(ctng_monitor_fetch_timeout_ms(&tight), 400); /* no slack: gossip_wait/2 */
 	assert_int_equal(ctng_monitor_fetch_timeout_ms(&tiny), 50);
+	/* the window itself is not capped: P/4 with ctng init's defaults */
+	assert_int_equal(ctng_clock_query_window_ms(&two), 500);
+	assert_int_equal(ctng_clock_query_window_ms(&minute), 15000);
+	assert_int_equal(ctng_clock_query_deadline(&minute, 2), 120000 + 6000 + 15000);
+	assert_int_equal(ctng_clock_skew_ms(&two), 250);
+	assert_int_equal(ctng_clock_skew_ms(&minute), 7500);
+	assert_int_equal(ctng_monitor_retry_ms(&two), 50);
+	assert_int_equal(ctng_monitor_retry_ms(&minute), 1000);
+	assert_int_equal(ctng_monitor_retry_ms(&tiny), 20);
 }
 
 int main(void)
@@ -630,6 +764,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_honest_objects_forwarded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_accuses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_until_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_observations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_period_accuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_signature_accuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consistency_valid_and_invalid, setup, teardown),

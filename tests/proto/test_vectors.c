@@ -72,6 +72,22 @@ static const char *ACC_ATTEST = "43546e672f76312f6174746573740003000000076c6f676
 static const char *CON_ATTEST = "43546e672f76312f6174746573740004000000076c6f67676572310000000000"
                                 "000002";
 
+/* docs/protocol.md §9 (cross-checked with pyca/cryptography's Ed25519). */
+static const char *OBS_A_TBS =
+    "43546e672f76312f4f425300000000086d6f6e69746f7231000000076c6f6767657231010000000000000002"
+    "012a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad24000000001";
+static const char *OBS_A_JSON =
+    "{\"monitor\":\"monitor1\",\"entity\":\"logger1\",\"family\":\"STH\",\"period\":\"2\","
+    "\"result\":\"obtained\",\"digest\":"
+    "\"2a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad240\",\"checks\":["
+    "\"consistent\"],\"crypto_scheme\":\"ed25519\",\"signature\":\"ZNkxBSDo7t2lS3OTt24knk7UH3pr0W"
+    "lIkVzGGcwiEAqXJWatioxNr8Db+VaOeS8eDWoNlw3MrVN4kLUpfUEuBA==\"}";
+static const char *OBS_B_TBS =
+    "43546e672f76312f4f425300000000086d6f6e69746f72310000000363613102000000000000000202"
+    "000000000000000000000000000000000000000000000000000000000000000000000000";
+static const char *OBS_B_SIG = "r2CPAQhHVM3+kY2ywfHqnwh5IUn6RHOos+PbUcl/ZLQyO8izzRx60P+UvZRqkDUcSO8"
+                               "RkuLH0e8DRBBam4XhCA==";
+
 static void assert_hex(const uint8_t *p, size_t n, const char *want)
 {
 	char *h = ctng_hex_strdup(p, n);
@@ -212,12 +228,93 @@ static void test_acc_con_vectors(void **state)
 	ctng_sig_key_free(k);
 }
 
+static void test_obs_vectors(void **state)
+{
+	(void)state;
+	ctng_err err = {0};
+	ctng_sig_key *k = ed_key();
+	uint8_t d[32];
+	assert_int_equal(ctng_hex_decode_exact(d, 32, STH_DIGEST, NULL), 0);
+	ctng_observation o;
+	assert_int_equal(ctng_obs_sign(&o, "monitor1", k, CTNG_FAM_STH, "logger1", 2,
+	                               CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_CONSISTENT, &err),
+	                 0);
+	ctng_buf b = {0};
+	assert_int_equal(ctng_obs_signed_bytes(&o, &b, &err), 0);
+	assert_hex(b.data, b.len, OBS_A_TBS);
+	char *json = NULL;
+	assert_int_equal(ctng_obs_encode(&o, &json, NULL, &err), 0);
+	assert_string_equal(json, OBS_A_JSON);
+	free(json);
+	ctng_observation back;
+	assert_int_equal(ctng_obs_decode(OBS_A_JSON, strlen(OBS_A_JSON), &back, &err), 0);
+	assert_int_equal(ctng_obs_verify(&back, k, &err), 0);
+	ctng_buf_reset(&b);
+	assert_int_equal(ctng_obs_sign(&o, "monitor1", k, CTNG_FAM_REV, "ca1", 2, CTNG_OBS_FAILED,
+	                               NULL, 0, &err),
+	                 0);
+	assert_int_equal(ctng_obs_signed_bytes(&o, &b, &err), 0);
+	assert_hex(b.data, b.len, OBS_B_TBS);
+	char *sig = ctng_b64_strdup(o.sig, o.sig_len);
+	assert_string_equal(sig, OBS_B_SIG);
+	free(sig);
+	ctng_buf_free(&b);
+	ctng_sig_key_free(k);
+}
+
+/* Strict decoding: every rule of docs/protocol.md §9 has its rejection. */
+static void test_obs_strict(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *to;
+	} bad[] = {
+	    {"\"family\":\"STH\"", "\"family\":\"ACC\""},
+	    {"\"result\":\"obtained\"", "\"result\":\"seen\""},
+	    {"\"period\":\"2\"", "\"period\":\"02\""},
+	    {"\"period\":\"2\"", "\"period\":2"},
+	    {"\"checks\":[\"consistent\"]", "\"checks\":[\"consistent\",\"consistent\"]"},
+	    {"\"checks\":[\"consistent\"]", "\"checks\":[\"mirrored\"]"},
+	    {"\"checks\":[\"consistent\"]", "\"checks\":\"consistent\""},
+	    {"\"entity\":\"logger1\"", "\"entity\":\"monitor1\""},
+	    {"\"entity\":\"logger1\"", "\"entity\":\"bad id\""},
+	    {"\"digest\":\"2a", "\"digest\":\"2A"},
+	    {"\"crypto_scheme\":\"ed25519\"", "\"crypto_scheme\":\"bls12-381\""},
+	    {"\"monitor\":\"monitor1\",", "\"monitor\":\"monitor1\",\"monitor\":\"monitor1\","},
+	    {"\"monitor\":\"monitor1\",", "\"x\":1,\"monitor\":\"monitor1\","},
+	    {"\"monitor\":\"monitor1\",", ""},
+	    {"==\"}", "==\"} x"},
+	    {"ZNkx", "ZNk"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *at = strstr(OBS_A_JSON, bad[i].from);
+		assert_non_null(at);
+		char buf[2048];
+		snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - OBS_A_JSON), OBS_A_JSON, bad[i].to,
+		         at + strlen(bad[i].from));
+		ctng_observation o;
+		ctng_err err = {0};
+		if (ctng_obs_decode(buf, strlen(buf), &o, &err) != CTNG_EINVAL)
+			fail_msg("accepted bad observation %zu: %s", i, buf);
+		assert_true(err.msg[0] != 0);
+	}
+	/* a failed observation carries no digest */
+	char buf[2048];
+	snprintf(buf, sizeof buf, "%s", OBS_A_JSON);
+	char *r = strstr(buf, "obtained");
+	memcpy(r, "failed\"  ", 8); /* keeps the length: "failed"  ,"digest":"2a.. */
+	ctng_observation o;
+	assert_int_equal(ctng_obs_decode(buf, strlen(buf), &o, NULL), CTNG_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sth_vector),
 	    cmocka_unit_test(test_rev_vector),
 	    cmocka_unit_test(test_acc_con_vectors),
+	    cmocka_unit_test(test_obs_vectors),
+	    cmocka_unit_test(test_obs_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

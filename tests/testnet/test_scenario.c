@@ -39,16 +39,17 @@ static void fill_seed(ctng_testnet_cell *cells, size_t periods, size_t ng)
 static void test_table(void **st)
 {
 	(void)st;
-	static const char *names[] = {"honest", "split-logger", "split-ca", "silent",
-	                              "flaky",  "seed-sample",  "restart"};
-	assert_int_equal(ctng_testnet_scenario_count(), 7);
-	for (size_t i = 0; i < 7; i++) {
+	static const char *names[] = {"honest",      "split-logger", "split-ca",
+	                              "silent",      "flaky",        "seed-sample",
+	                              "restart",     "malicious-monitor", "skewed-monitor"};
+	assert_int_equal(ctng_testnet_scenario_count(), 9);
+	for (size_t i = 0; i < 9; i++) {
 		const ctng_testnet_scenario *s = ctng_testnet_scenario_find(names[i]);
 		assert_non_null(s);
 		assert_ptr_equal(s, ctng_testnet_scenario_at(i));
 	}
 	assert_null(ctng_testnet_scenario_find("nope"));
-	assert_null(ctng_testnet_scenario_at(7));
+	assert_null(ctng_testnet_scenario_at(9));
 	const ctng_testnet_scenario *seed = ctng_testnet_scenario_find("seed-sample");
 	assert_true(ctng_testnet_runs(seed, "logger1"));
 	assert_true(ctng_testnet_runs(seed, "gossiper3"));
@@ -234,7 +235,9 @@ static void test_derived_16(void **st)
 	assert_int_equal(e.sth_full, 7);
 	assert_int_equal(e.rev_full, 7);
 	assert_int_equal(e.acc, 8);
-	assert_int_equal(e.acc_full, 2);
+	/* 4 watchers cannot make 9 partials: an ACC_FULL needs threshold
+	 * monitors that themselves failed (docs/gossiper.md §Accusations) */
+	assert_int_equal(e.acc_full, 0);
 	/* with fewer running gossipers than the threshold, no FULL at all */
 	static const char *const few[] = {"monitor1", "gossiper1", "logger1", NULL};
 	ctng_testnet_scenario sf = *ctng_testnet_scenario_find("honest");
@@ -243,6 +246,37 @@ static void test_derived_16(void **st)
 	assert_int_equal(e.sth_full, 0);
 	ctng_network_free(&net);
 	ctng_test_rm_rf(dir);
+}
+
+/* The issue-10 scenarios: an accusation by one monitor must never become
+ * an ACC_FULL; a far-off pair is not checked, every other one is. */
+static void test_accusation_scenarios(void **st)
+{
+	(void)st;
+	const ctng_testnet_scenario *m = ctng_testnet_scenario_find("malicious-monitor");
+	const ctng_testnet_scenario *k = ctng_testnet_scenario_find("skewed-monitor");
+	assert_true(m->check_clients && k->check_clients);
+	const char *gs[] = {"gossiper1", "gossiper2"};
+	ctng_testnet_cell cells[2] = {{0}};
+	for (int i = 0; i < 2; i++) {
+		cells[i].ok = true;
+		set(&cells[i], CTNG_STH_FULL, 3);
+		set(&cells[i], CTNG_REV_FULL, 3);
+		set(&cells[i], CTNG_ACC, 4);
+	}
+	ctng_testnet_obs obs = {1, 2, gs, cells};
+	ctng_buf f = {0};
+	assert_int_equal(ctng_testnet_check(m, &obs, &f), 0);
+	set(&cells[0], CTNG_ACC_FULL, 1); /* the attack succeeded */
+	assert_int_equal(ctng_testnet_check(m, &obs, &f), 1);
+	/* skewed: gossiper2 (3/4 period ahead) is unchecked, gossiper1 is */
+	set(&cells[0], CTNG_ACC_FULL, 0);
+	set(&cells[0], CTNG_ACC, 0);
+	set(&cells[1], CTNG_STH_FULL, 0);
+	assert_int_equal(ctng_testnet_check(k, &obs, &f), 0);
+	set(&cells[0], CTNG_ACC, 1);
+	assert_int_equal(ctng_testnet_check(k, &obs, &f), 1);
+	ctng_buf_free(&f);
 }
 
 int main(void)
@@ -255,6 +289,9 @@ int main(void)
 	    cmocka_unit_test(test_restart_skips_only_the_crash_period),
 	    cmocka_unit_test(test_derived_equals_tables),
 	    cmocka_unit_test(test_derived_16),
+}
+
+	    cmocka_unit_test(test_accusation_scenarios),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
