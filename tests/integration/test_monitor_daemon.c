@@ -2,7 +2,8 @@
  * test_monitor_daemon.c — a real `ctng monitor` process against real
  * `ctng logger` and `ctng gossiper` processes on loopback (network from
  * ctng_init_network, 2 s periods, threshold 2). monitor1 watches logger1,
- * logger2, ca1, ca3; the CAs are not started, so they must be accused. The
+ * logger2, ca1, ca3 (as does monitor3, also running); the CAs are not
+ * started, so both monitors accuse them and the ACC_FULLs form. The
  * test polls GET /ctng/v1/update until an update holds the STH_FULLs of both
  * loggers (each followed by its STH) and the ACC_FULLs of both CAs; every
  * update it reads must parse strictly and verify against network.json. It
@@ -32,9 +33,12 @@
 #include "ctng/proto.h"
 #include "testutil.h"
 
-enum { L1, L2, G1, G2, G3, G4, M1, NPROC };
+/* monitor3 watches the same entities: an ACC_FULL needs threshold (2)
+ * monitors that themselves failed to reach the CAs (docs/gossiper.md
+ * §Accusations). */
+enum { L1, L2, G1, G2, G3, G4, M1, M3, NPROC };
 static const char *names[NPROC] = {"logger1",   "logger2",   "gossiper1", "gossiper2",
-                                   "gossiper3", "gossiper4", "monitor1"};
+                                   "gossiper3", "gossiper4", "monitor1",  "monitor3"};
 static char dir[64];
 static pid_t pids[NPROC];
 static ctng_network net;
