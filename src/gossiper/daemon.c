@@ -265,26 +265,34 @@ static void arm_sm_timer(struct gd *g)
 	ctng_net_timer_start(g->sm_timer, next > now ? next - now : 0, 0, NULL);
 }
 
-static void store_obj(struct gd *g, const ctng_gossip_object *o, const char *json, size_t len)
+/* One row of gossip_objects keyed by the SHA-256 of its JSON. */
+static int put_row(struct gd *g, const char *family, const char *entity, uint64_t period,
+                   const char *type_uri, const char *signer, const char *json, size_t len)
+{
+	ctng_store_obj so = {.family = family,
+	                     .entity = entity,
+	                     .period = period,
+	                     .type_uri = type_uri,
+	                     .signer = signer,
+	                     .json = json,
+	                     .json_len = len};
+	unsigned int hl = 32;
+	ctng_err err = {0};
+	if (EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) != 1)
+		return ctng_err_set(&err, CTNG_ENOMEM, "sha256 failed");
+	int rc = ctng_store_obj_put(g->st, &so, NULL, &err);
+	if (rc)
+		CTNG_ERROR("store failed", "type=%s err=\"%s\"", type_uri, err.msg);
+	return rc;
+}
+
+static int store_obj(struct gd *g, const ctng_gossip_object *o, const char *json, size_t len)
 {
 	ctng_gossip_id id;
-	if (ctng_gossip_id_of(o, &id, NULL))
-		return;
-	ctng_store_obj so = {
-	    .family = ctng_family_name(id.family),
-	    .entity = id.entity,
-	    .period = o->period,
-	    .type_uri = ctng_type_uri(o->type),
-	    .signer = o->signer,
-	    .json = json,
-	    .json_len = len,
-	};
-	unsigned int hl = 32;
-	if (EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) != 1)
-		return;
-	ctng_err err = {0};
-	if (ctng_store_obj_put(g->st, &so, NULL, &err))
-		CTNG_ERROR("store failed", "err=\"%s\"", err.msg);
+	int rc = ctng_gossip_id_of(o, &id, NULL);
+	return rc ? rc
+	          : put_row(g, ctng_family_name(id.family), id.entity, o->period,
+	                    ctng_type_uri(o->type), o->signer, json, len);
 }
 
 /* Executes and clears the pending actions. */
@@ -373,23 +381,11 @@ static void store_observation(struct gd *g, const ctng_observation *o)
 	char *json = NULL;
 	size_t len = 0;
 	ctng_err err = {0};
-	if (ctng_obs_encode(o, &json, &len, &err)) {
+	if (ctng_obs_encode(o, &json, &len, &err))
 		CTNG_ERROR("cannot encode observation", "err=\"%s\"", err.msg);
-		return;
-	}
-	ctng_store_obj so = {
-	    .family = ctng_family_name(o->family),
-	    .entity = o->entity,
-	    .period = o->period,
-	    .type_uri = OBS_TYPE_URI,
-	    .signer = o->monitor,
-	    .json = json,
-	    .json_len = len,
-	};
-	unsigned int hl = 32;
-	if (EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) != 1 ||
-	    ctng_store_obj_put(g->st, &so, NULL, &err))
-		CTNG_ERROR("cannot store observation", "err=\"%s\"", err.msg);
+	else
+		put_row(g, ctng_family_name(o->family), o->entity, o->period, OBS_TYPE_URI,
+		        o->monitor, json, len);
 	free(json);
 }
 
