@@ -450,7 +450,7 @@ static void send_to_gossiper(struct md *m, const ctng_gossip_object *o)
 	ctng_err e = {0};
 	if (ctng_gossip_encode(o, &json, &len, &e) == 0)
 		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", m->gossip_url, json,
-		              len);
+		              len, 0);
 	else
 		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
 	free(json);
@@ -465,6 +465,16 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		ctng_gossip_object acc = {0};
 		CTNG_WARN("accusing entity", "entity=%s period=%" PRIu64 " reason=\"%s\"", logger,
 		          period, reason ? reason : "");
+		/* every ACC goes with the signed word that this monitor failed
+		 * (docs/gossiper.md §Observations) */
+		ctng_observation obs;
+		char *oj = NULL;
+		size_t ol = 0;
+		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, CTNG_FAM_STH, logger, period,
+		                  CTNG_OBS_FAILED, NULL, 0, &e) == 0 &&
+		    ctng_obs_encode(&obs, &oj, &ol, &e) == 0)
+			start_request(m, F_SEND, logger, period, "POST", m->obs_url, oj, ol, 0);
+		free(oj);
 		if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, logger, period, ctng_now_ms(), &e))
 			CTNG_ERROR("cannot sign ACC", "err=\"%s\"", e.msg);
 		else
