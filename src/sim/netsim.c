@@ -146,7 +146,8 @@ void sim_send(sim *s, sim_msg *m, uint64_t depart)
 		return;
 	}
 	bool lost = !sim_link_open(s, m->src, m->dst, depart);
-	if (!lost && s->sc->loss > 0 && (is_request(m->kind) || m->kind == MSG_GOSSIP))
+	if (!lost && s->sc->loss > 0 &&
+	    (is_request(m->kind) || m->kind == MSG_GOSSIP || m->kind == MSG_OBSERVATION))
 		lost = sim_rng_unit(&s->loss_rng) < s->sc->loss;
 	size_t wire = m->bytes + s->sc->overhead_bytes;
 	uint64_t start = depart > a->up_free ? depart : a->up_free;

@@ -234,6 +234,13 @@ void sim_gossiper_deliver(sim *s, sim_node *n, sim_msg *m)
 		ctng_gossiper_sm_on_object(n->gos, &m->blob->obj, from, now, &acts, NULL);
 		objects = 1;
 		bytes = m->bytes;
+	} else if (m->kind == MSG_OBSERVATION && m->text) {
+		/* the monitor's signed word (docs/gossiper.md §Observations) */
+		ctng_observation obs;
+		sim_stats_at(s, n, mk.start)->bytes_in += m->text_len;
+		if (ctng_obs_decode(m->text, m->text_len, &obs, NULL) == 0)
+			ctng_gossiper_sm_on_observation(n->gos, &obs, now, &acts, NULL);
+		bytes = m->text_len;
 	} else if (m->kind == MSG_OBJECTS_REPLY && m->status == 200 && m->text) {
 		int k = gossiper_feed_objects(n->gos, (const uint8_t *)m->text, m->text_len, from,
 		                              now, &acts, NULL);

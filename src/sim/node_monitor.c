@@ -103,7 +103,16 @@ static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint6
 		m->text_len = (size_t)asprintf(&m->text, "%s %" PRIu64,
 		                               x->kind == CTNG_MON_FETCH_STH ? "sth" : "rev",
 		                               x->period);
+	/* a retry waits for its at_ms; an attempt ends by the query deadline */
+	uint64_t g = s->net.clock.genesis_ms;
+	if (x->at_ms > g && (x->at_ms - g) * 1000 > depart)
+		depart = (x->at_ms - g) * 1000;
 	uint64_t timeout = ctng_monitor_fetch_timeout_ms(&s->net.clock) * 1000;
+	if (x->deadline_ms > g) {
+		uint64_t dl = (x->deadline_ms - g) * 1000;
+		uint64_t left = dl > depart ? dl - depart : 0;
+		timeout = left < timeout ? (left < 20000 ? 20000 : left) : timeout;
+	}
 	sim_queue_push(&s->q, depart + timeout, EV_FETCH_TIMEOUT, n->index, f->id, NULL);
 	sim_send(s, m, depart); /* a GET: no body bytes */
 }
@@ -137,6 +146,21 @@ static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t d
 				sim_send(s, m, depart);
 			}
 			sim_blob_unref(b);
+			break;
+		}
+		case CTNG_MON_SEND_OBSERVATION: {
+			sim_msg *m = n->partner != SIZE_MAX ? calloc(1, sizeof(*m)) : NULL;
+			if (m && ctng_obs_encode(&x->obs, &m->text, &m->text_len, NULL) == 0) {
+				m->kind = MSG_OBSERVATION;
+				m->src = n->index;
+				m->dst = n->partner;
+				m->bytes = m->text_len;
+				m->epoch = n->epoch;
+				sim_stats_at(s, n, depart)->bytes_out += m->text_len;
+				sim_send(s, m, depart);
+			} else {
+				free(m);
+			}
 			break;
 		}
 		case CTNG_MON_STORE_OBJECT:

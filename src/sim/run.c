@@ -384,7 +384,7 @@ static void deliver(sim *s, sim_msg *m)
 {
 	sim_node *n = &s->nodes[m->dst];
 	if (!n->running || !n->up) {
-		if (!is_reply(m->kind) && m->kind != MSG_GOSSIP) {
+		if (!is_reply(m->kind) && m->kind != MSG_GOSSIP && m->kind != MSG_OBSERVATION) {
 			/* went down while the request travelled: refused */
 			sim_msg *r = sim_reply_new(m, 0, NULL);
 			if (r)

@@ -90,6 +90,7 @@ typedef enum sim_msg_kind {
 	MSG_SUBMIT_REPLY,
 	MSG_PROOF, /* CA -> logger GET /ctng/v1/proof             */
 	MSG_PROOF_REPLY,
+	MSG_OBSERVATION, /* monitor -> its gossiper: POST /ctng/v1/observation (text) */
 } sim_msg_kind;
 
 /* A gossip object shared by every copy of one send (refcounted). */

@@ -289,8 +289,6 @@ int main(void)
 	    cmocka_unit_test(test_restart_skips_only_the_crash_period),
 	    cmocka_unit_test(test_derived_equals_tables),
 	    cmocka_unit_test(test_derived_16),
-}
-
 	    cmocka_unit_test(test_accusation_scenarios),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
