@@ -349,6 +349,64 @@ static void test_endomorphism_mul(void **state)
 	}
 }
 
+/* msm_vartime (GLV/GLS split, wNAF, mixed additions) equals the sum of
+ * double-and-add products, with the exceptional cases of its incomplete
+ * formulas in play: identity points, zero scalars, r - 1, the same point
+ * twice and a point with its negative */
+static void test_msm(void **state)
+{
+	(void)state;
+	enum { N = 9 };
+	g1 g, p[N], s1, t1, m1;
+	g2 h, q[N], s2, t2, m2;
+	fr k[N];
+	g1_generator(&g);
+	g2_generator(&h);
+	for (int i = 0; i < N; i++) {
+		fr a;
+		rnd_fr(&a);
+		g1_mul_ct(&p[i], &g, &a);
+		g2_mul_ct(&q[i], &h, &a);
+		rnd_fr(&k[i]);
+	}
+	g1_identity(&p[1]);
+	g2_identity(&q[1]);
+	fr_from_u64(&k[2], 0);
+	fr zero, one = BLS_FR_ONE;
+	fr_from_u64(&zero, 0);
+	fr_sub(&k[3], &zero, &one); /* r - 1 */
+	p[4] = p[0];
+	q[4] = q[0];
+	k[4] = k[0];
+	g1_neg(&p[5], &p[6]);
+	g2_neg(&q[5], &q[6]);
+	k[5] = k[6];
+	for (size_t n = 0; n <= N; n++) {
+		g1_identity(&s1);
+		g2_identity(&s2);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t raw[4];
+			fr_to_raw(raw, &k[i]);
+			g1_mul_vartime(&t1, &p[i], raw, 256);
+			g1_add(&s1, &s1, &t1);
+			g2_mul_vartime(&t2, &q[i], raw, 256);
+			g2_add(&s2, &s2, &t2);
+		}
+		assert_int_equal(g1_msm_vartime(&m1, p, k, n), 0);
+		assert_true(g1_eq(&m1, &s1));
+		assert_int_equal(g2_msm_vartime(&m2, q, k, n), 0);
+		assert_true(g2_eq(&m2, &s2));
+	}
+	/* every scalar the same: the sum telescopes, still equal */
+	for (int i = 0; i < N; i++)
+		k[i] = one;
+	g1_identity(&s1);
+	for (int i = 0; i < N; i++)
+		g1_add(&s1, &s1, &p[i]);
+	assert_int_equal(g1_msm_vartime(&m1, p, k, N), 0);
+	assert_true(g1_eq(&m1, &s1));
+}
+
 /* the Jacobian multiplication by |x| agrees with double-and-add, on points
  * in and outside the subgroups and on the identity */
 static void test_mul_x_abs(void **state)
@@ -745,7 +803,7 @@ int main(void)
 	    cmocka_unit_test(test_g1_encoding),      cmocka_unit_test(test_g2_encoding),
 	    cmocka_unit_test(test_pairing),          cmocka_unit_test(test_prepared_lines),
 	    cmocka_unit_test(test_portable_path),    cmocka_unit_test(test_batch_to_affine),
-	    cmocka_unit_test(test_endomorphism_mul),
+	    cmocka_unit_test(test_endomorphism_mul), cmocka_unit_test(test_msm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

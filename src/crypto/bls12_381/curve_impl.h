@@ -7,6 +7,11 @@
  *   CURVE_B           b (Montgomery form)
  *   MUL_B3(r, a)      r = 3b * a
  *   GEN_X, GEN_Y      generator
+ *   MSM_PARTS, MSM_BITS, msm_split(part, d), msm_endo(r, a, j)
+ *                     the endomorphism split of msm_vartime: k is cut into
+ *                     base-|x| digits d[4], msm_split turns them into
+ *                     MSM_PARTS scalars below 2^MSM_BITS, and part j acts on
+ *                     msm_endo(P, j) (affine)
  */
 
 void GF(identity)(G *r)
@@ -362,39 +367,176 @@ void GF(mul_x_abs)(G *r, const G *a)
 	F(mul)(&r->z, &zz, &acc.z);
 }
 
+/* Mixed Jacobian + affine addition (madd-2007-bl), exceptional cases
+ * handled by branches: variable time, for public data only. r may alias p. */
+static void jac_madd(jac *r, const jac *p, const AFF *q)
+{
+	if (F(is_zero)(&p->z)) {
+		r->x = q->x;
+		r->y = q->y;
+		F(one)(&r->z);
+		return;
+	}
+	FE z1z1, u2, s2, h, hh, i, j, rr, v, x3, y3, z3;
+	F(sqr)(&z1z1, &p->z);
+	F(mul)(&u2, &q->x, &z1z1);
+	F(mul)(&s2, &q->y, &p->z);
+	F(mul)(&s2, &s2, &z1z1);
+	F(sub)(&h, &u2, &p->x);
+	F(sub)(&rr, &s2, &p->y);
+	if (F(is_zero)(&h)) {
+		if (F(is_zero)(&rr)) {
+			jac_dbl(r, p);
+		} else {
+			F(zero)(&r->x);
+			F(one)(&r->y);
+			F(zero)(&r->z);
+		}
+		return;
+	}
+	F(sqr)(&hh, &h);
+	F(add)(&i, &hh, &hh);
+	F(add)(&i, &i, &i);
+	F(mul)(&j, &h, &i);
+	F(add)(&rr, &rr, &rr);
+	F(mul)(&v, &p->x, &i);
+	F(sqr)(&x3, &rr); /* X3 = r^2 - J - 2V */
+	F(sub)(&x3, &x3, &j);
+	F(sub)(&x3, &x3, &v);
+	F(sub)(&x3, &x3, &v);
+	F(sub)(&y3, &v, &x3); /* Y3 = r (V - X3) - 2 Y1 J */
+	F(mul)(&y3, &y3, &rr);
+	F(mul)(&j, &j, &p->y);
+	F(sub)(&y3, &y3, &j);
+	F(sub)(&y3, &y3, &j);
+	F(add)(&z3, &p->z, &h); /* Z3 = (Z1 + H)^2 - Z1Z1 - HH */
+	F(sqr)(&z3, &z3);
+	F(sub)(&z3, &z3, &z1z1);
+	F(sub)(&z3, &z3, &hh);
+	r->x = x3;
+	r->y = y3;
+	r->z = z3;
+}
+
+/* n Jacobian points to affine with one inversion (x = X/Z^2, y = Y/Z^3);
+ * Z = 0 gives inf. Prefix products are kept in out[i].x. */
+static void jac_batch_to_affine(AFF *out, const jac *in, size_t n)
+{
+	FE acc, inv, z, t, t2;
+	F(one)(&acc);
+	for (size_t i = 0; i < n; i++) {
+		out[i].x = acc;
+		if (!F(is_zero)(&in[i].z))
+			F(mul)(&acc, &acc, &in[i].z);
+	}
+	F(inv)(&inv, &acc);
+	for (size_t i = n; i-- > 0;) {
+		out[i].inf = F(is_zero)(&in[i].z);
+		if (out[i].inf) {
+			F(zero)(&out[i].x);
+			F(zero)(&out[i].y);
+			continue;
+		}
+		z = in[i].z;
+		F(mul)(&t, &out[i].x, &inv); /* 1 / Z */
+		F(mul)(&inv, &inv, &z);
+		F(sqr)(&t2, &t);
+		F(mul)(&out[i].x, &in[i].x, &t2);
+		F(mul)(&t2, &t2, &t);
+		F(mul)(&out[i].y, &in[i].y, &t2);
+	}
+}
+
+/* width-5 NAF of n < 2^127 + ...: digits odd in [-15, 15] or 0, at most one
+ * non-zero in any 5 consecutive; len >= bits + 1 */
+static void wnaf5(int8_t *dig, int len, bls_u128 n)
+{
+	for (int i = 0; i < len; i++) {
+		int d = 0;
+		if (n & 1) {
+			d = (int)(n & 31);
+			if (d >= 16)
+				d -= 32;
+			n = d >= 0 ? n - (bls_u128)d : n + (bls_u128)-d;
+		}
+		dig[i] = (int8_t)d;
+		n >>= 1;
+	}
+}
+
+/* sum k_i P_i for public scalars and points in the prime-order subgroup.
+ * Each scalar is split into MSM_PARTS short ones along the endomorphism of
+ * the instantiating file (k = sum_j part_j, part_j acting on MSM_ENDO_j(P)),
+ * every point gets the odd multiples P, 3P, .., 15P (Jacobian, then made
+ * affine together with one inversion) and their images under the
+ * endomorphism, and one run of MSM_BITS + 1 doublings adds the width-5 NAF
+ * digits of all parts with mixed additions (Straus). */
 int GF(msm_vartime)(G *r, const G *pts, const fr *k, size_t n)
 {
+	enum { LEN = MSM_BITS + 1 };
 	GF(identity)(r);
 	if (n == 0)
 		return 0;
-	G(*tab)[16] = malloc(n * sizeof *tab);
-	uint64_t(*raw)[4] = malloc(n * sizeof *raw);
-	if (!tab || !raw) {
+	jac *jt = malloc(n * 8 * sizeof *jt);
+	AFF *tab = malloc(n * MSM_PARTS * 8 * sizeof *tab); /* [part][point][8] */
+	int8_t *dig = malloc(n * MSM_PARTS * LEN);
+	if (!jt || !tab || !dig) {
+		free(jt);
 		free(tab);
-		free(raw);
+		free(dig);
 		return -1;
 	}
-	for (size_t j = 0; j < n; j++) {
-		GF(identity)(&tab[j][0]);
-		tab[j][1] = pts[j];
-		for (int i = 2; i < 16; i++)
-			GF(add)(&tab[j][i], &tab[j][i - 1], &pts[j]);
-		fr_to_raw(raw[j], &k[j]);
+	for (size_t i = 0; i < n; i++) {
+		jac *t = jt + 8 * i, d;
+		FE zz;
+		F(sqr)(&zz, &pts[i].z); /* homogeneous -> Jacobian (XZ, YZ^2, Z) */
+		F(mul)(&t[0].x, &pts[i].x, &pts[i].z);
+		F(mul)(&t[0].y, &pts[i].y, &zz);
+		t[0].z = pts[i].z;
+		jac_dbl(&d, &t[0]);
+		for (int m = 1; m < 8; m++)
+			jac_add(&t[m], &t[m - 1], &d);
+		uint64_t raw[4], split[4];
+		bls_u128 part[MSM_PARTS];
+		fr_to_raw(raw, &k[i]);
+		bls_scalar_split_x(split, raw);
+		msm_split(part, split);
+		for (int j = 0; j < MSM_PARTS; j++)
+			wnaf5(dig + (j * n + i) * LEN, LEN, part[j]);
 	}
-	G acc;
-	GF(identity)(&acc);
-	for (int w = 63; w >= 0; w--) {
-		for (int d = 0; d < 4; d++)
-			GF(dbl)(&acc, &acc);
-		for (size_t j = 0; j < n; j++) {
-			unsigned idx = (unsigned)(raw[j][w / 16] >> ((w % 16) * 4)) & 0xf;
-			if (idx)
-				GF(add)(&acc, &acc, &tab[j][idx]);
-		}
+	jac_batch_to_affine(tab, jt, 8 * n);
+	for (int j = 1; j < MSM_PARTS; j++)
+		for (size_t m = 0; m < 8 * n; m++)
+			msm_endo(&tab[j * 8 * n + m], &tab[m], j);
+	jac acc;
+	F(zero)(&acc.x);
+	F(one)(&acc.y);
+	F(zero)(&acc.z);
+	for (int b = LEN - 1; b >= 0; b--) {
+		jac_dbl(&acc, &acc);
+		for (int j = 0; j < MSM_PARTS; j++)
+			for (size_t i = 0; i < n; i++) {
+				int d = dig[(j * n + i) * LEN + b];
+				if (!d)
+					continue;
+				AFF q = tab[(j * n + i) * 8 + (d < 0 ? -d : d) / 2];
+				if (q.inf)
+					continue;
+				if (d < 0)
+					F(neg)(&q.y, &q.y);
+				jac_madd(&acc, &acc, &q);
+			}
 	}
-	*r = acc;
+	free(jt);
 	free(tab);
-	free(raw);
+	free(dig);
+	if (F(is_zero)(&acc.z))
+		return 0;
+	FE zz; /* Jacobian -> homogeneous (X Z : Y : Z^3) */
+	F(mul)(&r->x, &acc.x, &acc.z);
+	r->y = acc.y;
+	F(sqr)(&zz, &acc.z);
+	F(mul)(&r->z, &zz, &acc.z);
 	return 0;
 }
 

@@ -28,6 +28,22 @@ static inline void mul_b3(fp *r, const fp *a)
 }
 #define MUL_B3(r, a) mul_b3(r, a)
 
+/* GLV for msm_vartime: k = (d0 + d1 |x|) + (d2 + d3 |x|) x^2, [x^2] = -phi */
+#define MSM_PARTS 2
+#define MSM_BITS  128
+static void msm_split(bls_u128 part[2], const uint64_t d[4])
+{
+	part[0] = (bls_u128)d[1] * BLS_X_ABS + d[0];
+	part[1] = (bls_u128)d[3] * BLS_X_ABS + d[2];
+}
+static void msm_endo(g1_aff *r, const g1_aff *a, int j)
+{
+	(void)j; /* j = 1: -phi(x, y) = (beta x, -y) */
+	r->inf = a->inf;
+	fp_mul(&r->x, &a->x, &BLS_G1_BETA);
+	fp_neg(&r->y, &a->y);
+}
+
 #include "crypto/bls12_381/curve_impl.h"
 
 const char *bls_dec_str(int code)

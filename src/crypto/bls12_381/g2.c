@@ -31,6 +31,27 @@ static inline void mul_b3(fp2 *r, const fp2 *a)
 }
 #define MUL_B3(r, a) mul_b3(r, a)
 
+/* GLS for msm_vartime: k = sum d_j |x|^j, [|x|] = -psi on G2 */
+#define MSM_PARTS 4
+#define MSM_BITS  64
+static void msm_split(bls_u128 part[4], const uint64_t d[4])
+{
+	for (int j = 0; j < 4; j++)
+		part[j] = d[j];
+}
+static void msm_endo(g2_aff *r, const g2_aff *a, int j)
+{
+	g2_aff t = *a; /* (-psi)^j, psi(x, y) = (cx conj(x), cy conj(y)) */
+	for (int m = 0; m < j; m++) {
+		fp2_conj(&t.x, &t.x);
+		fp2_mul(&t.x, &t.x, &BLS_PSI_CX);
+		fp2_conj(&t.y, &t.y);
+		fp2_mul(&t.y, &t.y, &BLS_PSI_CY);
+		fp2_neg(&t.y, &t.y);
+	}
+	*r = t;
+}
+
 #include "crypto/bls12_381/curve_impl.h"
 
 void g2_psi(g2 *r, const g2 *a)
