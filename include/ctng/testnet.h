@@ -135,6 +135,11 @@ typedef struct ctng_testnet_opts {
 	uint64_t periods;        /* default 4 */
 	uint64_t period_ms;      /* default 2000 (used when a network is made) */
 	const char *dir;         /* NULL: a fresh folder under /tmp */
+	/* A network folder `ctng init` wrote, of any size and topology: run as
+	 * it is (its ports, its clock), checked with the expectations derived
+	 * from its topology (ctng_testnet_check_derived) instead of the
+	 * scenario's seed table. Overrides dir. */
+	const char *network;
 	bool json;               /* one JSON object per line instead of the table */
 	uint16_t port_base;      /* default 9000 (the seed's ports) */
 	const char *self_exe;    /* path of the ctng binary to start; NULL = /proc/self/exe */

@@ -36,6 +36,8 @@ static int run(int argc, char **argv)
 			o.port_base = (uint16_t)n;
 		} else if ((v = ctng_cli_flag(argc, argv, &i, "--dir"))) {
 			o.dir = v;
+		} else if ((v = ctng_cli_flag(argc, argv, &i, "--network"))) {
+			o.network = v;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			o.json = true;
 		} else if (strcmp(argv[i], "--no-traffic") == 0) {
@@ -55,7 +57,8 @@ static int run(int argc, char **argv)
 const ctng_cli_cmd ctng_cmd_testnet = {
     "testnet", "run the local CTng network on loopback and check a scenario",
     "usage: ctng testnet [--scenario NAME] [--periods N] [--period-ms MS] [--dir DIR]\n"
-    "                    [--port-base PORT] [--json] [--no-traffic]\n\n"
+    "                    [--port-base PORT] [--json] [--no-traffic]\n"
+    "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]\n\n"
     "Starts 3 loggers (ports 9000-9002), 3 CAs (9100-9102), 4 monitors (9200-) and\n"
     "4 gossipers (9300-), threshold 2, each as its own process, runs N periods\n"
     "(default 4 of 2000 ms), requests and revokes certificates through the CAs,\n"
@@ -75,5 +78,12 @@ const ctng_cli_cmd ctng_cmd_testnet = {
     "                3/4 period (faketime): no count changes but pair 2's own\n\n"
     "--dir reuses a network folder made earlier (its period length is kept);\n"
     "without it a fresh folder is made under /tmp and kept for inspection.\n"
+    "--network DIR runs a network `ctng init --dealer` wrote, of any size and\n"
+    "topology (--loggers --cas --monitors --threshold --watch --peers), with its\n"
+    "ports and period, and checks the scenario with the counts its topology\n"
+    "implies (docs/testnet.md), e.g. 16 monitors:\n"
+    "  ctng init --dir net16 --dealer --monitors 16 --loggers 8 --cas 8 \\\n"
+    "      --threshold 9 --period-ms 10000 --port-base 15000\n"
+    "  ctng testnet --network net16 --periods 3\n"
     "--json prints one JSON object per period and gossiper, then the result.\n",
     run};

@@ -52,6 +52,43 @@ static void run_scenario(const char *scenario)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* `ctng testnet --network`: a folder ctng init wrote with another size and
+ * topology — 2 loggers, 2 CAs, 6 monitors each watching one logger and one
+ * CA, gossipers in a ring of 2 peers, threshold 4 — checked with the
+ * expectations derived from that topology: logger1 splitting towards
+ * monitor3 is seen by its other watchers (monitors 1 and 5): one CON_FULL,
+ * then one STH_FULL per period (logger2) and two REV_FULLs. */
+static void test_network_folder(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ctng-it-testnet-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cmd[8192], out[512];
+	snprintf(out, sizeof(out), "%s/out.txt", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' init --dir %s/net --dealer --loggers 2 --cas 2 --monitors 6 --threshold 4 "
+	         "--watch 1 --peers 2 --period-ms 4000 --port-base %d > %s 2>&1 && "
+	         "'%s' testnet --network %s/net --scenario split-logger --periods 3 >> %s 2>&1",
+	         CTNG_BIN, dir, (int)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS),
+	         out, CTNG_BIN, dir, out);
+	int st = system(cmd);
+	char *text = calloc(1, 1 << 20);
+	FILE *f = fopen(out, "r");
+	if (f) {
+		text[fread(text, 1, (1 << 20) - 1, f)] = 0;
+		fclose(f);
+	}
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	          strstr(text, "PASS: every count matched scenario split-logger") &&
+	          strstr(text, "gossiper6") && strstr(text, "gossip traffic per gossiper per period");
+	if (!ok)
+		fprintf(stderr, "--network failed (status %d):\n%s\nkept in %s\n", st, text, dir);
+	free(text);
+	assert_true(ok);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* One cmocka case per scenario; the prestate carries the scenario name. */
 static void test_scenario(void **state)
 {
@@ -82,6 +119,7 @@ int main(void)
 	     * certificate. */
 	    SCENARIO("malicious-monitor"),
 	    SCENARIO("skewed-monitor"),
+	    cmocka_unit_test(test_network_folder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
