@@ -136,6 +136,11 @@ int ctng_logger_sub_sct_json(const ctng_logger_sub *s, const ctng_logger *lg, st
  * signature bytes, and the MerkleTreeLeaf (which is also exactly the data the
  * SCT signature covers, RFC 6962 §3.2/§3.4) and its leaf hash. */
 uint64_t ctng_logger_sub_timestamp(const ctng_logger_sub *s);
+/* The leaf index the log assigned (static-ct-api leaf_index), and the SCT's
+ * CtExtensions bytes (that one extension: 0x00, u16 5, u40 index), which
+ * the signature and the MerkleTreeLeaf cover. Valid once durable. */
+uint64_t ctng_logger_sub_index(const ctng_logger_sub *s);
+const uint8_t *ctng_logger_sub_extensions(const ctng_logger_sub *s, size_t *len);
 const uint8_t *ctng_logger_sub_signature(const ctng_logger_sub *s, size_t *len);
 const uint8_t *ctng_logger_sub_leaf(const ctng_logger_sub *s, size_t *len);
 const uint8_t *ctng_logger_sub_leaf_hash(const ctng_logger_sub *s);

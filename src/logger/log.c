@@ -24,7 +24,7 @@ static const char *const migrations[] = {
     " tile_extra BLOB NOT NULL,"   /* static-ct-api TileLeaf tail */
     " timestamp INTEGER NOT NULL," /* SCT timestamp, ms */
     " sct_sig BLOB NOT NULL,"      /* DigitallySigned */
-    " idx INTEGER UNIQUE);"        /* leaf index once integrated */
+    " idx INTEGER UNIQUE);"        /* leaf index (migration 2: always set) */
     "CREATE INDEX logger_entry_hash ON logger_entry(leaf_hash);"
     "CREATE INDEX logger_entry_pending ON logger_entry(seq) WHERE idx IS NULL;"
     "CREATE TABLE logger_sth ("
@@ -33,16 +33,26 @@ static const char *const migrations[] = {
     " object TEXT NOT NULL, PRIMARY KEY (period, variant));"
     "CREATE TABLE logger_issuer (fp BLOB PRIMARY KEY, der BLOB NOT NULL);"
     "CREATE TABLE logger_split (monitor TEXT PRIMARY KEY, alt INTEGER NOT NULL);",
+    /* 2: leaf indexes are assigned at submission (the static-ct-api
+     * leaf_index SCT extension); entries still pending from before get the
+     * next indexes in submission order. */
+    "CREATE TEMP TABLE logger_m2 AS SELECT seq,"
+    " (SELECT count(*) FROM logger_entry WHERE idx IS NOT NULL)"
+    " + row_number() OVER (ORDER BY seq) - 1 AS i FROM logger_entry WHERE idx IS NULL;"
+    "UPDATE logger_entry SET idx = (SELECT i FROM logger_m2 WHERE logger_m2.seq ="
+    " logger_entry.seq) WHERE idx IS NULL;"
+    "DROP TABLE logger_m2;"
+    "DROP INDEX logger_entry_pending;",
 };
 
 static const char *const sqls[Q_COUNT] = {
-    [Q_FIND_DEDUP] = "SELECT timestamp, sct_sig FROM logger_entry WHERE dedup = ?1",
+    [Q_FIND_DEDUP] = "SELECT timestamp, sct_sig, idx FROM logger_entry WHERE dedup = ?1",
     [Q_INSERT] = "INSERT OR IGNORE INTO logger_entry (dedup, leaf_hash, leaf_input, extra_data,"
-                 " tile_extra, timestamp, sct_sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 " tile_extra, timestamp, sct_sig, idx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_ISSUER_INS] = "INSERT OR IGNORE INTO logger_issuer (fp, der) VALUES (?1, ?2)",
-    [Q_PENDING] = "SELECT seq, leaf_hash FROM logger_entry WHERE idx IS NULL AND timestamp < ?1"
-                  " ORDER BY seq",
-    [Q_SET_IDX] = "UPDATE logger_entry SET idx = ?1 WHERE seq = ?2",
+    [Q_PENDING] = "SELECT idx, leaf_hash, timestamp FROM logger_entry WHERE idx >= ?1"
+                  " ORDER BY idx",
+    [Q_LAST] = "SELECT idx, timestamp FROM logger_entry ORDER BY idx DESC LIMIT 1",
     [Q_STH_INS] = "INSERT INTO logger_sth (period, variant, timestamp, tree_size, root, object)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_STH_GET] = "SELECT object FROM logger_sth WHERE period = ?1 AND variant = ?2",
@@ -56,7 +66,7 @@ static const char *const sqls[Q_COUNT] = {
     [Q_SPLIT_GET] = "SELECT alt FROM logger_split WHERE monitor = ?1",
     [Q_SPLIT_COUNT] = "SELECT count(*) FROM logger_split",
     [Q_SPLIT_INS] = "INSERT INTO logger_split (monitor, alt) VALUES (?1, ?2)",
-    [Q_PENDING_COUNT] = "SELECT count(*) FROM logger_entry WHERE idx IS NULL",
+    [Q_PENDING_COUNT] = "SELECT count(*) FROM logger_entry WHERE idx >= ?1",
     [Q_TILE_ENTRIES] = "SELECT leaf_input, tile_extra FROM logger_entry WHERE idx >= ?1"
                        " AND idx <= ?2 ORDER BY idx",
 };
@@ -132,6 +142,24 @@ static int load_latest(ctng_logger *lg, ctng_err *err)
 	return 0;
 }
 
+/* The next leaf index and the latest SCT timestamp (sequencing state). */
+static int load_next(ctng_logger *lg, ctng_err *err)
+{
+	sqlite3_stmt *st = lg_q(lg, Q_LAST, err);
+	if (!st)
+		return CTNG_EIO;
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		lg->next_index = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+		lg->last_ts = (uint64_t)sqlite3_column_int64(st, 1);
+	} else if (r != SQLITE_DONE) {
+		lg_done(st);
+		return lg_db_err(lg, err, "load the next leaf index");
+	}
+	lg_done(st);
+	return 0;
+}
+
 int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger **out,
                      ctng_err *err)
 {
@@ -185,7 +213,8 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 	    (rc = lg_roots_load(&lg->roots, p->root_pems, p->n_roots, err)) ||
 	    (rc = ctng_store_migrate(store, "logger", migrations,
 	                             sizeof(migrations) / sizeof(migrations[0]), err)) ||
-	    (rc = ctng_merkle_tiles_open(lg->db, &lg->tiles, err)) || (rc = load_latest(lg, err))) {
+	    (rc = ctng_merkle_tiles_open(lg->db, &lg->tiles, err)) || (rc = load_latest(lg, err)) ||
+	    (rc = load_next(lg, err))) {
 		ctng_logger_free(lg);
 		return rc;
 	}
@@ -244,6 +273,7 @@ int ctng_logger_pending_count(ctng_logger *lg, uint64_t *n, ctng_err *err)
 	sqlite3_stmt *st = lg_q(lg, Q_PENDING_COUNT, err);
 	if (!st)
 		return CTNG_EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ctng_logger_tree_size(lg));
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		lg_done(st);
 		return lg_db_err(lg, err, "count pending");

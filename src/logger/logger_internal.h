@@ -59,7 +59,7 @@ enum {
 	Q_INSERT,
 	Q_ISSUER_INS,
 	Q_PENDING,
-	Q_SET_IDX,
+	Q_LAST,
 	Q_STH_INS,
 	Q_STH_GET,
 	Q_STH_LATEST,
@@ -99,11 +99,22 @@ struct ctng_logger {
 	uint64_t sth_period;
 	ctng_sth sth;
 	ctng_gossip_object sth_obj;
+	/* sequencing (submit.c): the next leaf index and the latest SCT
+	 * timestamp of the stored entries */
+	uint64_t next_index;
+	uint64_t last_ts;
 };
+
+/* The static-ct-api CtExtensions of an SCT: one leaf_index extension
+ * (type 0, uint16 length 5, uint40 index). */
+#define LG_SCT_EXT_LEN 8
+void lg_leaf_index_ext(uint64_t index, uint8_t out[LG_SCT_EXT_LEN]);
 
 struct ctng_logger_sub {
 	lg_entry e;
-	uint64_t ts;
+	uint64_t ts;  /* arrival stamp until sequenced, then the SCT timestamp */
+	uint64_t idx; /* leaf index, once sequenced */
+	uint8_t ext[LG_SCT_EXT_LEN];
 	uint8_t sig[4 + CTNG_SIG_MAX_LEN]; /* DigitallySigned */
 	size_t sig_len;
 	ctng_buf leaf;

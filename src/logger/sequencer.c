@@ -59,55 +59,47 @@ static int store_sth(ctng_logger *lg, uint64_t period, int variant, const ctng_s
 static int integrate(ctng_logger *lg, uint64_t period, uint64_t start, ctng_gossip_object *obj,
                      ctng_sth *sth, ctng_err *err)
 {
+	/* The pending entries carry their leaf indexes since submission (in
+	 * timestamp order): the STH takes those from the tree size on, in index
+	 * order, up to the first stamped at or after the period start. */
+	uint64_t base = ctng_merkle_tiles_size(lg->tiles);
 	sqlite3_stmt *st = lg_q(lg, Q_PENDING, err);
 	if (!st)
 		return CTNG_EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)start);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)base);
 	size_t n = 0, cap = 0;
-	int64_t *seqs = NULL;
 	uint8_t(*hashes)[32] = NULL;
 	int r, rc = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((uint64_t)sqlite3_column_int64(st, 2) >= start)
+			break;
+		if ((uint64_t)sqlite3_column_int64(st, 0) != base + n) {
+			rc = ctng_err_set(err, CTNG_EIO, "logger: leaf index %llu missing",
+			                  (unsigned long long)(base + n));
+			break;
+		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			int64_t *ns = realloc(seqs, cap * sizeof(*ns));
-			if (ns)
-				seqs = ns;
 			uint8_t(*nh)[32] = realloc(hashes, cap * sizeof(*nh));
-			if (nh)
-				hashes = nh;
-			if (!ns || !nh) {
+			if (!nh) {
 				rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 				break;
 			}
+			hashes = nh;
 		}
 		if (sqlite3_column_bytes(st, 1) != 32) {
 			rc =
 			    ctng_err_set(err, CTNG_EIO, "logger: stored leaf hash is not 32 bytes");
 			break;
 		}
-		seqs[n] = sqlite3_column_int64(st, 0);
 		memcpy(hashes[n], sqlite3_column_blob(st, 1), 32);
 		n++;
 	}
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != SQLITE_DONE && r != SQLITE_ROW)
 		rc = lg_db_err(lg, err, "read pending entries");
 	lg_done(st);
-	uint64_t base = ctng_merkle_tiles_size(lg->tiles);
 	if (!rc && n)
 		rc = ctng_merkle_tiles_append(lg->tiles, (const uint8_t(*)[32])hashes, n, err);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (!(st = lg_q(lg, Q_SET_IDX, err))) {
-			rc = CTNG_EIO;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)(base + i));
-		sqlite3_bind_int64(st, 2, seqs[i]);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = lg_db_err(lg, err, "assign leaf index");
-		lg_done(st);
-	}
-	free(seqs);
 	free(hashes);
 	if (rc)
 		return rc;

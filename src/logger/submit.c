@@ -1,7 +1,9 @@
 /*
- * submit.c — submissions to the log without network I/O: SCT signing (on
- * any thread), duplicate lookup, group commit of prepared submissions in
- * one transaction, and the RFC 6962 add-chain answer.
+ * submit.c — submissions to the log without network I/O: validation (on any
+ * thread), duplicate lookup, and the group commit that sequences them:
+ * within one transaction each new entry gets the next leaf index and a
+ * timestamp, its SCT (with the static-ct-api leaf_index extension) is
+ * signed and stored with it; plus the RFC 6962 add-chain answer.
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -10,16 +12,29 @@
 
 #include "logger/logger_internal.h"
 
-static int sub_set_sct(ctng_logger_sub *s, uint64_t ts, const void *sig, size_t sig_len,
-                       ctng_err *err)
+void lg_leaf_index_ext(uint64_t index, uint8_t out[LG_SCT_EXT_LEN])
+{
+	out[0] = 0; /* leaf_index */
+	out[1] = 0;
+	out[2] = 5;
+	for (int i = 0; i < 5; i++)
+		out[3 + i] = (uint8_t)(index >> (8 * (4 - i)));
+}
+
+/* Sets the SCT of s: timestamp, leaf index (its extension), signature, and
+ * the MerkleTreeLeaf (which covers the extension) and leaf hash. */
+static int sub_set_sct(ctng_logger_sub *s, uint64_t ts, uint64_t idx, const void *sig,
+                       size_t sig_len, ctng_err *err)
 {
 	if (sig_len > sizeof(s->sig))
 		return ctng_err_set(err, CTNG_EIO, "logger: stored SCT signature too long");
 	s->ts = ts;
+	s->idx = idx;
+	lg_leaf_index_ext(idx, s->ext);
 	memcpy(s->sig, sig, sig_len);
 	s->sig_len = sig_len;
 	ctng_buf_reset(&s->leaf);
-	int rc = ctng_ct_leaf_encode(&s->e.ct, ts, NULL, 0, &s->leaf, err);
+	int rc = ctng_ct_leaf_encode(&s->e.ct, ts, s->ext, LG_SCT_EXT_LEN, &s->leaf, err);
 	if (!rc)
 		rc = ctng_merkle_leaf_hash(s->leaf_hash, s->leaf.data, s->leaf.len);
 	return rc;
@@ -42,24 +57,28 @@ static int find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err)
 		return lg_db_err(lg, err, "find duplicate");
 	}
 	uint64_t ts = (uint64_t)sqlite3_column_int64(st, 0);
-	int rc = sub_set_sct(s, ts, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-	                     err);
+	uint64_t idx = (uint64_t)sqlite3_column_int64(st, 2);
+	int rc = sub_set_sct(s, ts, idx, sqlite3_column_blob(st, 1),
+	                     (size_t)sqlite3_column_bytes(st, 1), err);
 	lg_done(st);
 	return rc ? rc : 1;
 }
 
-/* Signs the SCT of s for timestamp ts (thread-safe: key and entry only). */
-static int sign_sct(const ctng_logger *lg, ctng_logger_sub *s, uint64_t ts, ctng_err *err)
+/* Signs the SCT of s for (ts, idx): RFC 6962 §3.2 over the entry with the
+ * leaf_index extension. */
+static int sign_sct(const ctng_logger *lg, ctng_logger_sub *s, uint64_t ts, uint64_t idx,
+                    ctng_err *err)
 {
 	ctng_buf tbs = {0};
-	uint8_t raw[CTNG_SIG_MAX_LEN];
+	uint8_t raw[CTNG_SIG_MAX_LEN], ext[LG_SCT_EXT_LEN];
 	size_t raw_len = 0, ds_len = 0;
 	uint8_t *ds = NULL;
 	int rc;
-	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, ts, NULL, 0, &tbs, err)) &&
+	lg_leaf_index_ext(idx, ext);
+	if (!(rc = ctng_ct_sct_signed_bytes(&s->e.ct, ts, ext, sizeof ext, &tbs, err)) &&
 	    !(rc = ctng_sig_sign(lg->key, tbs.data, tbs.len, raw, &raw_len, err)) &&
 	    !(rc = ctng_digitally_signed_encode(raw, raw_len, &ds, &ds_len, err)))
-		rc = sub_set_sct(s, ts, ds, ds_len, err);
+		rc = sub_set_sct(s, ts, idx, ds, ds_len, err);
 	free(ds);
 	ctng_buf_free(&tbs);
 	return rc;
@@ -92,10 +111,7 @@ int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t 
 		free(s);
 		return rc;
 	}
-	if ((rc = sign_sct(lg, s, timestamp_ms, err))) {
-		ctng_logger_sub_free(s);
-		return rc;
-	}
+	s->ts = timestamp_ms; /* the arrival stamp; the SCT is made at commit */
 	*out = s;
 	return 0;
 }
@@ -141,6 +157,7 @@ static int insert_sub(ctng_logger *lg, ctng_logger_sub *s, bool *inserted, ctng_
 	sqlite3_bind_blob(st, 5, s->e.tile_extra.data, (int)s->e.tile_extra.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->ts);
 	sqlite3_bind_blob(st, 7, s->sig, (int)s->sig_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)s->idx);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		lg_done(st);
 		return lg_db_err(lg, err, "insert entry");
@@ -162,6 +179,16 @@ static int insert_sub(ctng_logger *lg, ctng_logger_sub *s, bool *inserted, ctng_
 	return 0;
 }
 
+/* Sequencing: the SCT timestamp never goes back (so leaf indexes and
+ * timestamps grow together, and each period's STH takes a prefix of the
+ * pending entries) and is never before the latest STH's (so the next STH
+ * holds it). */
+static uint64_t sequence_time(const ctng_logger *lg, uint64_t arrival)
+{
+	uint64_t ts = ctng_logger_sct_time(lg, arrival);
+	return ts < lg->last_ts ? lg->last_ts : ts;
+}
+
 int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, ctng_err *err)
 {
 	size_t todo = 0;
@@ -169,36 +196,35 @@ int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, 
 		todo += !subs[i]->durable;
 	if (!todo)
 		return 0;
-	/* An STH published since a submission was stamped would not hold it:
-	 * re-stamp it into the current period so the promise of the SCT (the
-	 * next period's STH) holds. Only happens around period starts. */
-	for (size_t i = 0; i < n; i++) {
-		if (subs[i]->durable || !lg->has_sth || subs[i]->ts >= lg->sth.timestamp_ms)
-			continue;
-		int r = sign_sct(lg, subs[i], lg->sth.timestamp_ms, err);
-		if (r)
-			return r;
-	}
 	bool *refetch = calloc(n, sizeof(bool));
 	if (!refetch)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	uint64_t next0 = lg->next_index, last0 = lg->last_ts;
 	int rc = ctng_store_begin(lg->store, err);
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (subs[i]->durable)
+		ctng_logger_sub *s = subs[i];
+		if (s->durable)
 			continue;
+		/* The index and timestamp are assigned here, inside the transaction
+		 * that stores the entry, and the SCT is signed over them. */
+		uint64_t ts = sequence_time(lg, s->ts);
 		bool inserted = false;
-		rc = insert_sub(lg, subs[i], &inserted, err);
-		refetch[i] = !inserted;
+		if ((rc = sign_sct(lg, s, ts, lg->next_index, err)) ||
+		    (rc = insert_sub(lg, s, &inserted, err)))
+			break;
+		refetch[i] = !inserted; /* stored meanwhile (same batch): its SCT */
+		if (inserted) {
+			lg->next_index++;
+			lg->last_ts = ts;
+		}
 	}
+	if (!rc)
+		rc = ctng_store_commit(lg->store, err);
 	if (rc) {
 		if (ctng_store_tx_depth(lg->store) > 0)
 			ctng_store_rollback(lg->store, NULL);
-		free(refetch);
-		return rc;
-	}
-	if ((rc = ctng_store_commit(lg->store, err))) {
-		if (ctng_store_tx_depth(lg->store) > 0)
-			ctng_store_rollback(lg->store, NULL);
+		lg->next_index = next0;
+		lg->last_ts = last0;
 		free(refetch);
 		return rc;
 	}
@@ -207,8 +233,11 @@ int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, 
 			continue;
 		if (refetch[i]) {
 			int f = find_stored(lg, subs[i], err);
-			if (f < 0) {
-				rc = f;
+			if (f <= 0) {
+				rc = f < 0 ? f
+				           : ctng_err_set(
+				                 err, CTNG_EIO,
+				                 "logger: an entry was neither stored nor found");
 				continue;
 			}
 		}
@@ -244,9 +273,10 @@ json_t *lg_b64_json(const uint8_t *p, size_t n)
 int ctng_logger_sub_sct_json(const ctng_logger_sub *s, const ctng_logger *lg, json_t **out,
                              ctng_err *err)
 {
-	*out = json_pack("{s:i,s:o*,s:I,s:s,s:o*}", "sct_version", 0, "id",
+	*out = json_pack("{s:i,s:o*,s:I,s:o*,s:o*}", "sct_version", 0, "id",
 	                 lg_b64_json(lg->log_id, 32), "timestamp", (json_int_t)s->ts, "extensions",
-	                 "", "signature", lg_b64_json(s->sig, s->sig_len));
+	                 lg_b64_json(s->ext, LG_SCT_EXT_LEN), "signature",
+	                 lg_b64_json(s->sig, s->sig_len));
 	if (!*out)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	return 0;
@@ -255,6 +285,17 @@ int ctng_logger_sub_sct_json(const ctng_logger_sub *s, const ctng_logger *lg, js
 uint64_t ctng_logger_sub_timestamp(const ctng_logger_sub *s)
 {
 	return s->ts;
+}
+
+uint64_t ctng_logger_sub_index(const ctng_logger_sub *s)
+{
+	return s->idx;
+}
+
+const uint8_t *ctng_logger_sub_extensions(const ctng_logger_sub *s, size_t *len)
+{
+	*len = LG_SCT_EXT_LEN;
+	return s->ext;
 }
 
 const uint8_t *ctng_logger_sub_signature(const ctng_logger_sub *s, size_t *len)

@@ -37,6 +37,7 @@ extern char **environ;
 
 typedef struct sct_rec {
 	uint64_t ts;
+	uint64_t idx; /* from the SCT's leaf_index extension */
 	uint8_t leaf_hash[32];
 } sct_rec;
 
@@ -189,8 +190,16 @@ static sct_rec check_sct(const char *body, size_t len, X509 *x, bool precert)
 	uint8_t id[32];
 	decode_hash(json_object_get(j, "id"), id);
 	assert_memory_equal(id, log_id, 32);
-	assert_string_equal(json_string_value(json_object_get(j, "extensions")), "");
+	/* static-ct-api: exactly one leaf_index extension (type 0, length 5) */
+	const char *x64 = json_string_value(json_object_get(j, "extensions"));
+	assert_non_null(x64);
+	uint8_t ext[8];
+	assert_int_equal(ctng_b64_decode_exact(ext, sizeof ext, x64, NULL), 0);
+	assert_memory_equal(ext, "\x00\x00\x05", 3);
 	sct_rec r;
+	r.idx = 0;
+	for (int i = 3; i < 8; i++)
+		r.idx = r.idx << 8 | ext[i];
 	r.ts = (uint64_t)json_integer_value(json_object_get(j, "timestamp"));
 	ctng_ct_entry ent = {0};
 	uint8_t *der = NULL, *rd = NULL;
@@ -203,7 +212,7 @@ static sct_rec check_sct(const char *body, size_t len, X509 *x, bool precert)
 		assert_int_equal(ctng_ct_entry_x509(der, dl, &ent, NULL), 0);
 	}
 	ctng_buf tbs = {0};
-	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, r.ts, NULL, 0, &tbs, NULL), 0);
+	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, r.ts, ext, sizeof ext, &tbs, NULL), 0);
 	const char *sig = json_string_value(json_object_get(j, "signature"));
 	uint8_t *ds = NULL;
 	size_t sl = 0;
@@ -212,7 +221,7 @@ static sct_rec check_sct(const char *body, size_t len, X509 *x, bool precert)
 	size_t rawl;
 	assert_int_equal(ctng_digitally_signed_decode(ds, sl, &raw, &rawl, NULL), 0);
 	assert_int_equal(ctng_sig_verify(lg_cfg.self->key, tbs.data, tbs.len, raw, rawl, NULL), 0);
-	assert_int_equal(ctng_ct_leaf_hash(&ent, r.ts, NULL, 0, r.leaf_hash, NULL), 0);
+	assert_int_equal(ctng_ct_leaf_hash(&ent, r.ts, ext, sizeof ext, r.leaf_hash, NULL), 0);
 	ctng_buf_free(&tbs);
 	ctng_ct_entry_clear(&ent);
 	free(ds);
@@ -249,6 +258,8 @@ static void check_inclusion(const sct_rec *r, const ctng_sth *s)
 	size_t n;
 	path_from_json(json_object_get(j, "audit_path"), p, &n);
 	uint64_t idx = (uint64_t)json_integer_value(json_object_get(j, "leaf_index"));
+	/* the index promised in the SCT (also after a SIGKILL and restart) */
+	assert_int_equal(idx, r->idx);
 	assert_int_equal(ctng_merkle_verify_inclusion(r->leaf_hash, idx, s->tree_size, s->root,
 	                                              (const uint8_t(*)[32])p, n, NULL),
 	                 0);
@@ -305,9 +316,9 @@ static int setup(void **state)
 	snprintf(net, sizeof net, "%s/net", dir);
 	snprintf(port, sizeof port, "%u",
 	         (unsigned)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS));
-	char *argv[] = {CTNG_BIN,    "init",        "--dealer", "--dir", net,  "--period-ms", "1000",
-	                "--loggers",   "1",    "--cas",       "1",  "--monitors",  "1",
-	                "--threshold", "1",    "--port-base", port, NULL};
+	char *argv[] = {CTNG_BIN, "init",        "--dealer", "--dir",       net,  "--period-ms",
+	                "1000",   "--loggers",   "1",        "--cas",       "1",  "--monitors",
+	                "1",      "--threshold", "1",        "--port-base", port, NULL};
 	assert_int_equal(run_wait(argv), 0);
 	if (strlen(net) >= sizeof dir)
 		return -1;

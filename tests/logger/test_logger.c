@@ -143,7 +143,16 @@ static void check_sct(fx *f, ctng_logger_sub *s, X509 *leaf, X509 *issuer, bool 
 	}
 	ctng_buf tbs = {0};
 	uint64_t ts = ctng_logger_sub_timestamp(s);
-	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, ts, NULL, 0, &tbs, NULL), 0);
+	/* the static-ct-api leaf_index extension, built independently */
+	uint64_t idx = ctng_logger_sub_index(s);
+	uint8_t ext[8] = {0, 0, 5};
+	for (int i = 0; i < 5; i++)
+		ext[3 + i] = (uint8_t)(idx >> (8 * (4 - i)));
+	size_t el = 0;
+	const uint8_t *got = ctng_logger_sub_extensions(s, &el);
+	assert_int_equal(el, sizeof ext);
+	assert_memory_equal(got, ext, sizeof ext);
+	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, ts, ext, sizeof ext, &tbs, NULL), 0);
 	size_t sl = 0;
 	const uint8_t *ds = ctng_logger_sub_signature(s, &sl);
 	const uint8_t *raw = NULL;
@@ -152,12 +161,12 @@ static void check_sct(fx *f, ctng_logger_sub *s, X509 *leaf, X509 *issuer, bool 
 	assert_int_equal(ctng_sig_verify(f->log_key, tbs.data, tbs.len, raw, raw_len, NULL), 0);
 	/* a different timestamp must not verify */
 	ctng_buf bad = {0};
-	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, ts + 1, NULL, 0, &bad, NULL), 0);
+	assert_int_equal(ctng_ct_sct_signed_bytes(&ent, ts + 1, ext, sizeof ext, &bad, NULL), 0);
 	assert_int_equal(ctng_sig_verify(f->log_key, bad.data, bad.len, raw, raw_len, NULL),
 	                 CTNG_EVERIFY);
 	/* the leaf hash the log will use */
 	uint8_t lh[32];
-	assert_int_equal(ctng_ct_leaf_hash(&ent, ts, NULL, 0, lh, NULL), 0);
+	assert_int_equal(ctng_ct_leaf_hash(&ent, ts, ext, sizeof ext, lh, NULL), 0);
 	assert_memory_equal(lh, ctng_logger_sub_leaf_hash(s), 32);
 	ctng_buf_free(&tbs);
 	ctng_buf_free(&bad);
@@ -275,6 +284,16 @@ static void test_submit_integrate(void **state)
 	for (int i = 0; i < 5; i++)
 		check_inclusion(f, ctng_logger_sub_leaf_hash(subs[i]), &s1);
 	check_inclusion(f, ctng_logger_sub_leaf_hash(deep), &s1);
+	/* Each SCT's leaf_index is where the entry landed (in submission order). */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(ctng_logger_sub_index(subs[i]), (uint64_t)i);
+		assert_int_equal(ctng_logger_get_proof_by_hash(
+		                     f->lg, ctng_logger_sub_leaf_hash(subs[i]), 6, &j, NULL),
+		                 0);
+		assert_int_equal(json_integer_value(json_object_get(j, "leaf_index")), i);
+		json_decref(j);
+	}
+	assert_int_equal(ctng_logger_sub_index(deep), 5);
 
 	/* get-entries gives the leaves back, in order, and extra_data. */
 	assert_int_equal(ctng_logger_get_entries(f->lg, 0, 100, &j, NULL), 0);
