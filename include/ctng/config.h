@@ -73,7 +73,16 @@ typedef struct ctng_entity {
 	 * needed to take part in a DKG (absent in older dealer-made networks). */
 	bool has_dkg_key;
 	uint8_t dkg_key[32];
+	/* logger, optional: the Ed25519 C2SP note key that also signs its
+	 * checkpoint (network.json "note_key", a vkey named ctng_entity_origin). */
+	bool has_note_key;
+	bool note_name_ok; /* its name is the origin (checked with the network) */
+	uint8_t note_key[32];
 } ctng_entity;
+
+/* The entity's URL without its scheme ("127.0.0.1:9000"): a logger's
+ * checkpoint origin and note key name. Points into e->url. */
+const char *ctng_entity_origin(const ctng_entity *e);
 
 /* One holder of the previous group's shares, in a network that reshares. */
 typedef struct ctng_reshare_holder {
@@ -180,18 +189,19 @@ typedef struct ctng_misbehaviour {
 /* One node's private configuration plus the network it belongs to. */
 typedef struct ctng_node_config {
 	char *id;
-	char *path;         /* the config.json it was loaded from */
-	char *dir;          /* folder of config.json */
-	char *network_path; /* resolved path of network.json */
-	char *data_dir;     /* resolved data folder */
-	char *listen;       /* "HOST:PORT" to bind */
-	ctng_sig_key *key;  /* private key (logger, CA, monitor; a gossiper's
-	                     * message-signing key when it has one), else NULL */
-	bool has_bls_sk;    /* gossiper with a dealt share (or, in a network that
-	                     * reshares, its share of the previous network) */
-	uint8_t bls_sk[32]; /* wiped by ctng_node_config_free */
-	bool has_dkg_sk;    /* gossiper: X25519 DKG transport key (from keygen) */
-	uint8_t dkg_sk[32]; /* wiped by ctng_node_config_free */
+	char *path;             /* the config.json it was loaded from */
+	char *dir;              /* folder of config.json */
+	char *network_path;     /* resolved path of network.json */
+	char *data_dir;         /* resolved data folder */
+	char *listen;           /* "HOST:PORT" to bind */
+	ctng_sig_key *note_key; /* logger: Ed25519 note key ("note_private_key"), or NULL */
+	ctng_sig_key *key;      /* private key (logger, CA, monitor; a gossiper's
+	                         * message-signing key when it has one), else NULL */
+	bool has_bls_sk;        /* gossiper with a dealt share (or, in a network that
+	                         * reshares, its share of the previous network) */
+	uint8_t bls_sk[32];     /* wiped by ctng_node_config_free */
+	bool has_dkg_sk;        /* gossiper: X25519 DKG transport key (from keygen) */
+	uint8_t dkg_sk[32];     /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
 	/* The optional "limits" of config.json as server options (zero fields:
 	 * the defaults of ctng_net_server_new_opts; max_body is the daemon's). */
@@ -234,8 +244,9 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 typedef struct ctng_keygen_opts {
 	ctng_role role;
 	const char *id;
-	const char *url;     /* http://HOST:PORT */
-	const char *listen;  /* NULL: HOST:PORT of url if HOST is an IPv4 literal, else 0.0.0.0:PORT */
+	const char *url; /* http://HOST:PORT */
+	const char
+	    *listen; /* NULL: HOST:PORT of url if HOST is an IPv4 literal, else 0.0.0.0:PORT */
 	const char *network; /* path written into config.json; NULL: "network.json" */
 	/* Optional topology written into the descriptor (NULL / 0 = let
 	 * `ctng network assemble` choose): */
@@ -264,11 +275,11 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err);
 /* ------------------------------------------------ ctng network assemble */
 
 typedef struct ctng_assemble_opts {
-	uint32_t threshold;      /* 1..number of gossipers */
-	uint64_t period_ms;      /* >= 100 */
-	uint64_t genesis_ms;     /* 0: now rounded down to a whole second */
+	uint32_t threshold;  /* 1..number of gossipers */
+	uint64_t period_ms;  /* >= 100 */
+	uint64_t genesis_ms; /* 0: now rounded down to a whole second */
 	uint64_t query_offset_ms, gossip_wait_ms, update_offset_ms; /* 0: as ctng init */
-	uint64_t dkg_phase_ms;   /* 0: CTNG_DKG_DEFAULT_PHASE_MS */
+	uint64_t dkg_phase_ms; /* 0: CTNG_DKG_DEFAULT_PHASE_MS */
 	/* A network with keys whose group secret this network's gossipers
 	 * reshare (its holders are the gossipers of `reshare_from`); NULL for a
 	 * fresh DKG. Borrowed. */
@@ -284,8 +295,7 @@ typedef struct ctng_assemble_opts {
  * and validates the result with ctng_network_parse. The network has no group
  * key (group_pk ""). *out (malloc'd, NUL-terminated) is the text. */
 int ctng_network_assemble(const char *const *descriptors, const size_t *lens, size_t n,
-                          const ctng_assemble_opts *o, char **out, size_t *out_len,
-                          ctng_err *err);
+                          const ctng_assemble_opts *o, char **out, size_t *out_len, ctng_err *err);
 
 /* Returns a copy of network.json text with group_pk, commitments and every
  * gossiper's bls_pk filled in (as ctng_network_set_bls computes them), after

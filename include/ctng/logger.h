@@ -56,6 +56,9 @@ typedef struct ctng_logger_params {
 	const char *const *root_pems; /* accepted roots, PEM "CERTIFICATE" each     */
 	size_t n_roots;               /*   (copied at open)                         */
 	const ctng_misbehaviour *mis; /* test-only faults; NULL = honest (copied)   */
+	const ctng_sig_key *note_key; /* optional Ed25519 C2SP note key that also
+	                                 signs the checkpoint (name = origin); must
+	                                 outlive lg                              */
 } ctng_logger_params;
 
 /* Opens the log kept in `store` (applies the "logger" migrations and opens
@@ -178,8 +181,10 @@ int ctng_logger_get_entry_and_proof(ctng_logger *lg, uint64_t index, uint64_t tr
                                     struct json_t **out, ctng_err *err);
 int ctng_logger_get_roots(ctng_logger *lg, struct json_t **out, ctng_err *err);
 
-/* C2SP checkpoint (signed note, static-ct-api RFC6962NoteSignature) of the
- * latest STH. *text malloc'd, NUL-terminated. */
+/* C2SP checkpoint (signed note) of the latest STH: the static-ct-api
+ * RFC6962NoteSignature, then, with a note key, the Ed25519 note signature
+ * (c2sp.org/signed-note), both named by the origin. *text malloc'd,
+ * NUL-terminated. */
 int ctng_logger_checkpoint(ctng_logger *lg, char **text, size_t *len, ctng_err *err);
 /* Hash tile (level, index, width) of the published tree (width 1..256);
  * *data malloc'd (width*32 bytes). */

@@ -69,7 +69,7 @@ static int entity_cmp(const void *x, const void *y)
  * network is parsed). */
 static int check_descriptor(const json_t *d, size_t idx, ctng_err *err)
 {
-	static const char *const k_logger[] = {"id", "role", "url", "public_key", NULL};
+	static const char *const k_logger[] = {"id", "role", "url", "public_key", "note_key", NULL};
 	static const char *const k_ca[] = {"id", "role", "url", "public_key", "root_cert", NULL};
 	static const char *const k_monitor[] = {"id",      "role", "url",      "public_key",
 	                                        "loggers", "cas",  "gossiper", NULL};
@@ -94,9 +94,9 @@ static int check_descriptor(const json_t *d, size_t idx, ctng_err *err)
 		                    "ctng keygen and shares from the DKG",
 		                    where);
 	ctng_role r = ctng_role_from_name(role);
-	const char *const *keys = r == CTNG_ROLE_LOGGER    ? k_logger
-	                          : r == CTNG_ROLE_CA      ? k_ca
-	                          : r == CTNG_ROLE_MONITOR ? k_monitor
+	const char *const *keys = r == CTNG_ROLE_LOGGER     ? k_logger
+	                          : r == CTNG_ROLE_CA       ? k_ca
+	                          : r == CTNG_ROLE_MONITOR  ? k_monitor
 	                          : r == CTNG_ROLE_GOSSIPER ? k_gossiper
 	                                                    : NULL;
 	if (!keys)
@@ -163,11 +163,12 @@ static int complete_topology(json_t **ents, size_t n, ctng_err *err)
 		goto out;
 	}
 	size_t nl = by_role(ents, n, CTNG_ROLE_LOGGER, lg), nc = by_role(ents, n, CTNG_ROLE_CA, ca);
-	size_t nm = by_role(ents, n, CTNG_ROLE_MONITOR, mo), ng = by_role(ents, n, CTNG_ROLE_GOSSIPER, go);
+	size_t nm = by_role(ents, n, CTNG_ROLE_MONITOR, mo),
+	       ng = by_role(ents, n, CTNG_ROLE_GOSSIPER, go);
 	if (nm != ng) {
-		rc = ctng_err_set(err, CTNG_EINVAL,
-		                  "%zu monitors but %zu gossipers: every monitor needs one gossiper",
-		                  nm, ng);
+		rc = ctng_err_set(
+		    err, CTNG_EINVAL,
+		    "%zu monitors but %zu gossipers: every monitor needs one gossiper", nm, ng);
 		goto out;
 	}
 	/* explicit pairings, from either side; they must agree */
@@ -178,9 +179,10 @@ static int complete_topology(json_t **ents, size_t n, ctng_err *err)
 				continue;
 			const char *back = json_string_value(json_object_get(go[k], "monitor"));
 			if (back && strcmp(back, id_of(mo[i])) != 0) {
-				rc = ctng_err_set(err, CTNG_EINVAL,
-				                  "monitor %s names gossiper %s, which names monitor %s",
-				                  id_of(mo[i]), g, back);
+				rc = ctng_err_set(
+				    err, CTNG_EINVAL,
+				    "monitor %s names gossiper %s, which names monitor %s",
+				    id_of(mo[i]), g, back);
 				goto out;
 			}
 			json_object_set_new(go[k], "monitor", json_string(id_of(mo[i])));
@@ -193,9 +195,10 @@ static int complete_topology(json_t **ents, size_t n, ctng_err *err)
 				continue;
 			const char *back = json_string_value(json_object_get(mo[i], "gossiper"));
 			if (back && strcmp(back, id_of(go[k])) != 0) {
-				rc = ctng_err_set(err, CTNG_EINVAL,
-				                  "gossiper %s names monitor %s, which names gossiper %s",
-				                  id_of(go[k]), m, back);
+				rc = ctng_err_set(
+				    err, CTNG_EINVAL,
+				    "gossiper %s names monitor %s, which names gossiper %s",
+				    id_of(go[k]), m, back);
 				goto out;
 			}
 			json_object_set_new(mo[i], "gossiper", json_string(id_of(go[k])));
@@ -300,8 +303,7 @@ static int validate(const char *txt, size_t len, ctng_err *err)
 }
 
 int ctng_network_assemble(const char *const *descriptors, const size_t *lens, size_t n,
-                          const ctng_assemble_opts *o, char **out, size_t *out_len,
-                          ctng_err *err)
+                          const ctng_assemble_opts *o, char **out, size_t *out_len, ctng_err *err)
 {
 	*out = NULL;
 	if (n == 0 || n > CTNG_CONFIG_MAX_ENTITIES)
@@ -334,9 +336,10 @@ int ctng_network_assemble(const char *const *descriptors, const size_t *lens, si
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(json_string_value(json_object_get(ents[i], "url")),
 			           json_string_value(json_object_get(ents[k], "url"))) == 0) {
-				rc = ctng_err_set(err, CTNG_EINVAL, "%s and %s both use url %s",
-				                  id_of(ents[k]), id_of(ents[i]),
-				                  json_string_value(json_object_get(ents[i], "url")));
+				rc = ctng_err_set(
+				    err, CTNG_EINVAL, "%s and %s both use url %s", id_of(ents[k]),
+				    id_of(ents[i]),
+				    json_string_value(json_object_get(ents[i], "url")));
 				goto out;
 			}
 	if ((rc = complete_topology(ents, n, err)))
@@ -353,17 +356,20 @@ int ctng_network_assemble(const char *const *descriptors, const size_t *lens, si
 	json_object_set_new(net, "version", json_integer(1));
 	json_object_set_new(net, "genesis_ms", json_integer((json_int_t)g));
 	json_object_set_new(net, "period_ms", json_integer((json_int_t)p));
-	json_object_set_new(net, "query_offset_ms",
-	                    json_integer((json_int_t)(o->query_offset_ms ? o->query_offset_ms : p / 10)));
-	json_object_set_new(net, "gossip_wait_ms",
-	                    json_integer((json_int_t)(o->gossip_wait_ms ? o->gossip_wait_ms : p / 5)));
+	json_object_set_new(
+	    net, "query_offset_ms",
+	    json_integer((json_int_t)(o->query_offset_ms ? o->query_offset_ms : p / 10)));
+	json_object_set_new(
+	    net, "gossip_wait_ms",
+	    json_integer((json_int_t)(o->gossip_wait_ms ? o->gossip_wait_ms : p / 5)));
 	json_object_set_new(
 	    net, "update_offset_ms",
 	    json_integer((json_int_t)(o->update_offset_ms ? o->update_offset_ms : p * 8 / 10)));
 	json_object_set_new(net, "threshold", json_integer(o->threshold));
-	json_object_set_new(net, "dkg_phase_ms",
-	                    json_integer((json_int_t)(o->dkg_phase_ms ? o->dkg_phase_ms
-	                                                              : CTNG_DKG_DEFAULT_PHASE_MS)));
+	json_object_set_new(
+	    net, "dkg_phase_ms",
+	    json_integer(
+	        (json_int_t)(o->dkg_phase_ms ? o->dkg_phase_ms : CTNG_DKG_DEFAULT_PHASE_MS)));
 	json_object_set_new(net, "group_pk", json_string(""));
 	json_object_set_new(net, "commitments", json_array());
 	if (o->reshare_from)

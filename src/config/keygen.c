@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/config_internal.h"
+#include "ctng/note.h"
 #include "ctng/seal.h"
 
 /* ----------------------------------------------------- root certificate */
@@ -37,7 +38,7 @@ static int add_ext(X509 *x, int nid, const char *value)
 }
 
 int cfg_make_root(const char *id, const ctng_sig_key *key, uint64_t now_ms, char **pem,
-                     ctng_err *err)
+                  ctng_err *err)
 {
 	*pem = NULL;
 	EVP_PKEY *pk = ctng_sig_key_evp(key);
@@ -106,7 +107,6 @@ int cfg_write_json(const char *path, const json_t *j, int mode, ctng_err *err)
 	return rc;
 }
 
-
 /* ---------------------------------------------------------------- keygen */
 
 static json_t *str_array(const char *const *v, size_t n)
@@ -121,8 +121,9 @@ static int check_ids(const char *what, const char *const *v, size_t n, ctng_err 
 {
 	for (size_t i = 0; i < n; i++)
 		if (!v[i] || !ctng_id_valid(v[i]))
-			return ctng_err_set(err, CTNG_EINVAL, "keygen: %s: \"%.40s\" is not a valid id",
-			                    what, v[i] ? v[i] : "");
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "keygen: %s: \"%.40s\" is not a valid id", what,
+			                    v[i] ? v[i] : "");
 	return 0;
 }
 
@@ -135,7 +136,7 @@ static int default_listen(const char *url, char *out, size_t cap, ctng_err *err)
 	if (strncmp(url, "http://", 7) != 0 || cfg_parse_hostport(url + 7, host, &port, err))
 		return ctng_err_set(err, CTNG_EINVAL, "keygen: url must be http://HOST:PORT");
 	struct in_addr a;
-	const char *h = strcmp(host, "localhost") == 0       ? "127.0.0.1"
+	const char *h = strcmp(host, "localhost") == 0      ? "127.0.0.1"
 	                : inet_pton(AF_INET, host, &a) == 1 ? host
 	                                                    : "0.0.0.0";
 	snprintf(out, cap, "%s:%u", h, (unsigned)port);
@@ -193,9 +194,10 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL, "%s already exists; refusing to overwrite",
 		                    path);
 
-	ctng_sig_key *key = NULL;
+	ctng_sig_key *key = NULL, *note = NULL;
 	char *pub = NULL, *pem = NULL, *root = NULL, *dkg_pub = NULL, *dkg_priv = NULL;
-	size_t pem_len = 0;
+	char *vkey = NULL, *note_pem = NULL;
+	size_t pem_len = 0, note_pem_len = 0;
 	uint8_t xsk[CTNG_SEAL_KEY_LEN], xpk[CTNG_SEAL_KEY_LEN];
 	json_t *d = json_object(), *c = json_object();
 	ctng_sig_alg alg = o->role == CTNG_ROLE_MONITOR || o->role == CTNG_ROLE_GOSSIPER
@@ -205,12 +207,21 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ctng_sig_generate(alg, &key, err)) || (rc = ctng_sig_public_hex(key, &pub, err)) ||
+	if ((rc = ctng_sig_generate(alg, &key, err)) ||
+	    (rc = ctng_sig_public_hex(key, &pub, err)) ||
 	    (rc = ctng_sig_private_pem(key, &pem, &pem_len, err)))
 		goto out;
 	if (o->role == CTNG_ROLE_CA &&
 	    (rc = cfg_make_root(o->id, key, o->now_ms ? o->now_ms : ctng_now_ms(), &root, err)))
 		goto out;
+	if (o->role == CTNG_ROLE_LOGGER) {
+		/* the Ed25519 note key of its checkpoints, named by the url's origin */
+		const char *origin = strstr(o->url, "://");
+		if ((rc = ctng_sig_generate(CTNG_SIG_ED25519, &note, err)) ||
+		    (rc = ctng_note_vkey(origin ? origin + 3 : o->url, note, &vkey, err)) ||
+		    (rc = ctng_sig_private_pem(note, &note_pem, &note_pem_len, err)))
+			goto out;
+	}
 	if (o->role == CTNG_ROLE_GOSSIPER) {
 		if ((rc = ctng_seal_keygen(xsk, xpk, err)))
 			goto out;
@@ -228,6 +239,8 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 	json_object_set_new(d, "public_key", json_string(pub));
 	if (root)
 		json_object_set_new(d, "root_cert", json_string(root));
+	if (vkey)
+		json_object_set_new(d, "note_key", json_string(vkey));
 	if (dkg_pub)
 		json_object_set_new(d, "dkg_key", json_string(dkg_pub));
 	if (o->n_loggers)
@@ -248,6 +261,8 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 	json_object_set_new(c, "private_key", json_string(pem));
 	if (dkg_priv)
 		json_object_set_new(c, "dkg_private_key", json_string(dkg_priv));
+	if (note_pem)
+		json_object_set_new(c, "note_private_key", json_string(note_pem));
 
 	if (root) {
 		snprintf(path, sizeof path, "%s/root.pem", dir);
@@ -261,6 +276,11 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 	rc = cfg_write_json(path, c, 0600, err);
 out:
 	ctng_sig_key_free(key);
+	ctng_sig_key_free(note);
+	free(vkey);
+	if (note_pem)
+		ctng_wipe(note_pem, note_pem_len);
+	free(note_pem);
 	free(pub);
 	if (pem)
 		ctng_wipe(pem, pem_len);

@@ -13,6 +13,7 @@
 
 #include "config/config_internal.h"
 #include "ctng/bls.h"
+#include "ctng/note.h"
 
 const char *ctng_role_name(ctng_role r)
 {
@@ -210,12 +211,12 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 	    (rc = parse_url(s, e, err)))
 		return rc;
 
-	static const char *const k_logger[] = {"id", "role", "url", "public_key", NULL};
+	static const char *const k_logger[] = {"id", "role", "url", "public_key", "note_key", NULL};
 	static const char *const k_ca[] = {"id", "role", "url", "public_key", "root_cert", NULL};
 	static const char *const k_monitor[] = {"id",      "role", "url",      "public_key",
 	                                        "loggers", "cas",  "gossiper", NULL};
-	static const char *const k_gossiper[] = {"id",      "role",       "url",     "bls_id",
-	                                         "bls_pk",  "peers",      "monitor", "public_key",
+	static const char *const k_gossiper[] = {"id",      "role",  "url",     "bls_id",
+	                                         "bls_pk",  "peers", "monitor", "public_key",
 	                                         "dkg_key", NULL};
 	const char *const *keys = e->role == CTNG_ROLE_LOGGER    ? k_logger
 	                          : e->role == CTNG_ROLE_CA      ? k_ca
@@ -233,6 +234,17 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 		if (e->role == CTNG_ROLE_LOGGER && ctng_sig_key_alg(e->key) != CTNG_SIG_ECDSA_P256)
 			return ctng_err_set(err, CTNG_EINVAL,
 			                    "%s: a logger's public_key must be ECDSA P-256", where);
+	}
+	if (e->role == CTNG_ROLE_LOGGER && json_object_get(j, "note_key")) {
+		char name[CTNG_NOTE_NAME_MAX + 1];
+		if ((rc = cfg_get_str(j, where, "note_key", 512, &s, err)))
+			return rc;
+		if ((rc = ctng_note_vkey_parse(s, name, e->note_key, err)))
+			return ctng_err_wrap(err, "%s: note_key", where);
+		/* its name must be the origin: checked with the whole network,
+		 * after the duplicates */
+		e->note_name_ok = strcmp(name, ctng_entity_origin(e)) == 0;
+		e->has_note_key = true;
 	}
 	if (e->role == CTNG_ROLE_CA) {
 		if ((rc = cfg_get_str(j, where, "root_cert", CTNG_SIG_PEM_MAX, &s, err)) ||
@@ -279,6 +291,12 @@ static int parse_entity(const json_t *j, size_t idx, ctng_entity *e, ctng_err *e
 		memcpy(e->monitor, s, strlen(s) + 1);
 	}
 	return 0;
+}
+
+const char *ctng_entity_origin(const ctng_entity *e)
+{
+	const char *p = strstr(e->url, "://");
+	return p ? p + 3 : e->url;
 }
 
 static void entity_free(ctng_entity *e)
@@ -346,6 +364,13 @@ static int cross_check(ctng_network *net, ctng_err *err)
 				                    e->id, e->bls_id);
 		}
 	}
+	for (size_t i = 0; i < net->n_entities; i++)
+		if (net->entities[i].has_note_key && !net->entities[i].note_name_ok)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "entity %s: note_key must be named %s (the url without "
+			                    "scheme)",
+			                    net->entities[i].id,
+			                    ctng_entity_origin(&net->entities[i]));
 	for (size_t i = 0; i < net->n_entities; i++) {
 		const ctng_entity *e = &net->entities[i];
 		if (e->role == CTNG_ROLE_MONITOR) {
@@ -487,8 +512,8 @@ static int parse_reshare(const json_t *r, ctng_reshare *rs, ctng_err *err)
 			if (strcmp(rs->holders[k].id, x->id) == 0 ||
 			    rs->holders[k].bls_id == x->bls_id)
 				return ctng_err_set(err, CTNG_EINVAL,
-				                    "%s: holders %s and %s share an id or bls_id", w,
-				                    rs->holders[k].id, x->id);
+				                    "%s: holders %s and %s share an id or bls_id",
+				                    w, rs->holders[k].id, x->id);
 	}
 	rs->present = true;
 	return 0;
@@ -497,9 +522,9 @@ static int parse_reshare(const json_t *r, ctng_reshare *rs, ctng_err *err)
 static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 {
 	static const char *const keys[] = {
-	    "version",        "genesis_ms",       "period_ms", "query_offset_ms",
-	    "gossip_wait_ms", "update_offset_ms", "threshold", "group_pk",
-	    "commitments",    "entities",         "dkg_phase_ms", "reshare", NULL};
+	    "version",          "genesis_ms", "period_ms", "query_offset_ms", "gossip_wait_ms",
+	    "update_offset_ms", "threshold",  "group_pk",  "commitments",     "entities",
+	    "dkg_phase_ms",     "reshare",    NULL};
 	const char *w = "network.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -729,8 +754,8 @@ int cfg_fingerprint(const json_t *j, uint8_t out[32], ctng_err *err)
 				json_object_del(e, "bls_pk");
 		}
 	}
-	char *txt = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
-	                              JSON_ENCODE_ANY);
+	char *txt =
+	    json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
 	json_decref(c);
 	if (!txt)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
@@ -775,14 +800,14 @@ int cfg_share_pks(const ctng_network *net, const uint8_t group_pk[96],
 	if (rc)
 		return ctng_err_wrap(err, "group_pk");
 	if (net->reshare.present && memcmp(group_pk, net->reshare.group_pk, CTNG_BLS_PK_LEN) != 0)
-		return ctng_err_set(err, CTNG_EINVAL, "group_pk differs from the reshared group key");
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "group_pk differs from the reshared group key");
 	for (size_t i = 0; i < net->n_entities; i++) {
 		const ctng_entity *e = &net->entities[i];
 		if (e->role != CTNG_ROLE_GOSSIPER)
 			continue;
-		if ((rc = ctng_bls_share_pk_from_commitments(pks[i], commitments,
-		                                             (uint32_t)n_commitments, e->bls_id,
-		                                             err)))
+		if ((rc = ctng_bls_share_pk_from_commitments(
+		         pks[i], commitments, (uint32_t)n_commitments, e->bls_id, err)))
 			return ctng_err_wrap(err, "share key of %s", e->id);
 	}
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "config/config_internal.h"
 #include "ctng/bls.h"
+#include "ctng/note.h"
 #include "ctng/seal.h"
 
 static void misbehaviour_free(ctng_misbehaviour *m)
@@ -26,6 +27,7 @@ void ctng_node_config_free(ctng_node_config *cfg)
 {
 	if (!cfg)
 		return;
+	ctng_sig_key_free(cfg->note_key);
 	free(cfg->id);
 	free(cfg->path);
 	free(cfg->dir);
@@ -66,9 +68,9 @@ static int get_bool(const json_t *obj, const char *key, bool *out, ctng_err *err
 static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_misbehaviour *m,
                               ctng_err *err)
 {
-	static const char *const keys[] = {"split_view",         "split_targets", "silent",
-	                                   "answer_periods_mod", "hide_entry",    "wrong_data",
-	                                   "false_accuse",       NULL};
+	static const char *const keys[] = {
+	    "split_view", "split_targets", "silent",       "answer_periods_mod",
+	    "hide_entry", "wrong_data",    "false_accuse", NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
@@ -163,8 +165,9 @@ static int gossiper_keys(const json_t *j, const ctng_network *net, ctng_node_con
 		if ((rc = ctng_bls_sk_to_pk(mine, c->bls_sk, err)))
 			return ctng_err_wrap(err, "%s: bls_sk", w);
 		if (memcmp(mine, want, CTNG_BLS_PK_LEN) != 0)
-			return ctng_err_set(err, CTNG_EINVAL, "%s: bls_sk does not match bls_pk of %s",
-			                    w, c->self->id);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "%s: bls_sk does not match bls_pk of %s", w,
+			                    c->self->id);
 	}
 	if (json_object_get(j, "dkg_private_key")) {
 		uint8_t pub[CTNG_SEAL_KEY_LEN];
@@ -175,8 +178,8 @@ static int gossiper_keys(const json_t *j, const ctng_network *net, ctng_node_con
 			return ctng_err_wrap(err, "%s: dkg_private_key", w);
 		if (!c->self->has_dkg_key || memcmp(pub, c->self->dkg_key, sizeof pub) != 0)
 			return ctng_err_set(err, CTNG_EINVAL,
-			                    "%s: dkg_private_key does not match the dkg_key of %s", w,
-			                    c->self->id);
+			                    "%s: dkg_private_key does not match the dkg_key of %s",
+			                    w, c->self->id);
 		c->has_dkg_sk = true;
 	}
 	return 0;
@@ -234,7 +237,8 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 {
 	static const char *const keys[] = {
 	    "id",     "network", "data_dir",     "listen",          "private_key",
-	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", NULL};
+	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", "note_private_key",
+	    NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -299,6 +303,23 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 	json_t *lim = json_object_get(j, "limits");
 	if (lim && (rc = parse_limits(lim, &c->server, err)))
 		return rc;
+	/* A logger's Ed25519 note key: required exactly when network.json
+	 * publishes its note_key, and it must be that key. */
+	if (json_object_get(j, "note_private_key") || c->self->has_note_key) {
+		uint8_t pub[32];
+		if (c->self->role != CTNG_ROLE_LOGGER)
+			return ctng_err_set(err, CTNG_EINVAL, "%s: only loggers have a note key",
+			                    w);
+		if ((rc = cfg_get_str(j, w, "note_private_key", CTNG_SIG_PEM_MAX, &s, err)))
+			return rc;
+		if ((rc = ctng_sig_load_private_pem(s, strlen(s), &c->note_key, err)) ||
+		    (rc = ctng_note_ed25519_public(c->note_key, pub, err)))
+			return ctng_err_wrap(err, "%s: note_private_key", w);
+		if (!c->self->has_note_key || memcmp(pub, c->self->note_key, 32))
+			return ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "%s: note_private_key does not match the note_key of %s", w, id);
+	}
 	json_t *m = json_object_get(j, "misbehaviour");
 	if (m && (rc = parse_misbehaviour(m, N, &c->misbehaviour, err)))
 		return rc;
@@ -334,8 +355,8 @@ int ctng_node_config_load(const char *path, ctng_node_config *out, ctng_err *err
 	return load_node(path, NULL, out, err);
 }
 
-int ctng_node_config_load_shared(const char *path, const ctng_network *net,
-                                 ctng_node_config *out, ctng_err *err)
+int ctng_node_config_load_shared(const char *path, const ctng_network *net, ctng_node_config *out,
+                                 ctng_err *err)
 {
 	if (!net) {
 		memset(out, 0, sizeof(*out));

@@ -390,9 +390,7 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 		if (ca && ca->root_cert_pem)
 			pems[k++] = ca->root_cert_pem;
 	}
-	const char *origin = cfg->self->url;
-	if (!strncmp(origin, "http://", 7))
-		origin += 7;
+	const char *origin = ctng_entity_origin(cfg->self);
 	ctng_logger_daemon_opts o = {
 	    .db_path = db,
 	    .host = host,
@@ -403,7 +401,8 @@ int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signa
 	               .clock = cfg->net.clock,
 	               .root_pems = pems,
 	               .n_roots = k,
-	               .mis = &cfg->misbehaviour},
+	               .mis = &cfg->misbehaviour,
+	               .note_key = cfg->note_key},
 	    .catch_signals = catch_signals,
 	    .workers = 2,
 	    .server = &cfg->server,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/note.h"
 #include "logger/logger_internal.h"
 
 /* ------------------------------------------------------------------ schema */
@@ -173,12 +174,19 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 	int rc = ctng_clock_check(&p->clock, err);
 	if (rc)
 		return rc;
+	uint8_t note_pub[32];
+	if (p->note_key && (!ctng_sig_key_has_private(p->note_key) ||
+	                    (rc = ctng_note_ed25519_public(p->note_key, note_pub, err))))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "logger: the note key must be an Ed25519 "
+		                    "private key");
 	ctng_logger *lg = calloc(1, sizeof(*lg));
 	if (!lg)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	lg->store = store;
 	lg->db = ctng_store_db(store);
 	lg->key = p->key;
+	lg->note_key = p->note_key;
 	lg->clock = p->clock;
 	snprintf(lg->id, sizeof lg->id, "%s", p->id);
 	lg->origin = strdup(p->origin && *p->origin ? p->origin : p->id);

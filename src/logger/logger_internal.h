@@ -82,6 +82,7 @@ struct ctng_logger {
 	char id[CTNG_ID_MAX + 1];
 	char *origin;
 	const ctng_sig_key *key;
+	const ctng_sig_key *note_key; /* optional Ed25519 checkpoint key */
 	uint8_t log_id[32];
 	ctng_clock clock;
 	lg_roots roots;

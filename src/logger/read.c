@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/note.h"
 #include "logger/logger_internal.h"
 
 json_t *lg_path_json(const uint8_t (*proof)[32], size_t n)
@@ -288,17 +289,27 @@ int ctng_logger_checkpoint(ctng_logger *lg, char **text, size_t *len, ctng_err *
 	}
 	if (!rc && !(sig64 = ctng_b64_strdup(sig.data, sig.len)))
 		rc = CTNG_ENOMEM;
-	if (!rc &&
-	    ctng_buf_printf(&note, "%s\n%llu\n%s\n\n\xe2\x80\x94 %s %s\n", lg->origin,
-	                    (unsigned long long)lg->sth.tree_size, root64, lg->origin, sig64))
+	/* The note text, a blank line, then the signature lines. */
+	if (!rc && ctng_buf_printf(&note, "%s\n%llu\n%s\n", lg->origin,
+	                           (unsigned long long)lg->sth.tree_size, root64))
 		rc = CTNG_ENOMEM;
+	size_t text_len = note.len;
+	if (!rc && ctng_buf_printf(&note, "\n\xe2\x80\x94 %s %s\n", lg->origin, sig64))
+		rc = CTNG_ENOMEM;
+	if (rc)
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	/* Ed25519 over the same text (deterministic: every answer for an STH is
+	 * the same bytes). */
+	if (!rc && lg->note_key)
+		rc = ctng_note_sign_line(lg->origin, lg->note_key, (const char *)note.data,
+		                         text_len, &note, err);
 	free(ds);
 	free(sig64);
 	ctng_buf_free(&k);
 	ctng_buf_free(&sig);
 	if (rc) {
 		ctng_buf_free(&note);
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		return rc;
 	}
 	*len = note.len;
 	*text = (char *)ctng_buf_detach(&note, NULL);

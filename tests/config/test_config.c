@@ -233,6 +233,26 @@ static void test_network_rejects(void **state)
 	json_object_set_new(j, "threshold", json_integer(5));
 	expect_net_reject(j, "threshold");
 
+	/* A logger's C2SP note key: named by its origin, key ID matching. */
+	j = load_network_json();
+	json_object_set_new(entity(j, "logger2"), "note_key",
+	                    json_deep_copy(json_object_get(entity(j, "logger1"), "note_key")));
+	expect_net_reject(j, "note_key must be named");
+	j = load_network_json();
+	{
+		char *vk =
+		    strdup(json_string_value(json_object_get(entity(j, "logger1"), "note_key")));
+		char *plus = strchr(vk, '+');
+		plus[1] = plus[1] == '0' ? '1' : '0'; /* another key ID */
+		json_object_set_new(entity(j, "logger1"), "note_key", json_string(vk));
+		free(vk);
+	}
+	expect_net_reject(j, "key ID does not match");
+	j = load_network_json();
+	json_object_set_new(entity(j, "ca1"), "note_key",
+	                    json_deep_copy(json_object_get(entity(j, "logger1"), "note_key")));
+	expect_net_reject(j, "note_key");
+
 	j = load_network_json();
 	json_object_set_new(j, "threshold", json_integer(0));
 	expect_net_reject(j, "threshold");

@@ -306,6 +306,126 @@ static char *ctng_sth_of(uint64_t p, ctng_sth *out)
 
 static char tmp_root[sizeof dir]; /* the mkdtemp folder holding net/ */
 
+/* ------------------------------------- formats other CT tools read */
+
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A strict static-ct-api reader (written here, independently of the
+ * logger; Debian packages no static-ct-api client): every TileLeaf of the
+ * first data tile parses exactly, carries the leaf_index extension of its
+ * position, ends its issuer fingerprints with the root's, and hashes to
+ * the level-0 hash tile's entry. */
+static void check_data_tile(uint64_t size)
+{
+	assert_true(size > 0 && size < 256);
+	char path[128];
+	snprintf(path, sizeof path, "/tile/data/000.p/%llu", (unsigned long long)size);
+	char *d = NULL, *h = NULL;
+	size_t dl = 0, hl = 0;
+	assert_int_equal(http("GET", path, NULL, 0, &d, &dl), 200);
+	snprintf(path, sizeof path, "/tile/0/000.p/%llu", (unsigned long long)size);
+	assert_int_equal(http("GET", path, NULL, 0, &h, &hl), 200);
+	assert_int_equal(hl, 32 * size);
+	uint8_t root_fp[32];
+	assert_int_equal(ctng_cert_sha256(root, root_fp, NULL), 0);
+	const uint8_t *p = (const uint8_t *)d, *end = p + dl;
+	for (uint64_t i = 0; i < size; i++) {
+		const uint8_t *te = p; /* TimestampedEntry */
+		assert_true(end - p >= 10);
+		uint64_t type = be(p + 8, 2);
+		p += 10;
+		assert_true(type == 0 || type == 1);
+		if (type == 1) {
+			assert_true(end - p >= 32);
+			p += 32; /* issuer_key_hash */
+		}
+		assert_true(end - p >= 3);
+		size_t n = (size_t)be(p, 3);
+		assert_true((size_t)(end - p) >= 3 + n + 2);
+		p += 3 + n;
+		assert_int_equal(be(p, 2), 8); /* CtExtensions: one leaf_index */
+		assert_true(end - p >= 10);
+		assert_int_equal(p[2], 0); /* extension_type leaf_index */
+		assert_int_equal(be(p + 3, 2), 5);
+		assert_int_equal(be(p + 5, 5), i);
+		p += 10;
+		/* MerkleTreeLeaf = 00 00 || TimestampedEntry */
+		size_t tl = (size_t)(p - te);
+		uint8_t *leaf = malloc(tl + 2), lh[32];
+		leaf[0] = leaf[1] = 0;
+		memcpy(leaf + 2, te, tl);
+		assert_int_equal(ctng_merkle_leaf_hash(lh, leaf, tl + 2), 0);
+		assert_memory_equal(lh, h + 32 * i, 32);
+		free(leaf);
+		if (type == 1) { /* pre_certificate */
+			assert_true(end - p >= 3);
+			n = (size_t)be(p, 3);
+			assert_true((size_t)(end - p) >= 3 + n);
+			p += 3 + n;
+		}
+		assert_true(end - p >= 2);
+		n = (size_t)be(p, 2);
+		p += 2;
+		assert_true(n >= 32 && n % 32 == 0 && (size_t)(end - p) >= n);
+		assert_memory_equal(p + n - 32, root_fp, 32);
+		p += n;
+	}
+	assert_true(p == end);
+	free(d);
+	free(h);
+}
+
+/* The checkpoint verifies with Go's golang.org/x/mod/sumdb/note (what
+ * witnesses use) under the note_key network.json publishes; the Go program
+ * is built offline from Debian's packages. */
+static void check_note(void)
+{
+	char *cp = NULL;
+	size_t cl = 0;
+	assert_int_equal(http("GET", "/checkpoint", NULL, 0, &cp, &cl), 200);
+	char p[900];
+	snprintf(p, sizeof p, "%s/network.json", dir);
+	json_t *net = json_load_file(p, 0, NULL);
+	assert_non_null(net);
+	const char *vkey = NULL;
+	json_t *ents = json_object_get(net, "entities");
+	for (size_t i = 0; i < json_array_size(ents); i++)
+		if (!strcmp(json_string_value(json_object_get(json_array_get(ents, i), "id")),
+		            "logger1"))
+			vkey =
+			    json_string_value(json_object_get(json_array_get(ents, i), "note_key"));
+	assert_non_null(vkey);
+	for (const char *c = vkey; *c; c++) /* it goes on a shell command line */
+		assert_non_null(strchr(
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=.:", *c));
+	snprintf(p, sizeof p, "%s/checkpoint.txt", tmp_root);
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cp, 1, cl, f), cl);
+	fclose(f);
+	char cmd[4096], out[512], errb[2048];
+	snprintf(cmd, sizeof cmd,
+	         "cd '%s/tests/go/notecheck' && GO111MODULE=off GOPATH=/usr/share/gocode "
+	         "GOCACHE='%s/gocache' GOFLAGS= go build -o '%s/notecheck' . && "
+	         "'%s/notecheck' '%s' < '%s'",
+	         CTNG_SOURCE_DIR, tmp_root, tmp_root, tmp_root, vkey, p);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	size_t ol = 0;
+	int st = ctng_test_run(argv, out, sizeof out, &ol, errb, sizeof errb, 120000);
+	if (st != 0)
+		fprintf(stderr, "notecheck: %s\n%s\n", errb, cp);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, ctng_entity_origin(lg_cfg.self)));
+	json_decref(net);
+	free(cp);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -610,6 +730,8 @@ static void test_logger_daemon(void **state)
 	check_consistency(&s2, &s3);
 	check_inclusion(&lr, &s3);
 	X509_free(last);
+	check_data_tile(s3.tree_size);
+	check_note();
 
 	/* Clean stop on SIGTERM. */
 	kill(pid, SIGTERM);
