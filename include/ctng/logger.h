@@ -243,7 +243,7 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
                            ctng_err *err);
 /* The same from a node configuration (2 workers; data in cfg->data_dir/logger.db,
  * listening on cfg->listen, roots = every CA of the network, origin = the
- * logger's URL without "http://"). cfg must outlive the daemon. */
+ * logger's URL without its scheme, note key = cfg->note_key). cfg must outlive the daemon. */
 int ctng_logger_daemon_from_config(const ctng_node_config *cfg, bool catch_signals,
                                    ctng_logger_daemon **out, ctng_err *err);
 /* The port actually bound. */
