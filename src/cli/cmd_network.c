@@ -11,13 +11,15 @@
 
 #include "cli/cli.h"
 #include "ctng/config.h"
+#include "ctng/dkg.h"
 #include "ctng/sig.h"
 
 static const char usage[] =
     "usage: ctng network assemble --threshold T --period-ms MS [--genesis-ms MS]\n"
     "                             [--dkg-phase-ms MS] [--reshare OLD_NETWORK]\n"
     "                             DESCRIPTOR... --out FILE\n"
-    "       ctng network show FILE\n\n"
+    "       ctng network show FILE\n"
+    "       ctng network finalize --transcript FILE... [--out OUT] NETWORK\n\n"
     "assemble  checks the public descriptors made by `ctng keygen` (known members,\n"
     "          well-formed keys, unique ids and urls), orders them by role and id,\n"
     "          gives gossipers their share ids, completes the topology the\n"
@@ -30,6 +32,10 @@ static const char usage[] =
     "show      prints the network for a person to check, with its fingerprint:\n"
     "          every operator runs it on their copy and compares the fingerprint\n"
     "          out of band (phone, in person) before starting a daemon.\n"
+    "finalize  verifies DKG transcripts (written by the gossipers, dkg-transcript.json\n"
+    "          in their data folders) against NETWORK and, when every one verifies\n"
+    "          and all agree, writes the group key, commitments and share keys into\n"
+    "          OUT (default: NETWORK itself). The fingerprint does not change.\n"
     "See docs/config.md and docs/dkg.md.\n";
 
 static int read_text(const char *path, char **out, size_t *len, ctng_err *e)
@@ -225,17 +231,95 @@ static int show(int argc, char **argv)
 	return CTNG_EXIT_OK;
 }
 
+/* ------------------------------------------------------------- finalize */
+
+static int finalize(int argc, char **argv)
+{
+	const char *cmd = "network finalize", *outp = NULL, *netp = NULL;
+	const char **tr = calloc((size_t)argc, sizeof *tr);
+	size_t nt = 0;
+	int st = CTNG_EXIT_USAGE;
+	if (!tr)
+		return ctng_cli_fail(CTNG_EXIT_INVALID, cmd, "out of memory");
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if ((v = ctng_cli_flag(argc, argv, &i, "--out"))) {
+			outp = v;
+		} else if ((v = ctng_cli_flag(argc, argv, &i, "--transcript"))) {
+			tr[nt++] = v;
+		} else if (argv[i][0] == '-' || netp) {
+			ctng_cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+			goto done;
+		} else {
+			netp = argv[i];
+		}
+	}
+	if (!netp || nt == 0) {
+		ctng_cli_usage_error(cmd, "NETWORK and at least one --transcript FILE are required");
+		goto done;
+	}
+	char *net_text = NULL, *out = NULL;
+	size_t net_len = 0, out_len = 0;
+	ctng_err e = {0};
+	ctng_dkg_outcome res = {0};
+	int rc = read_text(netp, &net_text, &net_len, &e);
+	for (size_t i = 0; !rc && i < nt; i++) {
+		char *t = NULL;
+		size_t tl = 0;
+		ctng_dkg_outcome r = {0};
+		if (!(rc = read_text(tr[i], &t, &tl, &e)))
+			rc = ctng_dkg_transcript_verify(net_text, net_len, t, tl, &r, &e);
+		free(t);
+		if (rc) {
+			ctng_err_wrap(&e, "%s", tr[i]);
+		} else if (i == 0) {
+			res = r;
+			continue;
+		} else if (!ctng_dkg_outcome_equal(&res, &r)) {
+			rc = ctng_err_set(&e, CTNG_EVERIFY,
+			                  "%s and %s verify but disagree on the result: the gossipers "
+			                  "did not finish with the same key; run a new DKG",
+			                  tr[0], tr[i]);
+		}
+		ctng_dkg_outcome_free(&r);
+	}
+	if (!rc)
+		rc = ctng_network_json_set_bls(net_text, net_len, res.group_pk,
+		                               (const uint8_t(*)[96])res.commitments, res.threshold,
+		                               &out, &out_len, &e);
+	if (!rc)
+		rc = ctng_write_file_atomic(outp ? outp : netp, out, out_len, 0644, &e);
+	if (rc) {
+		st = ctng_cli_fail(rc == CTNG_EVERIFY ? CTNG_EXIT_INVALID : ctng_cli_exit_for(rc), cmd,
+		                   "%s", e.msg);
+	} else {
+		char *g = ctng_hex_strdup(res.group_pk, 96);
+		printf("wrote %s: group key %s from %zu transcript(s), %zu qualified dealers\n",
+		       outp ? outp : netp, g ? g : "?", nt, res.n_qualified);
+		free(g);
+		st = CTNG_EXIT_OK;
+	}
+	ctng_dkg_outcome_free(&res);
+	free(net_text);
+	free(out);
+done:
+	free(tr);
+	return st;
+}
+
 static int run(int argc, char **argv)
 {
 	if (argc < 2)
-		return ctng_cli_usage_error("network", "assemble or show? (ctng help network)");
+		return ctng_cli_usage_error("network", "assemble, show or finalize? (ctng help network)");
 	if (strcmp(argv[1], "assemble") == 0)
 		return assemble(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "finalize") == 0)
+		return finalize(argc - 1, argv + 1);
 	return ctng_cli_usage_error("network", "unknown subcommand '%s'", argv[1]);
 }
 
 const ctng_cli_cmd ctng_cmd_network = {
-    "network", "assemble network.json from keygen descriptors; show it with its fingerprint",
+    "network", "assemble network.json from keygen descriptors, show it, finalize it after the DKG",
     usage, run};

@@ -6,7 +6,10 @@
  * state machine's timers and the period clock, persists what must survive a
  * restart in SQLite (gossiper.db), pulls the current periods from its peers
  * when it starts (catch-up), and writes GossipStorage.json and
- * CONFLICT_POM_<entity>.json into the node's data folder.
+ * CONFLICT_POM_<entity>.json into the node's data folder. A gossiper whose
+ * network has no group key yet first runs the DKG (src/dkg, docs/dkg.md)
+ * on the same server, then gossips with the key it made; its share lives in
+ * gossiper.db (table dkg_shares).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ctng/dkg.h"
 #include "ctng/gossiper.h"
 #include "ctng/net.h"
 #include "ctng/store.h"
@@ -63,6 +67,11 @@ struct gd {
 	char *report_path;
 	uint64_t timeout_ms;
 	uint64_t bytes_in, bytes_out; /* totals */
+	/* the DKG, when the network has no group key yet */
+	ctng_dkg_node *dkg;
+	ctng_network keyed; /* the network with the DKG's keys */
+	bool has_keyed, dkg_failed;
+	uint8_t share[32];
 	struct bytes_slot bytes[CTNG_GOSSIPER_COUNT_HISTORY];
 	gossiper_metrics mx; /* GET /metrics */
 	int in_type;         /* what run_actions' batch answers (gossiper_metrics_stored) */
@@ -341,9 +350,20 @@ static void run_actions(struct gd *g)
 
 /* ------------------------------------------------------------- handlers */
 
+/* Before the DKG gave this gossiper its key there is nothing to gossip. */
+static bool refuse_no_key(struct gd *g, ctng_net_req *req)
+{
+	if (g->sm)
+		return false;
+	ctng_net_reply_error(req, 503, "no group key yet: the DKG is running (GET /ctng/v1/dkg/status)");
+	return true;
+}
+
 static void h_gossip(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
+	if (refuse_no_key(g, req))
+		return;
 	size_t len = 0;
 	const uint8_t *body = ctng_net_req_body(req, &len);
 	count_bytes(g, len, 0);
@@ -431,6 +451,8 @@ static int req_period(ctng_net_req *req, uint64_t *p, char key[24])
 static void h_counts(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
+	if (refuse_no_key(g, req))
+		return;
 	uint64_t p = 0;
 	char key[24];
 	if (req_period(req, &p, key))
@@ -474,6 +496,8 @@ static void add_json(const ctng_gossip_object *o, void *arg)
 static void h_objects(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
+	if (refuse_no_key(g, req))
+		return;
 	uint64_t p = 0;
 	char key[24];
 	if (req_period(req, &p, key))
@@ -687,11 +711,15 @@ static int set_dest(struct dest *d, const ctng_entity *e)
 
 static void gd_free(struct gd *g)
 {
+	ctng_dkg_node_stop(g->dkg);
 	ctng_net_timer_free(g->sm_timer);
 	ctng_net_timer_free(g->period_timer);
 	ctng_net_timer_free(g->flush_timer);
 	ctng_net_server_free(g->srv);
 	ctng_net_loop_free(g->loop); /* fails in-flight pushes: their callbacks run */
+	ctng_dkg_node_free(g->dkg);
+	ctng_network_free(&g->keyed);
+	ctng_wipe(g->share, sizeof g->share);
 	ctng_net_metrics_free(&g->mx.net);
 	ctng_gossiper_actions_free(&g->acts);
 	ctng_gossiper_sm_free(g->sm);
@@ -701,14 +729,102 @@ static void gd_free(struct gd *g)
 	free(g->peers);
 }
 
+/* Starts gossiping with the share (from the config, the store or the DKG
+ * just finished): the state machine, what was stored, the clocks. */
+static int begin_gossip(struct gd *g, ctng_err *err)
+{
+	int rc = ctng_gossiper_sm_new(g->net, g->cfg->id, g->share, ctng_now_ms(), &g->sm, err);
+	if (rc)
+		return rc;
+	g->mx.sm = g->sm;
+	g->in_type = GOSSIPER_IN_PULLED;
+	restore(g);
+	run_actions(g);
+	pull_from_peers(g);
+	arm_period_timer(g);
+	uint64_t pm = g->net->clock.period_ms;
+	uint64_t fl = pm / 4 < 250 ? 250 : pm / 4 > 5000 ? 5000 : pm / 4;
+	ctng_net_timer_start(g->flush_timer, fl, fl, NULL);
+	CTNG_INFO("gossiping", "peers=%zu monitor=%s period=%llu", g->n_peers,
+	          g->has_monitor ? g->monitor.id : "-",
+	          (unsigned long long)ctng_gossiper_sm_period(g->sm));
+	return 0;
+}
+
+static void on_dkg_done(void *arg, const ctng_dkg_outcome *o, uint32_t bls_id,
+                        const uint8_t sk[32], const char *failure)
+{
+	struct gd *g = arg;
+	(void)bls_id;
+	ctng_err e = {0};
+	if (!o) {
+		CTNG_ERROR("no group key: the DKG failed; stopping", "reason=\"%s\"", failure);
+		g->dkg_failed = true;
+		ctng_net_loop_stop(g->loop);
+		return;
+	}
+	/* the network with the keys the DKG made, as `ctng network finalize`
+	 * will write it */
+	int rc = ctng_network_load(g->cfg->network_path, &g->keyed, &e);
+	if (!rc && !g->keyed.has_bls)
+		rc = ctng_network_set_bls(&g->keyed, o->group_pk,
+		                          (const uint8_t(*)[96])o->commitments, o->threshold, &e);
+	if (!rc && memcmp(g->keyed.group_pk, o->group_pk, 96) != 0)
+		rc = ctng_err_set(&e, CTNG_EINVAL, "network.json holds another group key");
+	if (!rc) {
+		g->has_keyed = true;
+		g->net = &g->keyed;
+		memcpy(g->share, sk, 32);
+		rc = begin_gossip(g, &e);
+	}
+	if (rc) {
+		CTNG_ERROR("cannot gossip with the DKG's key; stopping", "err=\"%s\"", e.msg);
+		g->dkg_failed = true;
+		ctng_net_loop_stop(g->loop);
+	}
+}
+
+/* The share this gossiper signs with (network with keys), or the share of
+ * the previous network it reshares (old != NULL then). */
+static int find_share(struct gd *g, bool *have_old, ctng_err *err)
+{
+	const ctng_node_config *cfg = g->cfg;
+	*have_old = false;
+	if (cfg->net.has_bls) {
+		if (cfg->has_bls_sk) {
+			memcpy(g->share, cfg->bls_sk, 32);
+			return 0;
+		}
+		if (ctng_dkg_load_share(g->st, cfg->self->bls_pk, g->share, NULL) == 0)
+			return 0;
+		return ctng_err_set(err, CTNG_ESTATE,
+		                    "no BLS share: neither bls_sk in the config nor a DKG share for "
+		                    "this bls_pk in %s/gossiper.db",
+		                    cfg->data_dir);
+	}
+	const ctng_reshare *r = &cfg->net.reshare;
+	for (size_t i = 0; r->present && i < r->n_holders; i++) {
+		if (strcmp(r->holders[i].id, cfg->id) != 0)
+			continue;
+		if (cfg->has_bls_sk)
+			memcpy(g->share, cfg->bls_sk, 32);
+		else if (ctng_dkg_load_share(g->st, r->holders[i].bls_pk, g->share, NULL) != 0) {
+			CTNG_WARN("resharing: no share of the previous key here; taking part as a "
+			          "recipient only",
+			          "%s", "");
+			return 0;
+		}
+		*have_old = true;
+	}
+	return 0;
+}
+
 int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 {
 	struct gd g = {0};
 	int rc;
 	if (!cfg || !cfg->self || cfg->self->role != CTNG_ROLE_GOSSIPER)
 		return ctng_err_set(err, CTNG_EINVAL, "not a gossiper configuration");
-	if (!cfg->has_bls_sk)
-		return ctng_err_set(err, CTNG_ESTATE, "gossiper config has no BLS share key");
 	g.cfg = cfg;
 	g.net = &cfg->net;
 	uint64_t pm = g.net->clock.period_ms;
@@ -727,12 +843,19 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
 	g.st = ctng_store_open(dbpath, err);
+	/* it holds the gossiper's share: owner only, like config.json */
+	for (int k = 0; g.st && k < 3; k++) {
+		char side[4200];
+		snprintf(side, sizeof side, "%s%s", dbpath, k == 0 ? "" : k == 1 ? "-wal" : "-shm");
+		chmod(side, 0600);
+	}
 	free(dbpath);
 	if (!g.st) {
 		rc = err ? err->code : CTNG_EIO;
 		goto out;
 	}
-	if ((rc = ctng_gossiper_sm_new(g.net, cfg->id, cfg->bls_sk, ctng_now_ms(), &g.sm, err)))
+	bool have_old = false;
+	if ((rc = ctng_dkg_store_migrate(g.st, err)) || (rc = find_share(&g, &have_old, err)))
 		goto out;
 	/* destinations */
 	const ctng_entity *self = cfg->self;
@@ -781,18 +904,20 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 		rc = err ? err->code : CTNG_ENOMEM;
 		goto out;
 	}
-	g.in_type = GOSSIPER_IN_PULLED;
-	restore(&g);
-	run_actions(&g);
-	pull_from_peers(&g);
-	arm_period_timer(&g);
-	uint64_t fl = pm / 4 < 250 ? 250 : pm / 4 > 5000 ? 5000 : pm / 4;
-	ctng_net_timer_start(g.flush_timer, fl, fl, NULL);
-	CTNG_INFO("gossiper listening", "addr=%s:%u peers=%zu monitor=%s period=%llu", host,
-	          (unsigned)port, g.n_peers, g.has_monitor ? g.monitor.id : "-",
-	          (unsigned long long)ctng_gossiper_sm_period(g.sm));
+	CTNG_INFO("gossiper listening", "addr=%s:%u", host, (unsigned)port);
+	if (cfg->net.has_bls)
+		rc = begin_gossip(&g, err);
+	else
+		rc = ctng_dkg_node_start(cfg, g.loop, g.srv, g.st, have_old ? g.share : NULL,
+		                         on_dkg_done, &g, &g.dkg, err);
+	if (rc)
+		goto out;
 	rc = ctng_net_loop_run(g.loop, err);
-	report_flush(&g);
+	if (!rc && g.dkg_failed)
+		rc = ctng_err_set(err, CTNG_ESTATE, "the DKG did not give this gossiper a key (see "
+		                                    "its log and dkg-transcript.json)");
+	if (g.sm)
+		report_flush(&g);
 	CTNG_INFO("gossiper stopped", "bytes_in=%llu bytes_out=%llu",
 	          (unsigned long long)g.bytes_in, (unsigned long long)g.bytes_out);
 out:

@@ -13,6 +13,8 @@ static void collect(ctng_metrics *reg, void *arg)
 {
 	(void)reg;
 	gossiper_metrics *x = arg;
+	if (!x->sm) /* no state machine before the DKG gave the gossiper its key */
+		return;
 	ctng_gauge_set(x->held, NULL, (double)ctng_gossiper_sm_held(x->sm));
 	ctng_gauge_set(x->con_full, NULL, (double)ctng_gossiper_sm_n_con_full(x->sm));
 }
