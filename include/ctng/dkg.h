@@ -317,6 +317,14 @@ int ctng_dkg_store_share(struct ctng_store *st, const uint8_t pk[96], const uint
                          uint32_t bls_id, ctng_err *err);
 int ctng_dkg_load_share(struct ctng_store *st, const uint8_t pk[96], uint8_t sk[32],
                         ctng_err *err);
+/* The share a gossiper signs with in a network with keys: bls_sk of its
+ * config, else the DKG share stored for its bls_pk. CTNG_ENOTFOUND. */
+int ctng_dkg_find_share(const ctng_node_config *cfg, struct ctng_store *st, uint8_t sk[32],
+                        ctng_err *err);
+/* In a network that reshares: the gossiper's share of the previous group
+ * (bls_sk of its config or the store). CTNG_ENOTFOUND if it held none. */
+int ctng_dkg_find_old_share(const ctng_node_config *cfg, struct ctng_store *st, uint8_t sk[32],
+                            ctng_err *err);
 /* Migrations of the DKG tables (called by ctng_dkg_node_start). */
 int ctng_dkg_store_migrate(struct ctng_store *st, ctng_err *err);
 

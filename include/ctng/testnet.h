@@ -144,6 +144,8 @@ typedef struct ctng_testnet_opts {
 	uint16_t port_base;      /* default 9000 (the seed's ports) */
 	const char *self_exe;    /* path of the ctng binary to start; NULL = /proc/self/exe */
 	bool drive_traffic;      /* request and revoke certificates through the CAs */
+	bool dealer;             /* a fresh network's BLS shares dealt by ctng init
+	                          * instead of made by the gossipers' DKG */
 	FILE *out;               /* where the table or JSON goes; NULL = stdout */
 	struct json_t **figures; /* if set and the run completes: the figures
 	                          * object (caller json_decref's) */

@@ -27,7 +27,8 @@ typedef struct ctng_cli_cmd {
 /* One per file src/cli/cmd_<name>.c. */
 extern const ctng_cli_cmd ctng_cmd_bls, ctng_cmd_merkle, ctng_cmd_init, ctng_cmd_logger,
     ctng_cmd_ca, ctng_cmd_monitor, ctng_cmd_gossiper, ctng_cmd_cert, ctng_cmd_testnet,
-    ctng_cmd_client, ctng_cmd_bench, ctng_cmd_keygen, ctng_cmd_network, ctng_cmd_sim;
+    ctng_cmd_client, ctng_cmd_bench, ctng_cmd_keygen, ctng_cmd_network, ctng_cmd_sim,
+    ctng_cmd_dkg;
 
 /* Prints "ctng NAME: <msg>" on stderr and returns CTNG_EXIT_USAGE. */
 int ctng_cli_usage_error(const char *cmd, const char *fmt, ...)

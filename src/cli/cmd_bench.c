@@ -11,6 +11,7 @@ static const struct {
 } groups[] = {
     {"bls", ctng_bench_bls},       {"merkle", ctng_bench_merkle},   {"ca", ctng_bench_ca},
     {"client", ctng_bench_client}, {"network", ctng_bench_network}, {"logger", ctng_bench_logger},
+    {"dkg", ctng_bench_dkg},
 };
 
 static int run(int argc, char **argv)
@@ -32,6 +33,6 @@ static int run(int argc, char **argv)
 
 const ctng_cli_cmd ctng_cmd_bench = {
     "bench", "run benchmarks, one JSON object per line",
-    "usage: ctng bench [bls|merkle|ca|client|network|logger]\n"
+    "usage: ctng bench [bls|merkle|ca|client|network|logger|dkg]\n"
     "Prints one JSON object per line with \"name\" and \"ns_per_op\" or \"per_second\".\n",
     run};

@@ -42,6 +42,8 @@ static int run(int argc, char **argv)
 			o.json = true;
 		} else if (strcmp(argv[i], "--no-traffic") == 0) {
 			o.drive_traffic = false;
+		} else if (strcmp(argv[i], "--dealer") == 0) {
+			o.dealer = true;
 		} else {
 			return ctng_cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
 		}
@@ -57,13 +59,21 @@ static int run(int argc, char **argv)
 const ctng_cli_cmd ctng_cmd_testnet = {
     "testnet", "run the local CTng network on loopback and check a scenario",
     "usage: ctng testnet [--scenario NAME] [--periods N] [--period-ms MS] [--dir DIR]\n"
-    "                    [--port-base PORT] [--json] [--no-traffic]\n"
-    "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]\n\n"
+    "                    [--port-base PORT] [--json] [--no-traffic] [--dealer]
+"
+    "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]
+
+"
     "Starts 3 loggers (ports 9000-9002), 3 CAs (9100-9102), 4 monitors (9200-) and\n"
     "4 gossipers (9300-), threshold 2, each as its own process, runs N periods\n"
     "(default 4 of 2000 ms), requests and revokes certificates through the CAs,\n"
     "prints what every gossiper counted per period and checks it against the\n"
     "scenario. Exit 0 when every check held, 1 otherwise, 2 on bad usage.\n\n"
+    "Before the first period the gossipers make the group key with a DKG among\n"
+    "their processes (no dealer): the run prints a \"DKG:\" line with how long it\n"
+    "took, verifies every gossiper's transcript and finalizes network.json. A\n"
+    "network that already has a group key (--dir) skips it. --dealer makes a fresh\n"
+    "network with shares dealt by ctng init instead (quick experiments only).\n\n"
     "Scenarios:\n"
     "  honest        every entity honest\n"
     "  split-logger  logger1 shows monitor3 a different STH (convicted: CON_FULL)\n"

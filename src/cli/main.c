@@ -17,7 +17,7 @@
 #include "ctng/base.h"
 
 static const ctng_cli_cmd *const commands[] = {
-    &ctng_cmd_keygen,  &ctng_cmd_network,  &ctng_cmd_init,   &ctng_cmd_testnet,
+    &ctng_cmd_keygen,  &ctng_cmd_network,  &ctng_cmd_dkg,    &ctng_cmd_init,   &ctng_cmd_testnet,
     &ctng_cmd_logger,  &ctng_cmd_ca,
     &ctng_cmd_monitor, &ctng_cmd_gossiper, &ctng_cmd_cert,   &ctng_cmd_client,
     &ctng_cmd_bls,     &ctng_cmd_merkle,   &ctng_cmd_bench,  &ctng_cmd_sim,

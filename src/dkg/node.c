@@ -22,7 +22,7 @@
 #include "dkg/dkg_internal.h"
 
 #define FROM_HEADER    "X-CTng-From"
-#define PROBE_MS       200
+#define PROBE_MS       50
 #define RETRY_TICK_MS  100
 #define MAX_ATTEMPTS   200
 #define SEND_TIMEOUTMS 5000
@@ -210,9 +210,11 @@ static void finished(ctng_dkg_node *n)
 			CTNG_ERROR("cannot store the DKG share", "err=\"%s\"", e.msg);
 		char g[17];
 		ctng_hex_encode(g, o->group_pk, 8);
-		CTNG_INFO("DKG done", "group_pk=%s... qualified=%zu disqualified=%zu ms=%llu", g,
+		CTNG_INFO("DKG done",
+		          "group_pk=%s... qualified=%zu disqualified=%zu ms=%llu bytes_out=%llu", g,
 		          o->n_qualified, o->n_disqualified,
-		          (unsigned long long)(ctng_mono_ms() - n->began_ms));
+		          (unsigned long long)(ctng_mono_ms() - n->began_ms),
+		          (unsigned long long)n->bytes_out);
 		for (size_t i = 0; i < o->n_disqualified; i++)
 			CTNG_WARN("DKG disqualified a dealer", "id=%s reason=\"%s\"",
 			          o->disqualified[i].id, o->disqualified[i].reason);

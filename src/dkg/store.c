@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "ctng/config.h"
 #include "ctng/store.h"
 #include "dkg/dkg_internal.h"
 
@@ -130,4 +131,39 @@ int ctng_dkg_load_share(ctng_store *st, const uint8_t pk[96], uint8_t sk[32], ct
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int ctng_dkg_find_share(const ctng_node_config *cfg, ctng_store *st, uint8_t sk[32], ctng_err *err)
+{
+	if (!cfg->net.has_bls)
+		return ctng_err_set(err, CTNG_ESTATE, "the network has no group key yet");
+	if (cfg->has_bls_sk) {
+		memcpy(sk, cfg->bls_sk, 32);
+		return 0;
+	}
+	if (ctng_dkg_load_share(st, cfg->self->bls_pk, sk, NULL) == 0)
+		return 0;
+	return ctng_err_set(err, CTNG_ENOTFOUND,
+	                    "no BLS share: neither bls_sk in the config nor a DKG share for this "
+	                    "bls_pk in the node's store");
+}
+
+int ctng_dkg_find_old_share(const ctng_node_config *cfg, ctng_store *st, uint8_t sk[32],
+                            ctng_err *err)
+{
+	const ctng_reshare *r = &cfg->net.reshare;
+	for (size_t i = 0; r->present && i < r->n_holders; i++) {
+		if (strcmp(r->holders[i].id, cfg->id) != 0)
+			continue;
+		if (cfg->has_bls_sk) { /* checked against the holder's key on load */
+			memcpy(sk, cfg->bls_sk, 32);
+			return 0;
+		}
+		if (ctng_dkg_load_share(st, r->holders[i].bls_pk, sk, NULL) == 0)
+			return 0;
+		return ctng_err_set(err, CTNG_ENOTFOUND,
+		                    "%s held a share of the previous key but it is not here",
+		                    cfg->id);
+	}
+	return ctng_err_set(err, CTNG_ENOTFOUND, "%s held no share of the previous key", cfg->id);
 }

@@ -784,41 +784,6 @@ static void on_dkg_done(void *arg, const ctng_dkg_outcome *o, uint32_t bls_id,
 	}
 }
 
-/* The share this gossiper signs with (network with keys), or the share of
- * the previous network it reshares (old != NULL then). */
-static int find_share(struct gd *g, bool *have_old, ctng_err *err)
-{
-	const ctng_node_config *cfg = g->cfg;
-	*have_old = false;
-	if (cfg->net.has_bls) {
-		if (cfg->has_bls_sk) {
-			memcpy(g->share, cfg->bls_sk, 32);
-			return 0;
-		}
-		if (ctng_dkg_load_share(g->st, cfg->self->bls_pk, g->share, NULL) == 0)
-			return 0;
-		return ctng_err_set(err, CTNG_ESTATE,
-		                    "no BLS share: neither bls_sk in the config nor a DKG share for "
-		                    "this bls_pk in %s/gossiper.db",
-		                    cfg->data_dir);
-	}
-	const ctng_reshare *r = &cfg->net.reshare;
-	for (size_t i = 0; r->present && i < r->n_holders; i++) {
-		if (strcmp(r->holders[i].id, cfg->id) != 0)
-			continue;
-		if (cfg->has_bls_sk)
-			memcpy(g->share, cfg->bls_sk, 32);
-		else if (ctng_dkg_load_share(g->st, r->holders[i].bls_pk, g->share, NULL) != 0) {
-			CTNG_WARN("resharing: no share of the previous key here; taking part as a "
-			          "recipient only",
-			          "%s", "");
-			return 0;
-		}
-		*have_old = true;
-	}
-	return 0;
-}
-
 int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 {
 	struct gd g = {0};
@@ -855,8 +820,12 @@ int ctng_gossiper_run(const ctng_node_config *cfg, ctng_err *err)
 		goto out;
 	}
 	bool have_old = false;
-	if ((rc = ctng_dkg_store_migrate(g.st, err)) || (rc = find_share(&g, &have_old, err)))
+	if ((rc = ctng_dkg_store_migrate(g.st, err)))
 		goto out;
+	if (cfg->net.has_bls && (rc = ctng_dkg_find_share(cfg, g.st, g.share, err)))
+		goto out;
+	if (!cfg->net.has_bls && cfg->net.reshare.present)
+		have_old = ctng_dkg_find_old_share(cfg, g.st, g.share, NULL) == 0;
 	/* destinations */
 	const ctng_entity *self = cfg->self;
 	g.peers = calloc(self->n_peers ? self->n_peers : 1, sizeof(*g.peers));

@@ -23,6 +23,7 @@
 #include "testnet_internal.h"
 
 #define STARTUP_MS    4000u /* from network creation to period 0 */
+#define DKG_PHASE_MS  1000u /* phase timeout of the DKG in a fresh test network */
 #define STOP_GRACE_MS 5000  /* SIGTERM, then SIGKILL after this */
 
 static volatile sig_atomic_t g_stop;
@@ -61,11 +62,6 @@ static bool sleep_until(uint64_t when_ms)
 
 /* ------------------------------------------------------------ processes */
 
-typedef struct proc {
-	const ctng_entity *e;
-	pid_t pid;
-} proc;
-
 /* libfaketime of the faketime package (multi-threaded variant). */
 static const char *faketime_lib(void)
 {
@@ -91,8 +87,8 @@ static long skew_of(const ctng_testnet_scenario *s, const ctng_network *net, con
 
 /* Starts `exe role --config cfg` with output to logpath; with skew_ms != 0
  * under faketime(1) (libfaketime shifts the wall and monotonic clocks). */
-static pid_t spawn(const char *exe, const char *role, const char *cfg, const char *logpath,
-                   long skew_ms)
+pid_t testnet_spawn(const char *exe, const char *role, const char *cfg, const char *logpath,
+                    long skew_ms)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -172,7 +168,7 @@ static void reap_dead(proc *ps, size_t n, ctng_buf *failures, size_t *fails)
 	}
 }
 
-static bool wait_listening(const ctng_entity *e, uint64_t deadline_ms)
+bool testnet_wait_listening(const ctng_entity *e, uint64_t deadline_ms)
 {
 	char url[CTNG_URL_MAX + 32];
 	snprintf(url, sizeof(url), "%s/ctng/v1/ping", e->url);
@@ -210,7 +206,7 @@ static int restart_killed(const ctng_testnet_scenario *s, proc *ps, size_t n, co
 		char cfg[4096], logp[4096];
 		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, ps[i].e->id);
 		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, ps[i].e->id);
-		ps[i].pid = spawn(exe, ctng_role_name(ps[i].e->role), cfg, logp, 0);
+		ps[i].pid = testnet_spawn(exe, ctng_role_name(ps[i].e->role), cfg, logp, 0);
 		if (ps[i].pid < 0)
 			return ctng_err_set(err, CTNG_EIO, "cannot restart %s", ps[i].e->id);
 	}
@@ -266,6 +262,8 @@ static int prepare_network(const ctng_testnet_opts *o, const char *dir, ctng_net
 		io.period_ms = o->period_ms;
 		io.port_base = o->port_base;
 		io.genesis_ms = ctng_now_ms() + STARTUP_MS;
+		io.dkg = !o->dealer; /* no dealer: the gossipers run the DKG */
+		io.dkg_phase_ms = DKG_PHASE_MS;
 		int rc = ctng_init_network(dir, &io, err);
 		if (rc)
 			return ctng_err_wrap(err, "creating the network in %s", dir);
@@ -366,6 +364,24 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		        (unsigned long long)net.clock.period_ms, dir);
 	fflush(out);
 
+	testnet_dkg dkg = {0};
+	if (!net.has_bls) {
+		if ((rc = testnet_dkg_run(exe, dir, &net, &dkg, &g_stop, err))) {
+			testnet_dkg_stop_rest(&dkg);
+			sigaction(SIGINT, &old_int, NULL);
+			sigaction(SIGTERM, &old_term, NULL);
+			ctng_network_free(&net);
+			return rc;
+		}
+		if (!o->json)
+			fprintf(out,
+			        "DKG: %zu gossipers, threshold %u, %zu qualified, group key %s..., done "
+			        "in %llu ms (no dealer; every transcript verified, network.json "
+			        "finalized)\n",
+			        dkg.n, dkg.t, dkg.qualified, dkg.group_pk, (unsigned long long)dkg.ms);
+		fflush(out);
+	}
+
 	proc *ps = calloc(net.n_entities, sizeof(*ps));
 	size_t nps = 0;
 	const char **gossipers = calloc(net.n_entities, sizeof(*gossipers));
@@ -386,7 +402,14 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		char cfg[4096], logp[4096];
 		testnet_pathf(cfg, sizeof(cfg), "%s/%s/config.json", dir, e->id);
 		testnet_pathf(logp, sizeof(logp), "%s/%s/daemon.log", dir, e->id);
-		pid_t pid = spawn(exe, ctng_role_name(e->role), cfg, logp, skew_of(s, &net, e->id));
+		long skew = skew_of(s, &net, e->id);
+		/* a gossiper is running since the DKG; one that runs with a skewed
+		 * clock starts again under faketime */
+		pid_t pid = skew ? 0 : testnet_dkg_take(&dkg, e->id);
+		if (skew)
+			testnet_dkg_stop_one(&dkg, e->id);
+		if (pid == 0)
+			pid = testnet_spawn(exe, ctng_role_name(e->role), cfg, logp, skew);
 		if (pid < 0) {
 			rc = ctng_err_set(err, CTNG_EIO, "cannot start %s", e->id);
 			goto out;
@@ -395,9 +418,10 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		if (e->role == CTNG_ROLE_GOSSIPER)
 			gossipers[ng++] = e->id;
 	}
+	testnet_dkg_stop_rest(&dkg); /* gossipers this scenario does not run */
 	uint64_t deadline = ctng_mono_ms() + 15000 + 500 * (uint64_t)nps; /* big networks */
 	for (size_t i = 0; i < nps; i++) {
-		if (!wait_listening(ps[i].e, deadline)) {
+		if (!testnet_wait_listening(ps[i].e, deadline)) {
 			if (!g_stop)
 				rc = ctng_err_set(
 				    err, CTNG_EIO,
@@ -490,6 +514,12 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			json_array_append_new(arr, json_string(line));
 		json_object_set_new(res, "failures", arr);
 		json_object_set_new(res, "figures", testnet_figures_json(&traffic));
+		if (dkg.ran)
+			json_object_set_new(res, "dkg",
+			                    json_pack("{s:I, s:I, s:I, s:s}", "ms", (json_int_t)dkg.ms,
+			                              "gossipers", (json_int_t)dkg.n, "qualified",
+			                              (json_int_t)dkg.qualified, "group_pk",
+			                              dkg.group_pk));
 		char *txt = json_dumps(res, JSON_COMPACT);
 		fprintf(out, "%s\n", txt ? txt : "{\"result\":\"fail\"}");
 		free(txt);
@@ -503,6 +533,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			fprintf(out, "\nPASS: every count matched scenario %s\n", s->name);
 	}
 out:
+	testnet_dkg_stop_rest(&dkg);
 	stop_all(ps, nps);
 	testnet_traffic_free(&traffic);
 	sigaction(SIGINT, &old_int, NULL);

@@ -8,8 +8,11 @@
 #define CTNG_TESTNET_INTERNAL_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
 
+#include "ctng/dkg.h"
 #include "ctng/testnet.h"
 
 #define TESTNET_MAX_CERTS 64
@@ -64,6 +67,42 @@ size_t testnet_check_clients(testnet_traffic *t, ctng_buf *failures);
 void testnet_print_figures(const testnet_traffic *t, FILE *out);
 json_t *testnet_figures_json(const testnet_traffic *t);
 void testnet_traffic_free(testnet_traffic *t);
+
+/* A process the run started. */
+typedef struct proc {
+	const ctng_entity *e;
+	pid_t pid;
+} proc;
+
+/* fork+exec `exe ROLE --config CFG` with output appended to logpath; with
+ * skew_ms != 0 under faketime(1). */
+pid_t testnet_spawn(const char *exe, const char *role, const char *cfg, const char *logpath,
+                    long skew_ms);
+/* Polls e's /ctng/v1/ping until any HTTP answer or the (monotonic) deadline. */
+bool testnet_wait_listening(const ctng_entity *e, uint64_t deadline_ms);
+
+/* The DKG before the first period (dkg.c): every gossiper of the network
+ * in dir started as a process, the run watched until each is done, their
+ * transcripts verified and network.json finalized (then reloaded into
+ * *net). The gossiper processes keep running (they go on gossiping). */
+typedef struct testnet_dkg {
+	bool ran;
+	uint64_t ms; /* from starting the gossipers to every one done */
+	size_t n, qualified;
+	uint32_t t;
+	char group_pk[17]; /* first 8 bytes, hex */
+	char ids[CTNG_DKG_MAX_PARTICIPANTS][CTNG_ID_MAX + 1];
+	pid_t pids[CTNG_DKG_MAX_PARTICIPANTS];
+} testnet_dkg;
+
+int testnet_dkg_run(const char *exe, const char *dir, ctng_network *net, testnet_dkg *d,
+                    volatile sig_atomic_t *stop, ctng_err *err);
+/* The pid of gossiper id started by the DKG (and forgets it), or 0. */
+pid_t testnet_dkg_take(testnet_dkg *d, const char *id);
+/* Stops (SIGTERM, then SIGKILL) every DKG process not taken. */
+void testnet_dkg_stop_rest(testnet_dkg *d);
+/* Stops the DKG process of gossiper id (if it runs and was not taken). */
+void testnet_dkg_stop_one(testnet_dkg *d, const char *id);
 
 /* snprintf for paths; an over-long result is cut (and reported as -1). */
 int testnet_pathf(char *out, size_t cap, const char *fmt, ...)

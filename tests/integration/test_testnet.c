@@ -1,6 +1,7 @@
 /* test_testnet.c — every scenario of `ctng testnet` run for real: separate
  * logger, CA, monitor and gossiper processes on loopback, 3 short periods,
- * through the `ctng` binary, which must report "pass" and exit 0. */
+ * through the `ctng` binary, which must report "pass" and exit 0, on a
+ * network whose group key the gossipers made with the DKG. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,7 +41,9 @@ static void run_scenario(const char *scenario)
 	bool passed = text && strstr(text, "\"result\":\"pass\"") != NULL;
 	/* Every period line names every type, CON_FULL last. */
 	bool has_counts = text && strstr(text, "\"CON_FULL\"") != NULL;
-	if (!exited_ok || !passed || !has_counts)
+	/* The group key came from the gossipers' DKG, not from a dealer. */
+	bool dkg = text && strstr(text, "\"dkg\":{\"ms\":") != NULL;
+	if (!exited_ok || !passed || !has_counts || !dkg)
 		fprintf(stderr,
 		        "scenario %s failed (status %d); output:\n%s\nlogs kept in %s/net\n",
 		        scenario, st, text ? text : "(none)", dir);
@@ -48,6 +51,7 @@ static void run_scenario(const char *scenario)
 	assert_true(exited_ok);
 	assert_true(passed);
 	assert_true(has_counts);
+	assert_true(dkg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
