@@ -58,8 +58,8 @@ static int in_process(size_t n, unsigned rounds)
 		uint64_t t0 = ctng_mono_ns();
 		int rc = dh_run(&h, 600000);
 		uint64_t wall = ctng_mono_ns() - t0;
-		bool ok = rc == 0 && dh_all_finished(&h) &&
-		          ctng_dkg_sm_phase(h.sm[0]) == CTNG_DKG_DONE;
+		bool ok =
+		    rc == 0 && dh_all_finished(&h) && ctng_dkg_sm_phase(h.sm[0]) == CTNG_DKG_DONE;
 		if (!ok) {
 			fprintf(stderr, "bench dkg: n=%zu did not finish\n", n);
 			dh_free(&h);

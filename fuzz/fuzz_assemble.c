@@ -29,9 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!n)
 		return 0;
-	ctng_assemble_opts o = {.threshold = data[0] % 8 + 1,
-	                        .period_ms = 2000,
-	                        .genesis_ms = 1700000000000ull};
+	ctng_assemble_opts o = {
+	    .threshold = data[0] % 8 + 1, .period_ms = 2000, .genesis_ms = 1700000000000ull};
 	char *out = NULL;
 	size_t len = 0;
 	ctng_err e = {0};

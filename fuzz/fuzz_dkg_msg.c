@@ -28,7 +28,8 @@ static void keep(const char *json, size_t len, void *arg)
 		memcpy(g_msgs[g_n], json, len);
 		g_len[g_n] = len;
 		ctng_dkg_msg m;
-		if (ctng_dkg_msg_parse(json, len, &m, NULL) || ctng_dkg_msg_hash(&m, g_hash[g_n], NULL))
+		if (ctng_dkg_msg_parse(json, len, &m, NULL) ||
+		    ctng_dkg_msg_hash(&m, g_hash[g_n], NULL))
 			abort();
 		ctng_dkg_msg_clear(&m);
 		g_n++;
@@ -95,8 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ctng_dkg_msg m2;
 			uint8_t h1[32], h2[32];
 			if (ctng_dkg_msg_encode(&m, &re, &rl, NULL) ||
-			    ctng_dkg_msg_parse(re, rl, &m2, NULL) || ctng_dkg_msg_hash(&m, h1, NULL) ||
-			    ctng_dkg_msg_hash(&m2, h2, NULL) || memcmp(h1, h2, 32) != 0)
+			    ctng_dkg_msg_parse(re, rl, &m2, NULL) ||
+			    ctng_dkg_msg_hash(&m, h1, NULL) || ctng_dkg_msg_hash(&m2, h2, NULL) ||
+			    memcmp(h1, h2, 32) != 0)
 				abort();
 			ctng_dkg_msg_clear(&m2);
 			free(re);

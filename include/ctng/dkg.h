@@ -7,7 +7,7 @@
  *
  * Layers, from the bottom:
  *   - messages: deal, response, justification; strict JSON parsing, the
- *     canonical signed bytes (docs/protocol.md §9), signing and verifying;
+ *     canonical signed bytes (docs/protocol.md §10), signing and verifying;
  *   - the participants of a network (ctng_dkg_ctx): who deals, who receives,
  *     the threshold, the session id derived from the network's fingerprint;
  *   - the state machine of one participant (ctng_dkg_sm): no I/O (DESIGN §8);
@@ -57,10 +57,10 @@ typedef struct ctng_dkg_msg {
 	uint8_t session[32];
 	char sender[CTNG_ID_MAX + 1];
 	/* deal */
-	uint32_t t;                     /* number of commitments */
-	uint8_t (*commitments)[96];     /* a_k * G2, compressed */
-	uint8_t ephemeral[32];          /* X25519 key the shares are sealed with */
-	uint32_t n;                     /* number of recipients */
+	uint32_t t;                               /* number of commitments */
+	uint8_t (*commitments)[96];               /* a_k * G2, compressed */
+	uint8_t ephemeral[32];                    /* X25519 key the shares are sealed with */
+	uint32_t n;                               /* number of recipients */
 	uint8_t (*shares)[CTNG_DKG_SHARE_CT_LEN]; /* sealed f(j), recipient order */
 	/* response: dealer ids, in dealer order */
 	char (*complaints)[CTNG_ID_MAX + 1];
@@ -73,7 +73,7 @@ typedef struct ctng_dkg_msg {
 } ctng_dkg_msg;
 
 void ctng_dkg_msg_clear(ctng_dkg_msg *m);
-/* Strict parse of a message's JSON (docs/protocol.md §9): exact members for
+/* Strict parse of a message's JSON (docs/protocol.md §10): exact members for
  * its type, lower-case hex of exact sizes, ids valid, counts bounded,
  * complaints without duplicates. Checks form only, not signatures. */
 int ctng_dkg_msg_parse(const char *json, size_t len, ctng_dkg_msg *out, ctng_err *err);
@@ -140,12 +140,12 @@ bool ctng_dkg_outcome_equal(const ctng_dkg_outcome *a, const ctng_dkg_outcome *b
 /* ------------------------------------------------------ state machine */
 
 typedef enum ctng_dkg_phase {
-	CTNG_DKG_WAIT = 0,     /* not started (messages are kept)          */
-	CTNG_DKG_DEALING = 1,  /* own deal sent; collecting deals          */
-	CTNG_DKG_RESPONDING,   /* own response sent; collecting responses  */
-	CTNG_DKG_JUSTIFYING,   /* collecting the answers to complaints     */
-	CTNG_DKG_DONE,         /* finished with a key                      */
-	CTNG_DKG_FAILED,       /* finished without one (too few qualified) */
+	CTNG_DKG_WAIT = 0,    /* not started (messages are kept)          */
+	CTNG_DKG_DEALING = 1, /* own deal sent; collecting deals          */
+	CTNG_DKG_RESPONDING,  /* own response sent; collecting responses  */
+	CTNG_DKG_JUSTIFYING,  /* collecting the answers to complaints     */
+	CTNG_DKG_DONE,        /* finished with a key                      */
+	CTNG_DKG_FAILED,      /* finished without one (too few qualified) */
 } ctng_dkg_phase;
 
 const char *ctng_dkg_phase_name(ctng_dkg_phase p);
@@ -170,11 +170,11 @@ typedef struct ctng_dkg_action {
 	ctng_dkg_act_kind kind;
 	char *json; /* SAVE_STATE: hex state blob; STORE/SEND: message (owned) */
 	size_t len;
-	uint8_t hash[32];              /* STORE, ANNOUNCE: message hash */
-	ctng_dkg_type type;            /* STORE */
-	char sender[CTNG_ID_MAX + 1];  /* STORE */
-	char from[CTNG_ID_MAX + 1];    /* ANNOUNCE: who it came from ("" = unknown) */
-	char to[CTNG_ID_MAX + 1];      /* SEND: the one destination, "" = everyone */
+	uint8_t hash[32];             /* STORE, ANNOUNCE: message hash */
+	ctng_dkg_type type;           /* STORE */
+	char sender[CTNG_ID_MAX + 1]; /* STORE */
+	char from[CTNG_ID_MAX + 1];   /* ANNOUNCE: who it came from ("" = unknown) */
+	char to[CTNG_ID_MAX + 1];     /* SEND: the one destination, "" = everyone */
 } ctng_dkg_action;
 
 typedef struct ctng_dkg_actions {
@@ -186,15 +186,15 @@ void ctng_dkg_actions_reset(ctng_dkg_actions *a); /* frees the jsons, n = 0 */
 void ctng_dkg_actions_free(ctng_dkg_actions *a);
 
 typedef struct ctng_dkg_config {
-	const ctng_network *net; /* the network whose DKG this is (outlives the sm) */
-	const char *self_id;     /* a gossiper of net */
-	const ctng_sig_key *sign_key;   /* self's private signing key (borrowed) */
-	const uint8_t *dkg_sk;          /* self's X25519 private key (32, copied) */
-	const uint8_t *old_share;       /* resharing dealer: its previous share (32,
-	                                 * copied); NULL: does not deal */
-	uint64_t phase_ms; /* phase timeout; 0: net->dkg_phase_ms or the default */
-	uint64_t grace_ms; /* once a phase's messages are all in, wait this long for
-	                    * late evidence (conflicts) before moving on; 0: phase/20 */
+	const ctng_network *net;      /* the network whose DKG this is (outlives the sm) */
+	const char *self_id;          /* a gossiper of net */
+	const ctng_sig_key *sign_key; /* self's private signing key (borrowed) */
+	const uint8_t *dkg_sk;        /* self's X25519 private key (32, copied) */
+	const uint8_t *old_share;     /* resharing dealer: its previous share (32,
+	                               * copied); NULL: does not deal */
+	uint64_t phase_ms;            /* phase timeout; 0: net->dkg_phase_ms or the default */
+	uint64_t grace_ms;            /* once a phase's messages are all in, wait this long for
+	                               * late evidence (conflicts) before moving on; 0: phase/20 */
 	/* tests only: the dealer's coefficients come from this seed (>= 32
 	 * bytes) instead of the CSPRNG, and misbehaviour to inject */
 	const uint8_t *test_seed;
@@ -203,10 +203,10 @@ typedef struct ctng_dkg_config {
 } ctng_dkg_config;
 
 /* Faults a test participant can inject (ctng_dkg_config.test_faults). */
-#define CTNG_DKG_FAULT_BAD_SHARE    1u /* seal a wrong share for the next recipient */
-#define CTNG_DKG_FAULT_NO_JUSTIFY   2u /* never answer complaints */
-#define CTNG_DKG_FAULT_BAD_JUSTIFY  4u /* answer complaints with a wrong share */
-#define CTNG_DKG_FAULT_EQUIVOCATE   8u /* sign a second, different deal */
+#define CTNG_DKG_FAULT_BAD_SHARE   1u  /* seal a wrong share for the next recipient */
+#define CTNG_DKG_FAULT_NO_JUSTIFY  2u  /* never answer complaints */
+#define CTNG_DKG_FAULT_BAD_JUSTIFY 4u  /* answer complaints with a wrong share */
+#define CTNG_DKG_FAULT_EQUIVOCATE  8u  /* sign a second, different deal */
 #define CTNG_DKG_FAULT_FALSE_CLAIM 16u /* complain about the first other dealer */
 #define CTNG_DKG_FAULT_SILENT      32u /* send nothing at all */
 
@@ -232,8 +232,7 @@ int ctng_dkg_sm_on_message(ctng_dkg_sm *sm, const char *json, size_t len, const 
 /* When on_timer should next be called (wall clock ms; 0 = never). */
 uint64_t ctng_dkg_sm_next_timer(const ctng_dkg_sm *sm);
 /* Moves phases whose deadline passed (or whose messages are all in). */
-int ctng_dkg_sm_on_timer(ctng_dkg_sm *sm, uint64_t now_ms, ctng_dkg_actions *acts,
-                         ctng_err *err);
+int ctng_dkg_sm_on_timer(ctng_dkg_sm *sm, uint64_t now_ms, ctng_dkg_actions *acts, ctng_err *err);
 
 /* Is a message with this hash wanted (not held, run not finished)? */
 bool ctng_dkg_sm_wants(const ctng_dkg_sm *sm, const uint8_t hash[32]);
@@ -315,8 +314,7 @@ ctng_dkg_phase ctng_dkg_node_phase(const ctng_dkg_node *n);
  * part in). 0, CTNG_ENOTFOUND. */
 int ctng_dkg_store_share(struct ctng_store *st, const uint8_t pk[96], const uint8_t sk[32],
                          uint32_t bls_id, ctng_err *err);
-int ctng_dkg_load_share(struct ctng_store *st, const uint8_t pk[96], uint8_t sk[32],
-                        ctng_err *err);
+int ctng_dkg_load_share(struct ctng_store *st, const uint8_t pk[96], uint8_t sk[32], ctng_err *err);
 /* The share a gossiper signs with in a network with keys: bls_sk of its
  * config, else the DKG share stored for its bls_pk. CTNG_ENOTFOUND. */
 int ctng_dkg_find_share(const ctng_node_config *cfg, struct ctng_store *st, uint8_t sk[32],

@@ -93,9 +93,10 @@ static int foreground(int argc, char **argv, bool reshare)
 	}
 	if (reshare != cfg.net.reshare.present) {
 		st = ctng_cli_fail(CTNG_EXIT_USAGE, cmd,
-		                   reshare ? "the network does not reshare (no \"reshare\" section; "
-		                             "use ctng dkg run)"
-		                           : "the network reshares an older key: use ctng dkg reshare");
+		                   reshare
+		                       ? "the network does not reshare (no \"reshare\" section; "
+		                         "use ctng dkg run)"
+		                       : "the network reshares an older key: use ctng dkg reshare");
 		goto out;
 	}
 	snprintf(path, sizeof path, "%s/gossiper.db", cfg.data_dir);
@@ -178,11 +179,12 @@ static int verify(int argc, char **argv)
 		ctng_dkg_outcome o = {0};
 		int rc = ctng_read_file(argv[i], 64u << 20, &t, &tl, &e);
 		if (!rc)
-			rc = ctng_dkg_transcript_verify((const char *)nt, nl, (const char *)t, tl, &o, &e);
+			rc = ctng_dkg_transcript_verify((const char *)nt, nl, (const char *)t, tl,
+			                                &o, &e);
 		free(t);
 		if (rc) {
-			st = ctng_cli_fail(rc == CTNG_EINVAL ? CTNG_EXIT_USAGE : CTNG_EXIT_INVALID, cmd,
-			                   "%s: %s", argv[i], e.msg);
+			st = ctng_cli_fail(rc == CTNG_EINVAL ? CTNG_EXIT_USAGE : CTNG_EXIT_INVALID,
+			                   cmd, "%s: %s", argv[i], e.msg);
 			break;
 		}
 		char *g = ctng_hex_strdup(o.group_pk, 96);
@@ -192,7 +194,8 @@ static int verify(int argc, char **argv)
 		for (size_t k = 0; k < o.n_qualified; k++)
 			printf(" %s", o.qualified[k]);
 		for (size_t k = 0; k < o.n_disqualified; k++)
-			printf("; disqualified %s (%s)", o.disqualified[k].id, o.disqualified[k].reason);
+			printf("; disqualified %s (%s)", o.disqualified[k].id,
+			       o.disqualified[k].reason);
 		printf("\n");
 		if (!ref.commitments) {
 			ref = o;
@@ -222,5 +225,4 @@ static int run(int argc, char **argv)
 }
 
 const ctng_cli_cmd ctng_cmd_dkg = {
-    "dkg", "take part in a DKG or resharing in the foreground; verify transcripts", usage,
-    run};
+    "dkg", "take part in a DKG or resharing in the foreground; verify transcripts", usage, run};

@@ -52,7 +52,8 @@ static int run(int argc, char **argv)
 		else if ((v = ctng_cli_flag(argc, argv, &i, "--monitor")))
 			o.monitor = v;
 		else if ((v = ctng_cli_flag(argc, argv, &i, "--loggers")) && !lbuf) {
-			if (!(lbuf = strdup(v)) || split(cmd, "--loggers", lbuf, loggers, &o.n_loggers))
+			if (!(lbuf = strdup(v)) ||
+			    split(cmd, "--loggers", lbuf, loggers, &o.n_loggers))
 				goto done;
 			o.loggers = loggers;
 		} else if ((v = ctng_cli_flag(argc, argv, &i, "--cas")) && !cbuf) {

@@ -69,13 +69,15 @@ static int assemble(int argc, char **argv)
 			reshare = v;
 		} else if (strncmp(argv[i], "--threshold", 11) == 0) {
 			v = ctng_cli_flag(argc, argv, &i, "--threshold");
-			if (ctng_cli_u64_flag(cmd, "--threshold", v, 1, CTNG_CONFIG_MAX_ENTITIES, &v64))
+			if (ctng_cli_u64_flag(cmd, "--threshold", v, 1, CTNG_CONFIG_MAX_ENTITIES,
+			                      &v64))
 				goto done;
 			o.threshold = (uint32_t)v64;
 			have_t = true;
 		} else if (strncmp(argv[i], "--period-ms", 11) == 0) {
 			v = ctng_cli_flag(argc, argv, &i, "--period-ms");
-			if (ctng_cli_u64_flag(cmd, "--period-ms", v, 100, (uint64_t)1 << 40, &o.period_ms))
+			if (ctng_cli_u64_flag(cmd, "--period-ms", v, 100, (uint64_t)1 << 40,
+			                      &o.period_ms))
 				goto done;
 			have_p = true;
 		} else if (strncmp(argv[i], "--genesis-ms", 12) == 0) {
@@ -101,7 +103,8 @@ static int assemble(int argc, char **argv)
 		goto done;
 	}
 	if (access(outp, F_OK) == 0) {
-		ctng_cli_fail(CTNG_EXIT_USAGE, cmd, "%s already exists; refusing to overwrite", outp);
+		ctng_cli_fail(CTNG_EXIT_USAGE, cmd, "%s already exists; refusing to overwrite",
+		              outp);
 		goto done;
 	}
 	char **texts = calloc(nf, sizeof *texts), *out = NULL;
@@ -185,16 +188,16 @@ static int show(int argc, char **argv)
 	ctng_rfc3339(when, net.clock.genesis_ms);
 	printf("network %s\n", argv[1]);
 	printf("fingerprint %s   (sha256 %s)\n", shortfp, fp);
-	printf("genesis %s (%llu ms), period %llu ms, query +%llu, gossip wait %llu, update +%llu\n",
-	       when, (unsigned long long)net.clock.genesis_ms,
-	       (unsigned long long)net.clock.period_ms,
-	       (unsigned long long)net.clock.query_offset_ms,
-	       (unsigned long long)net.clock.gossip_wait_ms,
-	       (unsigned long long)net.clock.update_offset_ms);
-	printf("threshold %u of %zu gossipers, DKG phase %llu ms\n", net.threshold,
-	       ctng_network_count(&net, CTNG_ROLE_GOSSIPER),
-	       (unsigned long long)(net.dkg_phase_ms ? net.dkg_phase_ms
-	                                             : CTNG_DKG_DEFAULT_PHASE_MS));
+	printf(
+	    "genesis %s (%llu ms), period %llu ms, query +%llu, gossip wait %llu, update +%llu\n",
+	    when, (unsigned long long)net.clock.genesis_ms, (unsigned long long)net.clock.period_ms,
+	    (unsigned long long)net.clock.query_offset_ms,
+	    (unsigned long long)net.clock.gossip_wait_ms,
+	    (unsigned long long)net.clock.update_offset_ms);
+	printf(
+	    "threshold %u of %zu gossipers, DKG phase %llu ms\n", net.threshold,
+	    ctng_network_count(&net, CTNG_ROLE_GOSSIPER),
+	    (unsigned long long)(net.dkg_phase_ms ? net.dkg_phase_ms : CTNG_DKG_DEFAULT_PHASE_MS));
 	if (net.has_bls) {
 		char *g = ctng_hex_strdup(net.group_pk, 96);
 		printf("group key %s\n", g ? g : "?");
@@ -255,7 +258,8 @@ static int finalize(int argc, char **argv)
 		}
 	}
 	if (!netp || nt == 0) {
-		ctng_cli_usage_error(cmd, "NETWORK and at least one --transcript FILE are required");
+		ctng_cli_usage_error(cmd,
+		                     "NETWORK and at least one --transcript FILE are required");
 		goto done;
 	}
 	char *net_text = NULL, *out = NULL;
@@ -276,10 +280,11 @@ static int finalize(int argc, char **argv)
 			res = r;
 			continue;
 		} else if (!ctng_dkg_outcome_equal(&res, &r)) {
-			rc = ctng_err_set(&e, CTNG_EVERIFY,
-			                  "%s and %s verify but disagree on the result: the gossipers "
-			                  "did not finish with the same key; run a new DKG",
-			                  tr[0], tr[i]);
+			rc = ctng_err_set(
+			    &e, CTNG_EVERIFY,
+			    "%s and %s verify but disagree on the result: the gossipers "
+			    "did not finish with the same key; run a new DKG",
+			    tr[0], tr[i]);
 		}
 		ctng_dkg_outcome_free(&r);
 	}
@@ -290,8 +295,8 @@ static int finalize(int argc, char **argv)
 	if (!rc)
 		rc = ctng_write_file_atomic(outp ? outp : netp, out, out_len, 0644, &e);
 	if (rc) {
-		st = ctng_cli_fail(rc == CTNG_EVERIFY ? CTNG_EXIT_INVALID : ctng_cli_exit_for(rc), cmd,
-		                   "%s", e.msg);
+		st = ctng_cli_fail(rc == CTNG_EVERIFY ? CTNG_EXIT_INVALID : ctng_cli_exit_for(rc),
+		                   cmd, "%s", e.msg);
 	} else {
 		char *g = ctng_hex_strdup(res.group_pk, 96);
 		printf("wrote %s: group key %s from %zu transcript(s), %zu qualified dealers\n",
@@ -310,7 +315,8 @@ done:
 static int run(int argc, char **argv)
 {
 	if (argc < 2)
-		return ctng_cli_usage_error("network", "assemble, show or finalize? (ctng help network)");
+		return ctng_cli_usage_error("network",
+		                            "assemble, show or finalize? (ctng help network)");
 	if (strcmp(argv[1], "assemble") == 0)
 		return assemble(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)

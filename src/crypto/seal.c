@@ -81,8 +81,8 @@ static int hkdf(uint8_t key[32], const uint8_t ikm[32], const uint8_t *salt, siz
 	OSSL_PARAM p[] = {
 	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, 32),
-	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	                                      salt_len ? (void *)salt : &empty, salt_len),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt_len ? (void *)salt : &empty,
+	                                      salt_len),
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)ctx, ctx_len),
 	    OSSL_PARAM_construct_end()};
 	int rc = EVP_KDF_derive(kc, key, 32, p) == 1 ? 0 : ossl_fail(err, CTNG_EIO, "HKDF failed");
@@ -148,8 +148,7 @@ static int check_sizes(size_t salt_len, size_t info_len, size_t pt_len, ctng_err
 
 int ctng_seal(uint8_t *ct, const uint8_t esk[CTNG_SEAL_KEY_LEN],
               const uint8_t rpk[CTNG_SEAL_KEY_LEN], const uint8_t *salt, size_t salt_len,
-              const uint8_t *info, size_t info_len, const uint8_t *pt, size_t pt_len,
-              ctng_err *err)
+              const uint8_t *info, size_t info_len, const uint8_t *pt, size_t pt_len, ctng_err *err)
 {
 	int rc = check_sizes(salt_len, info_len, pt_len, err);
 	if (rc)

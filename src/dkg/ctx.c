@@ -57,7 +57,8 @@ int ctng_dkg_ctx_new(const ctng_network *net, ctng_dkg_ctx **out, ctng_err *err)
 	*out = NULL;
 	size_t n = ctng_network_count(net, CTNG_ROLE_GOSSIPER);
 	if (n == 0 || n > CTNG_DKG_MAX_PARTICIPANTS)
-		return ctng_err_set(err, CTNG_EINVAL, "dkg: need 1..%d gossipers, the network has %zu",
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "dkg: need 1..%d gossipers, the network has %zu",
 		                    CTNG_DKG_MAX_PARTICIPANTS, n);
 	ctng_dkg_ctx *c = calloc(1, sizeof *c);
 	if (!c || !(c->recips = calloc(n, sizeof *c->recips)) ||
@@ -74,10 +75,11 @@ int ctng_dkg_ctx_new(const ctng_network *net, ctng_dkg_ctx **out, ctng_err *err)
 		if (!e)
 			rc = ctng_err_set(err, CTNG_EINVAL, "dkg: no gossiper has bls_id %u", id);
 		else if (!e->key || !e->has_dkg_key)
-			rc = ctng_err_set(err, CTNG_EINVAL,
-			                  "dkg: gossiper %s has no public_key or dkg_key (make its keys "
-			                  "with ctng keygen)",
-			                  e->id);
+			rc = ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "dkg: gossiper %s has no public_key or dkg_key (make its keys "
+			    "with ctng keygen)",
+			    e->id);
 		if (rc)
 			break;
 		memcpy(p->id, e->id, sizeof p->id);
@@ -105,10 +107,11 @@ int ctng_dkg_ctx_new(const ctng_network *net, ctng_dkg_ctx **out, ctng_err *err)
 			memcpy(p->c0, h->bls_pk, 96);
 		}
 		if (c->nd < c->min_qual)
-			rc = ctng_err_set(err, CTNG_EINVAL,
-			                  "dkg: only %zu holders of the previous key are in the network, "
-			                  "resharing needs %u",
-			                  c->nd, c->min_qual);
+			rc = ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "dkg: only %zu holders of the previous key are in the network, "
+			    "resharing needs %u",
+			    c->nd, c->min_qual);
 	}
 	if (!rc && c->min_qual == 0)
 		rc = ctng_err_set(err, CTNG_EINVAL, "dkg: threshold 0");
@@ -159,16 +162,17 @@ static int check(const ctng_dkg_ctx *c, const ctng_dkg_msg *m, g2 *com, int *di,
 			                    m->sender);
 		key = c->dealers[*di].key;
 		if (m->type == CTNG_DKG_DEAL && (m->t != c->t || m->n != c->nr))
-			return ctng_err_set(err, CTNG_EINVAL,
-			                    "dkg: deal of %s has %u commitments and %u shares, want "
-			                    "%u and %zu",
-			                    m->sender, m->t, m->n, c->t, c->nr);
+			return ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "dkg: deal of %s has %u commitments and %u shares, want "
+			    "%u and %zu",
+			    m->sender, m->t, m->n, c->t, c->nr);
 		if (m->type == CTNG_DKG_JUSTIFICATION) {
 			fr s;
 			if ((*ri = dkg_recip_index(c, m->to)) < 0 || strcmp(m->to, m->sender) == 0)
-				return ctng_err_set(err, CTNG_EINVAL,
-				                    "dkg: justification for %s, not another recipient",
-				                    m->to);
+				return ctng_err_set(
+				    err, CTNG_EINVAL,
+				    "dkg: justification for %s, not another recipient", m->to);
 			if (!fr_from_bytes(&s, m->share))
 				return ctng_err_set(err, CTNG_EINVAL,
 				                    "dkg: revealed share is not a scalar below r");
@@ -177,8 +181,8 @@ static int check(const ctng_dkg_ctx *c, const ctng_dkg_msg *m, g2 *com, int *di,
 		break;
 	case CTNG_DKG_RESPONSE:
 		if ((*ri = dkg_recip_index(c, m->sender)) < 0)
-			return ctng_err_set(err, CTNG_EINVAL, "dkg: %s is not a recipient of this DKG",
-			                    m->sender);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "dkg: %s is not a recipient of this DKG", m->sender);
 		key = c->recips[*ri].key;
 		for (size_t i = 0, prev = 0; i < m->n_complaints; i++) {
 			int d = dkg_dealer_index(c, m->complaints[i]);
@@ -200,13 +204,15 @@ static int check(const ctng_dkg_ctx *c, const ctng_dkg_msg *m, g2 *com, int *di,
 	}
 	int rc = ctng_dkg_msg_verify(m, key, err);
 	if (rc)
-		return ctng_err_wrap(err, "dkg: %s from %s", ctng_dkg_type_name(m->type), m->sender);
+		return ctng_err_wrap(err, "dkg: %s from %s", ctng_dkg_type_name(m->type),
+		                     m->sender);
 	if (m->type != CTNG_DKG_DEAL)
 		return 0;
 	const dkg_party *p = &c->dealers[*di];
 	if (p->has_c0 && memcmp(m->commitments[0], p->c0, 96) != 0)
 		return ctng_err_set(err, CTNG_EVERIFY,
-		                    "dkg: deal of %s does not commit to its previous share", m->sender);
+		                    "dkg: deal of %s does not commit to its previous share",
+		                    m->sender);
 	for (uint32_t k = 0; k < m->t; k++) {
 		g2 q;
 		int d = g2_decompress(com ? &com[k] : &q, m->commitments[k]);
@@ -215,7 +221,8 @@ static int check(const ctng_dkg_ctx *c, const ctng_dkg_msg *m, g2 *com, int *di,
 			                    m->sender, k, bls_dec_str(d));
 		if (k == 0 && g2_is_identity(com ? &com[0] : &q))
 			return ctng_err_set(err, CTNG_EVERIFY,
-			                    "dkg: deal of %s: commitment 0 is the identity", m->sender);
+			                    "dkg: deal of %s: commitment 0 is the identity",
+			                    m->sender);
 	}
 	return 0;
 }
@@ -245,14 +252,15 @@ static int finish_held(const ctng_dkg_ctx *c, dkg_held *h, bool checked, ctng_er
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	if (checked) {
 		h->di = dkg_dealer_index(c, h->m.sender);
-		h->ri = h->m.type == CTNG_DKG_RESPONSE         ? dkg_recip_index(c, h->m.sender)
+		h->ri = h->m.type == CTNG_DKG_RESPONSE        ? dkg_recip_index(c, h->m.sender)
 		        : h->m.type == CTNG_DKG_JUSTIFICATION ? dkg_recip_index(c, h->m.to)
-		                                               : -1;
+		                                              : -1;
 		if (h->m.type == CTNG_DKG_RESPONSE)
 			h->di = -1;
 		for (uint32_t k = 0; h->com && k < h->m.t; k++)
 			if (g2_decompress(&h->com[k], h->m.commitments[k]) != BLS_DEC_OK)
-				return ctng_err_set(err, CTNG_EINVAL, "dkg: own deal does not decode");
+				return ctng_err_set(err, CTNG_EINVAL,
+				                    "dkg: own deal does not decode");
 	} else if ((rc = check(c, &h->m, h->com, &h->di, &h->ri, err))) {
 		return rc;
 	}
@@ -263,8 +271,7 @@ static int finish_held(const ctng_dkg_ctx *c, dkg_held *h, bool checked, ctng_er
 	return rc;
 }
 
-int dkg_held_new(const ctng_dkg_ctx *c, const char *json, size_t len, dkg_held **out,
-                 ctng_err *err)
+int dkg_held_new(const ctng_dkg_ctx *c, const char *json, size_t len, dkg_held **out, ctng_err *err)
 {
 	*out = NULL;
 	dkg_held *h = calloc(1, sizeof *h);

@@ -1,5 +1,5 @@
 /*
- * msg.c — the three DKG messages (docs/protocol.md §9): strict JSON parsing,
+ * msg.c — the three DKG messages (docs/protocol.md §10): strict JSON parsing,
  * the JSON encoding, the canonical signed bytes, hashing, signing and
  * verifying. Checks against a network are in ctx.c.
  */
@@ -46,8 +46,8 @@ static int get_hex(json_t *v, const char *what, uint8_t *out, size_t n, ctng_err
 {
 	const char *s = json_string_value(v);
 	if (!s || json_string_length(v) != 2 * n)
-		return ctng_err_set(err, CTNG_EINVAL, "dkg message: %s must be %zu hex digits", what,
-		                    2 * n);
+		return ctng_err_set(err, CTNG_EINVAL, "dkg message: %s must be %zu hex digits",
+		                    what, 2 * n);
 	for (size_t i = 0; i < 2 * n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return bad(err, "dkg message: %s must be lower-case hex", what);
@@ -76,8 +76,8 @@ static int check_members(json_t *j, const char *const *allowed, ctng_err *err)
 		for (size_t i = 0; allowed[i] && !ok; i++)
 			ok = strcmp(k, allowed[i]) == 0;
 		if (!ok)
-			return ctng_err_set(err, CTNG_EINVAL, "dkg message: unknown member \"%.40s\"",
-			                    k);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "dkg message: unknown member \"%.40s\"", k);
 	}
 	for (size_t i = 0; i < want; i++)
 		if (!json_object_get(j, allowed[i]))
@@ -93,7 +93,8 @@ static int parse_deal(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 		return bad(err, "dkg message: %s must be an array of 1..256 keys", "commitments");
 	if (!json_is_array(s) || json_array_size(s) == 0 ||
 	    json_array_size(s) > CTNG_DKG_MAX_PARTICIPANTS)
-		return bad(err, "dkg message: %s must be an array of 1..256 sealed shares", "shares");
+		return bad(err, "dkg message: %s must be an array of 1..256 sealed shares",
+		           "shares");
 	m->t = (uint32_t)json_array_size(c);
 	m->n = (uint32_t)json_array_size(s);
 	m->commitments = calloc(m->t, 96);
@@ -102,7 +103,8 @@ static int parse_deal(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	int rc;
 	for (uint32_t i = 0; i < m->t; i++)
-		if ((rc = get_hex(json_array_get(c, i), "a commitment", m->commitments[i], 96, err)))
+		if ((rc =
+		         get_hex(json_array_get(c, i), "a commitment", m->commitments[i], 96, err)))
 			return rc;
 	for (uint32_t i = 0; i < m->n; i++)
 		if ((rc = get_hex(json_array_get(s, i), "a sealed share", m->shares[i],
@@ -115,10 +117,10 @@ static int parse_response(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 {
 	json_t *c = json_object_get(j, "complaints");
 	if (!json_is_array(c) || json_array_size(c) > CTNG_DKG_MAX_PARTICIPANTS)
-		return bad(err, "dkg message: %s must be an array of at most 256 ids", "complaints");
+		return bad(err, "dkg message: %s must be an array of at most 256 ids",
+		           "complaints");
 	m->n_complaints = json_array_size(c);
-	if (m->n_complaints &&
-	    !(m->complaints = calloc(m->n_complaints, sizeof *m->complaints)))
+	if (m->n_complaints && !(m->complaints = calloc(m->n_complaints, sizeof *m->complaints)))
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->n_complaints; i++) {
 		int rc = get_id(json_array_get(c, i), "a complaint", m->complaints[i], err);
@@ -134,9 +136,9 @@ static int parse_response(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 
 static int parse_obj(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 {
-	static const char *const k_deal[] = {"ctng_dkg", "type",       "session",   "sender",
-	                                     "commitments", "ephemeral", "shares", "signature",
-	                                     NULL};
+	static const char *const k_deal[] = {"ctng_dkg", "type",        "session",
+	                                     "sender",   "commitments", "ephemeral",
+	                                     "shares",   "signature",   NULL};
 	static const char *const k_resp[] = {"ctng_dkg",   "type",      "session", "sender",
 	                                     "complaints", "signature", NULL};
 	static const char *const k_just[] = {"ctng_dkg", "type",  "session",   "sender",
@@ -194,8 +196,9 @@ int ctng_dkg_msg_parse(const char *json, size_t len, ctng_dkg_msg *out, ctng_err
 	json_error_t je;
 	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j)
-		return ctng_err_set(err, CTNG_EINVAL, "dkg message: malformed JSON at column %d: %s",
-		                    je.column, je.text);
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "dkg message: malformed JSON at column %d: %s", je.column,
+		                    je.text);
 	int rc = parse_obj(j, out, err);
 	json_decref(j);
 	if (rc)
@@ -276,7 +279,8 @@ int ctng_dkg_msg_signed_bytes(const ctng_dkg_msg *m, ctng_buf *b, ctng_err *err)
 			rc |= ctng_buf_append_lp32(b, m->complaints[i], strlen(m->complaints[i]));
 		break;
 	case CTNG_DKG_JUSTIFICATION:
-		rc |= ctng_buf_append_lp32(b, m->to, strlen(m->to)) | ctng_buf_append(b, m->share, 32);
+		rc |= ctng_buf_append_lp32(b, m->to, strlen(m->to)) |
+		      ctng_buf_append(b, m->share, 32);
 		break;
 	default:
 		return ctng_err_set(err, CTNG_EINVAL, "dkg message: bad type");

@@ -242,8 +242,8 @@ static void run_actions(ctng_dkg_node *n)
 			if (x->kind == CTNG_DKG_ACT_SAVE_STATE)
 				durable = dkg_store_state(n->st, session, x->json, &e) == 0;
 			else if (x->kind == CTNG_DKG_ACT_STORE)
-				durable = dkg_store_message(n->st, session, x->hash, x->type, x->sender,
-				                            x->json, &e) == 0;
+				durable = dkg_store_message(n->st, session, x->hash, x->type,
+				                            x->sender, x->json, &e) == 0;
 		}
 		if (!durable || ctng_store_commit(n->st, &e)) {
 			ctng_store_rollback(n->st, NULL);
@@ -264,7 +264,8 @@ static void run_actions(ctng_dkg_node *n)
 			char h[65], s[65], body[200];
 			ctng_hex_encode(h, x->hash, 32);
 			ctng_hex_encode(s, session, 32);
-			int len = snprintf(body, sizeof body, "{\"session\":\"%s\",\"hash\":\"%s\"}", s, h);
+			int len = snprintf(body, sizeof body,
+			                   "{\"session\":\"%s\",\"hash\":\"%s\"}", s, h);
 			for (size_t p = 0; p < n->n_peers; p++)
 				if (strcmp(n->peers[p].id, x->from) != 0 &&
 				    strcmp(n->peers[p].id, x->sender) != 0)
@@ -322,8 +323,7 @@ struct fetch {
 	char from[CTNG_ID_MAX + 1];
 };
 
-static void on_fetched(int status, const uint8_t *body, size_t len, const ctng_err *err,
-                       void *arg)
+static void on_fetched(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct fetch *f = arg;
 	ctng_dkg_node *n = f->n;
@@ -429,8 +429,8 @@ static void h_messages(ctng_net_req *req, void *arg)
 		ctng_dkg_sm_each(n->sm, add_msg, a);
 	char s[65];
 	ctng_hex_encode(s, ctng_dkg_ctx_session(ctng_dkg_sm_ctx(n->sm)), 32);
-	ctng_net_reply_json(req, 200, json_pack("{s:s, s:o}", "session", s, "messages",
-	                                        a ? a : json_array()));
+	ctng_net_reply_json(
+	    req, 200, json_pack("{s:s, s:o}", "session", s, "messages", a ? a : json_array()));
 }
 
 static void h_status(ctng_net_req *req, void *arg)
@@ -505,8 +505,7 @@ struct probe {
 	size_t peer;
 };
 
-static void on_probed(int status, const uint8_t *body, size_t len, const ctng_err *err,
-                      void *arg)
+static void on_probed(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct probe *p = arg;
 	ctng_dkg_node *n = p->n;
@@ -517,8 +516,8 @@ static void on_probed(int status, const uint8_t *body, size_t len, const ctng_er
 		ctng_hex_encode(mine, ctng_dkg_ctx_session(ctng_dkg_sm_ctx(n->sm)), 32);
 		n->peers[p->peer].reachable = s && strcmp(s, mine) == 0;
 		if (s && !n->peers[p->peer].reachable)
-			CTNG_WARN("a DKG peer runs another session (another network file?)", "peer=%s",
-			          n->peers[p->peer].id);
+			CTNG_WARN("a DKG peer runs another session (another network file?)",
+			          "peer=%s", n->peers[p->peer].id);
 		json_decref(j);
 	}
 	free(p);
@@ -580,8 +579,8 @@ static int restore_one(const char *json, size_t len, void *arg)
 }
 
 int ctng_dkg_node_start(const ctng_node_config *cfg, ctng_net_loop *loop, ctng_net_server *srv,
-                        ctng_store *st, const uint8_t *old_share, ctng_dkg_done_fn done,
-                        void *arg, ctng_dkg_node **out, ctng_err *err)
+                        ctng_store *st, const uint8_t *old_share, ctng_dkg_done_fn done, void *arg,
+                        ctng_dkg_node **out, ctng_err *err)
 {
 	*out = NULL;
 	if (!cfg->key || !cfg->has_dkg_sk)

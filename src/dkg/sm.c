@@ -39,8 +39,8 @@ struct ctng_dkg_sm {
 	uint64_t deadline, all_in_at, linger_until;
 	bool dealt, responded, has_coef;
 	fr *coef;
-	fr *recv;          /* share received from each dealer */
-	uint8_t *recv_st;  /* RECV_* */
+	fr *recv;         /* share received from each dealer */
+	uint8_t *recv_st; /* RECV_* */
 	bool has_outcome;
 	ctng_dkg_outcome outcome;
 	fr share;
@@ -52,8 +52,8 @@ struct ctng_dkg_sm {
 
 const char *ctng_dkg_phase_name(ctng_dkg_phase p)
 {
-	static const char *const n[] = {"wait", "dealing", "responding", "justifying", "done",
-	                                "failed"};
+	static const char *const n[] = {"wait",       "dealing", "responding",
+	                                "justifying", "done",    "failed"};
 	return (unsigned)p < sizeof n / sizeof n[0] ? n[p] : "?";
 }
 
@@ -218,7 +218,7 @@ int ctng_dkg_sm_new(const ctng_dkg_config *cfg, ctng_dkg_sm **out, ctng_err *err
 		}
 		sm->has_old = true;
 	}
-	uint64_t p = cfg->phase_ms ? cfg->phase_ms
+	uint64_t p = cfg->phase_ms            ? cfg->phase_ms
 	             : cfg->net->dkg_phase_ms ? cfg->net->dkg_phase_ms
 	                                      : CTNG_DKG_DEFAULT_PHASE_MS;
 	sm->phase_ms = p;
@@ -367,8 +367,9 @@ static int build_deal(ctng_dkg_sm *sm, const fr *coef, ctng_dkg_msg *m, bool bad
 	g2 *pts = calloc(c->t, sizeof *pts);
 	uint8_t esk[32];
 	ctng_buf info = {0};
-	int rc = m->commitments && m->shares && pts ? 0
-	                                            : ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	int rc = m->commitments && m->shares && pts
+	             ? 0
+	             : ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	if (!rc) {
 		g2 gen;
 		g2_generator(&gen);
@@ -513,6 +514,25 @@ static int respond(ctng_dkg_sm *sm, ctng_dkg_actions *a, ctng_err *err)
 	return emit(sm, &m, NULL, true, true, a, err);
 }
 
+/* Reveals f(x_r) to answer recipient r's complaint. */
+static int justify(ctng_dkg_sm *sm, size_t r, bool hold, ctng_dkg_actions *a, ctng_err *err)
+{
+	const ctng_dkg_ctx *c = sm->ctx;
+	ctng_dkg_msg m = {0};
+	m.type = CTNG_DKG_JUSTIFICATION;
+	memcpy(m.session, c->session, 32);
+	snprintf(m.sender, sizeof m.sender, "%s", sm->self);
+	snprintf(m.to, sizeof m.to, "%s", c->recips[r].id);
+	fr s;
+	dkg_poly_eval(&s, sm->coef, c->t, c->recips[r].index);
+	if (sm->faults & CTNG_DKG_FAULT_BAD_JUSTIFY)
+		fr_bump(m.share, &s);
+	else
+		fr_to_bytes(m.share, &s);
+	ctng_wipe(&s, sizeof s);
+	return emit(sm, &m, NULL, hold, true, a, err);
+}
+
 /* Answers every signed complaint against self not answered yet. */
 static int answer(ctng_dkg_sm *sm, ctng_dkg_actions *a, ctng_err *err)
 {
@@ -524,19 +544,7 @@ static int answer(ctng_dkg_sm *sm, ctng_dkg_actions *a, ctng_err *err)
 		if (!dkg_view_complains(&sm->view, (size_t)sm->di, r) ||
 		    dkg_view_n_justs(&sm->view, (size_t)sm->di, r) > 0)
 			continue;
-		ctng_dkg_msg m = {0};
-		m.type = CTNG_DKG_JUSTIFICATION;
-		memcpy(m.session, c->session, 32);
-		snprintf(m.sender, sizeof m.sender, "%s", sm->self);
-		snprintf(m.to, sizeof m.to, "%s", c->recips[r].id);
-		fr s;
-		dkg_poly_eval(&s, sm->coef, c->t, c->recips[r].index);
-		if (sm->faults & CTNG_DKG_FAULT_BAD_JUSTIFY)
-			fr_bump(m.share, &s);
-		else
-			fr_to_bytes(m.share, &s);
-		ctng_wipe(&s, sizeof s);
-		int rc = emit(sm, &m, NULL, true, true, a, err);
+		int rc = justify(sm, r, true, a, err);
 		if (rc)
 			return rc;
 	}
@@ -606,14 +614,16 @@ static int own_share(ctng_dkg_sm *sm, const bool *qual, ctng_err *err)
 		fr s;
 		if (dkg_view_complains(&sm->view, d, (size_t)sm->ri)) {
 			/* the public answer to our complaint (checked by the evaluation) */
-			if (!fr_from_bytes(&s, dkg_view_just(&sm->view, d, (size_t)sm->ri, 0)->m.share))
+			if (!fr_from_bytes(&s,
+			                   dkg_view_just(&sm->view, d, (size_t)sm->ri, 0)->m.share))
 				rc = ctng_err_set(err, CTNG_EIO, "dkg: bad revealed share");
 		} else {
 			receive(sm, d);
 			if (sm->recv_st[d] != RECV_OK)
-				rc = ctng_err_set(err, CTNG_EVERIFY,
-				                  "dkg: no valid share from %s and no complaint about it",
-				                  c->dealers[d].id);
+				rc = ctng_err_set(
+				    err, CTNG_EVERIFY,
+				    "dkg: no valid share from %s and no complaint about it",
+				    c->dealers[d].id);
 			s = sm->recv[d];
 		}
 		if (c->reshare)
@@ -786,8 +796,8 @@ static int phase_check(const ctng_dkg_sm *sm, const dkg_held *h, ctng_err *err)
 	const dkg_view *v = &sm->view;
 	if (h->m.type == CTNG_DKG_DEAL && sm->phase > CTNG_DKG_DEALING &&
 	    dkg_view_n_deals(v, (size_t)h->di) == 0)
-		return ctng_err_set(err, CTNG_ESTATE, "dkg: the deal phase is closed (%s dealt late)",
-		                    h->m.sender);
+		return ctng_err_set(err, CTNG_ESTATE,
+		                    "dkg: the deal phase is closed (%s dealt late)", h->m.sender);
 	if (h->m.type == CTNG_DKG_RESPONSE && sm->phase > CTNG_DKG_RESPONDING &&
 	    dkg_view_n_resps(v, (size_t)h->ri) == 0)
 		return ctng_err_set(err, CTNG_ESTATE,
@@ -808,17 +818,8 @@ static int late(ctng_dkg_sm *sm, dkg_held *h, ctng_dkg_actions *a, ctng_err *err
 			if (strcmp(h->m.complaints[i], sm->self) != 0 ||
 			    dkg_view_n_justs(&sm->view, (size_t)sm->di, (size_t)h->ri) > 0)
 				continue;
-			ctng_dkg_msg m = {0};
-			m.type = CTNG_DKG_JUSTIFICATION;
-			memcpy(m.session, sm->ctx->session, 32);
-			snprintf(m.sender, sizeof m.sender, "%s", sm->self);
-			snprintf(m.to, sizeof m.to, "%s", h->m.sender);
-			fr s;
-			dkg_poly_eval(&s, sm->coef, sm->ctx->t, sm->ctx->recips[h->ri].index);
-			fr_to_bytes(m.share, &s);
-			ctng_wipe(&s, sizeof s);
 			/* not held: the result is fixed; sent so the others can finish */
-			rc = emit(sm, &m, NULL, false, true, a, err);
+			rc = justify(sm, (size_t)h->ri, false, a, err);
 			if (rc == 0)
 				rc = CTNG_DKG_NEW;
 		}
@@ -840,7 +841,8 @@ int ctng_dkg_sm_on_message(ctng_dkg_sm *sm, const char *json, size_t len, const 
 	}
 	if (strcmp(h->m.sender, sm->self) == 0) {
 		dkg_held_free(h);
-		return ctng_err_set(err, CTNG_EINVAL, "dkg: a message in my name that I do not hold");
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "dkg: a message in my name that I do not hold");
 	}
 	if (sm->phase >= CTNG_DKG_DONE)
 		return late(sm, h, a, err);
@@ -868,7 +870,8 @@ int ctng_dkg_sm_on_message(ctng_dkg_sm *sm, const char *json, size_t len, const 
 		x->type = h->m.type;
 		memcpy(x->sender, h->m.sender, sizeof x->sender);
 		if (k == 1)
-			snprintf(x->from, sizeof x->from, "%s", from && ctng_id_valid(from) ? from : "");
+			snprintf(x->from, sizeof x->from, "%s",
+			         from && ctng_id_valid(from) ? from : "");
 	}
 	if (sm->phase == CTNG_DKG_WAIT && h->m.type == CTNG_DKG_DEAL)
 		rc = ctng_dkg_sm_start(sm, now, a, err);
@@ -880,7 +883,7 @@ int ctng_dkg_sm_on_message(ctng_dkg_sm *sm, const char *json, size_t len, const 
 int ctng_dkg_sm_on_timer(ctng_dkg_sm *sm, uint64_t now, ctng_dkg_actions *a, ctng_err *err)
 {
 	return sm->phase == CTNG_DKG_WAIT || sm->phase == CTNG_DKG_FAILED ? 0
-	                                                                   : step(sm, now, a, err);
+	                                                                  : step(sm, now, a, err);
 }
 
 bool ctng_dkg_sm_wants(const ctng_dkg_sm *sm, const uint8_t hash[32])
@@ -945,7 +948,8 @@ int ctng_dkg_sm_resume(ctng_dkg_sm *sm, uint64_t now, ctng_dkg_actions *a, ctng_
 	if (sm->dealt && !own_deal && sm->phase < CTNG_DKG_DONE) {
 		/* saved but never stored: the daemon commits both together */
 		sm->phase = CTNG_DKG_FAILED;
-		snprintf(sm->failure, sizeof sm->failure, "dkg: own deal lost; this run is aborted");
+		snprintf(sm->failure, sizeof sm->failure,
+		         "dkg: own deal lost; this run is aborted");
 		wipe_coef(sm);
 		int rc = save_state(sm, a, err);
 		return rc ? rc
@@ -959,7 +963,8 @@ int ctng_dkg_sm_resume(ctng_dkg_sm *sm, uint64_t now, ctng_dkg_actions *a, ctng_
 		ctng_dkg_phase was = sm->phase;
 		if (was == CTNG_DKG_DONE)
 			return finish(sm, now, a, err);
-		snprintf(sm->failure, sizeof sm->failure, "dkg: the run had failed before a restart");
+		snprintf(sm->failure, sizeof sm->failure,
+		         "dkg: the run had failed before a restart");
 		return push(a, CTNG_DKG_ACT_FINISHED, NULL, 0)
 		           ? 0
 		           : ctng_err_set(err, CTNG_ENOMEM, "out of memory");

@@ -102,8 +102,8 @@ int dkg_load(ctng_store *st, const uint8_t session[32], char **state,
 	sqlite3_bind_blob(s, 1, session, 32, SQLITE_STATIC);
 	int r;
 	while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW)
-		rc = each((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-		          arg);
+		rc = each((const char *)sqlite3_column_text(s, 0),
+		          (size_t)sqlite3_column_bytes(s, 0), arg);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -111,10 +111,11 @@ int dkg_load(ctng_store *st, const uint8_t session[32], char **state,
 int ctng_dkg_store_share(ctng_store *st, const uint8_t pk[96], const uint8_t sk[32],
                          uint32_t bls_id, ctng_err *err)
 {
-	return exec_blobs(st,
-	                  "INSERT INTO dkg_shares (pk, sk, bls_id, stored_ms) VALUES (?1, ?2, ?4, ?5)"
-	                  " ON CONFLICT (pk) DO UPDATE SET sk = ?2, bls_id = ?4",
-	                  pk, 96, sk, 32, NULL, bls_id, (int64_t)ctng_now_ms(), err);
+	return exec_blobs(
+	    st,
+	    "INSERT INTO dkg_shares (pk, sk, bls_id, stored_ms) VALUES (?1, ?2, ?4, ?5)"
+	    " ON CONFLICT (pk) DO UPDATE SET sk = ?2, bls_id = ?4",
+	    pk, 96, sk, 32, NULL, bls_id, (int64_t)ctng_now_ms(), err);
 }
 
 int ctng_dkg_load_share(ctng_store *st, const uint8_t pk[96], uint8_t sk[32], ctng_err *err)

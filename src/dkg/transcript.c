@@ -91,8 +91,13 @@ int dkg_transcript_encode(const dkg_view *v, const ctng_dkg_outcome *o, const ch
 
 static int verify_obj(const ctng_dkg_ctx *c, json_t *j, ctng_dkg_outcome *out, ctng_err *err)
 {
-	static const char *const keys[] = {"ctng_dkg_transcript", "session", "network_fingerprint",
-	                                   "messages", "result", "failure", NULL};
+	static const char *const keys[] = {"ctng_dkg_transcript",
+	                                   "session",
+	                                   "network_fingerprint",
+	                                   "messages",
+	                                   "result",
+	                                   "failure",
+	                                   NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "transcript: not a JSON object");
 	const char *k;
@@ -103,24 +108,28 @@ static int verify_obj(const ctng_dkg_ctx *c, json_t *j, ctng_dkg_outcome *out, c
 		for (size_t i = 0; keys[i] && !ok; i++)
 			ok = strcmp(keys[i], k) == 0;
 		if (!ok)
-			return ctng_err_set(err, CTNG_EINVAL, "transcript: unknown member \"%.40s\"", k);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "transcript: unknown member \"%.40s\"", k);
 	}
 	json_t *ver = json_object_get(j, "ctng_dkg_transcript");
 	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-		return ctng_err_set(err, CTNG_EINVAL, "transcript: \"ctng_dkg_transcript\" must be 1");
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "transcript: \"ctng_dkg_transcript\" must be 1");
 	char sess[65];
 	ctng_hex_encode(sess, c->session, 32);
 	const char *s = json_string_value(json_object_get(j, "session"));
 	if (!s || strcmp(s, sess) != 0)
-		return ctng_err_set(err, CTNG_EVERIFY,
-		                    "transcript: its session is not this network's (another network "
-		                    "file or another run)");
+		return ctng_err_set(
+		    err, CTNG_EVERIFY,
+		    "transcript: its session is not this network's (another network "
+		    "file or another run)");
 	json_t *msgs = json_object_get(j, "messages");
 	size_t limit = c->nd * DKG_DEAL_VERSIONS + c->nr * DKG_RESP_VERSIONS +
 	               c->nd * c->nr * DKG_JUST_VERSIONS;
 	if (!json_is_array(msgs) || json_array_size(msgs) > limit)
-		return ctng_err_set(err, CTNG_EINVAL, "transcript: \"messages\" must be an array of "
-		                                      "at most %zu messages",
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "transcript: \"messages\" must be an array of "
+		                    "at most %zu messages",
 		                    limit);
 	json_t *res = json_object_get(j, "result");
 	if (!res) {

@@ -73,9 +73,10 @@ int dkg_view_add(dkg_view *v, dkg_held *h, bool *conflict, ctng_err *err)
 	while (k < cap && s[k])
 		k++;
 	if (k == cap)
-		return ctng_err_set(err, CTNG_ERANGE,
-		                    "dkg: %s already signed %zu different %ss here; more are ignored",
-		                    h->m.sender, cap, ctng_dkg_type_name(h->m.type));
+		return ctng_err_set(
+		    err, CTNG_ERANGE,
+		    "dkg: %s already signed %zu different %ss here; more are ignored", h->m.sender,
+		    cap, ctng_dkg_type_name(h->m.type));
 	if (v->n_all == v->cap_all) {
 		size_t nc = v->cap_all ? 2 * v->cap_all : 64;
 		dkg_held **na = realloc(v->all, nc * sizeof *na);
@@ -156,7 +157,8 @@ static void judge(const dkg_view *v, size_t d, char *why, size_t cap)
 	for (size_t r = 0; r < c->nr; r++) {
 		size_t nj = dkg_view_n_justs(v, d, r);
 		if (nj > 1) {
-			snprintf(why, cap, "equivocation: revealed two shares for %s", c->recips[r].id);
+			snprintf(why, cap, "equivocation: revealed two shares for %s",
+			         c->recips[r].id);
 			return;
 		}
 		if (!dkg_view_complains(v, d, r))
@@ -229,7 +231,8 @@ int dkg_view_evaluate(const dkg_view *v, ctng_dkg_outcome *out, bool *qual, ctng
 		judge(v, d, why, sizeof why);
 		qual[d] = why[0] == '\0';
 		if (qual[d]) {
-			memcpy(out->qualified[out->n_qualified++], c->dealers[d].id, CTNG_ID_MAX + 1);
+			memcpy(out->qualified[out->n_qualified++], c->dealers[d].id,
+			       CTNG_ID_MAX + 1);
 			xs[nq] = c->dealers[d].index;
 			idx[nq++] = d;
 		} else {
@@ -274,7 +277,8 @@ int dkg_view_evaluate(const dkg_view *v, ctng_dkg_outcome *out, bool *qual, ctng
 	out->n_share_pks = c->nr;
 	memcpy(out->group_pk, out->commitments[0], 96);
 	if (c->reshare && memcmp(out->group_pk, c->net->reshare.group_pk, 96) != 0)
-		rc = ctng_err_set(err, CTNG_EVERIFY, "dkg: the reshared key is not the old group key");
+		rc = ctng_err_set(err, CTNG_EVERIFY,
+		                  "dkg: the reshared key is not the old group key");
 out:
 	free(xs);
 	free(idx);

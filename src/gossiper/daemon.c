@@ -718,11 +718,11 @@ static void gd_free(struct gd *g)
 	ctng_net_server_free(g->srv);
 	ctng_net_loop_free(g->loop); /* fails in-flight pushes: their callbacks run */
 	ctng_dkg_node_free(g->dkg);
-	ctng_network_free(&g->keyed);
 	ctng_wipe(g->share, sizeof g->share);
 	ctng_net_metrics_free(&g->mx.net);
 	ctng_gossiper_actions_free(&g->acts);
-	ctng_gossiper_sm_free(g->sm);
+	ctng_gossiper_sm_free(g->sm); /* before the network it points into */
+	ctng_network_free(&g->keyed);
 	ctng_store_close(g->st);
 	json_decref(g->report);
 	free(g->report_path);

@@ -59,14 +59,16 @@ static int finalize(const char *dir, ctng_network *net, testnet_dkg *d, ctng_err
 		ctng_dkg_outcome o = {0};
 		testnet_pathf(tp, sizeof tp, "%s/%s/dkg-transcript.json", dir, d->ids[i]);
 		if (!(rc = ctng_read_file(tp, 64u << 20, &t, &tl, err)))
-			rc = ctng_dkg_transcript_verify((const char *)nt, nl, (const char *)t, tl, &o, err);
+			rc = ctng_dkg_transcript_verify((const char *)nt, nl, (const char *)t, tl,
+			                                &o, err);
 		free(t);
 		if (rc)
 			ctng_err_wrap(err, "transcript of %s", d->ids[i]);
 		else if (i == 0)
 			first = o;
 		else if (!ctng_dkg_outcome_equal(&first, &o))
-			rc = ctng_err_set(err, CTNG_EVERIFY, "the gossipers finished with different keys");
+			rc = ctng_err_set(err, CTNG_EVERIFY,
+			                  "the gossipers finished with different keys");
 		if (i > 0)
 			ctng_dkg_outcome_free(&o);
 	}
@@ -125,9 +127,9 @@ int testnet_dkg_run(const char *exe, const char *dir, ctng_network *net, testnet
 			break;
 		}
 		if (ctng_mono_ms() > deadline) {
-			rc = ctng_err_set(err, CTNG_ETIMEOUT,
-			                  "the DKG did not finish in time (see %s/gossiper*/daemon.log)",
-			                  dir);
+			rc = ctng_err_set(
+			    err, CTNG_ETIMEOUT,
+			    "the DKG did not finish in time (see %s/gossiper*/daemon.log)", dir);
 			break;
 		}
 		for (size_t i = 0; i < n && !rc; i++) {
@@ -136,8 +138,8 @@ int testnet_dkg_run(const char *exe, const char *dir, ctng_network *net, testnet
 				continue;
 			if (strcmp(ph, "failed") == 0)
 				rc = ctng_err_set(err, CTNG_EVERIFY,
-				                  "the DKG failed at %s (see %s/%s/daemon.log)", d->ids[i],
-				                  dir, d->ids[i]);
+				                  "the DKG failed at %s (see %s/%s/daemon.log)",
+				                  d->ids[i], dir, d->ids[i]);
 			else if (strcmp(ph, "done") == 0) {
 				fin[i] = true;
 				done++;

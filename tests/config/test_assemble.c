@@ -238,9 +238,9 @@ static void test_assemble_and_load(void **state)
 	assert_int_equal(ctng_bls_deal(2, 2, NULL, 0, gpk, com, sh, &e), 0);
 	char *keyed = NULL;
 	size_t kl = 0;
-	assert_int_equal(ctng_network_json_set_bls(out, len, gpk, (const uint8_t(*)[96])com, 2,
-	                                           &keyed, &kl, &e),
-	                 0);
+	assert_int_equal(
+	    ctng_network_json_set_bls(out, len, gpk, (const uint8_t(*)[96])com, 2, &keyed, &kl, &e),
+	    0);
 	ctng_network kn;
 	assert_int_equal(ctng_network_parse(keyed, kl, &kn, &e), 0);
 	assert_true(kn.has_bls);
@@ -341,10 +341,10 @@ static void test_assemble_rejects(void **state)
 		void (*fn)(json_t *);
 		const char *want;
 	} cases[] = {
-	    {0, e_share, "share keys"},         {3, e_unknown, "unknown field"},
-	    {1, e_badkey, "public_key"},        {4, e_nodkg, "transport key"},
-	    {1, e_dup_url, "url"},              {1, e_dup_id, "logger1"},
-	    {2, e_bad_watch, "logger7"},        {2, e_bad_pair, "gossiper2"},
+	    {0, e_share, "share keys"},  {3, e_unknown, "unknown field"},
+	    {1, e_badkey, "public_key"}, {4, e_nodkg, "transport key"},
+	    {1, e_dup_url, "url"},       {1, e_dup_id, "logger1"},
+	    {2, e_bad_watch, "logger7"}, {2, e_bad_pair, "gossiper2"},
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		parts p = base;
@@ -396,13 +396,15 @@ static void test_assemble_reshare(void **state)
 	uint8_t gpk[96], com[2][96], gpk2[96], com2[2][96];
 	ctng_bls_share sh[2], sh2[2];
 	assert_int_equal(ctng_bls_deal(2, 2, NULL, 0, gpk, com, sh, &e), 0);
-	assert_int_equal(ctng_network_json_set_bls(out, len, gpk, (const uint8_t(*)[96])com, 2,
-	                                           &keyed, &kl, &e),
-	                 0);
+	assert_int_equal(
+	    ctng_network_json_set_bls(out, len, gpk, (const uint8_t(*)[96])com, 2, &keyed, &kl, &e),
+	    0);
 	ctng_network old;
 	assert_int_equal(ctng_network_parse(keyed, kl, &old, &e), 0);
-	ctng_assemble_opts o = {
-	    .threshold = 1, .period_ms = 2000, .genesis_ms = 1700000000000ULL, .reshare_from = &old};
+	ctng_assemble_opts o = {.threshold = 1,
+	                        .period_ms = 2000,
+	                        .genesis_ms = 1700000000000ULL,
+	                        .reshare_from = &old};
 	assert_int_equal(
 	    ctng_network_assemble((const char *const *)p.t, p.l, p.n, &o, &next, &nl, &e), 0);
 	ctng_network nn;
@@ -467,8 +469,8 @@ static void test_init_without_dealer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keygen_files),     cmocka_unit_test(test_assemble_and_load),
-	    cmocka_unit_test(test_assemble_rejects), cmocka_unit_test(test_assemble_reshare),
+	    cmocka_unit_test(test_keygen_files),        cmocka_unit_test(test_assemble_and_load),
+	    cmocka_unit_test(test_assemble_rejects),    cmocka_unit_test(test_assemble_reshare),
 	    cmocka_unit_test(test_init_without_dealer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

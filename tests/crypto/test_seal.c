@@ -85,8 +85,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(
 	    ctng_seal_open(back, rsk, epk, salt, sizeof salt, info, sizeof info, ct, 47, &e),
 	    CTNG_EVERIFY);
-	assert_int_equal(ctng_seal_open(back, rsk, epk, NULL, 0, NULL, 0, ct, 15, &e),
-	                 CTNG_EINVAL);
+	assert_int_equal(ctng_seal_open(back, rsk, epk, NULL, 0, NULL, 0, ct, 15, &e), CTNG_EINVAL);
 	/* empty salt and info work too */
 	assert_int_equal(ctng_seal(ct, esk, rpk, NULL, 0, NULL, 0, pt, 32, NULL), 0);
 	assert_int_equal(ctng_seal_open(back, rsk, epk, NULL, 0, NULL, 0, ct, 48, &e), 0);

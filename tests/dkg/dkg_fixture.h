@@ -81,8 +81,10 @@ DFX int dfx_make(dfx *f, size_t n, uint32_t t, const dfx *prev, ctng_err *err)
 		dfx_party *p = &f->p[i];
 		snprintf(p->id, sizeof p->id, "gossiper%zu", i + 1);
 		if (prev && i < prev->n) {
-			if ((rc = ctng_sig_key_from_evp(ctng_sig_key_evp(prev->p[i].sig), &p->sig, err)) ||
-			    (rc = ctng_sig_key_from_evp(ctng_sig_key_evp(prev->p[i].mon), &p->mon, err)))
+			if ((rc = ctng_sig_key_from_evp(ctng_sig_key_evp(prev->p[i].sig), &p->sig,
+			                                err)) ||
+			    (rc = ctng_sig_key_from_evp(ctng_sig_key_evp(prev->p[i].mon), &p->mon,
+			                                err)))
 				break;
 			memcpy(p->xsk, prev->p[i].xsk, 32);
 			memcpy(p->xpk, prev->p[i].xpk, 32);
@@ -91,7 +93,8 @@ DFX int dfx_make(dfx *f, size_t n, uint32_t t, const dfx *prev, ctng_err *err)
 		           (rc = ctng_seal_keygen(p->xsk, p->xpk, err))) {
 			break;
 		}
-		char *gk = dfx_pub(p->sig), *mk = dfx_pub(p->mon), *xk = ctng_hex_strdup(p->xpk, 32);
+		char *gk = dfx_pub(p->sig), *mk = dfx_pub(p->mon),
+		     *xk = ctng_hex_strdup(p->xpk, 32);
 		char url[64], mid[32];
 		snprintf(mid, sizeof mid, "monitor%zu", i + 1);
 		snprintf(url, sizeof url, "http://127.0.0.1:%zu", 20000 + i);
@@ -266,8 +269,8 @@ DFX int dh_actions(dh *h, int i)
 }
 
 /* `faults` and `old` (previous shares, NULL rows = none) may be NULL. */
-DFX int dh_init(dh *h, dfx *f, const uint32_t *faults, const bool *absent,
-                const uint8_t (*old)[32], const bool *has_old, ctng_err *err)
+DFX int dh_init(dh *h, dfx *f, const uint32_t *faults, const bool *absent, const uint8_t (*old)[32],
+                const bool *has_old, ctng_err *err)
 {
 	memset(h, 0, sizeof *h);
 	h->f = f;
@@ -319,17 +322,17 @@ DFX int dh_deliver(dh *h, dh_item *it)
 	if (it->notice) {
 		if (ctng_dkg_sm_wants(h->sm[j], (const uint8_t *)it->json)) {
 			size_t len = 0;
-			const char *js = h->sm[it->from]
-			                     ? ctng_dkg_sm_get(h->sm[it->from], (const uint8_t *)it->json,
-			                                       &len)
-			                     : NULL;
+			const char *js =
+			    h->sm[it->from]
+			        ? ctng_dkg_sm_get(h->sm[it->from], (const uint8_t *)it->json, &len)
+			        : NULL;
 			h->cpu_ns[j] += dh_cpu_ns() - t0;
 			/* the fetch: j asks, `from` answers */
 			return js ? dh_push(h, it->from, j, false, js, len) : 0;
 		}
 	} else {
-		rc = ctng_dkg_sm_on_message(h->sm[j], it->json, it->len, h->f->p[it->from].id, h->now,
-		                            &h->a[j], &e);
+		rc = ctng_dkg_sm_on_message(h->sm[j], it->json, it->len, h->f->p[it->from].id,
+		                            h->now, &h->a[j], &e);
 		h->delivered++;
 		if (rc < 0) {
 			h->rejected++;
@@ -385,7 +388,8 @@ DFX int dh_run(dh *h, uint64_t limit_ms)
 			break;
 		h->now = next > h->now ? next : h->now;
 		for (size_t i = 0; i < h->f->n && !rc; i++) {
-			uint64_t t = h->sm[i] && !h->absent[i] ? ctng_dkg_sm_next_timer(h->sm[i]) : 0;
+			uint64_t t =
+			    h->sm[i] && !h->absent[i] ? ctng_dkg_sm_next_timer(h->sm[i]) : 0;
 			if (!t || t > h->now)
 				continue;
 			uint64_t t0 = dh_cpu_ns();

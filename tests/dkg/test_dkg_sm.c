@@ -24,8 +24,8 @@
 #define LIMIT_MS 60000
 
 /* Runs a DKG over f; every present participant must finish. */
-static void run(dfx *f, dh *h, const uint32_t *faults, const bool *absent,
-                const uint8_t (*old)[32], const bool *has_old)
+static void run(dfx *f, dh *h, const uint32_t *faults, const bool *absent, const uint8_t (*old)[32],
+                const bool *has_old)
 {
 	ctng_err e = {0};
 	int rc = dh_init(h, f, faults, absent, old, has_old, &e);
@@ -84,11 +84,11 @@ static const ctng_dkg_outcome *agree(dh *h, size_t expect_qual)
 		if (!h->f->has_share[i])
 			continue;
 		ids[k] = (uint32_t)(i + 1);
-		assert_int_equal(ctng_bls_sign(parts[k], h->f->share[i], msg, sizeof msg, NULL, NULL),
-		                 0);
 		assert_int_equal(
-		    ctng_bls_partial_verify(first->share_pks[i], msg, sizeof msg, parts[k], NULL, NULL),
-		    0);
+		    ctng_bls_sign(parts[k], h->f->share[i], msg, sizeof msg, NULL, NULL), 0);
+		assert_int_equal(ctng_bls_partial_verify(first->share_pks[i], msg, sizeof msg,
+		                                         parts[k], NULL, NULL),
+		                 0);
 		k++;
 	}
 	assert_int_equal(k, t);
@@ -97,7 +97,8 @@ static const ctng_dkg_outcome *agree(dh *h, size_t expect_qual)
 	/* t-1 of them do not */
 	if (t > 1) {
 		uint8_t bad[48];
-		if (ctng_bls_combine(bad, ids, (const uint8_t(*)[48])parts, t - 1, t - 1, NULL) == 0)
+		if (ctng_bls_combine(bad, ids, (const uint8_t(*)[48])parts, t - 1, t - 1, NULL) ==
+		    0)
 			assert_int_not_equal(
 			    ctng_bls_verify(first->group_pk, msg, sizeof msg, bad, NULL, NULL), 0);
 	}
@@ -107,7 +108,8 @@ static const ctng_dkg_outcome *agree(dh *h, size_t expect_qual)
 static bool disq_reason(const ctng_dkg_outcome *o, const char *id, const char *part)
 {
 	for (size_t i = 0; i < o->n_disqualified; i++)
-		if (strcmp(o->disqualified[i].id, id) == 0 && strstr(o->disqualified[i].reason, part))
+		if (strcmp(o->disqualified[i].id, id) == 0 &&
+		    strstr(o->disqualified[i].reason, part))
 			return true;
 	return false;
 }
@@ -161,8 +163,8 @@ static bool has_complaint(const char *tr, const char *from, const char *about)
 			continue;
 		size_t k;
 		json_t *c;
-		json_array_foreach(json_object_get(m, "complaints"), k, c)
-		found |= strcmp(json_string_value(c), about) == 0;
+		json_array_foreach(json_object_get(m, "complaints"), k, c) found |=
+		    strcmp(json_string_value(c), about) == 0;
 	}
 	json_decref(j);
 	return found;

@@ -110,8 +110,8 @@ static int post(unsigned port, const char *path, const char *body, char *resp, s
 	uint8_t *b = NULL;
 	size_t l = 0;
 	const char *hdr_body = body;
-	assert_int_equal(ctng_net_fetch_sync(url, "POST", "application/json", hdr_body, strlen(body),
-	                                     3000, &st, &b, &l, NULL),
+	assert_int_equal(ctng_net_fetch_sync(url, "POST", "application/json", hdr_body,
+	                                     strlen(body), 3000, &st, &b, &l, NULL),
 	                 0);
 	snprintf(resp, cap, "%.*s", (int)l, b ? (const char *)b : "");
 	free(b);
@@ -119,8 +119,7 @@ static int post(unsigned port, const char *path, const char *body, char *resp, s
 }
 
 /* Does any file under dir contain needle (n bytes)? Names it in *where. */
-static bool tree_contains(const char *dir, const uint8_t *needle, size_t n, char *where,
-                          size_t cap)
+static bool tree_contains(const char *dir, const uint8_t *needle, size_t n, char *where, size_t cap)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -183,7 +182,8 @@ static size_t verified_fulls(const ctng_network *net)
 			ctng_gossip_object o = {0};
 			ctng_buf msg = {0};
 			uint8_t sig[48];
-			assert_int_equal(ctng_gossip_decode(l.v[i].json, l.v[i].json_len, &o, &e), 0);
+			assert_int_equal(ctng_gossip_decode(l.v[i].json, l.v[i].json_len, &o, &e),
+			                 0);
 			assert_int_equal(ctng_gossip_attest_bytes(&o, &msg, &e), 0);
 			assert_int_equal(ctng_gossip_bls_sig(&o, sig, &e), 0);
 			assert_int_equal(
@@ -228,8 +228,9 @@ static void test_operators_network(void **state)
 	/* the descriptors, in a shuffled order: assemble sorts them */
 	char netp[300];
 	snprintf(netp, sizeof netp, "%s/network.json", g_net);
-	const char *argv[64] = {CTNG_BIN, "network", "assemble", "--threshold", "2", "--period-ms",
-	                        "2000", "--dkg-phase-ms", "1000", "--out", netp};
+	const char *argv[64] = {CTNG_BIN, "network",     "assemble", "--threshold",
+	                        "2",      "--period-ms", "2000",     "--dkg-phase-ms",
+	                        "1000",   "--out",       netp};
 	size_t n = 11;
 	char descs[14][300];
 	for (int r = 3; r >= 0; r--)
@@ -261,9 +262,8 @@ static void test_operators_network(void **state)
 
 	/* bad DKG requests: 4xx with a reason, nothing changes */
 	char resp[4096], tp[400];
-	assert_int_equal(post(ports[0], "/ctng/v1/dkg/message", "{\"ctng_dkg\":1}", resp,
-	                      sizeof resp),
-	                 400);
+	assert_int_equal(
+	    post(ports[0], "/ctng/v1/dkg/message", "{\"ctng_dkg\":1}", resp, sizeof resp), 400);
 	assert_non_null(strstr(resp, "error"));
 	snprintf(tp, sizeof tp, "%s/gossiper2/dkg-transcript.json", g_net);
 	char *tr = slurp(tp, NULL);
@@ -271,8 +271,9 @@ static void test_operators_network(void **state)
 	json_t *tj = json_loads(tr, 0, NULL);
 	json_t *m0 = json_array_get(json_object_get(tj, "messages"), 0);
 	json_t *copy = json_deep_copy(m0);
-	json_object_set_new(copy, "session", json_string("00000000000000000000000000000000000000"
-	                                                 "00000000000000000000000000"));
+	json_object_set_new(copy, "session",
+	                    json_string("00000000000000000000000000000000000000"
+	                                "00000000000000000000000000"));
 	char *replay = json_dumps(copy, JSON_COMPACT);
 	assert_int_equal(post(ports[0], "/ctng/v1/dkg/message", replay, resp, sizeof resp), 409);
 	assert_non_null(strstr(resp, "another session"));
@@ -352,15 +353,15 @@ static void test_operators_network(void **state)
 	char newp[300], oldp[300];
 	snprintf(newp, sizeof newp, "%s/next.json", g_net);
 	snprintf(oldp, sizeof oldp, "%s/previous.json", g_net);
-	const char *av[64] = {CTNG_BIN,         "network", "assemble", "--threshold", "3",
-	                      "--period-ms",    "2000",    "--dkg-phase-ms", "1000",
-	                      "--reshare",      netp,      "--out",    newp};
+	const char *av[64] = {
+	    CTNG_BIN,         "network", "assemble",  "--threshold", "3",     "--period-ms", "2000",
+	    "--dkg-phase-ms", "1000",    "--reshare", netp,          "--out", newp};
 	size_t k = 13;
 	char d2[16][300];
 	for (int r = 0; r < 4; r++)
 		for (unsigned i = 1; i <= counts[r] + (r >= 2); i++) {
-			snprintf(d2[k - 13], sizeof d2[0], "%s/%s%u/%s%u.entity.json", g_net, roles[r],
-			         i, roles[r], i);
+			snprintf(d2[k - 13], sizeof d2[0], "%s/%s%u/%s%u.entity.json", g_net,
+			         roles[r], i, roles[r], i);
 			av[k] = d2[k - 13];
 			k++;
 		}
@@ -393,12 +394,11 @@ static void test_operators_network(void **state)
 	char t5[5][400];
 	for (int i = 0; i < 5; i++)
 		snprintf(t5[i], sizeof t5[i], "%s/gossiper%d/dkg-transcript.json", g_net, i + 1);
-	assert_int_equal(run("dkg", "verify", "--network", netp, t5[0], t5[1], t5[2], t5[3], t5[4],
-	                     NULL),
-	                 0);
-	assert_int_equal(run("network", "finalize", "--transcript", t5[0], "--transcript", t5[4],
-	                     netp, NULL),
-	                 0);
+	assert_int_equal(
+	    run("dkg", "verify", "--network", netp, t5[0], t5[1], t5[2], t5[3], t5[4], NULL), 0);
+	assert_int_equal(
+	    run("network", "finalize", "--transcript", t5[0], "--transcript", t5[4], netp, NULL),
+	    0);
 	ctng_network net2;
 	assert_int_equal(ctng_network_load(netp, &net2, &e), 0);
 	assert_memory_equal(net2.group_pk, net.group_pk, 96);
