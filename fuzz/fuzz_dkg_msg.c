@@ -3,8 +3,10 @@
  * state machine's input path (the body of POST /ctng/v1/dkg/message). A
  * network of four gossipers runs one honest DKG at start-up to get real
  * deals, responses and justifications (one dealer sends a wrong share, so
- * there is a complaint and its answer). Byte 0: even = the rest is a message
- * as POSTed; odd = the rest is XORed over real message number byte 1.
+ * there is a complaint and its answer). Byte 0: 0 mod 4 = the rest is a
+ * message as POSTed; 2 mod 4 = the rest is a notice body (POST
+ * /ctng/v1/dkg/notice); odd = the rest is XORed over real message number
+ * byte 1.
  * Invariants: no crash or leak; a parsed message re-encodes to text that
  * parses to the same message (same hash); a fresh participant accepts a
  * message only if it is one of the real ones (any change breaks the
@@ -86,6 +88,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup_once();
 	if (size < 1)
 		return 0;
+	if ((data[0] & 3) == 2) {
+		uint8_t s[32], h[32];
+		ctng_err e = {0};
+		if (ctng_dkg_notice_parse((const char *)data + 1, size - 1, s, h, &e) && !e.msg[0])
+			abort();
+		return 0;
+	}
 	if ((data[0] & 1) == 0) {
 		const char *txt = (const char *)data + 1;
 		size_t len = size - 1;

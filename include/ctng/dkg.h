@@ -85,6 +85,10 @@ int ctng_dkg_msg_signed_bytes(const ctng_dkg_msg *m, ctng_buf *out, ctng_err *er
  * a re-signed identical message is the same message). */
 int ctng_dkg_msg_hash(const ctng_dkg_msg *m, uint8_t out[32], ctng_err *err);
 int ctng_dkg_msg_sign(ctng_dkg_msg *m, const ctng_sig_key *key, ctng_err *err);
+/* The body of POST /ctng/v1/dkg/notice: exactly {"session": 64 hex,
+ * "hash": 64 hex} (lower case). */
+int ctng_dkg_notice_parse(const char *json, size_t len, uint8_t session[32], uint8_t hash[32],
+                          ctng_err *err);
 int ctng_dkg_msg_verify(const ctng_dkg_msg *m, const ctng_sig_key *key, ctng_err *err);
 
 /* ---------------------------------------------------------- participants */

@@ -318,3 +318,22 @@ int ctng_dkg_msg_verify(const ctng_dkg_msg *m, const ctng_sig_key *key, ctng_err
 	ctng_buf_free(&b);
 	return rc;
 }
+
+/* ------------------------------------------------------------- notices */
+
+int ctng_dkg_notice_parse(const char *json, size_t len, uint8_t session[32], uint8_t hash[32],
+                          ctng_err *err)
+{
+	if (!json || len == 0 || len > 1024)
+		return ctng_err_set(err, CTNG_EINVAL, "dkg notice: empty or too long");
+	json_error_t je;
+	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	int rc = 0;
+	if (!j || !json_is_object(j) || json_object_size(j) != 2)
+		rc = ctng_err_set(err, CTNG_EINVAL,
+		                  "dkg notice: want {\"session\": 64 hex, \"hash\": 64 hex}");
+	else if ((rc = get_hex(json_object_get(j, "session"), "session", session, 32, err)) == 0)
+		rc = get_hex(json_object_get(j, "hash"), "hash", hash, 32, err);
+	json_decref(j);
+	return rc;
+}

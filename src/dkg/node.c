@@ -59,6 +59,10 @@ struct ctng_dkg_node {
 	struct send **retry;
 	size_t n_retry, cap_retry;
 	char *transcript_path;
+	/* hashes being fetched (one fetch per message, not one per notice) */
+	uint8_t fetching[64][32];
+	uint64_t fetching_ms[64];
+	size_t n_fetching;
 	uint64_t bytes_out, bytes_in;
 };
 
@@ -346,35 +350,36 @@ static void h_notice(ctng_net_req *req, void *arg)
 	ctng_dkg_node *n = arg;
 	if (refuse_stopped(n, req))
 		return;
-	json_t *j = NULL;
 	ctng_err e = {0};
-	if (ctng_net_req_json(req, &j, &e)) {
+	size_t len = 0;
+	const uint8_t *body = ctng_net_req_body(req, &len);
+	const char *from = ctng_net_req_header(req, FROM_HEADER);
+	uint8_t s[32], h[32];
+	char hash[65];
+	int p = peer_of(n, from);
+	if (ctng_dkg_notice_parse((const char *)body, len, s, h, &e)) {
 		ctng_net_reply_err(req, &e);
 		return;
 	}
-	const char *from = ctng_net_req_header(req, FROM_HEADER);
-	const char *sess = json_string_value(json_object_get(j, "session"));
-	const char *hash = json_string_value(json_object_get(j, "hash"));
-	uint8_t s[32], h[32];
-	int p = peer_of(n, from);
-	const char *bad = NULL;
-	if (!json_is_object(j) || json_object_size(j) != 2 || !sess || !hash ||
-	    ctng_hex_decode_exact(s, 32, sess, NULL) || ctng_hex_decode_exact(h, 32, hash, NULL))
-		bad = "dkg notice: want {\"session\": 64 hex, \"hash\": 64 hex}";
-	else if (p < 0)
-		bad = "dkg notice: the " FROM_HEADER " header must name a participant";
-	if (bad) {
-		json_decref(j);
-		ctng_net_reply_error(req, 400, "%s", bad);
+	if (p < 0) {
+		ctng_net_reply_error(req, 400, "dkg notice: the " FROM_HEADER
+		                               " header must name a participant");
 		return;
 	}
-	json_decref(j);
+	ctng_hex_encode(hash, h, 32);
 	if (memcmp(s, ctng_dkg_ctx_session(ctng_dkg_sm_ctx(n->sm)), 32) != 0) {
 		ctng_net_reply_error(req, 409, "dkg notice: another session");
 		return;
 	}
 	bool want = ctng_dkg_sm_wants(n->sm, h);
+	uint64_t now = ctng_mono_ms();
+	for (size_t i = 0; want && i < 64; i++)
+		if (now - n->fetching_ms[i] < SEND_TIMEOUTMS && !memcmp(n->fetching[i], h, 32))
+			want = false; /* already asked someone */
 	if (want) {
+		size_t slot = n->n_fetching++ % 64;
+		memcpy(n->fetching[slot], h, 32);
+		n->fetching_ms[slot] = now;
 		struct fetch *f = calloc(1, sizeof *f);
 		char url[CTNG_URL_MAX + 120];
 		snprintf(url, sizeof url, "%s/ctng/v1/dkg/message?hash=%s", n->peers[p].base, hash);
@@ -385,7 +390,7 @@ static void h_notice(ctng_net_req *req, void *arg)
 				free(f);
 		}
 	}
-	json_t *r = json_pack("{s:s}", "status", want ? "fetching" : "have");
+	json_t *r = json_pack("{s:s}", "status", want ? "fetching" : "have or fetching");
 	ctng_net_reply_json(req, 200, r);
 }
 
