@@ -59,11 +59,8 @@ static int run(int argc, char **argv)
 const ctng_cli_cmd ctng_cmd_testnet = {
     "testnet", "run the local CTng network on loopback and check a scenario",
     "usage: ctng testnet [--scenario NAME] [--periods N] [--period-ms MS] [--dir DIR]\n"
-    "                    [--port-base PORT] [--json] [--no-traffic] [--dealer]
-"
-    "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]
-
-"
+    "                    [--port-base PORT] [--json] [--no-traffic] [--dealer]\n"
+    "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]\n\n"
     "Starts 3 loggers (ports 9000-9002), 3 CAs (9100-9102), 4 monitors (9200-) and\n"
     "4 gossipers (9300-), threshold 2, each as its own process, runs N periods\n"
     "(default 4 of 2000 ms), requests and revokes certificates through the CAs,\n"
