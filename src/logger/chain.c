@@ -29,12 +29,128 @@ void ctng_logger_chain_clear(ctng_logger_chain *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static bool json_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool b64_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/* The common body, read without building a JSON tree:
+ *   ws { ws "chain" ws : ws [ ws "B" (ws , ws "B")* ws ] ws } ws
+ * where each B is only base64 characters (no escapes). 1: parsed into
+ * *out; 0: not of that shape (the JSON parser decides, and words the
+ * error); <0: an error a JSON parse would give the same way (a string that
+ * is not strict base64 or too long; too many certificates). Whatever this
+ * accepts is valid JSON that lg_chain_parse_json reads the same
+ * (fuzz/fuzz_logger_chain.c checks). */
+int lg_chain_parse_fast(const uint8_t *p, size_t len, ctng_logger_chain *out, ctng_err *err)
+{
+	const uint8_t *e = p + len;
+	uint8_t *der[CTNG_LOGGER_MAX_CHAIN];
+	size_t dlen[CTNG_LOGGER_MAX_CHAIN], n = 0;
+	int rc = 0;
+#define WS()                                                                                       \
+	while (p < e && json_ws(*p))                                                               \
+	p++
+#define EXPECT(c)                                                                                  \
+	do {                                                                                       \
+		WS();                                                                              \
+		if (p == e || *p != (c))                                                           \
+			goto shape;                                                                \
+		p++;                                                                               \
+	} while (0)
+	EXPECT('{');
+	WS();
+	if ((size_t)(e - p) < 7 || memcmp(p, "\"chain\"", 7))
+		goto shape;
+	p += 7;
+	EXPECT(':');
+	EXPECT('[');
+	for (;;) {
+		EXPECT('"');
+		const uint8_t *s0 = p;
+		while (p < e && b64_char(*p))
+			p++;
+		if (p == e || *p != '"')
+			goto shape; /* an escape, a control or another character */
+		size_t slen = (size_t)(p - s0);
+		p++;
+		if (n == CTNG_LOGGER_MAX_CHAIN) {
+			rc = ctng_err_set(err, CTNG_EINVAL,
+			                  "\"chain\" must hold 1..%d certificates, not more",
+			                  CTNG_LOGGER_MAX_CHAIN);
+			goto fail;
+		}
+		if (slen == 0 || slen > ctng_b64_encoded_len(CTNG_CERT_DER_MAX)) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] has a bad length", n);
+			goto fail;
+		}
+		if ((rc = ctng_b64_decode_alloc((const char *)s0, slen, &der[n], &dlen[n], err))) {
+			ctng_err_wrap(err, "chain[%zu]", n);
+			goto fail;
+		}
+		n++;
+		if (dlen[n - 1] == 0 || dlen[n - 1] > CTNG_CERT_DER_MAX) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "chain[%zu] decodes to %zu bytes",
+			                  n - 1, dlen[n - 1]);
+			goto fail;
+		}
+		WS();
+		if (p < e && *p == ',') {
+			p++;
+			continue;
+		}
+		break;
+	}
+	EXPECT(']');
+	EXPECT('}');
+	WS();
+	if (p != e)
+		goto shape;
+#undef EXPECT
+#undef WS
+	out->der = calloc(n, sizeof(*out->der));
+	out->len = calloc(n, sizeof(*out->len));
+	if (!out->der || !out->len) {
+		free(out->der);
+		free(out->len);
+		out->der = NULL;
+		out->len = NULL;
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	memcpy(out->der, der, n * sizeof(*der));
+	memcpy(out->len, dlen, n * sizeof(*dlen));
+	out->n = n;
+	return 1;
+shape:
+	rc = 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(der[i]);
+	return rc;
+}
+
 int ctng_logger_chain_parse(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (len > CTNG_LOGGER_MAX_BODY)
 		return ctng_err_set(err, CTNG_ERANGE, "request body of %zu bytes exceeds %u", len,
 		                    CTNG_LOGGER_MAX_BODY);
+	int f = lg_chain_parse_fast(body, len, out, err);
+	if (f)
+		return f < 0 ? f : 0;
+	return lg_chain_parse_json(body, len, out, err);
+}
+
+int lg_chain_parse_json(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err)
+{
+	memset(out, 0, sizeof(*out));
 	json_t *j = NULL;
 	int rc = ctng_net_parse_json(body, len, CTNG_LOGGER_MAX_BODY, &j, err);
 	if (rc)

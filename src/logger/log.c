@@ -222,7 +222,7 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 	    (rc = ctng_store_migrate(store, "logger", migrations,
 	                             sizeof(migrations) / sizeof(migrations[0]), err)) ||
 	    (rc = ctng_merkle_tiles_open(lg->db, &lg->tiles, err)) || (rc = load_latest(lg, err)) ||
-	    (rc = load_next(lg, err))) {
+	    (rc = load_next(lg, err)) || (rc = lg_signer_init(lg, err))) {
 		ctng_logger_free(lg);
 		return rc;
 	}
@@ -257,6 +257,7 @@ void ctng_logger_free(ctng_logger *lg)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(lg->q[i]);
 	ctng_merkle_tiles_close(lg->tiles);
+	lg_signer_free(lg);
 	lg_roots_free(&lg->roots);
 	for (size_t i = 0; i < lg->n_split; i++)
 		free(lg->split_targets[i]);

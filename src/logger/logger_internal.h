@@ -46,6 +46,16 @@ typedef struct lg_entry {
 	uint8_t dedup[32]; /* SHA-256(u16 type || signed_entry) */
 } lg_entry;
 
+/* chain.c: the two halves of ctng_logger_chain_parse (for the fuzz target's
+ * differential check): the fast reader of the usual body shape (1 parsed, 0
+ * not that shape, <0 error) and the JSON parser for everything. */
+int lg_chain_parse_fast(const uint8_t *p, size_t len, ctng_logger_chain *out, ctng_err *err);
+int lg_chain_parse_json(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err);
+
+/* submit.c: the SCT signing contexts (at open), freeing them. */
+int lg_signer_init(ctng_logger *lg, ctng_err *err);
+void lg_signer_free(ctng_logger *lg);
+
 int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool precert, lg_entry *e,
                    ctng_err *err);
 void lg_entry_clear(lg_entry *e);
@@ -83,6 +93,11 @@ struct ctng_logger {
 	char *origin;
 	const ctng_sig_key *key;
 	const ctng_sig_key *note_key; /* optional Ed25519 checkpoint key */
+	/* SCT signing, loop thread only (submit.c): SHA-256 and an ECDSA
+	 * context initialised once for lg->key */
+	struct evp_md_st *sha256;
+	struct evp_md_ctx_st *sct_md;
+	struct evp_pkey_ctx_st *sct_pk;
 	uint8_t log_id[32];
 	ctng_clock clock;
 	lg_roots roots;
