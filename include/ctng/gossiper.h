@@ -51,14 +51,18 @@ typedef enum ctng_gossiper_action_kind {
 	CTNG_GACT_SEND_PEERS = 1,   /* POST obj to the peers in `to`           */
 	CTNG_GACT_SEND_MONITOR = 2, /* POST obj to the paired monitor          */
 	CTNG_GACT_STORE = 3,        /* persist obj (current-period cache/PoM)  */
+	CTNG_GACT_PULL = 4,         /* ask the peers in `to` for the objects of `id`
+	                               (GET /ctng/v1/objects?period=&family=&entity=)
+	                               and feed them back with from = that peer */
 } ctng_gossiper_action_kind;
 
 typedef struct ctng_gossiper_action {
 	ctng_gossiper_action_kind kind;
-	ctng_gossip_object obj; /* owned by the list */
-	/* SEND_PEERS: bit k set = send to the k-th peer of this gossiper
-	 * (its `peers` list in network.json); peers after the 64th: always. */
+	ctng_gossip_object obj; /* owned by the list; empty for PULL */
+	/* SEND_PEERS, PULL: bit k set = the k-th peer of this gossiper (its
+	 * `peers` list in network.json); SEND_PEERS: peers after the 64th always. */
 	uint64_t to;
+	ctng_gossip_id id; /* PULL: the id whose objects are wanted */
 } ctng_gossiper_action;
 
 /* Zero-initialise ({0}); the state machine appends. Free with
@@ -96,10 +100,13 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
                          uint64_t now_ms, ctng_gossiper_sm **out, ctng_err *err);
 void ctng_gossiper_sm_free(ctng_gossiper_sm *sm); /* NULL is a no-op */
 
-/* An object arrived. from: the sender's entity id (a peer gossiper or the
- * paired monitor), "" or NULL when unknown; used only to know which peers
- * hold the object (docs/gossiper.md §Pushing), so it is never sent back to
- * them, also when it comes again as a duplicate. Verifies (§Verification) before
+/* An object arrived. from: the sender's entity id as the sender claims it
+ * (X-CTng-From, not authenticated), "" or NULL when unknown; for STH, REV,
+ * ACC and CON only, a hint of which peers hold it (docs/gossiper.md
+ * §Pushing) so it is not pushed back to them; FRAGs count as held by their
+ * verified signer's peers and FULLs by nobody. A lie can only cost
+ * bandwidth: a FRAG or FULL whose signer proves to hold an INIT this
+ * gossiper lacks makes it PULL that INIT (§Pulls). Verifies (§Verification) before
  * anything else; an invalid object changes nothing and returns a negative
  * code with the reason in err. Returns CTNG_GOSSIPER_NEW / _DUPLICATE /
  * _IGNORED. Actions (and next_timer_ms) are appended to acts. */

@@ -304,6 +304,9 @@ static int store_obj(struct gd *g, const ctng_gossip_object *o, const char *json
 	                    ctng_type_uri(o->type), o->signer, json, len);
 }
 
+static void pull_from(struct gd *g, struct dest *d, uint64_t p, const char *family,
+                      const char *entity);
+
 /* Executes and clears the pending actions. */
 static void run_actions(struct gd *g)
 {
@@ -313,6 +316,17 @@ static void run_actions(struct gd *g)
 		ctng_gossiper_action *x = &a->v[i];
 		char *json = NULL;
 		size_t len = 0;
+		if (x->kind == CTNG_GACT_PULL) {
+			for (size_t k = 0; k < g->n_peers && k < 64; k++)
+				if (x->to >> k & 1) {
+					CTNG_INFO("pulling what a peer proved to hold", "peer=%s id=%s/%s/%llu",
+					          g->peers[k].id, ctng_family_name(x->id.family),
+					          x->id.entity, (unsigned long long)x->id.period);
+					pull_from(g, &g->peers[k], x->id.period,
+					          ctng_family_name(x->id.family), x->id.entity);
+				}
+			continue;
+		}
 		if (ctng_gossip_encode(&x->obj, &json, &len, NULL))
 			continue;
 		switch (x->kind) {
@@ -331,6 +345,8 @@ static void run_actions(struct gd *g)
 		case CTNG_GACT_SEND_MONITOR:
 			if (g->has_monitor)
 				send_to(g, &g->monitor, json, len);
+			break;
+		case CTNG_GACT_PULL:
 			break;
 		}
 		free(json);
@@ -493,6 +509,25 @@ static void add_json(const ctng_gossip_object *o, void *arg)
 }
 
 /* GET /ctng/v1/objects?period=P: what a restarted peer pulls to catch up. */
+struct objects_filter {
+	json_t *arr;
+	enum ctng_family family; /* NONE: every object */
+	const char *entity;
+};
+
+static void add_json_if(const ctng_gossip_object *o, void *arg)
+{
+	struct objects_filter *f = arg;
+	ctng_gossip_id id;
+	if (f->family != CTNG_FAM_NONE &&
+	    (ctng_gossip_id_of(o, &id, NULL) || id.family != f->family ||
+	     strcmp(id.entity, f->entity) != 0))
+		return;
+	add_json(o, f->arr);
+}
+
+/* GET /ctng/v1/objects?period=P[&family=F&entity=E]: what a restarted peer
+ * pulls to catch up, or (one id) what a peer lacks (docs/gossiper.md §Pulls). */
 static void h_objects(ctng_net_req *req, void *arg)
 {
 	struct gd *g = arg;
@@ -502,9 +537,22 @@ static void h_objects(ctng_net_req *req, void *arg)
 	char key[24];
 	if (req_period(req, &p, key))
 		return;
-	json_t *arr = json_array();
+	struct objects_filter f = {.family = CTNG_FAM_NONE};
+	const char *fam = ctng_net_req_query(req, "family");
+	f.entity = ctng_net_req_query(req, "entity");
+	if (fam || f.entity) {
+		for (int k = CTNG_FAM_STH; fam && k <= CTNG_FAM_CON; k++)
+			if (strcmp(fam, ctng_family_name((enum ctng_family)k)) == 0)
+				f.family = (enum ctng_family)k;
+		if (f.family == CTNG_FAM_NONE || !f.entity || !ctng_id_valid(f.entity)) {
+			ctng_net_reply_error(req, 400,
+			                     "family (STH, REV, ACC, CON) and entity go together");
+			return;
+		}
+	}
+	json_t *arr = f.arr = json_array();
 	if (arr)
-		ctng_gossiper_sm_each(g->sm, p, add_json, arr);
+		ctng_gossiper_sm_each(g->sm, p, add_json_if, &f);
 	json_t *r = arr ? json_pack("{s:s, s:s, s:o}", "period", key, "gossiper", g->cfg->id,
 	                            "objects", arr)
 	                : NULL;
@@ -572,23 +620,32 @@ static void on_pulled(int status, const uint8_t *body, size_t len, const ctng_er
 	free(c);
 }
 
+/* GET the objects of period p (of one id when family is set) from a peer;
+ * the answer goes through on_object like a push (on_pulled). */
+static void pull_from(struct gd *g, struct dest *d, uint64_t p, const char *family,
+                      const char *entity)
+{
+	char url[CTNG_URL_MAX + 64 + CTNG_ID_MAX];
+	int n = snprintf(url, sizeof url, "%s/ctng/v1/objects?period=%llu", d->base,
+	                 (unsigned long long)p);
+	if (family && n > 0 && (size_t)n < sizeof url)
+		snprintf(url + n, sizeof url - (size_t)n, "&family=%s&entity=%s", family, entity);
+	struct pull_ctx *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	c->g = g;
+	c->d = d;
+	c->t0 = ctng_mono_ns();
+	if (ctng_net_get(g->loop, url, g->timeout_ms * 3, on_pulled, c, NULL))
+		free(c);
+}
+
 static void pull_from_peers(struct gd *g)
 {
 	uint64_t cur = ctng_gossiper_sm_period(g->sm);
 	for (size_t i = 0; i < g->n_peers; i++)
-		for (uint64_t p = cur ? cur - 1 : 0; p <= cur; p++) {
-			char url[CTNG_URL_MAX + 64];
-			snprintf(url, sizeof url, "%s/ctng/v1/objects?period=%llu",
-			         g->peers[i].base, (unsigned long long)p);
-			struct pull_ctx *c = malloc(sizeof(*c));
-			if (!c)
-				return;
-			c->g = g;
-			c->d = &g->peers[i];
-			c->t0 = ctng_mono_ns();
-			if (ctng_net_get(g->loop, url, g->timeout_ms * 3, on_pulled, c, NULL))
-				free(c);
-		}
+		for (uint64_t p = cur ? cur - 1 : 0; p <= cur; p++)
+			pull_from(g, &g->peers[i], p, NULL, NULL);
 }
 
 /* --------------------------------------------------------------- timers */

@@ -63,6 +63,9 @@ struct idrec {
 	bool decided;        /* the wait ended: FRAG or CON decided */
 	bool signed_self;    /* this gossiper's FRAG for this id exists */
 	bool conflict_known; /* STH/REV: a verified CON proves a conflict */
+	/* §Pulls: peers that proved (by a signature) they hold an INIT of this
+	 * id this gossiper lacks, to ask at pull_at; those already asked. */
+	uint64_t want, pulled, pull_at;
 };
 
 struct count_slot {
@@ -554,6 +557,8 @@ static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
 		const struct idrec *r = sm->recs[i];
 		if (r->waiting && (next == 0 || r->deadline < next))
 			next = r->deadline;
+		if (r->pull_at && (next == 0 || r->pull_at < next))
+			next = r->pull_at;
 		for (size_t j = 0; j < r->n_held; j++) {
 			uint64_t t = r->held[j].push_at;
 			if (t && (next == 0 || t < next))
@@ -772,6 +777,9 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 		return 0;
 	r->held[hi].holders |= covered_by(sm, from);
 	enum ctng_kind k = ctng_type_kind(o->type);
+	if (k == CTNG_KIND_FRAG && strcmp(o->signer, sm->self) != 0)
+		/* its signer pushes its own FRAG to each of its peers */
+		r->held[hi].holders |= covered_by(sm, o->signer);
 	int rc = act(c->acts, CTNG_GACT_STORE, o, 0, c->err);
 	if (rc)
 		return rc;
@@ -785,7 +793,15 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 	}
 	bool to_mon = k == CTNG_KIND_FULL || o->type == CTNG_STH || o->type == CTNG_REV ||
 	              o->type == CTNG_CON;
-	if (!rc && to_mon && sm->monitor[0] && (!from || strcmp(from, sm->monitor) != 0))
+	if (to_mon && (o->type == CTNG_STH || o->type == CTNG_REV)) {
+		/* not back to the monitor that said, signed, it has it (the
+		 * header could be a lie that keeps the object from it) */
+		uint8_t d[32];
+		to_mon = ctng_gossip_content_digest(o, d, NULL) != 0 ||
+		         !ctng_gossiper_sm_observed(sm, r->id.family, r->id.entity, r->id.period, d,
+		                                    NULL);
+	}
+	if (!rc && to_mon && sm->monitor[0])
 		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, 0, c->err);
 	return rc;
 }
@@ -998,6 +1014,90 @@ static int dup_from(const ctng_gossiper_sm *sm, struct held *h, const char *from
 	return CTNG_GOSSIPER_DUPLICATE;
 }
 
+/* ----------------------------------------------------------------- pulls */
+
+/* Does this gossiper lack an INIT that peer `k` proved (by its FRAG, or by
+ * signing a FULL) to hold for r? STH/REV: one with the digest of each
+ * attestation k signed; CON: any CON. ACCs are not pulled: an ACC_FULL and
+ * the client update need no ACC (docs/gossiper.md §Pulls). */
+static bool lacks_from(const ctng_gossiper_sm *sm, const struct idrec *r, size_t k)
+{
+	const char *peer = sm->me->peers[k];
+	if (r->id.family == CTNG_FAM_CON)
+		return r->n_inits == 0;
+	if (r->id.family == CTNG_FAM_ACC)
+		return false;
+	for (size_t j = 0; j < r->n_atts; j++) {
+		const struct att *a = &r->atts[j];
+		bool signed_by = false;
+		for (size_t f = 0; f < a->n_frags && !signed_by; f++)
+			signed_by = strcmp(a->frags[f].signer, peer) == 0;
+		for (size_t f = 0; a->has_full && f < a->full.n_signers && !signed_by; f++)
+			signed_by = strcmp(a->full.signers[f], peer) == 0;
+		if (!signed_by)
+			continue;
+		bool held = false;
+		for (size_t i = 0; i < r->n_inits && !held; i++)
+			held = memcmp(r->inits[i].digest, a->digest, 32) == 0;
+		if (!held)
+			return true;
+	}
+	return false;
+}
+
+/* A FRAG or FULL (verified) that shows its signers hold an INIT this
+ * gossiper may lack: ask them a little later if it is still missing then. */
+static void want_pulls(struct ctx *c, struct idrec *r, const ctng_gossip_object *o)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	uint64_t bits = 0;
+	if (ctng_type_kind(o->type) == CTNG_KIND_FRAG)
+		bits = peer_bit(sm, o->signer);
+	else if (r->id.family != CTNG_FAM_ACC) /* an ACC_FULL needs no INIT */
+		for (size_t i = 0; i < o->n_signers; i++)
+			bits |= peer_bit(sm, o->signers[i]);
+	bits &= ~r->pulled;
+	for (size_t k = 0; k < 64; k++)
+		if ((bits >> k & 1) && !lacks_from(sm, r, k))
+			bits &= ~(1ull << k);
+	if (!bits)
+		return;
+	r->want |= bits;
+	if (!r->pull_at) {
+		uint64_t w = sm->net->clock.gossip_wait_ms / 4;
+		r->pull_at = c->now + (w ? w : 1);
+	}
+}
+
+static int run_pulls(struct ctx *c, struct idrec *r)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	uint64_t to = 0;
+	for (size_t k = 0; k < 64; k++)
+		if ((r->want >> k & 1) && lacks_from(sm, r, k))
+			to |= 1ull << k;
+	r->want = 0;
+	r->pull_at = 0;
+	if (!to)
+		return 0;
+	r->pulled |= to;
+	ctng_gossiper_actions *a = c->acts;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 8;
+		ctng_gossiper_action *v = realloc(a->v, nc * sizeof(*v));
+		if (!v)
+			return nomem(c->err);
+		a->v = v;
+		a->cap = nc;
+	}
+	ctng_gossiper_action *x = &a->v[a->n++];
+	memset(x, 0, sizeof(*x));
+	x->kind = CTNG_GACT_PULL;
+	x->to = to;
+	x->id = r->id;
+	return 0;
+}
+
 /* Puts a verified (or self-made) object into the state. Returns NEW /
  * DUPLICATE / IGNORED or a negative error. */
 static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
@@ -1101,6 +1201,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 			r->signed_self = true;
 		if ((rc = emit(c, r, hi, o, from, quiet)))
 			return rc;
+		if (!quiet)
+			want_pulls(c, r, o);
 		rc = maybe_combine(c, r, a);
 		return rc ? rc : CTNG_GOSSIPER_NEW;
 	}
@@ -1119,6 +1221,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		return rc;
 	if ((rc = emit(c, r, hi, o, from, quiet)))
 		return rc;
+	if (!quiet)
+		want_pulls(c, r, o);
 	return CTNG_GOSSIPER_NEW;
 }
 
@@ -1189,6 +1293,12 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 		                  (unsigned long long)sm->cur);
 		goto out;
 	}
+	/* X-CTng-From is not authenticated (docs/gossiper.md §Pushing): it is a
+	 * hint for INIT objects only, whose loss it could cause is repaired by
+	 * pulls (§Pulls); FRAGs are attributed to their (verified) signer, and a
+	 * FULL to nobody. */
+	if (ctng_type_kind(o->type) != CTNG_KIND_INIT)
+		from = NULL;
 	/* Exact duplicates of held (verified) objects need no new verification. */
 	ctng_gossip_id id;
 	uint8_t h[32];
@@ -1226,12 +1336,14 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 	struct ctx c = {sm, acts, now_ms, err};
 	advance_clock(sm, now_ms);
 	int rc = 0;
-	/* The delayed pushes that are due. */
+	/* The delayed pushes and the pulls that are due. */
 	for (size_t i = 0; i < sm->n_recs && !rc; i++) {
 		struct idrec *r = sm->recs[i];
 		for (size_t j = 0; j < r->n_held && !rc; j++)
 			if (r->held[j].push_at && r->held[j].push_at <= now_ms)
 				rc = push(&c, r, j);
+		if (!rc && r->pull_at && r->pull_at <= now_ms)
+			rc = run_pulls(&c, r);
 	}
 	/* decide() may add records (CON ids): restart the scan after each one. */
 	for (bool again = true; again && !rc;) {

@@ -78,6 +78,23 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 				note_full(s, n, &x->obj, depart);
 			continue;
 		}
+		if (x->kind == CTNG_GACT_PULL) {
+			/* what a peer proved to hold and this one lacks: here the
+			 * whole period of that peer (the daemon asks for the one id) */
+			for (size_t k = 0; k < n->e->n_peers && k < 64; k++) {
+				sim_node *p = (x->to >> k & 1) ? sim_node_by_id(s, n->e->peers[k]) : NULL;
+				sim_msg *m = p ? calloc(1, sizeof(*m)) : NULL;
+				if (!m)
+					continue;
+				m->kind = MSG_OBJECTS;
+				m->src = n->index;
+				m->dst = p->index;
+				m->id = x->id.period;
+				m->epoch = n->epoch;
+				sim_send(s, m, depart);
+			}
+			continue;
+		}
 		sim_blob *b = sim_blob_new(&x->obj, NULL);
 		if (!b)
 			continue;

@@ -207,6 +207,7 @@ struct sim {
 	bool down[MAXG]; /* a down gossiper receives nothing */
 	int64_t skew[MAXG]; /* gossiper i's clock reads now + skew[i] */
 	bool tolerate;      /* pump: a gossiper may refuse what another sent */
+	size_t pulls;       /* PULL requests answered */
 	size_t refused;     /* how many it did */
 	/* objects sent from one gossiper to another: by (from, to) and by kind */
 	size_t pair[MAXG][MAXG];
@@ -264,6 +265,23 @@ static void drain(struct sim *s)
 	s->nq = 0;
 }
 
+struct pull_collect {
+	struct sim *s;
+	const ctng_gossip_id *id;
+	int to;
+	char from[CTNG_ID_MAX + 1];
+};
+
+static void enqueue(struct sim *s, const ctng_gossip_object *o, int to, const char *from);
+
+static void pull_one(const ctng_gossip_object *o, void *arg)
+{
+	struct pull_collect *c = arg;
+	ctng_gossip_id id;
+	if (ctng_gossip_id_of(o, &id, NULL) == 0 && ctng_gossip_id_equal(&id, c->id))
+		enqueue(c->s, o, c->to, c->from);
+}
+
 /* Turns the actions of gossiper i into messages. */
 static void route(struct sim *s, int i)
 {
@@ -295,6 +313,21 @@ static void route(struct sim *s, int i)
 		case CTNG_GACT_STORE:
 			s->n_store[i]++;
 			break;
+		case CTNG_GACT_PULL: {
+			/* GET /ctng/v1/objects of the id from each peer asked */
+			const ctng_entity *me = &s->t->net.entities[eidx(s->t, self)];
+			for (size_t k = 0; k < me->n_peers; k++) {
+				unsigned j = 0;
+				if (!(x->to >> k & 1) ||
+				    sscanf(me->peers[k], "gossiper%u", &j) != 1 || s->down[j - 1])
+					continue;
+				struct pull_collect c = {s, &x->id, i, ""};
+				snprintf(c.from, sizeof c.from, "%s", me->peers[k]);
+				ctng_gossiper_sm_each(s->sm[j - 1], x->id.period, pull_one, &c);
+				s->pulls++;
+			}
+			break;
+		}
 		default:
 			fail_msg("unknown action");
 		}
@@ -436,6 +469,22 @@ static void test_honest_sth_rev_acc(void **state)
 	/* monitors 1 and 3 pull the same STH and REV; both accuse logger2 when
 	 * the query window closes (here: all at the query deadline) */
 	s.now = ctng_clock_query_deadline(&t.net.clock, p);
+	/* each monitor says, signed, what it got (before the objects) */
+	for (int m = 1; m <= 3; m += 2) {
+		char mon[16];
+		snprintf(mon, sizeof mon, "monitor%d", m);
+		uint8_t d[32];
+		ctng_observation ob;
+		const ctng_gossip_object *objs[2] = {&sth, &rev};
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(ctng_gossip_content_digest(objs[k], d, NULL), 0);
+			assert_int_equal(ctng_obs_sign(&ob, mon, t.keys[eidx(&t, mon)],
+			                               ctng_type_family(objs[k]->type), objs[k]->signer,
+			                               p, CTNG_OBS_OBTAINED, d, 0, NULL),
+			                 0);
+			assert_int_equal(observe(&s, m - 1, &ob), CTNG_GOSSIPER_NEW);
+		}
+	}
 	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
 	assert_int_equal(deliver(&s, 2, &sth, "monitor3"), CTNG_GOSSIPER_NEW);
 	assert_int_equal(deliver(&s, 0, &rev, "monitor1"), CTNG_GOSSIPER_NEW);
@@ -472,7 +521,9 @@ static void test_honest_sth_rev_acc(void **state)
 		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
 		assert_int_equal(mon_count(&s, i, CTNG_REV_FULL), 1);
 		assert_int_equal(mon_count(&s, i, CTNG_ACC_FULL), 1);
+		/* not back to the monitors that said they have it */
 		assert_int_equal(mon_count(&s, i, CTNG_STH), (i == 0 || i == 2) ? 0 : 1);
+		assert_int_equal(mon_count(&s, i, CTNG_REV), (i == 0 || i == 2) ? 0 : 1);
 		assert_false(ctng_gossiper_sm_convicted(s.sm[i], "logger1"));
 		assert_int_equal(s.acts[i].next_timer_ms, 0);
 	}
@@ -786,6 +837,39 @@ static void test_clock_skew(void **state)
 		drain(&s);
 		sim_free(&s);
 	}
+	tnet_free(&t);
+}
+
+/* Issue 10, defect 3: an outsider posts logger1's public STH to gossiper1
+ * "from gossiper3" and to gossiper3 "from gossiper1", before any monitor:
+ * each presumes the other (and its peers) holds it and pushes it to nobody.
+ * The lie costs a pull, not the object: gossipers 2 and 4 see the FRAGs of
+ * 1 and 3, which prove those hold an STH they lack, pull it, count it, and
+ * hand it to their monitors. */
+static void test_sender_header_lie(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 300);
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	assert_int_equal(deliver(&s, 0, &sth, "gossiper3"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 2, &sth, "gossiper1"), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	advance(&s, 4 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH), 1);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+		/* every monitor gets it: none said it had it */
+		assert_int_equal(mon_count(&s, i, CTNG_STH), 1);
+	}
+	assert_true(s.pulls >= 2);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
 	tnet_free(&t);
 }
 
@@ -1551,6 +1635,7 @@ int main(void)
 	    cmocka_unit_test(test_acc_frag_timing),
 	    cmocka_unit_test(test_observation_checks),
 	    cmocka_unit_test(test_clock_skew),
+	    cmocka_unit_test(test_sender_header_lie),
 	    cmocka_unit_test(test_conflict_con_full),
 	    cmocka_unit_test(test_late_conflict),
 	    cmocka_unit_test(test_frag_before_object_and_duplicates),

@@ -2,7 +2,9 @@
  * test_gossiper_daemon.c — three real `ctng gossiper` processes on loopback
  * with a network from ctng_init_network (3 s periods, threshold 2). The
  * test plays the monitors: it POSTs STH objects signed with the loggers'
- * keys, checks invalid and duplicate objects are answered 400 / duplicate,
+ * keys (logger1's with lying X-CTng-From headers, which must not keep it
+ * from the third gossiper), checks invalid and duplicate objects are
+ * answered 400 / duplicate,
  * and polls GET /ctng/v1/counts until every gossiper holds the STH_FULL of
  * an honest logger and the CON_FULL of a logger that split its view (and no
  * STH_FULL for that one). Then it stops one gossiper with SIGTERM (clean
@@ -151,6 +153,36 @@ static int post(int i, const char *body, char **out)
 	return http("POST", gport[i], "/ctng/v1/gossip", body, out);
 }
 
+struct one_req {
+	ctng_net_loop *loop;
+	int status;
+};
+
+static void on_one(int status, const uint8_t *b, size_t l, const ctng_err *e, void *arg)
+{
+	(void)b, (void)l, (void)e;
+	struct one_req *r = arg;
+	r->status = status;
+	ctng_net_loop_stop(r->loop);
+}
+
+/* POST with a (lying) X-CTng-From header; returns the HTTP status. */
+static int post_from(int i, const char *body, const char *from)
+{
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/ctng/v1/gossip", (unsigned)gport[i]);
+	struct one_req r = {ctng_net_loop_new(NULL), 0};
+	assert_non_null(r.loop);
+	const char *headers[] = {"X-CTng-From", from, NULL};
+	ctng_net_client_opts opts = {
+	    .timeout_ms = 5000, .content_type = "application/json", .headers = headers};
+	assert_int_equal(
+	    ctng_net_request(r.loop, "POST", url, body, strlen(body), &opts, on_one, &r, NULL), 0);
+	assert_int_equal(ctng_net_loop_run(r.loop, NULL), 0);
+	ctng_net_loop_free(r.loop);
+	return r.status;
+}
+
 /* Polls until pred holds for every running gossiper (at most ~30 s). */
 static bool all_counts(uint64_t p, const char *type, json_int_t want, int n)
 {
@@ -214,17 +246,20 @@ static void test_gossipers(void **state)
 	char *split_a = sth_json(k2, "logger2", now, 7, 0x21);
 	char *split_b = sth_json(k2, "logger2", now, 7, 0x22);
 	char *out = NULL;
-	/* the monitors of gossipers 1 and 2 pulled logger1's STH */
-	assert_int_equal(post(0, honest, &out), 200);
-	assert_non_null(strstr(out, "\"new\""));
-	free(out);
-	assert_int_equal(post(1, honest, &out), 200);
-	free(out);
+	/* logger1's STH reaches gossipers 1 and 2 with lying sender headers (issue
+	 * 10, defect 3): each then presumes the other and its peers — gossiper3
+	 * too — hold it, and pushes it to nobody. Gossiper3 must still get it
+	 * (it pulls it when the others' FRAGs show they hold it). */
+	assert_int_equal(post_from(0, honest, "gossiper2"), 200);
+	assert_int_equal(post_from(1, honest, "gossiper1"), 200);
 	/* logger2 shows gossiper1's and gossiper3's monitors different STHs */
 	assert_int_equal(post(0, split_a, NULL), 200);
 	assert_int_equal(post(2, split_b, NULL), 200);
 	/* a replayed POST is a duplicate */
 	assert_int_equal(post(0, honest, &out), 200);
+	assert_non_null(strstr(out, "\"duplicate\""));
+	free(out);
+	assert_int_equal(post(1, honest, &out), 200);
 	assert_non_null(strstr(out, "\"duplicate\""));
 	free(out);
 	/* invalid: logger1's STH signed by logger2's key; garbage; unknown field */
