@@ -154,6 +154,21 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 int ctng_gossiper_sm_on_period(ctng_gossiper_sm *sm, uint64_t p, uint64_t now_ms,
                                ctng_gossiper_actions *acts, ctng_err *err);
 
+/* Persist before sign (docs/gossiper.md §Storage). The daemon turns signing
+ * off when a write fails and on again when storage works: while off, every
+ * decision to sign a FRAG waits (it is retried every gossip_wait/4); FULLs
+ * are still combined from others' partials. */
+void ctng_gossiper_sm_set_signing(ctng_gossiper_sm *sm, bool on);
+bool ctng_gossiper_sm_signing(const ctng_gossiper_sm *sm);
+/* An object this state machine made could not be persisted: this
+ * gossiper's own STH/REV FRAG, or an STH/REV FULL built with it. It is
+ * removed as if never made (uncounted, never pushed or served; the daemon
+ * must not send it either) and the id is decided again later, so a restart
+ * can never find two contents signed for one id. ACC and CON partials sign
+ * only the id and need no forgetting. CTNG_ENOTFOUND / CTNG_EINVAL. */
+int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, uint64_t now_ms,
+                            ctng_err *err);
+
 /* Current period. */
 uint64_t ctng_gossiper_sm_period(const ctng_gossiper_sm *sm);
 

@@ -73,6 +73,7 @@ struct gd {
 	bool has_keyed, dkg_failed;
 	uint8_t share[32];
 	struct bytes_slot bytes[CTNG_GOSSIPER_COUNT_HISTORY];
+	uint64_t store_log_ms; /* last "cannot persist" line (rate limit) */
 	gossiper_metrics mx; /* GET /metrics */
 	int in_type;         /* what run_actions' batch answers (gossiper_metrics_stored) */
 };
@@ -172,7 +173,8 @@ static void report_flush(struct gd *g)
 	if (!txt)
 		return;
 	ctng_err err = {0};
-	if (ctng_write_file_atomic(g->report_path, txt, strlen(txt), 0644, &err))
+	if (ctng_write_file_atomic(g->report_path, txt, strlen(txt), 0644, &err) &&
+	    ctng_gossiper_sm_signing(g->sm)) /* else already said (rate-limited) */
 		CTNG_WARN("cannot write GossipStorage.json", "err=\"%s\"", err.msg);
 	free(txt);
 	g->dirty = false;
@@ -307,11 +309,100 @@ static int store_obj(struct gd *g, const ctng_gossip_object *o, const char *json
 static void pull_from(struct gd *g, struct dest *d, uint64_t p, const char *family,
                       const char *entity);
 
-/* Executes and clears the pending actions. */
+/* Storage failed: stop signing until it works again (persist before sign,
+ * docs/gossiper.md §Storage). Said once per 10 s at most. */
+static void storage_failed(struct gd *g, const char *what)
+{
+	uint64_t now = ctng_now_ms();
+	if (ctng_gossiper_sm_signing(g->sm) || now - g->store_log_ms >= 10000) {
+		CTNG_ERROR("cannot persist: not signing until storage works again", "what=\"%s\"",
+		           what);
+		g->store_log_ms = now;
+	}
+	ctng_gossiper_sm_set_signing(g->sm, false);
+	ctng_gauge_set(g->mx.signing, NULL, 0);
+}
+
+/* Periodically while signing is off: a write that succeeds turns it on. */
+static void probe_storage(struct gd *g)
+{
+	if (ctng_gossiper_sm_signing(g->sm))
+		return;
+	ctng_err err = {0};
+	uint64_t now = ctng_now_ms();
+	if (ctng_store_begin(g->st, &err) == 0 &&
+	    ctng_store_kv_put_u64(g->st, "gossiper.health", "probe", now, &err) == 0 &&
+	    ctng_store_commit(g->st, &err) == 0) {
+		ctng_gossiper_sm_set_signing(g->sm, true);
+		ctng_gauge_set(g->mx.signing, NULL, 1);
+		CTNG_INFO("storage works again: signing resumed", "%s", "");
+		return;
+	}
+	if (ctng_store_tx_depth(g->st) > 0)
+		ctng_store_rollback(g->st, NULL);
+}
+
+/* An object the state machine made whose record is part of the promise
+ * "never two contents for one id": this gossiper's STH/REV FRAG or a FULL
+ * built with it. */
+static bool own_promise(const struct gd *g, const ctng_gossip_object *o)
+{
+	enum ctng_family f = ctng_type_family(o->type);
+	if (f != CTNG_FAM_STH && f != CTNG_FAM_REV)
+		return false;
+	if (o->type == CTNG_STH_FRAG || o->type == CTNG_REV_FRAG)
+		return strcmp(o->signer, g->cfg->id) == 0;
+	for (size_t i = 0; ctng_type_kind(o->type) == CTNG_KIND_FULL && i < o->n_signers; i++)
+		if (strcmp(o->signers[i], g->cfg->id) == 0)
+			return true;
+	return false;
+}
+
+static bool same_obj(const ctng_gossip_object *a, const ctng_gossip_object *b)
+{
+	return a->type == b->type && ctng_gossip_equal(a, b);
+}
+
+/* Executes and clears the pending actions: first everything to persist, in
+ * one transaction; only then what goes out. When the transaction fails, what
+ * this gossiper signed in it is forgotten and never sent, and signing stops
+ * until storage works again. */
 static void run_actions(struct gd *g)
 {
 	ctng_gossiper_actions *a = &g->acts;
-	bool tx = a->n > 0 && ctng_store_begin(g->st, NULL) == 0;
+	bool stores = false, ok = true;
+	ctng_err err = {0};
+	for (size_t i = 0; i < a->n && !stores; i++)
+		stores = a->v[i].kind == CTNG_GACT_STORE;
+	if (stores) {
+		ok = ctng_store_begin(g->st, &err) == 0;
+		for (size_t i = 0; ok && i < a->n; i++) {
+			ctng_gossiper_action *x = &a->v[i];
+			char *json = NULL;
+			size_t len = 0;
+			if (x->kind != CTNG_GACT_STORE)
+				continue;
+			ok = ctng_gossip_encode(&x->obj, &json, &len, &err) == 0 &&
+			     store_obj(g, &x->obj, json, len) == 0;
+			free(json);
+		}
+		if (ok)
+			ok = ctng_store_commit(g->st, &err) == 0;
+		if (!ok) {
+			if (ctng_store_tx_depth(g->st) > 0)
+				ctng_store_rollback(g->st, NULL);
+			storage_failed(g, err.msg[0] ? err.msg : "store");
+			uint64_t now = ctng_now_ms();
+			for (size_t i = 0; i < a->n; i++) {
+				ctng_gossiper_action *x = &a->v[i];
+				if (x->kind == CTNG_GACT_STORE && own_promise(g, &x->obj) &&
+				    ctng_gossiper_sm_forget(g->sm, &x->obj, now, NULL) == 0)
+					CTNG_WARN("unpersisted signature withdrawn", "type=%s entity=%s",
+					          ctng_type_name(x->obj.type),
+					          ctng_gossip_entity(&x->obj));
+			}
+		}
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		ctng_gossiper_action *x = &a->v[i];
 		char *json = NULL;
@@ -327,13 +418,20 @@ static void run_actions(struct gd *g)
 				}
 			continue;
 		}
+		if (!ok && own_promise(g, &x->obj)) {
+			bool withdrawn = false; /* it was stored in this failed batch */
+			for (size_t k = 0; k < a->n && !withdrawn; k++)
+				withdrawn = a->v[k].kind == CTNG_GACT_STORE && same_obj(&a->v[k].obj, &x->obj);
+			if (withdrawn)
+				continue;
+		}
 		if (ctng_gossip_encode(&x->obj, &json, &len, NULL))
 			continue;
 		switch (x->kind) {
 		case CTNG_GACT_STORE:
-			store_obj(g, &x->obj, json, len);
-			gossiper_metrics_stored(&g->mx, &x->obj, g->in_type);
-			if (x->obj.type == CTNG_CON_FULL)
+			if (ok)
+				gossiper_metrics_stored(&g->mx, &x->obj, g->in_type);
+			if (ok && x->obj.type == CTNG_CON_FULL)
 				write_pom(g, &x->obj);
 			break;
 		case CTNG_GACT_SEND_PEERS:
@@ -350,13 +448,6 @@ static void run_actions(struct gd *g)
 			break;
 		}
 		free(json);
-	}
-	if (tx) {
-		ctng_err err = {0};
-		if (ctng_store_commit(g->st, &err)) {
-			CTNG_ERROR("store commit failed", "err=\"%s\"", err.msg);
-			ctng_store_rollback(g->st, NULL);
-		}
 	}
 	if (a->n)
 		g->dirty = true;
@@ -419,9 +510,9 @@ static void store_observation(struct gd *g, const ctng_observation *o)
 	ctng_err err = {0};
 	if (ctng_obs_encode(o, &json, &len, &err))
 		CTNG_ERROR("cannot encode observation", "err=\"%s\"", err.msg);
-	else
-		put_row(g, ctng_family_name(o->family), o->entity, o->period, OBS_TYPE_URI,
-		        o->monitor, json, len);
+	else if (put_row(g, ctng_family_name(o->family), o->entity, o->period, OBS_TYPE_URI,
+	                 o->monitor, json, len))
+		storage_failed(g, "observation");
 	free(json);
 }
 
@@ -709,6 +800,7 @@ static void on_flush_timer(ctng_net_timer *t, void *arg)
 {
 	(void)t;
 	struct gd *g = arg;
+	probe_storage(g);
 	if (g->dirty)
 		report_flush(g);
 }

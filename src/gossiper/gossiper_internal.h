@@ -23,7 +23,7 @@ int gossiper_feed_objects(ctng_gossiper_sm *sm, const uint8_t *body, size_t len,
 
 typedef struct gossiper_metrics {
 	ctng_net_metrics net; /* the registry and what every daemon counts */
-	ctng_metric *made, *accused, *convicted, *dropped, *bytes, *held, *con_full;
+	ctng_metric *made, *accused, *convicted, *dropped, *bytes, *held, *con_full, *signing;
 	const ctng_gossiper_sm *sm;
 	char self[CTNG_ID_MAX + 1];
 } gossiper_metrics;

@@ -17,6 +17,7 @@ static void collect(ctng_metrics *reg, void *arg)
 		return;
 	ctng_gauge_set(x->held, NULL, (double)ctng_gossiper_sm_held(x->sm));
 	ctng_gauge_set(x->con_full, NULL, (double)ctng_gossiper_sm_n_con_full(x->sm));
+	ctng_gauge_set(x->signing, NULL, ctng_gossiper_sm_signing(x->sm) ? 1 : 0);
 }
 
 int gossiper_metrics_init(gossiper_metrics *x, ctng_net_server *srv, ctng_store *st,
@@ -45,6 +46,10 @@ int gossiper_metrics_init(gossiper_metrics *x, ctng_net_server *srv, ctng_store 
 	                       "Objects the state machine holds (current periods).", NULL),
 	    CTNG_METRICS_GAUGE(&x->con_full, "ctng_gossiper_con_full_objects",
 	                       "CON_FULLs held (they never expire).", NULL),
+	    CTNG_METRICS_GAUGE(&x->signing, "ctng_gossiper_signing",
+	                       "1 while this gossiper signs; 0 while it cannot persist what it "
+	                       "would sign (persist before sign).",
+	                       NULL),
 	};
 	x->sm = sm;
 	snprintf(x->self, sizeof x->self, "%s", cfg->id);

@@ -110,6 +110,7 @@ struct ctng_gossiper_sm {
 	struct count_slot counts[CTNG_GOSSIPER_COUNT_HISTORY];
 	struct convicted *conv;
 	size_t n_conv;
+	bool no_signing;        /* storage broken: persist before sign (docs §Storage) */
 	const ctng_entity *mon; /* the paired monitor (NULL: none) */
 	struct obs_rec *obs;
 	size_t n_obs, cap_obs;
@@ -982,6 +983,14 @@ static int decide(struct ctx *c, struct idrec *r)
 	struct att *a = att_find(r, fam_digest(r->id.family) ? r->inits[0].digest : NULL);
 	if (a && a->has_full)
 		return 0; /* the FULL exists already: a FRAG adds nothing */
+	if (c->sm->no_signing) {
+		/* cannot persist what it would sign: decide again a little later */
+		uint64_t w = c->sm->net->clock.gossip_wait_ms / 4;
+		r->decided = false;
+		r->waiting = true;
+		r->deadline = c->now + (w ? w : 1);
+		return 0;
+	}
 	return sign_frag(c, r, &r->inits[0].o);
 }
 
@@ -1463,4 +1472,75 @@ bool ctng_gossiper_sm_observed(const ctng_gossiper_sm *sm, enum ctng_family fami
 			return true;
 		}
 	return false;
+}
+
+/* ------------------------------------------------- persist before sign */
+
+void ctng_gossiper_sm_set_signing(ctng_gossiper_sm *sm, bool on)
+{
+	sm->no_signing = !on;
+}
+
+bool ctng_gossiper_sm_signing(const ctng_gossiper_sm *sm)
+{
+	return !sm->no_signing;
+}
+
+static void count_dec(ctng_gossiper_sm *sm, uint64_t period, enum ctng_type t)
+{
+	int ti = type_index(t);
+	struct count_slot *sl = &sm->counts[period % CTNG_GOSSIPER_COUNT_HISTORY];
+	if (ti >= 0 && sl->used && sl->period == period && sl->counts[ti] > 0)
+		sl->counts[ti]--;
+}
+
+int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, uint64_t now_ms,
+                            ctng_err *err)
+{
+	enum ctng_family f = ctng_type_family(o->type);
+	enum ctng_kind k = ctng_type_kind(o->type);
+	if (!fam_digest(f) || (k != CTNG_KIND_FRAG && k != CTNG_KIND_FULL))
+		return ctng_err_set(err, CTNG_EINVAL, "only STH/REV FRAGs and FULLs are forgotten");
+	ctng_gossip_id id;
+	uint8_t d[32];
+	bool has_d = false;
+	int rc;
+	if ((rc = ctng_gossip_id_of(o, &id, err)) || (rc = obj_digest(o, d, &has_d, err)))
+		return rc;
+	struct idrec *r = rec_find(sm, &id);
+	struct att *a = r ? att_find(r, d) : NULL;
+	if (!a)
+		return ctng_err_set(err, CTNG_ENOTFOUND, "not held");
+	size_t hi = SIZE_MAX;
+	if (k == CTNG_KIND_FRAG) {
+		if (strcmp(o->signer, sm->self) != 0)
+			return ctng_err_set(err, CTNG_EINVAL, "not this gossiper's FRAG");
+		for (size_t j = 0; j < a->n_frags && hi == SIZE_MAX; j++)
+			if (strcmp(a->frags[j].signer, sm->self) == 0) {
+				hi = a->frags[j].hi;
+				ctng_gossip_clear(&a->frags[j].o);
+				memmove(&a->frags[j], &a->frags[j + 1],
+				        (a->n_frags - j - 1) * sizeof(a->frags[0]));
+				a->n_frags--;
+			}
+		if (hi == SIZE_MAX)
+			return ctng_err_set(err, CTNG_ENOTFOUND, "no FRAG of this gossiper held");
+		/* never signed: decide again (the same first content) later */
+		uint64_t w = sm->net->clock.gossip_wait_ms / 4;
+		r->signed_self = false;
+		r->decided = false;
+		r->waiting = true;
+		r->deadline = now_ms + (w ? w : 1);
+	} else {
+		if (!a->has_full)
+			return ctng_err_set(err, CTNG_ENOTFOUND, "no FULL held");
+		hi = a->full_hi;
+		ctng_gossip_clear(&a->full);
+		a->has_full = false;
+	}
+	/* the stale hash stays (nobody else has those bytes); it is never pushed */
+	r->held[hi].push_at = 0;
+	r->held[hi].holders = ~0ull;
+	count_dec(sm, o->period, o->type);
+	return 0;
 }

@@ -253,14 +253,21 @@ static void store_object(struct md *m, const ctng_gossip_object *o)
 	free(json);
 }
 
-static void publish(struct md *m, uint64_t p, const char *text, size_t len)
+/* Stores the update of p in the current transaction; 0 or the error. */
+static int publish_store(struct md *m, uint64_t p, const char *text, size_t len, ctng_err *e)
 {
-	char key[24], name[64];
+	char key[24];
 	snprintf(key, sizeof key, "%" PRIu64, p);
-	ctng_err e = {0};
-	if (ctng_store_kv_put(m->st, KV_UPDATE, key, text, len, &e) ||
-	    ctng_store_kv_put_u64(m->st, KV_STATE, "published", p, &e))
-		CTNG_ERROR("cannot store client update", "err=\"%s\"", e.msg);
+	int rc = ctng_store_kv_put(m->st, KV_UPDATE, key, text, len, e);
+	return rc ? rc : ctng_store_kv_put_u64(m->st, KV_STATE, "published", p, e);
+}
+
+/* After the transaction holding it committed (persist before publish: an
+ * update is served and written out only once it is on disk, so a restart
+ * never publishes another one for that period). */
+static void publish_done(struct md *m, uint64_t p, const char *text, size_t len)
+{
+	char name[64];
 	snprintf(name, sizeof name, "ClientUpdate_%" PRIu64 ".json", p);
 	write_data_file(m, name, text, len);
 	write_data_file(m, "ClientUpdate.json", text, len);
@@ -348,8 +355,8 @@ static void run_actions(struct md *m)
 	ctng_err e = {0};
 	/* Actions may append more actions (a fetch that cannot start accuses at
 	 * once), so walk by index until the list is drained. */
-	size_t done = 0;
-	bool tx = false;
+	size_t done = 0, pub = SIZE_MAX; /* the update to publish once committed */
+	bool tx = false, store_failed = false;
 	ctng_gossip_object inits[16] = {{0}};
 	size_t ninit = 0;
 	while (done < m->acts.n) {
@@ -418,8 +425,12 @@ static void run_actions(struct md *m)
 				                                          key, strlen(key), &e)))
 					CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
 				write_data_file(m, name, x->text, x->text_len);
+			} else if (publish_store(m, x->period, x->text, x->text_len, &e)) {
+				CTNG_ERROR("cannot store client update: not published",
+				           "period=%" PRIu64 " err=\"%s\"", x->period, e.msg);
+				store_failed = true;
 			} else {
-				publish(m, x->period, x->text, x->text_len);
+				pub = done;
 			}
 			break;
 		}
@@ -428,7 +439,10 @@ static void run_actions(struct md *m)
 	if (tx && ctng_store_commit(m->st, &e)) {
 		CTNG_ERROR("store commit failed", "err=\"%s\"", e.msg);
 		ctng_store_rollback(m->st, NULL);
+		store_failed = true;
 	}
+	if (pub != SIZE_MAX && !store_failed)
+		publish_done(m, m->acts.v[pub].period, m->acts.v[pub].text, m->acts.v[pub].text_len);
 	ctng_monitor_actions_free(&m->acts);
 	/* Every STH accepted or received: the mirror fetches its entries; every
 	 * REV moves the CA's verified CRV on. */

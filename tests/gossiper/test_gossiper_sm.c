@@ -873,6 +873,72 @@ static void test_sender_header_lie(void **state)
 	tnet_free(&t);
 }
 
+/* Issue 10, defect 7 (state machine side): a gossiper that cannot persist
+ * signs nothing; an STH FRAG it signed but could not store is withdrawn
+ * (uncounted, not served) and signed again — the same content — once
+ * storage works. */
+static void test_persist_before_sign(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 600);
+	ctng_gossip_object sth = {0}, sth2 = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	make_sth(&t, &sth2, "logger2", p, 11, 0xbb, NULL);
+	/* storage broken on gossiper1: it does not sign */
+	ctng_gossiper_sm_set_signing(s.sm[0], false);
+	assert_false(ctng_gossiper_sm_signing(s.sm[0]));
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	advance(&s, 3 * WAIT_MS);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1); /* gossiper2's only */
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 0);
+	/* back: the postponed decision signs, the FULL forms */
+	ctng_gossiper_sm_set_signing(s.sm[0], true);
+	advance(&s, WAIT_MS);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 1);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 1);
+	/* gossiper1 signs logger2's STH, then the write of that FRAG fails */
+	assert_int_equal(deliver(&s, 0, &sth2, "monitor1"), CTNG_GOSSIPER_NEW);
+	drain(&s); /* gossiper2 never gets it from gossiper1 here */
+	s.now += 2 * WAIT_MS;
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now, &s.acts[0], NULL), 0);
+	ctng_gossip_object mine = {0};
+	for (size_t k = 0; k < s.acts[0].n; k++)
+		if (s.acts[0].v[k].kind == CTNG_GACT_STORE &&
+		    s.acts[0].v[k].obj.type == CTNG_STH_FRAG)
+			assert_int_equal(ctng_gossip_copy(&mine, &s.acts[0].v[k].obj, NULL), 0);
+	ctng_gossiper_actions_reset(&s.acts[0]);
+	assert_int_equal(mine.type, CTNG_STH_FRAG);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 3);
+	ctng_gossiper_sm_set_signing(s.sm[0], false);
+	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &mine, s.now, NULL), 0);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &mine, s.now, NULL), CTNG_ENOTFOUND);
+	/* nothing signed by gossiper1 for logger2 is served */
+	ctng_gossip_id id = {.family = CTNG_FAM_STH, .period = p};
+	strcpy(id.entity, "logger2");
+	struct pull_collect c = {&s, &id, 1, "gossiper1"};
+	ctng_gossiper_sm_each(s.sm[0], p, pull_one, &c);
+	for (size_t k = 0; k < s.nq; k++)
+		assert_false(s.q[k].o.type == CTNG_STH_FRAG);
+	drain(&s);
+	/* storage back: the same content is signed again and the FULL forms */
+	ctng_gossiper_sm_set_signing(s.sm[0], true);
+	assert_int_equal(deliver(&s, 1, &sth2, "monitor2"), CTNG_GOSSIPER_NEW);
+	advance(&s, 3 * WAIT_MS);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 2);
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 2);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&mine);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&sth2);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 static void test_conflict_con_full(void **state)
 {
 	(void)state;
@@ -1636,6 +1702,7 @@ int main(void)
 	    cmocka_unit_test(test_observation_checks),
 	    cmocka_unit_test(test_clock_skew),
 	    cmocka_unit_test(test_sender_header_lie),
+	    cmocka_unit_test(test_persist_before_sign),
 	    cmocka_unit_test(test_conflict_con_full),
 	    cmocka_unit_test(test_late_conflict),
 	    cmocka_unit_test(test_frag_before_object_and_duplicates),
