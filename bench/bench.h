@@ -19,6 +19,8 @@ int ctng_bench_network(void);
 int ctng_bench_logger(void);
 /* DKG cost in process (n = 4, 16, 64) and over loopback (bench/bench_dkg.c). */
 int ctng_bench_dkg(void);
+/* Mirror ingest of one monitor over loopback HTTP (bench/bench_mirror.c). */
+int ctng_bench_mirror(void);
 
 /* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
  * empty or starts with ',' and continues the JSON object ("\"n\":3"). */

@@ -29,6 +29,27 @@ static uint64_t fig(json_t *f, const char *key)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
+/* One honest run; *figures owned by the caller. */
+static int run_once(ctng_testnet_opts *o, json_t **figures)
+{
+	*figures = NULL;
+	o->figures = figures;
+	FILE *devnull = fopen("/dev/null", "w");
+	o->out = devnull;
+	ctng_err e = {0};
+	int rc = ctng_testnet_run(o, &e);
+	if (devnull)
+		fclose(devnull);
+	if (rc != 0 || !*figures) {
+		fprintf(stderr, "bench network: the honest network run failed: %s\n",
+		        rc < 0 ? e.msg : "counts did not match");
+		json_decref(*figures);
+		*figures = NULL;
+		return 1;
+	}
+	return 0;
+}
+
 int ctng_bench_network(void)
 {
 	ctng_testnet_opts o;
@@ -36,21 +57,11 @@ int ctng_bench_network(void)
 	o.periods = env_u64("CTNG_BENCH_NETWORK_PERIODS", 4);
 	o.period_ms = env_u64("CTNG_BENCH_NETWORK_PERIOD_MS", 2000);
 	o.port_base = (uint16_t)env_u64("CTNG_BENCH_NETWORK_PORT_BASE", 26000);
+	uint64_t load = env_u64("CTNG_BENCH_NETWORK_LOAD", 1000);
 	json_t *figures = NULL;
-	o.figures = &figures;
-	FILE *devnull = fopen("/dev/null", "w");
-	o.out = devnull;
-	ctng_err e = {0};
-	int rc = ctng_testnet_run(&o, &e);
-	if (devnull)
-		fclose(devnull);
-	if (rc != 0 || !figures) {
-		fprintf(stderr, "bench network: the honest network run failed: %s\n",
-		        rc < 0 ? e.msg : "counts did not match");
-		json_decref(figures);
+	if (run_once(&o, &figures))
 		return 1;
-	}
-	char extra[160];
+	char extra[400];
 	uint64_t wait = fig(figures, "gossip_wait_ms"), last = fig(figures, "last_full_ms_max");
 	/* The query happens at query_offset = period/10 (ctng init's default). */
 	uint64_t after = last > wait + o.period_ms / 10 ? last - wait - o.period_ms / 10 : 0;
@@ -70,6 +81,34 @@ int ctng_bench_network(void)
 	         (unsigned long long)fig(figures, "update_bytes_max"));
 	ctng_bench_line_rate("network.client_update_bytes",
 	                     (double)fig(figures, "update_bytes_avg"), extra);
+	json_decref(figures);
+	if (!load)
+		return 0;
+	/* Issue 11: the same network with `load` precertificates per period in
+	 * every log, which every monitor mirrors before its gossiper signs. */
+	o.load = (size_t)load;
+	o.port_base = (uint16_t)(o.port_base + 400);
+	if (run_once(&o, &figures))
+		return 1;
+	last = fig(figures, "last_full_ms_max");
+	snprintf(extra, sizeof(extra),
+	         ",\"load\":%llu,\"submitted\":%llu,\"failed\":%llu,\"last_full_ms_avg\":%llu,"
+	         "\"period_ms\":%llu,\"periods\":%llu",
+	         (unsigned long long)load, (unsigned long long)fig(figures, "load_submitted"),
+	         (unsigned long long)fig(figures, "load_failed"),
+	         (unsigned long long)fig(figures, "last_full_ms_avg"),
+	         (unsigned long long)o.period_ms, (unsigned long long)o.periods);
+	ctng_bench_line_ns("network.loaded.last_full_after_period_start", (double)last * 1e6,
+	                   o.periods, extra);
+	snprintf(extra, sizeof(extra),
+	         ",\"load\":%llu,\"from_loggers\":%llu,\"from_peers\":%llu,\"unit\":\"bytes per "
+	         "monitor per period, logs it does not watch\"",
+	         (unsigned long long)load, (unsigned long long)fig(figures, "mirror_unwatched_from_loggers"),
+	         (unsigned long long)fig(figures, "mirror_unwatched_from_peers"));
+	ctng_bench_line_rate("network.loaded.mirror_unwatched_bytes",
+	                     (double)(fig(figures, "mirror_unwatched_from_loggers") +
+	                              fig(figures, "mirror_unwatched_from_peers")),
+	                     extra);
 	json_decref(figures);
 	return 0;
 }

@@ -34,6 +34,9 @@ typedef struct ctng_testnet_fault {
 	 * (ctng_clock_skew_ms): +1000 = ahead by exactly the bound. The process
 	 * runs under faketime(1). 0 = the real clock. */
 	int skew_permille;
+	bool hide_entry; /* logger: never serve entry hidden_index's data */
+	uint64_t hidden_index;
+	bool wrong_data; /* logger: serve altered entries, sign their tile roots */
 } ctng_testnet_fault;
 
 /* What every running gossiper must count in one period. -1 = not checked. */
@@ -72,7 +75,7 @@ typedef struct ctng_testnet_scenario {
 #define CTNG_TESTNET_DERIVE (-2)
 
 /* The scenarios: honest, split-logger, split-ca, silent, flaky, seed-sample,
- * restart, malicious-monitor, skewed-monitor. */
+ * restart, malicious-monitor, skewed-monitor, hidden-entry, wrong-data. */
 const ctng_testnet_scenario *ctng_testnet_scenario_find(const char *name);
 size_t ctng_testnet_scenario_count(void);
 const ctng_testnet_scenario *ctng_testnet_scenario_at(size_t i);
@@ -146,6 +149,7 @@ typedef struct ctng_testnet_opts {
 	bool drive_traffic;      /* request and revoke certificates through the CAs */
 	bool dealer;             /* a fresh network's BLS shares dealt by ctng init
 	                          * instead of made by the gossipers' DKG */
+	size_t load;             /* extra precertificates per period to every logger (bench) */
 	FILE *out;               /* where the table or JSON goes; NULL = stdout */
 	struct json_t **figures; /* if set and the run completes: the figures
 	                          * object (caller json_decref's) */

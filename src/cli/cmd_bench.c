@@ -12,6 +12,7 @@ static const struct {
     {"bls", ctng_bench_bls},       {"merkle", ctng_bench_merkle},   {"ca", ctng_bench_ca},
     {"client", ctng_bench_client}, {"network", ctng_bench_network}, {"logger", ctng_bench_logger},
     {"dkg", ctng_bench_dkg},
+    {"mirror", ctng_bench_mirror},
 };
 
 static int run(int argc, char **argv)

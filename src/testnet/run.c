@@ -228,7 +228,7 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 			const ctng_testnet_fault *ft = &s->faults[f];
 			if (strcmp(ft->id, e->id) != 0 ||
 			    (!ft->split_view && !ft->silent && !ft->answer_periods_mod &&
-			     !ft->false_accuse))
+			     !ft->false_accuse && !ft->hide_entry && !ft->wrong_data))
 				continue; /* a clock offset only: honest */
 			m.present = true;
 			m.split_view = ft->split_view;
@@ -242,6 +242,9 @@ static int apply_faults(const ctng_testnet_scenario *s, const ctng_network *net,
 			m.split_targets = nt ? targets : NULL;
 			m.n_split_targets = nt;
 			m.false_accuse = ft->false_accuse;
+			m.hide_entry = ft->hide_entry;
+			m.hidden_index = ft->hidden_index;
+			m.wrong_data = ft->wrong_data;
 		}
 		int rc = ctng_node_config_set_misbehaviour(path, m.present ? &m : NULL, err);
 		if (rc)
@@ -391,6 +394,9 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	ctng_testnet_cell *cells = NULL;
 	testnet_traffic traffic;
 	testnet_traffic_init(&traffic, &net, dir, exe, s);
+	testnet_load load = {0};
+	if ((rc = testnet_load_init(&load, &net, dir, o->load, o->periods, err)))
+		goto out;
 	if (!ps || !gossipers) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto out;
@@ -457,6 +463,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			break;
 		if (o->drive_traffic)
 			testnet_traffic_period(&traffic, p, k);
+		testnet_load_period(&load, &net);
 		bool crash = s->kill && k == s->kill_k;
 		if (crash) {
 			if (!sleep_until(start + c->query_offset_ms + c->gossip_wait_ms / 2))
@@ -502,8 +509,12 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		fails += testnet_check_clients(&traffic, &failures);
 	testnet_read_monitor_logs(&traffic, first, first + o->periods - 1);
 	rc = fails ? 1 : 0;
-	if (o->figures)
+	if (o->figures) {
 		*o->figures = testnet_figures_json(&traffic);
+		json_object_set_new(*o->figures, "load_submitted",
+		                    json_integer((json_int_t)load.submitted));
+		json_object_set_new(*o->figures, "load_failed", json_integer((json_int_t)load.failed));
+	}
 	if (o->json) {
 		json_t *res = json_pack("{s:s}", "result", fails ? "fail" : "pass");
 		json_t *arr = json_array();
@@ -536,6 +547,7 @@ out:
 	testnet_dkg_stop_rest(&dkg);
 	stop_all(ps, nps);
 	testnet_traffic_free(&traffic);
+	testnet_load_free(&load);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	free(cells);

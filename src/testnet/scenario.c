@@ -57,6 +57,37 @@ static void expect_seed_sample(uint64_t p, size_t k, ctng_testnet_expect *e)
 	*e = (ctng_testnet_expect){.sth_full = 0, .rev_full = 1, .acc_full = 2, .acc = 4};
 }
 
+/* Logger 1 withholds entry 0 (the first certificate, submitted in the
+ * run's first period): from the second period on no monitor can mirror its
+ * tree, so no gossiper signs its STH, and all four monitors accuse it
+ * ("data not served"). */
+static void expect_hidden_entry(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p;
+	if (k == 0)
+		*e = (ctng_testnet_expect){.sth_full = 3, .rev_full = 3, .acc_full = 0, .acc = 0};
+	else
+		*e = (ctng_testnet_expect){.sth_full = 2, .rev_full = 3, .acc_full = 1, .acc = 4};
+}
+
+/* Logger 1 serves altered entries and signs their tile roots: in the second
+ * period every monitor proves it (a data CON), the gossipers make the
+ * CON_FULL, and from then on it is convicted and never queried. */
+static void expect_wrong_data(uint64_t p, size_t k, ctng_testnet_expect *e)
+{
+	(void)p;
+	if (k == 0)
+		*e = (ctng_testnet_expect){.sth_full = 3, .rev_full = 3, .acc_full = 0, .acc = 0};
+	else
+		*e = (ctng_testnet_expect){.sth_full = 2, .rev_full = 3, .acc_full = 0, .acc = 0};
+}
+
+static const ctng_testnet_fault hidden_entry_faults[] = {
+    {.id = "logger1", .hide_entry = true, .hidden_index = 0},
+};
+static const ctng_testnet_fault wrong_data_faults[] = {
+    {.id = "logger1", .wrong_data = true},
+};
 static const ctng_testnet_fault split_logger_faults[] = {
     {.id = "logger1", .split_view = true, .split_target = "monitor3"},
 };
@@ -125,6 +156,10 @@ static const ctng_testnet_scenario scenarios[] = {
      "pairs 3 and 4 run ahead/behind by the tolerated skew, pair 2 3/4 of a period ahead", NULL,
      skewed_faults, N(skewed_faults), expect_honest, 0, NULL, 0, NULL, 0,
      skewed_unchecked, true},
+    {"hidden-entry", "logger1 signs STHs over an entry it never serves", NULL, hidden_entry_faults,
+     N(hidden_entry_faults), expect_hidden_entry, 0, NULL, 0, NULL, 0, NULL, true},
+    {"wrong-data", "logger1 serves entries that are not its signed tree", NULL, wrong_data_faults,
+     N(wrong_data_faults), expect_wrong_data, 1, NULL, 0, NULL, 0, NULL, true},
 };
 
 size_t ctng_testnet_scenario_count(void)

@@ -49,6 +49,19 @@ typedef struct testnet_traffic {
 	size_t n_failures;
 } testnet_traffic;
 
+/* Extra load (load.c): precertificates made in advance, per_period of them
+ * submitted to every logger in each period. */
+typedef struct testnet_load {
+	char **bodies; /* add-pre-chain bodies */
+	size_t n_bodies, next, per_period;
+	size_t submitted, failed;
+} testnet_load;
+int testnet_load_init(testnet_load *l, const ctng_network *net, const char *dir,
+                      size_t per_period, uint64_t periods, ctng_err *err);
+/* Submits the next per_period precertificates to every logger (blocking). */
+void testnet_load_period(testnet_load *l, const ctng_network *net);
+void testnet_load_free(testnet_load *l);
+
 /* exe: the ctng binary the run starts (borrowed, outlives t). */
 void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const char *dir,
                           const char *exe, const ctng_testnet_scenario *s);

@@ -448,6 +448,21 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 	        (json_int_t)(t->gossip_samples ? t->gossip_bytes_sum / t->gossip_samples : 0)));
 	json_object_set_new(f, "last_full_ms_max", json_integer((json_int_t)t->last_full_ms_max));
 	json_object_set_new(f, "mirrored", json_deep_copy(t->mirrored));
+	/* Per monitor per period, averaged over the monitors and the run. */
+	uint64_t fl = 0, fp = 0, np = 0;
+	for (size_t i = 0; i < t->n_mon; i++) {
+		fl += t->mirror_from_loggers[i];
+		fp += t->mirror_from_peers[i];
+	}
+	json_t *arr = t->n_mon ? json_object_get(t->mirrored, t->mon[0]->id) : NULL;
+	np = arr ? json_array_size(arr) : 0;
+	uint64_t div = t->n_mon && np ? t->n_mon * np : 1;
+	json_object_set_new(f, "mirror_unwatched_from_loggers", json_integer((json_int_t)(fl / div)));
+	json_object_set_new(f, "mirror_unwatched_from_peers", json_integer((json_int_t)(fp / div)));
+	json_object_set_new(f, "last_full_ms_avg",
+	                    json_integer((json_int_t)(t->last_full_samples
+	                                                  ? t->last_full_ms_sum / t->last_full_samples
+	                                                  : 0)));
 	json_object_set_new(f, "gossip_wait_ms",
 	                    json_integer((json_int_t)t->net->clock.gossip_wait_ms));
 	return f;
