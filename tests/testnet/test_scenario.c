@@ -39,17 +39,19 @@ static void fill_seed(ctng_testnet_cell *cells, size_t periods, size_t ng)
 static void test_table(void **st)
 {
 	(void)st;
-	static const char *names[] = {"honest",      "split-logger", "split-ca",
-	                              "silent",      "flaky",        "seed-sample",
-	                              "restart",     "malicious-monitor", "skewed-monitor"};
-	assert_int_equal(ctng_testnet_scenario_count(), 9);
-	for (size_t i = 0; i < 9; i++) {
+	static const char *names[] = {"honest",      "split-logger",      "split-ca",
+	                              "silent",      "flaky",             "seed-sample",
+	                              "restart",     "malicious-monitor", "skewed-monitor",
+	                              "hidden-entry", "wrong-data"};
+	size_t nn = sizeof names / sizeof names[0];
+	assert_int_equal(ctng_testnet_scenario_count(), nn);
+	for (size_t i = 0; i < nn; i++) {
 		const ctng_testnet_scenario *s = ctng_testnet_scenario_find(names[i]);
 		assert_non_null(s);
 		assert_ptr_equal(s, ctng_testnet_scenario_at(i));
 	}
 	assert_null(ctng_testnet_scenario_find("nope"));
-	assert_null(ctng_testnet_scenario_at(9));
+	assert_null(ctng_testnet_scenario_at(nn));
 	const ctng_testnet_scenario *seed = ctng_testnet_scenario_find("seed-sample");
 	assert_true(ctng_testnet_runs(seed, "logger1"));
 	assert_true(ctng_testnet_runs(seed, "gossiper3"));
