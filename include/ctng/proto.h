@@ -252,7 +252,12 @@ enum ctng_obs_result {
                                                STH this monitor accepted (RFC 6962
                                                consistency or equal); not set for
                                                the first STH it sees of a logger */
-#define CTNG_OBS_CHECKS_KNOWN     0x1u       /* every bit defined so far */
+#define CTNG_OBS_CHECK_DATA       (1u << 1) /* "data" (STH): OBTAINED: this monitor holds
+                                               and verified every entry the STH commits
+                                               to (its mirror, docs/mirror.md); FAILED:
+                                               the logger did not serve them in time.
+                                               Also about loggers it does not watch. */
+#define CTNG_OBS_CHECKS_KNOWN     0x3u       /* every bit defined so far */
 #define CTNG_OBS_JSON_MAX         4096
 
 typedef struct ctng_observation {
@@ -262,7 +267,7 @@ typedef struct ctng_observation {
 	uint64_t period;
 	enum ctng_obs_result result;
 	uint8_t digest[32]; /* OBTAINED: ctng_gossip_content_digest of the object; FAILED: 0 */
-	uint32_t checks;    /* OBTAINED: CTNG_OBS_CHECK_* bits; FAILED: 0 */
+	uint32_t checks;    /* OBTAINED: CTNG_OBS_CHECK_* bits; FAILED: 0 or CTNG_OBS_CHECK_DATA */
 	enum ctng_scheme scheme; /* ecdsa-p256 or ed25519: the monitor key's */
 	uint8_t sig[CTNG_SIG_MAX_LEN];
 	size_t sig_len;

@@ -87,6 +87,7 @@ struct obs_rec {
 	char entity[CTNG_ID_MAX + 1];
 	uint64_t period;
 	bool failed;
+	bool data_failed; /* STH: the logger did not serve the entries (OBS failed + data) */
 	size_t n;
 	uint8_t digest[CTNG_GOSSIPER_MAX_INIT_PER_ID][32];
 	uint32_t checks[CTNG_GOSSIPER_MAX_INIT_PER_ID];
@@ -954,6 +955,24 @@ static bool own_monitor_failed(const ctng_gossiper_sm *sm, const ctng_gossip_id 
 	return o && o->failed;
 }
 
+/* The DA rule (docs/gossiper.md §Data availability): the own monitor said,
+ * signed, that it holds and verified every entry of this STH. */
+static bool own_monitor_holds(const ctng_gossiper_sm *sm, const ctng_gossip_id *id,
+                              const uint8_t digest[32])
+{
+	uint32_t checks = 0;
+	return ctng_gossiper_sm_observed(sm, CTNG_FAM_STH, id->entity, id->period, digest,
+	                                 &checks) &&
+	       (checks & CTNG_OBS_CHECK_DATA);
+}
+
+/* ... or that the logger did not serve them (the ACC of withheld data). */
+static bool own_monitor_data_failed(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	const struct obs_rec *o = obs_find(sm, CTNG_FAM_STH, id->entity, id->period);
+	return o && o->data_failed;
+}
+
 static int decide(struct ctx *c, struct idrec *r)
 {
 	r->waiting = false;
@@ -968,8 +987,13 @@ static int decide(struct ctx *c, struct idrec *r)
 	}
 	if (r->signed_self)
 		return 0;
+	if (r->id.family == CTNG_FAM_STH && !own_monitor_holds(c->sm, &r->id, r->inits[0].digest))
+		return 0; /* no FRAG without the data: an OBS(obtained, data) decides again */
 	if (r->id.family == CTNG_FAM_ACC) {
-		if (entity_answered(c->sm, &r->id) || !own_monitor_failed(c->sm, &r->id))
+		/* Silence: only if nobody got the object. Withheld data: the
+		 * logger answered with an STH, but not with its entries. */
+		bool silent = !entity_answered(c->sm, &r->id) && own_monitor_failed(c->sm, &r->id);
+		if (!silent && !own_monitor_data_failed(c->sm, &r->id))
 			return 0; /* an OBS(failed) arriving later decides again */
 		uint64_t dl = ctng_clock_query_deadline(&c->sm->net->clock, r->id.period);
 		if (c->now < dl) {
@@ -1386,8 +1410,11 @@ int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation
 	else
 		rc = ctng_obs_verify(obs, sm->mon->key, err);
 	const ctng_entity *e = rc ? NULL : entity(sm->net, obs->entity);
+	/* A monitor mirrors every log, also those it does not watch: what it
+	 * says about their data counts (docs/mirror.md). */
+	bool data = !rc && (obs->checks & CTNG_OBS_CHECK_DATA);
 	if (!rc && (!e || e->role != (obs->family == CTNG_FAM_STH ? CTNG_ROLE_LOGGER : CTNG_ROLE_CA) ||
-	            !ctng_network_watches(sm->net, sm->mon->id, e->id)))
+	            (!data && !ctng_network_watches(sm->net, sm->mon->id, e->id))))
 		rc = ctng_err_set(err, CTNG_EINVAL, "observation about %s, which %s does not watch",
 		                  obs->entity, sm->mon->id);
 	if (!rc && !ctng_clock_period_acceptable(sm->cur, obs->period))
@@ -1417,7 +1444,11 @@ int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation
 		o->period = obs->period;
 	}
 	rc = CTNG_GOSSIPER_DUPLICATE;
-	if (obs->result == CTNG_OBS_FAILED) {
+	if (obs->result == CTNG_OBS_FAILED && data) {
+		if (!o->data_failed)
+			rc = CTNG_GOSSIPER_NEW;
+		o->data_failed = true;
+	} else if (obs->result == CTNG_OBS_FAILED) {
 		if (!o->failed)
 			rc = CTNG_GOSSIPER_NEW;
 		o->failed = true;
@@ -1444,6 +1475,18 @@ int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation
 		strcpy(id.entity, obs->entity);
 		struct idrec *r = rec_find(sm, &id);
 		if (r && r->decided && !r->signed_self) {
+			int d = decide(&c, r);
+			if (d < 0)
+				rc = d;
+		}
+	}
+	if (rc == CTNG_GOSSIPER_NEW && obs->result == CTNG_OBS_OBTAINED && data) {
+		/* An STH whose wait ended before its monitor held the data. */
+		ctng_gossip_id id = {.family = CTNG_FAM_STH, .period = obs->period};
+		strcpy(id.entity, obs->entity);
+		struct idrec *r = rec_find(sm, &id);
+		if (r && r->decided && !r->signed_self && r->n_inits == 1 && !r->conflict_known &&
+		    memcmp(r->inits[0].digest, obs->digest, 32) == 0) {
 			int d = decide(&c, r);
 			if (d < 0)
 				rc = d;

@@ -775,7 +775,34 @@ int ctng_mirror_sm_on_sth(ctng_mirror_sm *sm, const ctng_gossip_object *sth, uin
 		return rc;
 	if (l->convicted)
 		return 0;
-	if (l->j.active && h.tree_size <= l->j.head.tree_size)
+	job *j = &l->j;
+	if (j->active && h.tree_size == j->head.tree_size && !memcmp(h.root, j->head.root, 32) &&
+	    sth->period > j->sth.period) {
+		/* The same tree signed again in a later period (nothing was added):
+		 * the job goes on toward it, with this period's deadline, and the
+		 * logger is judged afresh (asked again at once). */
+		if ((rc = ctng_gossip_copy(&j->sth, sth, err)))
+			return rc;
+		const ctng_clock *c = &sm->net->clock;
+		j->deadline_ms =
+		    ctng_clock_period_start(c, sth->period) + ctng_mirror_deadline_offset_ms(c);
+		j->accused = false;
+		j->logger_failed = false;
+		for (size_t i = 0; i < l->n_src; i++)
+			if (l->src[i].is_logger) {
+				l->src[i].bad = false;
+				l->src[i].retry_at = 0;
+			}
+		uint64_t half = j->deadline_ms > now_ms ? (j->deadline_ms - now_ms) / 2 : 0;
+		j->logger_ok_ms = l->watched || sm->o.prefer_logger ? 0 : now_ms + half;
+		unit *v = j->data ? j->win : j->batches;
+		size_t n = j->data ? sm->o.max_inflight : j->n_batches;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].ph == U_QUEUED)
+				v[i].wait_until = 0;
+		return pump(sm, l, now_ms, acts, err);
+	}
+	if (j->active && h.tree_size <= j->head.tree_size)
 		return 0; /* the job in progress covers it (the store answers for it) */
 	if (h.tree_size < l->range.size)
 		return 0;

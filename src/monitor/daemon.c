@@ -485,7 +485,7 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		char *oj = NULL;
 		size_t ol = 0;
 		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, CTNG_FAM_STH, logger, period,
-		                  CTNG_OBS_FAILED, NULL, 0, &e) == 0 &&
+		                  CTNG_OBS_FAILED, NULL, CTNG_OBS_CHECK_DATA, &e) == 0 &&
 		    ctng_obs_encode(&obs, &oj, &ol, &e) == 0)
 			start_request(m, F_SEND, logger, period, "POST", m->obs_url, oj, ol, 0);
 		free(oj);
@@ -508,7 +508,19 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		free(json);
 		send_to_gossiper(m, obj);
 	} else if (ev == MON_MIRROR_HELD) {
-		(void)obj;
+		/* The DA signal: my gossiper may FRAG this STH (docs/mirror.md). */
+		uint8_t d[32];
+		ctng_observation obs;
+		char *oj = NULL;
+		size_t ol = 0;
+		if (ctng_gossip_content_digest(obj, d, &e) == 0 &&
+		    ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, CTNG_FAM_STH, logger, period,
+		                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, &e) == 0 &&
+		    ctng_obs_encode(&obs, &oj, &ol, &e) == 0)
+			start_request(m, F_SEND, logger, period, "POST", m->obs_url, oj, ol, 0);
+		else
+			CTNG_ERROR("cannot send the data observation", "err=\"%s\"", e.msg);
+		free(oj);
 	}
 }
 

@@ -16,7 +16,7 @@
 
 static const char TAG_OBS[] = "CTng/v1/OBS"; /* + NUL: 12 bytes */
 
-static const char *const check_names[] = {"consistent"};
+static const char *const check_names[] = {"consistent", "data"};
 #define N_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
 
 const char *ctng_obs_result_name(enum ctng_obs_result r)
@@ -56,8 +56,12 @@ int ctng_obs_check(const ctng_observation *o, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL, "result: must be obtained or failed");
 	if (o->checks & ~CTNG_OBS_CHECKS_KNOWN)
 		return ctng_err_set(err, CTNG_EINVAL, "checks: unknown check");
-	if (o->result == CTNG_OBS_FAILED && (!zero32(o->digest) || o->checks))
+	if (o->result == CTNG_OBS_FAILED && !zero32(o->digest))
 		return ctng_err_set(err, CTNG_EINVAL, "digest: a failed observation has none");
+	if (o->result == CTNG_OBS_FAILED && (o->checks & ~CTNG_OBS_CHECK_DATA))
+		return ctng_err_set(err, CTNG_EINVAL, "checks: a failed observation names only data");
+	if ((o->checks & CTNG_OBS_CHECK_DATA) && o->family != CTNG_FAM_STH)
+		return ctng_err_set(err, CTNG_EINVAL, "checks: data is about an STH");
 	if (o->scheme != CTNG_SCHEME_ECDSA_P256 && o->scheme != CTNG_SCHEME_ED25519)
 		return ctng_err_set(err, CTNG_EINVAL, "crypto_scheme: must be ecdsa-p256 or ed25519");
 	size_t min = o->scheme == CTNG_SCHEME_ED25519 ? 64 : 8;
@@ -116,10 +120,9 @@ int ctng_obs_sign(ctng_observation *out, const char *monitor_id, const ctng_sig_
 	out->family = family;
 	out->period = period;
 	out->result = result;
-	if (result == CTNG_OBS_OBTAINED) {
+	if (result == CTNG_OBS_OBTAINED)
 		memcpy(out->digest, digest, 32);
-		out->checks = checks;
-	}
+	out->checks = checks; /* FAILED: 0, or the data bit (ctng_obs_check) */
 	out->scheme = (enum ctng_scheme)alg;
 	out->sig_len = 64; /* plausible length for the structural check below */
 	ctng_buf tbs = {0};

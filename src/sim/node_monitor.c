@@ -5,7 +5,10 @@
  * and update that are due at once), pulls with the daemon's deadline
  * (ctng_monitor_fetch_timeout_ms), objects sent to and received from the
  * paired gossiper, and what it persists (kept objects, last STHs, forks,
- * the last published period) for a restart.
+ * the last published period) for a restart. Mirroring (docs/mirror.md) is
+ * not simulated yet: the simulated loggers serve their entries at once, so
+ * every STH the monitor keeps is reported to its gossiper as held (the
+ * OBS(obtained, data) the daemon's mirror sends when a job completes).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -117,6 +120,33 @@ static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint6
 	sim_send(s, m, depart); /* a GET: no body bytes */
 }
 
+static void send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t depart)
+{
+	sim_msg *m = n->partner != SIZE_MAX ? calloc(1, sizeof(*m)) : NULL;
+	if (m && ctng_obs_encode(obs, &m->text, &m->text_len, NULL) == 0) {
+		m->kind = MSG_OBSERVATION;
+		m->src = n->index;
+		m->dst = n->partner;
+		m->bytes = m->text_len;
+		m->epoch = n->epoch;
+		sim_stats_at(s, n, depart)->bytes_out += m->text_len;
+		sim_send(s, m, depart);
+	} else {
+		free(m);
+	}
+}
+
+/* The mirror's word that it holds the tree of a kept STH (see the top). */
+static void data_held(sim *s, sim_node *n, const ctng_gossip_object *sth, uint64_t depart)
+{
+	uint8_t d[32];
+	ctng_observation obs;
+	if (ctng_gossip_content_digest(sth, d, NULL) == 0 &&
+	    ctng_obs_sign(&obs, n->e->id, n->cfg.key, CTNG_FAM_STH, sth->signer, sth->period,
+	                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, NULL) == 0)
+		send_obs(s, n, &obs, depart);
+}
+
 static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t depart)
 {
 	for (size_t i = 0; i < a->n; i++)
@@ -148,23 +178,13 @@ static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t d
 			sim_blob_unref(b);
 			break;
 		}
-		case CTNG_MON_SEND_OBSERVATION: {
-			sim_msg *m = n->partner != SIZE_MAX ? calloc(1, sizeof(*m)) : NULL;
-			if (m && ctng_obs_encode(&x->obs, &m->text, &m->text_len, NULL) == 0) {
-				m->kind = MSG_OBSERVATION;
-				m->src = n->index;
-				m->dst = n->partner;
-				m->bytes = m->text_len;
-				m->epoch = n->epoch;
-				sim_stats_at(s, n, depart)->bytes_out += m->text_len;
-				sim_send(s, m, depart);
-			} else {
-				free(m);
-			}
+		case CTNG_MON_SEND_OBSERVATION:
+			send_obs(s, n, &x->obs, depart);
 			break;
-		}
 		case CTNG_MON_STORE_OBJECT:
 			sim_keep(n, &x->obj);
+			if (x->obj.type == CTNG_STH)
+				data_held(s, n, &x->obj, depart);
 			break;
 		case CTNG_MON_STORE_LAST_STH: {
 			char *json = NULL;

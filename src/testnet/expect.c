@@ -61,6 +61,19 @@ static size_t running_gossipers(const ctng_testnet_scenario *s, const ctng_netwo
 	return n;
 }
 
+/* Running monitor-gossiper pairs: every monitor mirrors every log, so all
+ * of them find out when a logger withholds its entries (docs/mirror.md). */
+static size_t mirrors(const ctng_testnet_scenario *s, const ctng_network *net)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < net->n_entities; i++) {
+		const ctng_entity *m = &net->entities[i];
+		n += m->role == CTNG_ROLE_MONITOR && ctng_testnet_runs(s, m->id) &&
+		     ctng_testnet_runs(s, m->gossiper);
+	}
+	return n;
+}
+
 /* Whether an accusation by w watchers becomes an ACC_FULL: a gossiper signs
  * an ACC only when its own monitor failed (docs/gossiper.md §Accusations),
  * so it needs threshold watchers (running monitor-gossiper pairs). */
@@ -101,7 +114,20 @@ void ctng_testnet_derive(const ctng_testnet_scenario *s, const ctng_network *net
 		bool silent = !ctng_testnet_runs(s, e->id) ||
 		              (f && (f->silent || (f->answer_periods_mod &&
 		                                   period % f->answer_periods_mod != 0)));
-		if (silent) {
+		/* The run's first period has no entries yet (the traffic starts
+		 * in it): a logger misbehaving with its data shows from the second. */
+		bool data_fault = f && (f->hide_entry || f->wrong_data) && k >= 1;
+		if (data_fault && f->wrong_data) {
+			/* k = 1: every mirror proves it (data CON), nobody signs its
+			 * STH; later: convicted, not queried. */
+			continue;
+		}
+		if (data_fault) {
+			/* Withheld entries: every mirror accuses, nobody signs. */
+			size_t m = mirrors(s, net);
+			out->acc += (int)m;
+			out->acc_full += acc_full_forms(m, net->threshold);
+		} else if (silent) {
 			out->acc += (int)w;
 			out->acc_full += acc_full_forms(w, net->threshold);
 		} else if (ng >= net->threshold) {
@@ -123,9 +149,10 @@ int ctng_testnet_derive_con_full(const ctng_testnet_scenario *s, const ctng_netw
 	for (size_t i = 0; i < net->n_entities; i++) {
 		const ctng_entity *e = &net->entities[i];
 		bool mixed = false;
+		const ctng_testnet_fault *f = fault_of(s, e->id);
 		if (e->role == CTNG_ROLE_LOGGER || e->role == CTNG_ROLE_CA)
-			watchers(s, net, e, fault_of(s, e->id), &mixed);
-		n += mixed;
+			watchers(s, net, e, f, &mixed);
+		n += mixed || (f && f->wrong_data && e->role == CTNG_ROLE_LOGGER); /* a data CON */
 	}
 	return n;
 }

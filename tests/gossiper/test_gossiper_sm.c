@@ -213,6 +213,10 @@ struct sim {
 	size_t pair[MAXG][MAXG];
 	size_t kind[4];
 	uint64_t now;
+	/* Data availability (docs/gossiper.md §Data availability): unless a
+	 * test sets no_data, every gossiper's monitor holds the entries of
+	 * every STH it is handed (an OBS(obtained, data) goes first). */
+	bool no_data;
 };
 
 static void sim_init(struct sim *s, struct tnet *t, uint64_t now)
@@ -341,10 +345,35 @@ static uint64_t lnow(const struct sim *s, int i)
 	return (uint64_t)((int64_t)s->now + s->skew[i]);
 }
 
+/* Monitor i+1's signed word that it holds the tree of the STH `sth`. */
+static void make_held(struct tnet *t, ctng_observation *o, int i, const ctng_gossip_object *sth)
+{
+	char mon[32];
+	snprintf(mon, sizeof mon, "monitor%d", i + 1);
+	uint8_t d[32];
+	assert_int_equal(ctng_gossip_content_digest(sth, d, NULL), 0);
+	assert_int_equal(ctng_obs_sign(o, mon, t->keys[eidx(t, mon)], CTNG_FAM_STH, sth->signer,
+	                               sth->period, CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, NULL),
+	                 0);
+}
+
+/* The mirror of gossiper i's monitor holds this STH's tree (default). */
+static void data_held(struct sim *s, int i, const ctng_gossip_object *o)
+{
+	if (s->no_data || o->type != CTNG_STH)
+		return;
+	ctng_observation obs;
+	make_held(s->t, &obs, i, o);
+	ctng_err err = {0};
+	ctng_gossiper_sm_on_observation(s->sm[i], &obs, (uint64_t)((int64_t)s->now + s->skew[i]),
+	                                &s->acts[i], &err);
+}
+
 /* Delivers one object to gossiper i as if POSTed; returns the SM result. */
 static int deliver(struct sim *s, int i, const ctng_gossip_object *o, const char *from)
 {
 	ctng_err err = {0};
+	data_held(s, i, o);
 	int rc = ctng_gossiper_sm_on_object(s->sm[i], o, from, lnow(s, i), &s->acts[i], &err);
 	route(s, i);
 	return rc;
@@ -370,6 +399,7 @@ static void pump(struct sim *s)
 		memset(&s->q[k].o, 0, sizeof(s->q[k].o));
 		if (!s->down[m.to]) {
 			ctng_err err = {0};
+			data_held(s, m.to, &m.o);
 			int rc = ctng_gossiper_sm_on_object(s->sm[m.to], &m.o, m.from, lnow(s, m.to),
 			                                    &s->acts[m.to], &err);
 			if (rc < 0 && s->tolerate)
@@ -570,6 +600,104 @@ static void test_acc_against_answering_entity(void **state)
 	}
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&acc);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* ------------------------------------- data availability (issue 11) */
+
+/* No FRAG on an STH until the gossiper's own monitor says, signed, that it
+ * holds and verified every entry of that tree: without it the STH is
+ * gossiped and counted but nobody signs; the word of another monitor, or
+ * about another tree, does not count; once the own monitors' words come
+ * (after the wait), they sign then and the STH_FULL forms. A logger that
+ * withholds its entries: ACC_FRAGs although its STH is held, because the
+ * own monitors say "data failed"; a plain "failed" with the STH held still
+ * signs nothing (issue 10's rule). */
+static void test_no_frag_without_data(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 3, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 500);
+	s.no_data = true;
+	ctng_gossip_object sth = {0}, other = {0}, acc1 = {0}, acc2 = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	make_sth(&t, &other, "logger1", p, 11, 0xbb, NULL);
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	ctng_observation o;
+	make_held(&t, &o, 0, &other); /* another tree */
+	assert_int_equal(observe(&s, 0, &o), CTNG_GOSSIPER_NEW);
+	make_held(&t, &o, 1, &sth); /* monitor2's word, to gossiper1 */
+	assert_int_equal(observe(&s, 0, &o) < 0, 1);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_STH), 1);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FRAG), 0);
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 0);
+	}
+	/* the mirrors finish: their gossipers sign at once */
+	make_held(&t, &o, 0, &sth);
+	assert_int_equal(observe(&s, 0, &o), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 0);
+	make_held(&t, &o, 1, &sth);
+	assert_int_equal(observe(&s, 1, &o), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	advance(&s, WAIT_MS);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+	check_fulls_verify(&s);
+
+	/* logger2 answers with an STH but withholds its entries. */
+	ctng_gossip_object sth2 = {0};
+	make_sth(&t, &sth2, "logger2", p, 20, 0xcc, NULL);
+	s.now = ctng_clock_query_deadline(&t.net.clock, p) + 100;
+	assert_int_equal(deliver(&s, 0, &sth2, "monitor1"), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	make_acc(&t, &acc1, "monitor1", "logger2", p);
+	make_acc(&t, &acc2, "monitor2", "logger2", p);
+	/* gossiper 1's monitor: "data failed"; gossiper 2's: a plain "failed" */
+	assert_int_equal(ctng_obs_sign(&o, "monitor1", t.keys[eidx(&t, "monitor1")], CTNG_FAM_STH,
+	                               "logger2", p, CTNG_OBS_FAILED, NULL, CTNG_OBS_CHECK_DATA,
+	                               NULL),
+	                 0);
+	assert_int_equal(observe(&s, 0, &o), CTNG_GOSSIPER_NEW);
+	ctng_observation f2;
+	make_failed(&t, &f2, "monitor2", "logger2", p);
+	assert_int_equal(observe(&s, 1, &f2), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 0, &acc1, "monitor1"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 1, &acc2, "monitor2"), CTNG_GOSSIPER_NEW);
+	advance(&s, 3 * WAIT_MS);
+	assert_int_equal(count(&s, 0, p, CTNG_ACC_FRAG), 1); /* gossiper 1 signed */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FULL), 0); /* one is not t */
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1); /* logger1's only */
+	}
+	/* gossiper 2's monitor then reports the withheld data too: ACC_FULL */
+	assert_int_equal(ctng_obs_sign(&o, "monitor2", t.keys[eidx(&t, "monitor2")], CTNG_FAM_STH,
+	                               "logger2", p, CTNG_OBS_FAILED, NULL, CTNG_OBS_CHECK_DATA,
+	                               NULL),
+	                 0);
+	assert_int_equal(observe(&s, 1, &o), CTNG_GOSSIPER_NEW);
+	pump(&s);
+	advance(&s, WAIT_MS);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FULL), 1);
+	/* "data" is about STHs only */
+	uint8_t d[32] = {0};
+	assert_int_not_equal(ctng_obs_sign(&o, "monitor1", t.keys[eidx(&t, "monitor1")],
+	                                   CTNG_FAM_REV, "ca1", p, CTNG_OBS_OBTAINED, d,
+	                                   CTNG_OBS_CHECK_DATA, NULL),
+	                     0);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&sth2);
+	ctng_gossip_clear(&other);
+	ctng_gossip_clear(&acc1);
+	ctng_gossip_clear(&acc2);
 	sim_free(&s);
 	tnet_free(&t);
 }
@@ -1021,6 +1149,7 @@ static void frag_of(struct sim *s, int i, const ctng_gossip_object *init, ctng_g
 	char mon[32];
 	snprintf(mon, sizeof mon, "monitor%d", i + 1);
 	ctng_err err = {0};
+	data_held(s, i, init);
 	int rc = ctng_gossiper_sm_on_object(s->sm[i], init, mon, s->now, a, &err);
 	assert_true(rc >= 0);
 	ctng_gossiper_actions_reset(a);
@@ -1434,6 +1563,8 @@ static void test_restore_no_resign(void **state)
 	make_sth(&t, &a, "logger1", p, 3, 0xa1, NULL);
 	make_sth(&t, &b, "logger1", p, 3, 0xa2, NULL);
 	ctng_gossiper_actions *acts = &s.acts[0];
+	data_held(&s, 0, &a);
+	ctng_gossiper_actions_reset(acts);
 	assert_int_equal(ctng_gossiper_sm_on_object(s.sm[0], &a, "monitor1", s.now, acts, NULL), 0);
 	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now + WAIT_MS, acts, NULL), 0);
 	/* keep what the daemon would have stored */
@@ -1696,6 +1827,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_honest_sth_rev_acc),
 	    cmocka_unit_test(test_acc_against_answering_entity),
+	    cmocka_unit_test(test_no_frag_without_data),
 	    cmocka_unit_test(test_acc_for_future_period),
 	    cmocka_unit_test(test_one_monitor_cannot_accuse),
 	    cmocka_unit_test(test_acc_frag_timing),

@@ -123,6 +123,12 @@ int main(void)
 	     * certificate. */
 	    SCENARIO("malicious-monitor"),
 	    SCENARIO("skewed-monitor"),
+	    /* Issue 11: logger1 withholds an entry (no STH_FULL for it, every
+	     * mirror accuses it: ACC_FULL), or serves entries that are not its
+	     * signed tree (a data CON, then CON_FULL); the relying parties still
+	     * accept every certificate through the other loggers. */
+	    SCENARIO("hidden-entry"),
+	    SCENARIO("wrong-data"),
 	    cmocka_unit_test(test_network_folder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -376,10 +376,15 @@ static void test_hidden_entry_accused(void **state)
 	give_sth(&w, 0, 4, 1100);
 	run_until(&w, mfx_time(4, MFX_PERIOD - 1));
 	assert_int_equal(w.accused, 2);
-	w.lb[0].hide = false;
-	give_sth(&w, 0, 5, 1200);
+	/* the same tree signed again next period: still withheld, accused again */
+	give_sth(&w, 0, 5, 1100);
 	run_until(&w, mfx_time(5, MFX_PERIOD - 1));
-	assert_int_equal(w.accused, 2);
+	assert_int_equal(w.accused, 3);
+	assert_int_equal(w.accused_period, 5);
+	w.lb[0].hide = false;
+	give_sth(&w, 0, 6, 1200);
+	run_until(&w, mfx_time(6, MFX_PERIOD - 1));
+	assert_int_equal(w.accused, 3);
 	assert_int_equal(w.held, 1);
 	check_mirror(&w, 0, 1200);
 	close_world(&w, false);
