@@ -214,8 +214,8 @@ struct sim {
 	size_t kind[4];
 	uint64_t now;
 	/* Data availability (docs/gossiper.md §Data availability): unless a
-	 * test sets no_data, every gossiper's monitor holds the entries of
-	 * every STH it is handed (an OBS(obtained, data) goes first). */
+	 * test sets no_data, every monitor's mirror holds the entries of every
+	 * STH it has (from its logger, or handed by its gossiper) at once. */
 	bool no_data;
 };
 
@@ -286,10 +286,14 @@ static void pull_one(const ctng_gossip_object *o, void *arg)
 		enqueue(c->s, o, c->to, c->from);
 }
 
+static void data_held(struct sim *s, int i, const ctng_gossip_object *o);
+
 /* Turns the actions of gossiper i into messages. */
 static void route(struct sim *s, int i)
 {
 	ctng_gossiper_actions *a = &s->acts[i];
+	ctng_gossip_object mirrored[8]; /* STHs handed to the monitor: it mirrors them */
+	size_t n_mirrored = 0;
 	char self[32];
 	snprintf(self, sizeof self, "gossiper%d", i + 1);
 	for (size_t k = 0; k < a->n; k++) {
@@ -313,6 +317,11 @@ static void route(struct sim *s, int i)
 			assert_true(s->n_mon[i] < 256);
 			assert_int_equal(ctng_gossip_copy(&s->mon[i][s->n_mon[i]++], &x->obj, NULL),
 			                 0);
+			if (x->obj.type == CTNG_STH && n_mirrored < 8) {
+				memset(&mirrored[n_mirrored], 0, sizeof mirrored[0]);
+				assert_int_equal(ctng_gossip_copy(&mirrored[n_mirrored++], &x->obj, NULL),
+				                 0);
+			}
 			break;
 		case CTNG_GACT_STORE:
 			s->n_store[i]++;
@@ -337,6 +346,10 @@ static void route(struct sim *s, int i)
 		}
 	}
 	ctng_gossiper_actions_reset(a);
+	for (size_t k = 0; k < n_mirrored; k++) {
+		data_held(s, i, &mirrored[k]); /* the monitor's mirror answers */
+		ctng_gossip_clear(&mirrored[k]);
+	}
 }
 
 /* Gossiper i's clock. */
@@ -357,7 +370,9 @@ static void make_held(struct tnet *t, ctng_observation *o, int i, const ctng_gos
 	                 0);
 }
 
-/* The mirror of gossiper i's monitor holds this STH's tree (default). */
+/* The mirror of gossiper i's monitor holds this STH's tree (default): the
+ * monitor had it from its logger (deliver from "monitorN") or from its
+ * gossiper (SEND_MONITOR), and its mirror holds the data at once. */
 static void data_held(struct sim *s, int i, const ctng_gossip_object *o)
 {
 	if (s->no_data || o->type != CTNG_STH)
@@ -367,13 +382,15 @@ static void data_held(struct sim *s, int i, const ctng_gossip_object *o)
 	ctng_err err = {0};
 	ctng_gossiper_sm_on_observation(s->sm[i], &obs, (uint64_t)((int64_t)s->now + s->skew[i]),
 	                                &s->acts[i], &err);
+	route(s, i);
 }
 
 /* Delivers one object to gossiper i as if POSTed; returns the SM result. */
 static int deliver(struct sim *s, int i, const ctng_gossip_object *o, const char *from)
 {
 	ctng_err err = {0};
-	data_held(s, i, o);
+	if (from && strncmp(from, "monitor", 7) == 0)
+		data_held(s, i, o);
 	int rc = ctng_gossiper_sm_on_object(s->sm[i], o, from, lnow(s, i), &s->acts[i], &err);
 	route(s, i);
 	return rc;
@@ -399,7 +416,6 @@ static void pump(struct sim *s)
 		memset(&s->q[k].o, 0, sizeof(s->q[k].o));
 		if (!s->down[m.to]) {
 			ctng_err err = {0};
-			data_held(s, m.to, &m.o);
 			int rc = ctng_gossiper_sm_on_object(s->sm[m.to], &m.o, m.from, lnow(s, m.to),
 			                                    &s->acts[m.to], &err);
 			if (rc < 0 && s->tolerate)
