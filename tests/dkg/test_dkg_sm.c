@@ -123,6 +123,11 @@ static void honest(size_t n, uint32_t t)
 	run(&f, &h, NULL, NULL, NULL, NULL);
 	const ctng_dkg_outcome *o = agree(&h, n);
 	assert_int_equal(o->n_disqualified, 0);
+	/* no complaint, so no share was revealed */
+	char *tr = NULL;
+	assert_int_equal(ctng_dkg_sm_transcript(h.sm[0], &tr, NULL, &e), 0);
+	assert_null(strstr(tr, "\"justification\""));
+	free(tr);
 	/* honest and all present: no phase waited for its timeout */
 	assert_true(h.now < h.start + f.net.dkg_phase_ms);
 	/* finalize: the network loads with these keys and shares */

@@ -8,7 +8,7 @@
  * the result whose FULLs verify under the DKG's group key, a check that no
  * file anywhere holds the group secret (reconstructed here from t shares),
  * and a resharing 4 -> 5 with `ctng dkg reshare` processes that keeps the
- * group key.
+ * group key; and a gossiper killed in the middle of a DKG that resumes.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -412,6 +412,111 @@ static void test_operators_network(void **state)
 	ctng_network_free(&net);
 }
 
+static char *status_field(unsigned port, const char *key)
+{
+	char url[80];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/ctng/v1/dkg/status", port);
+	int st = 0;
+	uint8_t *b = NULL;
+	size_t l = 0;
+	char *v = NULL;
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 1000, &st, &b, &l, NULL) == 0 &&
+	    st == 200) {
+		json_t *j = json_loadb((const char *)b, l, 0, NULL);
+		const char *s = json_string_value(json_object_get(j, key));
+		v = s ? strdup(s) : NULL;
+		json_decref(j);
+	}
+	free(b);
+	return v;
+}
+
+/* A gossiper killed (SIGKILL) in the middle of a DKG — gossiper4 never
+ * shows up, so the phases run to their timeouts — comes back from its
+ * gossiper.db, resumes without dealing again, and all finish with one key
+ * in which the absent dealer is disqualified. */
+static void test_restart_mid_dkg(void **state)
+{
+	(void)state;
+	char dir[300], netp[400], base[16];
+	snprintf(dir, sizeof dir, "%s/restart", g_dir);
+	uint16_t b = ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS);
+	snprintf(base, sizeof base, "%u", b);
+	assert_int_equal(run("init", "--dir", dir, "--period-ms", "2000", "--port-base", base, NULL),
+	                 0);
+	/* short phases for the test */
+	snprintf(netp, sizeof netp, "%s/network.json", dir);
+	json_t *j = json_load_file(netp, 0, NULL);
+	assert_non_null(j);
+	json_object_set_new(j, "dkg_phase_ms", json_integer(1000));
+	assert_int_equal(json_dump_file(j, netp, JSON_INDENT(2)), 0);
+	json_decref(j);
+	pid_t pids[3];
+	unsigned ports[3];
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "gossiper%d", i + 1);
+		ports[i] = (unsigned)b + 300 + (unsigned)i;
+		pids[i] = ctng_test_spawn_node(dir, id, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ctng_test_wait_port((uint16_t)ports[i], pids[i], 20000), 0);
+	/* wait until gossiper1 has dealt, then kill it without warning */
+	bool dealing = false;
+	for (int k = 0; k < 200 && !dealing; k++) {
+		char *ph = status_field(ports[0], "phase");
+		dealing = ph && strcmp(ph, "dealing") == 0;
+		free(ph);
+		if (!dealing)
+			ctng_test_sleep_ms(20);
+	}
+	assert_true(dealing);
+	kill(pids[0], SIGKILL);
+	int ws;
+	waitpid(pids[0], &ws, 0);
+	pids[0] = ctng_test_spawn_node(dir, "gossiper1", NULL);
+	assert_int_equal(ctng_test_wait_port((uint16_t)ports[0], pids[0], 20000), 0);
+	wait_dkg(ports, 3, "done");
+	char *g[3];
+	for (int i = 0; i < 3; i++)
+		g[i] = status_field(ports[i], "group_pk");
+	assert_non_null(g[0]);
+	assert_string_equal(g[0], g[1]);
+	assert_string_equal(g[0], g[2]);
+	for (int i = 0; i < 3; i++) {
+		free(g[i]);
+		assert_int_equal(ctng_test_stop(pids[i], 10000), 0);
+	}
+	char logp[400];
+	snprintf(logp, sizeof logp, "%s/gossiper1.log", dir);
+	char *log = slurp(logp, NULL);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "DKG resumed"));
+	free(log);
+	/* gossiper2 holds exactly one deal of gossiper1, and gossiper4 is out */
+	char tp[400];
+	snprintf(tp, sizeof tp, "%s/gossiper2/dkg-transcript.json", dir);
+	json_t *t = json_load_file(tp, 0, NULL);
+	assert_non_null(t);
+	size_t i, deals = 0;
+	json_t *m;
+	json_array_foreach(json_object_get(t, "messages"), i, m)
+	{
+		deals += !strcmp(json_string_value(json_object_get(m, "type")), "deal") &&
+		         !strcmp(json_string_value(json_object_get(m, "sender")), "gossiper1");
+	}
+	assert_int_equal(deals, 1);
+	json_t *dq = json_array_get(json_object_get(json_object_get(t, "result"), "disqualified"), 0);
+	assert_string_equal(json_string_value(json_object_get(dq, "id")), "gossiper4");
+	json_decref(t);
+	char t1[400], t3[400];
+	snprintf(t1, sizeof t1, "%s/gossiper1/dkg-transcript.json", dir);
+	snprintf(t3, sizeof t3, "%s/gossiper3/dkg-transcript.json", dir);
+	assert_int_equal(run("network", "finalize", "--transcript", t1, "--transcript", tp,
+	                     "--transcript", t3, netp, NULL),
+	                 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -433,6 +538,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_operators_network)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_operators_network),
+	                                   cmocka_unit_test(test_restart_mid_dkg)};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
