@@ -362,8 +362,8 @@ static void h_notice(ctng_net_req *req, void *arg)
 		return;
 	}
 	if (p < 0) {
-		ctng_net_reply_error(req, 400, "dkg notice: the " FROM_HEADER
-		                               " header must name a participant");
+		ctng_net_reply_error(
+		    req, 400, "dkg notice: the " FROM_HEADER " header must name a participant");
 		return;
 	}
 	ctng_hex_encode(hash, h, 32);

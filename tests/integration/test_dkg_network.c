@@ -442,8 +442,8 @@ static void test_restart_mid_dkg(void **state)
 	snprintf(dir, sizeof dir, "%s/restart", g_dir);
 	uint16_t b = ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS);
 	snprintf(base, sizeof base, "%u", b);
-	assert_int_equal(run("init", "--dir", dir, "--period-ms", "2000", "--port-base", base, NULL),
-	                 0);
+	assert_int_equal(
+	    run("init", "--dir", dir, "--period-ms", "2000", "--port-base", base, NULL), 0);
 	/* short phases for the test */
 	snprintf(netp, sizeof netp, "%s/network.json", dir);
 	json_t *j = json_load_file(netp, 0, NULL);
@@ -506,7 +506,8 @@ static void test_restart_mid_dkg(void **state)
 		         !strcmp(json_string_value(json_object_get(m, "sender")), "gossiper1");
 	}
 	assert_int_equal(deals, 1);
-	json_t *dq = json_array_get(json_object_get(json_object_get(t, "result"), "disqualified"), 0);
+	json_t *dq =
+	    json_array_get(json_object_get(json_object_get(t, "result"), "disqualified"), 0);
 	assert_string_equal(json_string_value(json_object_get(dq, "id")), "gossiper4");
 	json_decref(t);
 	char t1[400], t3[400];
