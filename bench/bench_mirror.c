@@ -40,8 +40,8 @@
 
 typedef struct synth {
 	uint64_t n;
-	uint8_t *data;   /* every TileLeaf, concatenated */
-	size_t *off;     /* n + 1 offsets */
+	uint8_t *data; /* every TileLeaf, concatenated */
+	size_t *off;   /* n + 1 offsets */
 	uint8_t (*leaf)[32];
 	uint8_t (*tile_root)[32];
 	const ctng_sig_key *key;
@@ -128,8 +128,7 @@ static void h_roots(ctng_net_req *req, void *arg)
 	snprintf(t.logger, sizeof t.logger, "logger1");
 	if (ctng_net_req_query_u64(req, "tree_size", INT64_MAX, &size, &e) ||
 	    ctng_net_req_query_u64(req, "first", INT64_MAX, &first, &e) ||
-	    ctng_net_req_query_u64(req, "count", CTNG_TILE_ROOTS_MAX, &count, &e) ||
-	    size != s->n) {
+	    ctng_net_req_query_u64(req, "count", CTNG_TILE_ROOTS_MAX, &count, &e) || size != s->n) {
 		ctng_net_reply_error(req, 400, "bad query");
 		return;
 	}
@@ -186,7 +185,8 @@ static void on_event(void *arg, enum mon_mirror_event ev, const char *logger, ui
 		r->held = true;
 		ctng_net_loop_stop(r->loop);
 	} else {
-		fprintf(stderr, "bench mirror: unexpected event %d (%s)\n", ev, reason ? reason : "");
+		fprintf(stderr, "bench mirror: unexpected event %d (%s)\n", ev,
+		        reason ? reason : "");
 		ctng_net_loop_stop(r->loop);
 	}
 }
@@ -280,8 +280,8 @@ int ctng_bench_mirror(void)
 			double cpu = cpu_s() - c0;
 			uint8_t root[32];
 			uint64_t held = 0;
-			if (!rx.held || ctng_mirror_db_size(mon_mirror_db(mm), "logger1", &held, root,
-			                                    NULL) ||
+			if (!rx.held ||
+			    ctng_mirror_db_size(mon_mirror_db(mm), "logger1", &held, root, NULL) ||
 			    held != n || memcmp(root, h.root, 32)) {
 				fprintf(stderr, "bench mirror: the mirror does not hold the log\n");
 				rc = 1;

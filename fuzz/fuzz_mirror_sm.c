@@ -97,8 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				size_t len;
 				answer(x, &data, &size, &status, &body, &len);
 				now += 7;
-				ctng_mirror_sm_on_response(sm, x->id, status, body ? body : (uint8_t *)"",
-				                           len, status ? NULL : "down", now, &next, NULL);
+				ctng_mirror_sm_on_response(
+				    sm, x->id, status, body ? body : (uint8_t *)"", len,
+				    status ? NULL : "down", now, &next, NULL);
 				free(body);
 			}
 		}

@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctng_tile_roots t = {0}, u = {0};
 		if (ctng_tile_roots_parse(s, n, &t, NULL) == 0) {
 			json_t *j = NULL;
-			if (ctng_tile_roots_check(&t, NULL) || ctng_tile_roots_to_json(&t, &j, NULL))
+			if (ctng_tile_roots_check(&t, NULL) ||
+			    ctng_tile_roots_to_json(&t, &j, NULL))
 				abort();
 			char *txt = json_dumps(j, JSON_COMPACT);
 			if (!txt || ctng_tile_roots_parse(txt, strlen(txt), &u, NULL) ||

@@ -60,8 +60,8 @@ typedef struct ctng_mirror_entry {
 	const uint8_t *issuer_key_hash; /* precert: 32 bytes; x509: NULL */
 	const uint8_t *precert;         /* precert: the submitted precertificate DER */
 	size_t precert_len;
-	const uint8_t *chain; /* SHA-256 fingerprints of the chain, 32 bytes each */
-	size_t chain_len;     /* number of fingerprints */
+	const uint8_t *chain;      /* SHA-256 fingerprints of the chain, 32 bytes each */
+	size_t chain_len;          /* number of fingerprints */
 	const uint8_t *extensions; /* CtExtensions bytes */
 	size_t extensions_len;
 	bool has_leaf_index; /* static-ct-api leaf_index extension present */
@@ -87,8 +87,8 @@ typedef struct ctng_mirror_sm ctng_mirror_sm;
 typedef struct ctng_mirror_opts {
 	unsigned max_inflight;     /* bundles in flight per logger (default 4) */
 	uint64_t fetch_timeout_ms; /* per request (default: period/4, 500 ms .. 10 s) */
-	uint64_t retry_ms;         /* first retry delay, doubled per round (period/40, 20 .. 1000) */
-	bool prefer_logger;        /* a logger it does not watch: ask the logger first */
+	uint64_t retry_ms;  /* first retry delay, doubled per round (period/40, 20 .. 1000) */
+	bool prefer_logger; /* a logger it does not watch: ask the logger first */
 } ctng_mirror_opts;
 void ctng_mirror_opts_default(ctng_mirror_opts *o, const ctng_clock *clock);
 
@@ -109,30 +109,30 @@ enum ctng_mirror_action_kind {
 
 /* A run of consecutive verified entries and the state after it. */
 typedef struct ctng_mirror_run {
-	uint64_t first;            /* index of entries[0] */
-	size_t n;                  /* entries */
+	uint64_t first;             /* index of entries[0] */
+	size_t n;                   /* entries */
 	ctng_mirror_entry *entries; /* pointers into the bundles below */
-	uint8_t **bundles;         /* owned bundle buffers */
+	uint8_t **bundles;          /* owned bundle buffers */
 	size_t n_bundles;
-	ctng_merkle_range range; /* compact range after the run (size first + n) */
-	uint8_t root[32];        /* root of the tree of that size */
-	bool complete;           /* the run reached `sth`: it becomes the base */
+	ctng_merkle_range range;      /* compact range after the run (size first + n) */
+	uint8_t root[32];             /* root of the tree of that size */
+	bool complete;                /* the run reached `sth`: it becomes the base */
 	ctng_merkle_range base_range; /* complete: equal to range */
 } ctng_mirror_run;
 
 typedef struct ctng_mirror_action {
 	enum ctng_mirror_action_kind kind;
 	char logger[CTNG_ID_MAX + 1];
-	uint64_t period;             /* HELD, ACCUSE, POM: the STH's period */
-	uint64_t id;                 /* FETCH: request id                    */
+	uint64_t period;              /* HELD, ACCUSE, POM: the STH's period */
+	uint64_t id;                  /* FETCH: request id                    */
 	char source[CTNG_ID_MAX + 1]; /* FETCH: entity whose url to prefix    */
-	char path[256];              /* FETCH: path and query                */
-	uint64_t timeout_ms;         /* FETCH                                */
-	size_t max_bytes;            /* FETCH: response limit                */
-	bool is_roots;               /* FETCH: tile roots (else a bundle)    */
-	ctng_mirror_run run;         /* STORE (owned)                        */
-	ctng_gossip_object obj;      /* STORE complete, HELD: the STH; POM: the CON (owned) */
-	char reason[200];            /* ACCUSE                               */
+	char path[256];               /* FETCH: path and query                */
+	uint64_t timeout_ms;          /* FETCH                                */
+	size_t max_bytes;             /* FETCH: response limit                */
+	bool is_roots;                /* FETCH: tile roots (else a bundle)    */
+	ctng_mirror_run run;          /* STORE (owned)                        */
+	ctng_gossip_object obj;       /* STORE complete, HELD: the STH; POM: the CON (owned) */
+	char reason[200];             /* ACCUSE                               */
 } ctng_mirror_action;
 
 typedef struct ctng_mirror_actions {
@@ -196,8 +196,8 @@ typedef struct ctng_mirror_db ctng_mirror_db;
  * the transaction that stores it (so whatever it writes with `st` commits
  * or rolls back with the entry). A non-zero return aborts the whole run
  * (nothing of it is kept; the mirror refetches it). */
-typedef int (*ctng_mirror_entry_hook)(void *arg, ctng_store *st, const char *logger,
-                                      uint64_t index, const ctng_mirror_entry *e, ctng_err *err);
+typedef int (*ctng_mirror_entry_hook)(void *arg, ctng_store *st, const char *logger, uint64_t index,
+                                      const ctng_mirror_entry *e, ctng_err *err);
 
 /* Opens the mirror tables of every logger of net on the node's store
  * (migrations of module "mirror"; a hash-tile tree per logger) and checks
@@ -222,8 +222,8 @@ int ctng_mirror_db_holds(ctng_mirror_db *db, const ctng_gossip_object *sth, bool
 /* Serving (docs/endpoints.md, /mirror/<logger>/...): a data tile (the
  * TileLeafs as stored), a hash tile (C2SP bytes), unsigned tile roots of the
  * tree of tree_size <= held size. CTNG_ENOTFOUND beyond what is held. */
-int ctng_mirror_db_data_tile(ctng_mirror_db *db, const char *logger, uint64_t tile,
-                             unsigned width, uint8_t **data, size_t *len, ctng_err *err);
+int ctng_mirror_db_data_tile(ctng_mirror_db *db, const char *logger, uint64_t tile, unsigned width,
+                             uint8_t **data, size_t *len, ctng_err *err);
 int ctng_mirror_db_hash_tile(ctng_mirror_db *db, const char *logger, unsigned level, uint64_t index,
                              unsigned width, uint8_t **data, size_t *len, ctng_err *err);
 int ctng_mirror_db_tile_roots(ctng_mirror_db *db, const char *logger, uint64_t tree_size,

@@ -48,8 +48,8 @@ int ctng_merkle_hasher_leaf_parts(ctng_merkle_hasher *h, uint8_t out[32], const 
 	if (!h && mk_hasher_init(&tmp))
 		return CTNG_ENOMEM;
 	int rc = 0;
-	if (!EVP_DigestInit_ex2(m->ctx, mk_sha256(), NULL) || !EVP_DigestUpdate(m->ctx, &prefix, 1) ||
-	    (alen && !EVP_DigestUpdate(m->ctx, a, alen)) ||
+	if (!EVP_DigestInit_ex2(m->ctx, mk_sha256(), NULL) ||
+	    !EVP_DigestUpdate(m->ctx, &prefix, 1) || (alen && !EVP_DigestUpdate(m->ctx, a, alen)) ||
 	    (blen && !EVP_DigestUpdate(m->ctx, b, blen)) || !EVP_DigestFinal_ex(m->ctx, out, NULL))
 		rc = CTNG_ENOMEM;
 	if (!h)

@@ -99,9 +99,11 @@ int ctng_mirror_bundle_parse(const uint8_t *data, size_t len, uint64_t tile, uns
 		size_t start = r.off;
 		uint64_t type;
 		if (r.off == r.n)
-			return ctng_err_set(err, CTNG_EINVAL, "bundle: %u entries, want %u", i, width);
+			return ctng_err_set(err, CTNG_EINVAL, "bundle: %u entries, want %u", i,
+			                    width);
 		if (!uint_be(&r, 8, &e->timestamp_ms) || !uint_be(&r, 2, &type))
-			return ctng_err_set(err, CTNG_EINVAL, "bundle entry %u: truncated header", i);
+			return ctng_err_set(err, CTNG_EINVAL, "bundle entry %u: truncated header",
+			                    i);
 		if (type > 1)
 			return ctng_err_set(err, CTNG_EINVAL,
 			                    "bundle entry %u: entry_type %llu is neither x509 nor "
@@ -109,14 +111,14 @@ int ctng_mirror_bundle_parse(const uint8_t *data, size_t len, uint64_t tile, uns
 			                    i, (unsigned long long)type);
 		e->entry_type = (uint16_t)type;
 		if (type == 1 && !take(&r, 32, &e->issuer_key_hash))
-			return ctng_err_set(err, CTNG_EINVAL, "bundle entry %u: truncated issuer hash",
-			                    i);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "bundle entry %u: truncated issuer hash", i);
 		if (!opaque(&r, 3, 1, &e->cert, &e->cert_len))
 			return ctng_err_set(err, CTNG_EINVAL, "bundle entry %u: bad %s length", i,
 			                    type ? "tbs_certificate" : "certificate");
 		if (!opaque(&r, 2, 0, &e->extensions, &e->extensions_len))
-			return ctng_err_set(err, CTNG_EINVAL, "bundle entry %u: bad extensions length",
-			                    i);
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "bundle entry %u: bad extensions length", i);
 		e->te = data + start;
 		e->te_len = r.off - start;
 		if (type == 1 && !opaque(&r, 3, 1, &e->precert, &e->precert_len))
@@ -138,16 +140,17 @@ int ctng_mirror_bundle_parse(const uint8_t *data, size_t len, uint64_t tile, uns
 			return rc;
 		uint64_t idx = tile * 256 + i;
 		if (e->has_leaf_index && e->leaf_index != idx)
-			return ctng_err_set(err, CTNG_EINVAL,
-			                    "bundle entry %u: leaf_index %llu, the entry is %llu", i,
-			                    (unsigned long long)e->leaf_index, (unsigned long long)idx);
+			return ctng_err_set(
+			    err, CTNG_EINVAL, "bundle entry %u: leaf_index %llu, the entry is %llu",
+			    i, (unsigned long long)e->leaf_index, (unsigned long long)idx);
 		/* leaf hash = SHA-256(0x00 || MerkleTreeLeaf), MerkleTreeLeaf =
 		 * 0x00 0x00 || TimestampedEntry: hashed without copying. */
-		if (ctng_merkle_hasher_leaf_parts(hs, e->leaf_hash, leaf_prefix, 2, e->te, e->te_len))
+		if (ctng_merkle_hasher_leaf_parts(hs, e->leaf_hash, leaf_prefix, 2, e->te,
+		                                  e->te_len))
 			return ctng_err_set(err, CTNG_ENOMEM, "bundle: hashing failed");
 	}
 	if (r.off != r.n)
-		return ctng_err_set(err, CTNG_EINVAL, "bundle: %zu bytes after entry %u", r.n - r.off,
-		                    width - 1);
+		return ctng_err_set(err, CTNG_EINVAL, "bundle: %zu bytes after entry %u",
+		                    r.n - r.off, width - 1);
 	return 0;
 }

@@ -59,7 +59,7 @@ typedef struct job {
 	uint64_t start_ms, deadline_ms, logger_ok_ms;
 	bool logger_failed, accused;
 	char logger_reason[160];
-	bool data; /* phase: false ROOTS, true DATA */
+	bool data;         /* phase: false ROOTS, true DATA */
 	uint64_t n0, nend; /* tiles [n0, nend) */
 	uint8_t (*roots)[32];
 	unit *batches;
@@ -282,7 +282,8 @@ int ctng_mirror_sm_new(const ctng_network *net, const char *monitor_id,
 		sm->o.max_inflight = 64;
 	int rc = 0;
 	sm->nl = ctng_network_count(net, CTNG_ROLE_LOGGER);
-	if (!(sm->l = calloc(sm->nl ? sm->nl : 1, sizeof(*sm->l))) || ctng_merkle_hasher_new(&sm->hs))
+	if (!(sm->l = calloc(sm->nl ? sm->nl : 1, sizeof(*sm->l))) ||
+	    ctng_merkle_hasher_new(&sm->hs))
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < sm->nl; i++) {
 		mlog *l = &sm->l[i];
@@ -417,8 +418,7 @@ static int dispatch(ctng_mirror_sm *sm, mlog *l, unit *u, bool roots, uint64_t n
 	return 0;
 }
 
-static int pump(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions *acts,
-                ctng_err *err)
+static int pump(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions *acts, ctng_err *err)
 {
 	job *j = &l->j;
 	if (!j->active)
@@ -450,8 +450,7 @@ static int pump(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions *
 /* --------------------------------------------------------------- jobs */
 
 static int start_job(ctng_mirror_sm *sm, mlog *l, const ctng_gossip_object *sth,
-                     const ctng_sth *head, uint64_t now, ctng_mirror_actions *acts,
-                     ctng_err *err)
+                     const ctng_sth *head, uint64_t now, ctng_mirror_actions *acts, ctng_err *err)
 {
 	job *j = &l->j;
 	job_clear(j, sm->o.max_inflight);
@@ -466,7 +465,8 @@ static int start_job(ctng_mirror_sm *sm, mlog *l, const ctng_gossip_object *sth,
 	j->head = *head;
 	j->start_ms = now;
 	const ctng_clock *c = &sm->net->clock;
-	j->deadline_ms = ctng_clock_period_start(c, sth->period) + ctng_mirror_deadline_offset_ms(c);
+	j->deadline_ms =
+	    ctng_clock_period_start(c, sth->period) + ctng_mirror_deadline_offset_ms(c);
 	uint64_t half = j->deadline_ms > now ? (j->deadline_ms - now) / 2 : sm->o.retry_ms;
 	j->logger_ok_ms = l->watched || sm->o.prefer_logger ? 0 : now + half;
 	j->n0 = l->base_range.size / 256;
@@ -500,8 +500,8 @@ static void logger_failed(job *j, const char *why)
 }
 
 /* A unit's fetch failed at source si: retry elsewhere, back off that source. */
-static void unit_failed(ctng_mirror_sm *sm, mlog *l, unit *u, bool bad, bool not_yet,
-                        uint64_t now, const char *why)
+static void unit_failed(ctng_mirror_sm *sm, mlog *l, unit *u, bool bad, bool not_yet, uint64_t now,
+                        const char *why)
 {
 	source *s = &l->src[u->src];
 	if (bad) {
@@ -544,7 +544,8 @@ static int roots_complete(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror
 	for (uint64_t t = j->n0; t < j->nend && !rc; t++) {
 		unsigned w = ctng_merkle_tile_width(0, t, j->head.tree_size);
 		if (w == 256)
-			rc = ctng_merkle_range_append_node(&r, sm->hs, 8, j->roots[t - j->n0], NULL);
+			rc =
+			    ctng_merkle_range_append_node(&r, sm->hs, 8, j->roots[t - j->n0], NULL);
 		else
 			rc = ctng_merkle_range_root_with(&r, sm->hs, j->roots[t - j->n0], w, root,
 			                                 NULL);
@@ -675,7 +676,8 @@ static int flush(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions 
 			if (base + e < l->range.size)
 				continue; /* held already */
 			run->entries[run->n++] = u->entries[e];
-			rc = ctng_merkle_range_append(&l->range, sm->hs, u->entries[e].leaf_hash, err);
+			rc = ctng_merkle_range_append(&l->range, sm->hs, u->entries[e].leaf_hash,
+			                              err);
 		}
 		run->bundles[run->n_bundles++] = u->bundle;
 		u->bundle = NULL;
@@ -884,8 +886,9 @@ int ctng_mirror_sm_on_timer(ctng_mirror_sm *sm, uint64_t now_ms, ctng_mirror_act
 				x->period = j->sth.period;
 				snprintf(x->reason, sizeof x->reason, "data not served: %s",
 				         j->logger_reason);
-				CTNG_WARN("logger did not serve its entries in time", "logger=%s period=%" PRIu64
-				          " reason=\"%s\"", l->e->id, j->sth.period, j->logger_reason);
+				CTNG_WARN("logger did not serve its entries in time",
+				          "logger=%s period=%" PRIu64 " reason=\"%s\"", l->e->id,
+				          j->sth.period, j->logger_reason);
 			}
 		}
 		int rc = pump(sm, l, now_ms, acts, err);

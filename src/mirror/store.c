@@ -62,7 +62,8 @@ static int range_from_blob(ctng_merkle_range *r, uint64_t size, const void *p, i
                            ctng_err *err)
 {
 	if (len < 0 || len % 32 || len / 32 != __builtin_popcountll(size))
-		return ctng_err_set(err, CTNG_EIO, "mirror store: stored range does not fit its size");
+		return ctng_err_set(err, CTNG_EIO,
+		                    "mirror store: stored range does not fit its size");
 	return ctng_merkle_range_set(r, size, (const uint8_t(*)[32])p, (unsigned)(len / 32), err);
 }
 
@@ -100,8 +101,9 @@ int ctng_mirror_db_open(ctng_store *st, const ctng_network *net, ctng_mirror_db 
 		free(m);
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
-	if (sqlite3_prepare_v2(m->db, "INSERT INTO mirror_entry (id, leaf, te_len) VALUES (?1,?2,?3)",
-	                       -1, &m->ins, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(m->db,
+	                       "INSERT INTO mirror_entry (id, leaf, te_len) VALUES (?1,?2,?3)", -1,
+	                       &m->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(m->db, "UPDATE mirror_log SET size = ?2, range = ?3 WHERE id = ?1",
 	                       -1, &m->upd, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(m->db,
@@ -111,9 +113,9 @@ int ctng_mirror_db_open(ctng_store *st, const ctng_network *net, ctng_mirror_db 
 	                       "SELECT id, size, range, base_sth, base_range FROM mirror_log"
 	                       " WHERE logger = ?1",
 	                       -1, &m->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(m->db,
-	                       "SELECT leaf FROM mirror_entry WHERE id >= ?1 AND id < ?2 ORDER BY id",
-	                       -1, &m->range_q, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(
+	        m->db, "SELECT leaf FROM mirror_entry WHERE id >= ?1 AND id < ?2 ORDER BY id", -1,
+	        &m->range_q, NULL) != SQLITE_OK) {
 		rc = db_err(m, err, "preparing statements");
 		goto fail;
 	}
@@ -121,10 +123,11 @@ int ctng_mirror_db_open(ctng_store *st, const ctng_network *net, ctng_mirror_db 
 		dblog *l = &m->l[i];
 		snprintf(l->id, sizeof l->id, "%s", ctng_network_nth(net, CTNG_ROLE_LOGGER, i)->id);
 		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(m->db,
-		                       "INSERT OR IGNORE INTO mirror_log (logger, size, range, base_range)"
-		                       " VALUES (?1, 0, x'', x'')",
-		                       -1, &s, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(
+		        m->db,
+		        "INSERT OR IGNORE INTO mirror_log (logger, size, range, base_range)"
+		        " VALUES (?1, 0, x'', x'')",
+		        -1, &s, NULL) != SQLITE_OK) {
 			rc = db_err(m, err, "preparing");
 			break;
 		}
@@ -189,7 +192,8 @@ static int read_state(ctng_mirror_db *m, dblog *l, ctng_mirror_state *st, ctng_e
 	const char *base = (const char *)sqlite3_column_text(m->get, 3);
 	if (!rc && base) {
 		ctng_sth h;
-		rc = ctng_gossip_decode(base, (size_t)sqlite3_column_bytes(m->get, 3), &st->base, err);
+		rc = ctng_gossip_decode(base, (size_t)sqlite3_column_bytes(m->get, 3), &st->base,
+		                        err);
 		if (!rc)
 			rc = ctng_sth_from_object(&st->base, &h, err);
 		if (!rc)
@@ -232,7 +236,8 @@ static int apply(ctng_mirror_db *m, dblog *l, const ctng_mirror_run *run,
 	uint64_t have = ctng_merkle_tiles_size(l->tiles);
 	if (run->first != have || run->range.size != run->first + run->n)
 		return ctng_err_set(err, CTNG_ESTATE,
-		                    "mirror store: run %" PRIu64 "+%zu does not continue %s at %" PRIu64,
+		                    "mirror store: run %" PRIu64
+		                    "+%zu does not continue %s at %" PRIu64,
 		                    run->first, run->n, l->id, have);
 	if (run->first + run->n >= ((uint64_t)1 << IDX_BITS))
 		return ctng_err_set(err, CTNG_ERANGE, "mirror store: log too large");
@@ -247,7 +252,8 @@ static int apply(ctng_mirror_db *m, dblog *l, const ctng_mirror_run *run,
 	for (size_t i = 0; i < run->n && !rc; i++) {
 		const ctng_mirror_entry *e = &run->entries[i];
 		uint64_t idx = run->first + i;
-		sqlite3_bind_int64(m->ins, 1, (sqlite3_int64)(((uint64_t)l->key << IDX_BITS) | idx));
+		sqlite3_bind_int64(m->ins, 1,
+		                   (sqlite3_int64)(((uint64_t)l->key << IDX_BITS) | idx));
 		sqlite3_bind_blob(m->ins, 2, e->tile_leaf, (int)e->tile_leaf_len, SQLITE_STATIC);
 		sqlite3_bind_int64(m->ins, 3, (sqlite3_int64)e->te_len);
 		if ((rc = step_done(m, m->ins, err, "storing an entry")))
@@ -257,7 +263,8 @@ static int apply(ctng_mirror_db *m, dblog *l, const ctng_mirror_run *run,
 			rc = m->hook(m->hook_arg, m->st, l->id, idx, e, err);
 	}
 	if (!rc && run->n)
-		rc = ctng_merkle_tiles_append(l->tiles, (const uint8_t(*)[32])m->hashes, run->n, err);
+		rc = ctng_merkle_tiles_append(l->tiles, (const uint8_t(*)[32])m->hashes, run->n,
+		                              err);
 	uint8_t root[32];
 	if (!rc && (rc = ctng_merkle_tiles_root(l->tiles, run->range.size, root, err)) == 0 &&
 	    memcmp(root, run->root, 32) != 0)
@@ -274,8 +281,8 @@ static int apply(ctng_mirror_db *m, dblog *l, const ctng_mirror_run *run,
 		if (!(rc = ctng_gossip_encode(sth, &json, &len, err))) {
 			sqlite3_bind_int64(m->upd_base, 1, l->key);
 			sqlite3_bind_text(m->upd_base, 2, json, (int)len, SQLITE_STATIC);
-			sqlite3_bind_blob(m->upd_base, 3, run->base_range.h, (int)run->base_range.n * 32,
-			                  SQLITE_STATIC);
+			sqlite3_bind_blob(m->upd_base, 3, run->base_range.h,
+			                  (int)run->base_range.n * 32, SQLITE_STATIC);
 			rc = step_done(m, m->upd_base, err, "storing the base");
 		}
 		free(json);
@@ -337,12 +344,13 @@ static int have_width(dblog *l, unsigned level, uint64_t index, unsigned width, 
 	if (width == 0 || width > 256)
 		return ctng_err_set(err, CTNG_EINVAL, "tile width %u out of range", width);
 	if (width > ctng_merkle_tile_width(level, index, ctng_merkle_tiles_size(l->tiles)))
-		return ctng_err_set(err, CTNG_ENOTFOUND, "the mirror does not hold that tile (yet)");
+		return ctng_err_set(err, CTNG_ENOTFOUND,
+		                    "the mirror does not hold that tile (yet)");
 	return 0;
 }
 
-int ctng_mirror_db_data_tile(ctng_mirror_db *m, const char *logger, uint64_t tile,
-                             unsigned width, uint8_t **data, size_t *len, ctng_err *err)
+int ctng_mirror_db_data_tile(ctng_mirror_db *m, const char *logger, uint64_t tile, unsigned width,
+                             uint8_t **data, size_t *len, ctng_err *err)
 {
 	*data = NULL;
 	*len = 0;
@@ -360,7 +368,8 @@ int ctng_mirror_db_data_tile(ctng_mirror_db *m, const char *logger, uint64_t til
 	unsigned got = 0;
 	int r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (ctng_buf_append(&b, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0))) {
+		if (ctng_buf_append(&b, sqlite3_column_blob(s, 0),
+		                    (size_t)sqlite3_column_bytes(s, 0))) {
 			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 			break;
 		}
@@ -370,8 +379,9 @@ int ctng_mirror_db_data_tile(ctng_mirror_db *m, const char *logger, uint64_t til
 		rc = db_err(m, err, "reading entries");
 	sqlite3_reset(s);
 	if (!rc && got != width)
-		rc = ctng_err_set(err, CTNG_EIO, "mirror store: %u entries of tile %" PRIu64 ", want %u",
-		                  got, tile, width);
+		rc = ctng_err_set(err, CTNG_EIO,
+		                  "mirror store: %u entries of tile %" PRIu64 ", want %u", got,
+		                  tile, width);
 	if (rc) {
 		ctng_buf_free(&b);
 		return rc;
@@ -417,7 +427,8 @@ int ctng_mirror_db_tile_roots(ctng_mirror_db *m, const char *logger, uint64_t tr
 	if (rc)
 		return rc;
 	if (tree_size > ctng_merkle_tiles_size(l->tiles))
-		return ctng_err_set(err, CTNG_ENOTFOUND, "the mirror does not hold that tree (yet)");
+		return ctng_err_set(err, CTNG_ENOTFOUND,
+		                    "the mirror does not hold that tree (yet)");
 	if (!(out->roots = malloc((size_t)count * 32)))
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < count && !rc; i++) {

@@ -54,8 +54,8 @@ static int exec_sql(mon_crv *mc, const char *sql, sqlite3_stmt **out, ctng_err *
 
 /* The CRV of (ca, period) held: 0 and *out (caller frees), or CTNG_ENOTFOUND.
  * period UINT64_MAX: the latest (its period in *got). */
-static int load(mon_crv *mc, const char *ca, uint64_t period, roaring_bitmap_t **out,
-                uint64_t *got, uint8_t hash[32], ctng_err *err)
+static int load(mon_crv *mc, const char *ca, uint64_t period, roaring_bitmap_t **out, uint64_t *got,
+                uint8_t hash[32], ctng_err *err)
 {
 	*out = NULL;
 	sqlite3_stmt *s = NULL;
@@ -79,8 +79,8 @@ static int load(mon_crv *mc, const char *ca, uint64_t period, roaring_bitmap_t *
 		*got = (uint64_t)sqlite3_column_int64(s, 0);
 	if (hash && sqlite3_column_bytes(s, 1) == 32)
 		memcpy(hash, sqlite3_column_blob(s, 1), 32);
-	rc = ctng_crv_delta_decode(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2), out,
-	                           err);
+	rc = ctng_crv_delta_decode(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+	                           out, err);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -93,8 +93,9 @@ static int save(mon_crv *mc, const char *ca, uint64_t period, const roaring_bitm
 	sqlite3_stmt *s = NULL, *d = NULL;
 	int rc = ctng_crv_delta_encode(crv, &bytes, &len, err);
 	if (!rc)
-		rc = exec_sql(mc, "INSERT OR REPLACE INTO monitor_crv (ca, period, hash, crv) VALUES"
-		                  " (?1, ?2, ?3, ?4)",
+		rc = exec_sql(mc,
+		              "INSERT OR REPLACE INTO monitor_crv (ca, period, hash, crv) VALUES"
+		              " (?1, ?2, ?3, ?4)",
 		              &s, err);
 	if (!rc)
 		rc = exec_sql(mc, "DELETE FROM monitor_crv WHERE ca = ?1 AND period < ?2", &d, err);
@@ -104,7 +105,8 @@ static int save(mon_crv *mc, const char *ca, uint64_t period, const roaring_bitm
 		sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(s, 4, bytes, (int)len, SQLITE_STATIC);
 		sqlite3_bind_text(d, 1, ca, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(d, 2, (sqlite3_int64)(period > CRV_KEEP ? period - CRV_KEEP : 0));
+		sqlite3_bind_int64(d, 2,
+		                   (sqlite3_int64)(period > CRV_KEEP ? period - CRV_KEEP : 0));
 		if (sqlite3_step(s) != SQLITE_DONE || sqlite3_step(d) != SQLITE_DONE) {
 			rc = ctng_err_set(err, CTNG_EIO, "monitor crv: %s",
 			                  sqlite3_errmsg(ctng_store_db(mc->st)));
@@ -133,8 +135,9 @@ static int adopt(mon_crv *mc, const ctng_gossip_object *rev, roaring_bitmap_t *c
 	if (!rc)
 		rc = ctng_crv_hash(crv, h, err);
 	if (!rc && memcmp(h, r.crv_hash, 32) != 0)
-		rc = ctng_err_set(err, CTNG_EVERIFY, "CRV of %s for period %" PRIu64
-		                  " does not hash to the REV's", rev->signer, rev->period);
+		rc = ctng_err_set(err, CTNG_EVERIFY,
+		                  "CRV of %s for period %" PRIu64 " does not hash to the REV's",
+		                  rev->signer, rev->period);
 	if (!rc)
 		rc = save(mc, rev->signer, rev->period, crv, h, err);
 	if (d)
@@ -143,8 +146,7 @@ static int adopt(mon_crv *mc, const ctng_gossip_object *rev, roaring_bitmap_t *c
 	return rc;
 }
 
-static void on_full_crv(int status, const uint8_t *body, size_t len, const ctng_err *err,
-                        void *arg)
+static void on_full_crv(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct fetch *f = arg;
 	mon_crv *mc = f->mc;
@@ -174,7 +176,9 @@ static void on_full_crv(int status, const uint8_t *body, size_t len, const ctng_
 	if (rc)
 		CTNG_WARN("monitor crv: no verified CRV", "ca=%s period=%" PRIu64 " err=\"%s\"",
 		          f->rev.signer, f->rev.period,
-		          err ? err->msg : e.msg[0] ? e.msg : "HTTP error");
+		          err        ? err->msg
+		          : e.msg[0] ? e.msg
+		                     : "HTTP error");
 out:
 	if (crv)
 		roaring_bitmap_free(crv);
@@ -196,8 +200,9 @@ void mon_crv_on_rev(mon_crv *mc, const ctng_gossip_object *rev)
 	}
 	if (rc == 0 && have + 1 == rev->period) {
 		if ((rc = adopt(mc, rev, crv, true, &e)))
-			CTNG_WARN("monitor crv: REV does not continue the CRV", "ca=%s period=%" PRIu64
-			          " err=\"%s\"", rev->signer, rev->period, e.msg);
+			CTNG_WARN("monitor crv: REV does not continue the CRV",
+			          "ca=%s period=%" PRIu64 " err=\"%s\"", rev->signer, rev->period,
+			          e.msg);
 		roaring_bitmap_free(crv);
 		if (rc == 0)
 			return;
@@ -269,9 +274,9 @@ static void h_crv(ctng_net_req *req, void *arg)
 	ctng_hex_encode(hex, hash, 32);
 	char *b64 = ctng_b64_strdup(bytes, len);
 	free(bytes);
-	json_t *j = b64 ? json_pack("{s:s,s:s,s:s,s:s}", "period", ps, "ca", ca, "crv", b64, "hash",
-	                            hex)
-	                : NULL;
+	json_t *j =
+	    b64 ? json_pack("{s:s,s:s,s:s,s:s}", "period", ps, "ca", ca, "crv", b64, "hash", hex)
+	        : NULL;
 	free(b64);
 	if (!j)
 		ctng_net_reply_error(req, 500, "out of memory");
@@ -279,8 +284,8 @@ static void h_crv(ctng_net_req *req, void *arg)
 		ctng_net_reply_json(req, 200, j);
 }
 
-int mon_crv_open(const ctng_network *net, ctng_store *st, ctng_net_loop *loop,
-                 ctng_net_server *srv, uint64_t timeout_ms, mon_crv **out, ctng_err *err)
+int mon_crv_open(const ctng_network *net, ctng_store *st, ctng_net_loop *loop, ctng_net_server *srv,
+                 uint64_t timeout_ms, mon_crv **out, ctng_err *err)
 {
 	*out = NULL;
 	int rc = ctng_store_migrate(st, "monitor_crv", migrations, 1, err);

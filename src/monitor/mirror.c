@@ -54,8 +54,7 @@ static void arm(mon_mirror *mm, uint64_t at)
 	ctng_net_timer_start(mm->timer, at > now ? at - now : 1, 0, NULL);
 }
 
-static void on_response(int status, const uint8_t *body, size_t len, const ctng_err *err,
-                        void *arg)
+static void on_response(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct fetch *f = arg;
 	mon_mirror *mm = f->mm;
@@ -87,9 +86,8 @@ static void fetch(mon_mirror *mm, ctng_mirror_action *x, ctng_mirror_actions *no
 		f->id = x->id;
 		snprintf(url, sizeof url, "%s%s", src->url, x->path);
 		const char *headers[] = {"X-CTng-From", mm->cfg->id, NULL};
-		ctng_net_client_opts o = {.timeout_ms = x->timeout_ms,
-		                          .max_response = x->max_bytes,
-		                          .headers = headers};
+		ctng_net_client_opts o = {
+		    .timeout_ms = x->timeout_ms, .max_response = x->max_bytes, .headers = headers};
 		if (ctng_net_request(mm->loop, "GET", url, NULL, 0, &o, on_response, f, &e) == 0) {
 			mm->inflight++;
 			return;
@@ -107,7 +105,8 @@ static void store(mon_mirror *mm, ctng_mirror_action *x, ctng_mirror_actions *mo
 	ctng_err e = {0};
 	if (ctng_mirror_db_apply(mm->db, x->logger, &x->run, x->run.complete ? &x->obj : NULL,
 	                         &e)) {
-		CTNG_ERROR("mirror: cannot store entries", "logger=%s err=\"%s\"", x->logger, e.msg);
+		CTNG_ERROR("mirror: cannot store entries", "logger=%s err=\"%s\"", x->logger,
+		           e.msg);
 		ctng_mirror_db_restore(mm->db, mm->sm, NULL);
 		(void)more;
 		return;
@@ -134,19 +133,19 @@ static void run(mon_mirror *mm, ctng_mirror_actions *a)
 				store(mm, x, &next);
 				break;
 			case CTNG_MIR_HELD:
-				CTNG_INFO("mirror: tree held", "logger=%s period=%" PRIu64
-				          " size=%" PRIu64, x->logger, x->period,
-				          ctng_mirror_sm_size(mm->sm, x->logger));
-				mm->send(mm->send_arg, MON_MIRROR_HELD, x->logger, x->period, &x->obj,
-				         NULL);
+				CTNG_INFO("mirror: tree held",
+				          "logger=%s period=%" PRIu64 " size=%" PRIu64, x->logger,
+				          x->period, ctng_mirror_sm_size(mm->sm, x->logger));
+				mm->send(mm->send_arg, MON_MIRROR_HELD, x->logger, x->period,
+				         &x->obj, NULL);
 				break;
 			case CTNG_MIR_ACCUSE:
-				mm->send(mm->send_arg, MON_MIRROR_ACCUSE, x->logger, x->period, NULL,
-				         x->reason);
+				mm->send(mm->send_arg, MON_MIRROR_ACCUSE, x->logger, x->period,
+				         NULL, x->reason);
 				break;
 			case CTNG_MIR_POM:
-				mm->send(mm->send_arg, MON_MIRROR_POM, x->logger, x->period, &x->obj,
-				         NULL);
+				mm->send(mm->send_arg, MON_MIRROR_POM, x->logger, x->period,
+				         &x->obj, NULL);
 				break;
 			}
 		}
@@ -203,7 +202,8 @@ uint64_t mon_mirror_entries(mon_mirror *mm)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; mm && i < ctng_network_count(mm->net, CTNG_ROLE_LOGGER); i++)
-		total += ctng_mirror_sm_size(mm->sm, ctng_network_nth(mm->net, CTNG_ROLE_LOGGER, i)->id);
+		total +=
+		    ctng_mirror_sm_size(mm->sm, ctng_network_nth(mm->net, CTNG_ROLE_LOGGER, i)->id);
 	return total;
 }
 
@@ -222,11 +222,12 @@ static void h_status(ctng_net_req *req, void *arg)
 			continue;
 		ctng_hex_encode(hex, root, 32);
 		ctng_mirror_sm_bytes(mm->sm, id, &fl, &fp);
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:b,s:I,s:I}", "logger", id, "size",
-		                                     (json_int_t)size, "root", hex, "watched",
-		                                     ctng_network_watches(mm->net, mm->cfg->id, id),
-		                                     "bytes_from_logger", (json_int_t)fl,
-		                                     "bytes_from_peers", (json_int_t)fp));
+		json_array_append_new(arr,
+		                      json_pack("{s:s,s:I,s:s,s:b,s:I,s:I}", "logger", id, "size",
+		                                (json_int_t)size, "root", hex, "watched",
+		                                ctng_network_watches(mm->net, mm->cfg->id, id),
+		                                "bytes_from_logger", (json_int_t)fl,
+		                                "bytes_from_peers", (json_int_t)fp));
 	}
 	ctng_net_reply_json(req, 200, json_pack("{s:o}", "loggers", arr ? arr : json_array()));
 }
@@ -261,8 +262,8 @@ static void h_mirror(ctng_net_req *req, void *arg)
 		if (!(rc = ctng_net_req_query_u64(req, "tree_size", INT64_MAX, &size, &e)) &&
 		    !(rc = ctng_net_req_query_u64(req, "first", INT64_MAX, &first, &e)) &&
 		    !(rc = ctng_net_req_query_u64(req, "count", CTNG_TILE_ROOTS_MAX, &count, &e)) &&
-		    !(rc = ctng_mirror_db_tile_roots(mm->db, logger, size, first, (uint32_t)count, &t,
-		                                     &e)))
+		    !(rc = ctng_mirror_db_tile_roots(mm->db, logger, size, first, (uint32_t)count,
+		                                     &t, &e)))
 			rc = ctng_tile_roots_to_json(&t, &j, &e);
 		ctng_tile_roots_clear(&t);
 		if (rc)
@@ -276,7 +277,8 @@ static void h_mirror(ctng_net_req *req, void *arg)
 			rc = ctng_mirror_db_data_tile(mm->db, logger, n, width, &data, &len, &e);
 	} else if (!strncmp(rest, "tile/", 5)) {
 		if (!(rc = ctng_merkle_tile_path_parse(rest, &level, &n, &width, &e)))
-			rc = ctng_mirror_db_hash_tile(mm->db, logger, level, n, width, &data, &len, &e);
+			rc = ctng_mirror_db_hash_tile(mm->db, logger, level, n, width, &data, &len,
+			                              &e);
 	} else {
 		rc = ctng_err_set(&e, CTNG_ENOTFOUND, "no such mirror path");
 	}

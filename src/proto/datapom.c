@@ -60,10 +60,10 @@ static int encode_evidence(const evidence *e, char **out, ctng_err *err)
 		    json_array_append_new(tr, b))
 			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
-	if (!rc && (json_object_set_new(j, "kind", json_string(CTNG_DATA_CON_KIND)) ||
-	            json_object_set_new(j, "base", base ? base : json_null()) ||
-	            json_object_set_new(j, "edge", edge) ||
-	            json_object_set_new(j, "tile_roots", tr)))
+	if (!rc &&
+	    (json_object_set_new(j, "kind", json_string(CTNG_DATA_CON_KIND)) ||
+	     json_object_set_new(j, "base", base ? base : json_null()) ||
+	     json_object_set_new(j, "edge", edge) || json_object_set_new(j, "tile_roots", tr)))
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	if (!rc) {
 		edge = tr = base = NULL; /* owned by j */
@@ -168,17 +168,18 @@ static int check_parts(const ctng_gossip_object *con, const ctng_gossip_object *
 	}
 	if (e->n_edge != (unsigned)__builtin_popcountll(bhead->tree_size))
 		return ctng_err_set(err, CTNG_EINVAL,
-		                    "payload[2] edge: %u hashes for a base of %llu leaves", e->n_edge,
-		                    (unsigned long long)bhead->tree_size);
+		                    "payload[2] edge: %u hashes for a base of %llu leaves",
+		                    e->n_edge, (unsigned long long)bhead->tree_size);
 	uint64_t next = bhead->tree_size / 256, tiles = (head->tree_size + 255) / 256;
 	for (size_t i = 0; i < e->n_batches; i++) {
 		const ctng_tile_roots *b = &e->batches[i];
 		if (strcmp(b->logger, lg) || b->tree_size != head->tree_size || b->first != next ||
 		    !b->sig_len)
-			return ctng_err_set(err, CTNG_EINVAL,
-			                    "payload[2] tile_roots[%zu]: must be signed roots of the "
-			                    "STH's tree continuing at tile %llu",
-			                    i, (unsigned long long)next);
+			return ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "payload[2] tile_roots[%zu]: must be signed roots of the "
+			    "STH's tree continuing at tile %llu",
+			    i, (unsigned long long)next);
 		next += b->count;
 	}
 	if (next != tiles)
@@ -297,7 +298,8 @@ int ctng_data_con_verify(const ctng_gossip_object *con, const ctng_sig_key *logg
 	    (rc = ctng_merkle_range_root(&r, NULL, root, err)))
 		goto out;
 	if (memcmp(root, bhead.root, 32) != 0 && e.has_base) {
-		rc = ctng_err_set(err, CTNG_EVERIFY, "data CON: edge does not fold into base's root");
+		rc = ctng_err_set(err, CTNG_EVERIFY,
+		                  "data CON: edge does not fold into base's root");
 		goto out;
 	}
 	/* Tiles below the base's last whole tile are the edge's; then the roots. */
@@ -309,7 +311,8 @@ int ctng_data_con_verify(const ctng_gossip_object *con, const ctng_sig_key *logg
 			if (w == 256)
 				rc = ctng_merkle_range_append_node(&r, NULL, 8, b->roots[k], err);
 			else /* the tree's last, partial tile closes it */
-				rc = ctng_merkle_range_root_with(&r, NULL, b->roots[k], w, root, err);
+				rc = ctng_merkle_range_root_with(&r, NULL, b->roots[k], w, root,
+				                                 err);
 		}
 	}
 	if (!rc && head.tree_size % 256 == 0)

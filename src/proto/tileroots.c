@@ -49,7 +49,8 @@ int ctng_tile_roots_check(const ctng_tile_roots *t, ctng_err *err)
 	if (!ctng_id_valid(t->logger))
 		return ctng_err_set(err, CTNG_EINVAL, "logger: not a valid entity id");
 	if (t->count == 0 || t->count > CTNG_TILE_ROOTS_MAX)
-		return ctng_err_set(err, CTNG_EINVAL, "roots: between 1 and %d roots", CTNG_TILE_ROOTS_MAX);
+		return ctng_err_set(err, CTNG_EINVAL, "roots: between 1 and %d roots",
+		                    CTNG_TILE_ROOTS_MAX);
 	if (t->tree_size > (uint64_t)INT64_MAX || t->first > (uint64_t)INT64_MAX)
 		return ctng_err_set(err, CTNG_EINVAL, "tree_size/first: out of range");
 	uint64_t tiles = (t->tree_size + 255) / 256; /* tiles of the tree */
@@ -119,9 +120,11 @@ int ctng_tile_roots_verify(const ctng_tile_roots *t, const ctng_sig_key *key, ct
 	if (rc)
 		return rc;
 	if (!t->sig_len)
-		return ctng_err_set(err, CTNG_EVERIFY, "tile roots of %s are not signed", t->logger);
+		return ctng_err_set(err, CTNG_EVERIFY, "tile roots of %s are not signed",
+		                    t->logger);
 	if (!key || ctng_sig_key_alg(key) != CTNG_SIG_ECDSA_P256)
-		return ctng_err_set(err, CTNG_EINVAL, "no ECDSA P-256 key for logger %s", t->logger);
+		return ctng_err_set(err, CTNG_EINVAL, "no ECDSA P-256 key for logger %s",
+		                    t->logger);
 	const uint8_t *sig;
 	size_t sig_len;
 	if ((rc = ctng_digitally_signed_decode(t->sig, t->sig_len, &sig, &sig_len, err)))
@@ -130,7 +133,8 @@ int ctng_tile_roots_verify(const ctng_tile_roots *t, const ctng_sig_key *key, ct
 	if (!(rc = ctng_tile_roots_tbs(t, &tbs, err))) {
 		rc = ctng_sig_verify(key, tbs.data, tbs.len, sig, sig_len, err);
 		if (rc == CTNG_EVERIFY)
-			ctng_err_set(err, rc, "tile roots signature of %s does not verify", t->logger);
+			ctng_err_set(err, rc, "tile roots signature of %s does not verify",
+			             t->logger);
 	}
 	ctng_buf_free(&tbs);
 	return rc;
@@ -191,7 +195,8 @@ int ctng_tile_roots_from_json(const json_t *j, ctng_tile_roots *out, ctng_err *e
 	for (uint32_t i = 0; i < out->count; i++) {
 		const char *s = json_string_value(json_array_get(roots, i));
 		if (!s || ctng_b64_decode_exact(out->roots[i], 32, s, NULL)) {
-			rc = ctng_err_set(err, CTNG_EINVAL, "roots[%u]: must be base64 of 32 bytes", i);
+			rc = ctng_err_set(err, CTNG_EINVAL, "roots[%u]: must be base64 of 32 bytes",
+			                  i);
 			goto fail;
 		}
 	}
@@ -199,7 +204,8 @@ int ctng_tile_roots_from_json(const json_t *j, ctng_tile_roots *out, ctng_err *e
 		const uint8_t *raw;
 		size_t raw_len;
 		if ((rc = ctng_b64_decode_alloc(sig, strlen(sig), &out->sig, &out->sig_len, err)) ||
-		    (rc = ctng_digitally_signed_decode(out->sig, out->sig_len, &raw, &raw_len, err))) {
+		    (rc = ctng_digitally_signed_decode(out->sig, out->sig_len, &raw, &raw_len,
+		                                       err))) {
 			ctng_err_wrap(err, "signature");
 			goto fail;
 		}

@@ -19,8 +19,8 @@
 
 #define LOAD_INFLIGHT 64
 
-int testnet_load_init(testnet_load *l, const ctng_network *net, const char *dir,
-                      size_t per_period, uint64_t periods, ctng_err *err)
+int testnet_load_init(testnet_load *l, const ctng_network *net, const char *dir, size_t per_period,
+                      uint64_t periods, ctng_err *err)
 {
 	memset(l, 0, sizeof(*l));
 	if (per_period == 0)
@@ -68,7 +68,8 @@ int testnet_load_init(testnet_load *l, const ctng_network *net, const char *dir,
 			char *b64 = ctng_b64_strdup(der, dlen);
 			size_t blen = strlen(b64) + strlen(rb64) + 32;
 			if ((l->bodies[i] = malloc(blen)))
-				snprintf(l->bodies[i], blen, "{\"chain\":[\"%s\",\"%s\"]}", b64, rb64);
+				snprintf(l->bodies[i], blen, "{\"chain\":[\"%s\",\"%s\"]}", b64,
+				         rb64);
 			free(b64);
 			l->n_bodies++;
 		}
@@ -120,8 +121,8 @@ static void start_next(sub *s)
 		snprintf(url, sizeof url, "%s/ct/v1/add-pre-chain",
 		         ctng_network_nth(s->net, CTNG_ROLE_LOGGER, lg)->url);
 		ctng_net_client_opts o = {.timeout_ms = 10000, .content_type = "application/json"};
-		if (ctng_net_request(s->loop, "POST", url, body, strlen(body), &o, on_done, s, NULL) ==
-		    0)
+		if (ctng_net_request(s->loop, "POST", url, body, strlen(body), &o, on_done, s,
+		                     NULL) == 0)
 			s->inflight++;
 		else
 			s->l->failed++;

@@ -33,8 +33,8 @@
 #define PERIOD_MS 2000
 
 enum { L1, C1, M1, M2, G1, G2, NPROC };
-static const char *names[NPROC] = {"logger1", "ca1", "monitor1", "monitor2", "gossiper1",
-                                   "gossiper2"};
+static const char *names[NPROC] = {"logger1",  "ca1",       "monitor1",
+                                   "monitor2", "gossiper1", "gossiper2"};
 static char dir[64], netp[128], state[128], keyp[128], url_ca[64], url_m1[64], url_m2[64];
 static pid_t pids[NPROC];
 static ctng_network net;
@@ -153,8 +153,8 @@ static uint64_t mirrored(const char *url)
 
 static void request(const char *name, const char *path)
 {
-	int rc = RUN("cert", "request", "--ca", url_ca, "--name", name, "--key", keyp, "--out", path,
-	             "--timeout", "60");
+	int rc = RUN("cert", "request", "--ca", url_ca, "--name", name, "--key", keyp, "--out",
+	             path, "--timeout", "60");
 	if (rc != 0)
 		fail_msg("cert request %s: %d %s", name, rc, errout);
 }

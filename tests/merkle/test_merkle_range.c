@@ -117,7 +117,8 @@ static void test_tiles_and_tails(void **state)
 		assert_memory_equal(got, want, 32);
 		/* A tail as large as the smallest subtree is not a tail. */
 		if (t.n)
-			assert_int_equal(ctng_merkle_range_root_with(&t, NULL, th, t.size & (~t.size + 1), got, NULL),
+			assert_int_equal(ctng_merkle_range_root_with(
+			                     &t, NULL, th, t.size & (~t.size + 1), got, NULL),
 			                 CTNG_EINVAL);
 	}
 	ctng_merkle_range r;

@@ -73,7 +73,8 @@ static void test_valid(void **state)
 	assert_int_equal(ctng_mirror_bundle_parse(b, len, 3, 17, NULL, e, &err), 0);
 	assert_int_equal(ctng_mirror_bundle_parse(b, len, 3, 18, NULL, e, &err), CTNG_EINVAL);
 	free(b);
-	assert_int_equal(ctng_mirror_bundle_parse((const uint8_t *)"", CTNG_MIRROR_BUNDLE_MAX + 1, 0, 1, NULL, e, &err),
+	assert_int_equal(ctng_mirror_bundle_parse((const uint8_t *)"", CTNG_MIRROR_BUNDLE_MAX + 1,
+	                                          0, 1, NULL, e, &err),
 	                 CTNG_ERANGE);
 	ctng_merkle_hasher_free(hs);
 	mfx_free(&f);
@@ -122,7 +123,8 @@ static void test_malformed(void **state)
 	uint8_t b[512];
 	ctng_mirror_entry e[1];
 	ctng_err err = {0};
-	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 32, NULL, 0), 0, 1, NULL, e, &err), 0);
+	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 32, NULL, 0), 0, 1, NULL, e, &err),
+	                 0);
 	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 2, 32, NULL, 0), 0, 1, NULL, e, &err),
 	                 CTNG_EINVAL);
 	assert_non_null(strstr(err.msg, "entry_type"));
@@ -132,24 +134,27 @@ static void test_malformed(void **state)
 	/* Extensions: an unknown one is fine, a truncated one is not, leaf_index
 	 * must be 5 bytes, once, and the entry's own index. */
 	static const uint8_t unknown[] = {7, 0, 2, 9, 9};
-	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, unknown, 5), 0, 1, NULL, e, &err),
-	                 0);
+	assert_int_equal(
+	    ctng_mirror_bundle_parse(b, entry(b, 0, 0, unknown, 5), 0, 1, NULL, e, &err), 0);
 	assert_false(e[0].has_leaf_index);
 	static const uint8_t trunc[] = {7, 0, 3, 9};
 	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, trunc, 4), 0, 1, NULL, e, &err),
 	                 CTNG_EINVAL);
 	static const uint8_t short_idx[] = {0, 0, 4, 0, 0, 0, 0};
-	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, short_idx, 7), 0, 1, NULL, e, &err),
-	                 CTNG_EINVAL);
+	assert_int_equal(
+	    ctng_mirror_bundle_parse(b, entry(b, 0, 0, short_idx, 7), 0, 1, NULL, e, &err),
+	    CTNG_EINVAL);
 	static const uint8_t idx5[] = {0, 0, 5, 0, 0, 0, 0, 5};
 	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, idx5, 8), 0, 1, NULL, e, &err),
 	                 CTNG_EINVAL);
 	static const uint8_t idx0[] = {0, 0, 5, 0, 0, 0, 0, 0};
-	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, idx0, 8), 0, 1, NULL, e, &err), 0);
+	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, idx0, 8), 0, 1, NULL, e, &err),
+	                 0);
 	assert_true(e[0].has_leaf_index);
 	static const uint8_t twice[] = {0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0};
-	assert_int_equal(ctng_mirror_bundle_parse(b, entry(b, 0, 0, twice, 16), 0, 1, NULL, e, &err),
-	                 CTNG_EINVAL);
+	assert_int_equal(
+	    ctng_mirror_bundle_parse(b, entry(b, 0, 0, twice, 16), 0, 1, NULL, e, &err),
+	    CTNG_EINVAL);
 	/* An empty certificate. */
 	uint8_t *p = b;
 	put(&p, 1, 8);

@@ -34,19 +34,19 @@
 
 /* How a source answers. */
 typedef struct behaviour {
-	bool down;            /* transport failure */
-	bool roots_unsigned;  /* logger: roots without signature */
-	int roots_flip;       /* flip this root (index in a batch), -1 none; signed by the logger */
-	bool bundle_wrong;    /* entries altered */
-	bool hide;            /* 404 for the tile holding hidden */
+	bool down;           /* transport failure */
+	bool roots_unsigned; /* logger: roots without signature */
+	int roots_flip;      /* flip this root (index in a batch), -1 none; signed by the logger */
+	bool bundle_wrong;   /* entries altered */
+	bool hide;           /* 404 for the tile holding hidden */
 	uint64_t hidden;
-	uint64_t have;        /* peer: entries it holds (answers 404 beyond) */
+	uint64_t have; /* peer: entries it holds (answers 404 beyond) */
 } behaviour;
 
 typedef struct world {
 	mfx f;
-	behaviour lb[2];              /* loggers */
-	behaviour pb[MFX_N_ENT][2];   /* peer monitor m about logger k */
+	behaviour lb[2];            /* loggers */
+	behaviour pb[MFX_N_ENT][2]; /* peer monitor m about logger k */
 	ctng_store *st;
 	ctng_mirror_db *db;
 	ctng_mirror_sm *sm;
@@ -61,8 +61,7 @@ typedef struct world {
 	size_t from_peer_fetches;
 } world;
 
-static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t **body,
-                    size_t *len)
+static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t **body, size_t *len)
 {
 	*status = 404;
 	*body = NULL;
@@ -80,8 +79,8 @@ static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t 
 		return;
 	}
 	uint64_t size, first, count;
-	if (sscanf(path, "/ctng/v1/tile-roots?tree_size=%" SCNu64 "&first=%" SCNu64
-	                 "&count=%" SCNu64,
+	if (sscanf(path,
+	           "/ctng/v1/tile-roots?tree_size=%" SCNu64 "&first=%" SCNu64 "&count=%" SCNu64,
 	           &size, &first, &count) == 3) {
 		w->roots_fetches++;
 		if (size > w->f.log[k].n || (peer && size > b->have))
@@ -122,19 +121,19 @@ static void drain(world *w, ctng_mirror_actions *a)
 				uint8_t *body;
 				size_t len;
 				respond(w, x, &status, &body, &len);
-				int rc = ctng_mirror_sm_on_response(w->sm, x->id, status, body, len,
-				                                    status ? NULL : "connection refused",
-				                                    w->now, &next, &e);
+				int rc = ctng_mirror_sm_on_response(
+				    w->sm, x->id, status, body, len,
+				    status ? NULL : "connection refused", w->now, &next, &e);
 				assert_int_equal(rc, 0);
 				free(body);
 				break;
 			}
 			case CTNG_MIR_STORE:
 				w->stores++;
-				assert_int_equal(ctng_mirror_db_apply(w->db, x->logger, &x->run,
-				                                      x->run.complete ? &x->obj : NULL,
-				                                      &e),
-				                 0);
+				assert_int_equal(
+				    ctng_mirror_db_apply(w->db, x->logger, &x->run,
+				                         x->run.complete ? &x->obj : NULL, &e),
+				    0);
 				break;
 			case CTNG_MIR_HELD:
 				w->held++;
@@ -142,7 +141,8 @@ static void drain(world *w, ctng_mirror_actions *a)
 			case CTNG_MIR_ACCUSE:
 				w->accused++;
 				w->accused_period = x->period;
-				snprintf(w->accuse_reason, sizeof w->accuse_reason, "%s", x->reason);
+				snprintf(w->accuse_reason, sizeof w->accuse_reason, "%s",
+				         x->reason);
 				break;
 			case CTNG_MIR_POM:
 				w->poms++;
@@ -222,8 +222,8 @@ static void check_mirror(world *w, int k, uint64_t size)
 	uint8_t root[32], want[32];
 	assert_int_equal(ctng_mirror_db_size(w->db, w->f.ent[k].id, &got, root, NULL), 0);
 	assert_int_equal(got, size);
-	assert_int_equal(ctng_merkle_root((const uint8_t(*)[32])w->f.log[k].leaf, w->f.log[k].n, size,
-	                                  want, NULL),
+	assert_int_equal(ctng_merkle_root((const uint8_t(*)[32])w->f.log[k].leaf, w->f.log[k].n,
+	                                  size, want, NULL),
 	                 0);
 	assert_memory_equal(root, want, 32);
 	/* What the mirror serves is what the log served. */
@@ -231,8 +231,8 @@ static void check_mirror(world *w, int k, uint64_t size)
 		unsigned wd = ctng_merkle_tile_width(0, t, size);
 		uint8_t *d = NULL;
 		size_t len = 0, elen = 0;
-		assert_int_equal(ctng_mirror_db_data_tile(w->db, w->f.ent[k].id, t, wd, &d, &len, NULL),
-		                 0);
+		assert_int_equal(
+		    ctng_mirror_db_data_tile(w->db, w->f.ent[k].id, t, wd, &d, &len, NULL), 0);
 		uint8_t *exp = mfx_bundle(&w->f, k, t, wd, -1, &elen);
 		assert_int_equal(len, elen);
 		assert_memory_equal(d, exp, len);
@@ -255,7 +255,8 @@ static void test_honest_incremental(void **state)
 		assert_false(ctng_mirror_sm_busy(w.sm, "logger1"));
 		/* Incremental: one roots batch, then only the tiles from the held size. */
 		uint64_t prev = i ? sizes[i - 1] : 0;
-		size_t want = sizes[i] == prev ? 0 : 1 + (size_t)((sizes[i] + 255) / 256 - prev / 256);
+		size_t want =
+		    sizes[i] == prev ? 0 : 1 + (size_t)((sizes[i] + 255) / 256 - prev / 256);
 		assert_int_equal(w.fetches - f0, want);
 		assert_string_equal(w.last_source[0] ? w.last_source : "logger1", "logger1");
 	}

@@ -42,7 +42,8 @@ static void load(vec *v)
 	                             &v->pub, NULL),
 	    0);
 	assert_true(ctng_sig_key_public_equal(v->key, v->pub));
-	v->roots = json_dumps(json_object_get(v->j, "tile_roots"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	v->roots =
+	    json_dumps(json_object_get(v->j, "tile_roots"), JSON_COMPACT | JSON_PRESERVE_ORDER);
 	v->con = json_dumps(json_object_get(v->j, "data_con"), JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
@@ -93,14 +94,23 @@ static void test_tile_roots_vector(void **state)
 	static const char *const bad[] = {
 	    "{}",
 	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[],\"signature\":\"\"}",
-	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":2,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
-	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERE=\"],\"signature\":\"\"}",
-	    "{\"logger\":\"l\",\"tree_size\":-1,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
-	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"AAAA\"}",
-	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\",\"x\":1}",
-	    "{\"logger\":\"l\",\"logger\":\"m\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
-	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"} x",
-	    "{\"logger\":\"bad id\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
+	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":2,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
+	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":[\"ERE=\"],\"signature\":"
+	    "\"\"}",
+	    "{\"logger\":\"l\",\"tree_size\":-1,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
+	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"AAAA\"}",
+	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\",\"x\":1}",
+	    "{\"logger\":\"l\",\"logger\":\"m\",\"tree_size\":300,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
+	    "{\"logger\":\"l\",\"tree_size\":300,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"} x",
+	    "{\"logger\":\"bad "
+	    "id\",\"tree_size\":300,\"first\":0,\"roots\":["
+	    "\"ERERERERERERERERERERERERERERERERERERERERERE=\"],\"signature\":\"\"}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_not_equal(ctng_tile_roots_parse(bad[i], strlen(bad[i]), &t, &e), 0);
@@ -148,8 +158,8 @@ static void test_data_con_vector(void **state)
 
 /* Builds a data CON over a tree of n leaves with a base of bn leaves,
  * honest roots except root `flip` (-1: none); roots signed by `signer`. */
-static int build(ctng_sig_key *k, ctng_sig_key *signer, uint64_t bn, uint64_t n, int flip,
-                 bool gap, bool bad_edge, ctng_gossip_object *out)
+static int build(ctng_sig_key *k, ctng_sig_key *signer, uint64_t bn, uint64_t n, int flip, bool gap,
+                 bool bad_edge, ctng_gossip_object *out)
 {
 	uint8_t(*leaf)[32] = malloc((size_t)n * 32);
 	for (uint64_t i = 0; i < n; i++) {
