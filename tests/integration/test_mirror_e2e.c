@@ -8,8 +8,8 @@
  * entries nobody could obtain: no STH_FULL, and the relying party refuses
  * it (NO_VALID_LOGGER), although its inclusion proof and the logger's
  * signature are perfect. Along the way: both monitors' mirrors stop at
- * entry 1 (GET /ctng/v1/mirror), serve entry 0 to peers, and the logger is
- * accused ("data not served").
+ * entry 1 (GET /ctng/v1/mirror), the logger is accused ("data not served"),
+ * and the monitors serve the CA's verified CRV (GET /ctng/v1/crv).
  */
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -151,6 +151,20 @@ static uint64_t mirrored(const char *url)
 	return n;
 }
 
+/* GET url, parse JSON (NULL unless 200). */
+static json_t *get_json(const char *url)
+{
+	int status = 0;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	json_t *j = NULL;
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 3000, &status, &body, &len, NULL) == 0 &&
+	    status == 200)
+		j = json_loadb((const char *)body, len, 0, NULL);
+	free(body);
+	return j;
+}
+
 static void request(const char *name, const char *path)
 {
 	int rc = RUN("cert", "request", "--ca", url_ca, "--name", name, "--key", keyp, "--out",
@@ -184,6 +198,23 @@ static void test_hidden_entry_not_accepted(void **st)
 	 * accused for withholding it. */
 	assert_int_equal(mirrored(url_m1), 1);
 	assert_int_equal(mirrored(url_m2), 1);
+	/* Item 6: the monitors' verified CRV of ca1 is the CA's own, for the
+	 * same period (ctng client sync uses it to leave STALE). */
+	char u[256];
+	snprintf(u, sizeof u, "%s/ctng/v1/crv?ca=ca1", url_m2);
+	json_t *mc = get_json(u);
+	assert_non_null(mc);
+	snprintf(u, sizeof u, "%s/ctng/v1/crv?period=%s", url_ca,
+	         json_string_value(json_object_get(mc, "period")));
+	json_t *cc = get_json(u);
+	assert_non_null(cc);
+	assert_string_equal(json_string_value(json_object_get(mc, "crv")),
+	                    json_string_value(json_object_get(cc, "crv")));
+	assert_int_equal(strlen(json_string_value(json_object_get(mc, "hash"))), 64);
+	json_decref(mc);
+	json_decref(cc);
+	snprintf(u, sizeof u, "%s/ctng/v1/crv?ca=nobody", url_m1);
+	assert_null(get_json(u));
 	char log[160], cmd[400];
 	snprintf(log, sizeof log, "%s/monitor1.log", dir);
 	snprintf(cmd, sizeof cmd, "grep -q 'data not served' '%s'", log);
