@@ -237,7 +237,8 @@ static int bench_sign(void)
 	                           .serial = {0x42, 1, 2, 3, 4, 5, 6, 7},
 	                           .serial_len = 8,
 	                           .not_before_ms = now,
-	                           .not_after_ms = now + 86400000};
+	                           .not_after_ms = now + 86400000,
+	                           .rid = 123456};
 	if (ctng_cert_make_precert(&c.t, c.root, c.ca_key, &c.pre, NULL))
 		FAIL("precert");
 	c.ps.rid = 123456;

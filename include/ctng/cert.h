@@ -49,6 +49,7 @@
 #include <stdint.h>
 
 #include "ctng/base.h"
+#include "ctng/config.h"
 #include "ctng/proto.h"
 #include "ctng/sig.h"
 
@@ -56,6 +57,7 @@ struct x509_st;     /* OpenSSL X509     */
 struct evp_pkey_st; /* OpenSSL EVP_PKEY */
 
 #define CTNG_CERT_EXT_OID    "1.3.6.1.4.1.55555.1.1" /* provisional */
+#define CTNG_RID_EXT_OID     "1.3.6.1.4.1.55555.1.2" /* provisional */
 #define CTNG_CT_POISON_OID   "1.3.6.1.4.1.11129.2.4.3"
 #define CTNG_CERT_DER_MAX    (64u << 10) /* largest certificate accepted */
 #define CTNG_CERT_PEM_MAX    (96u << 10)
@@ -133,6 +135,14 @@ typedef struct ctng_cert_view {
 	ctng_der_span poison;                /* the first one's Extension TLV     */
 	bool poison_critical, poison_null;   /*   critical; value is ASN.1 NULL   */
 	int n_ctng;                          /* CTng extensions                   */
+	ctng_der_span ctng;                  /*   the first one's Extension TLV   */
+	int n_rid;                           /* RID extensions (CTNG_RID_EXT_OID) */
+	bool rid_critical;                   /*   the first one is critical       */
+	ctng_der_span rid_value;             /*   its extnValue contents          */
+	int n_san;                           /* subjectAltName extensions         */
+	ctng_der_span san_value;             /*   the first one's extnValue       */
+	ctng_der_span serial;                /* serialNumber INTEGER contents     */
+	ctng_der_span not_before, not_after; /* Time TLVs (UTCTime/Generalized)   */
 } ctng_cert_view;
 
 /* Strict DER walk of a Certificate (at most CTNG_CERT_DER_MAX bytes, all
@@ -141,6 +151,11 @@ typedef struct ctng_cert_view {
  * values; names and algorithm parameters are walked too, extension values
  * stay opaque. CTNG_EINVAL with the reason; *v is zeroed on failure. */
 int ctng_cert_view_parse(const uint8_t *der, size_t len, ctng_cert_view *v, ctng_err *err);
+/* A bare TBSCertificate (e.g. the TBS of a logged precert_entry) walked
+ * with the same rules: fills the TBS spans of *v (tbs, tbs_content, names,
+ * spki, extensions and the fields below); der, sig_alg and sig stay empty.
+ * At most CTNG_CERT_DER_MAX bytes, all used. */
+int ctng_cert_view_parse_tbs(const uint8_t *tbs, size_t len, ctng_cert_view *v, ctng_err *err);
 /* True if v carries the CT poison extension (once or more). */
 static inline bool ctng_cert_view_is_precert(const ctng_cert_view *v)
 {
@@ -153,6 +168,28 @@ static inline bool ctng_cert_view_is_precert(const ctng_cert_view *v)
  * the poison, CTNG_EINVAL for the other violations. */
 int ctng_cert_view_precert_tbs(const ctng_cert_view *v, uint8_t **der, size_t *len,
                                ctng_err *err);
+/* The TBS as a CTng log holds it (docs/cert-extension.md): a
+ * precertificate's without the poison (ctng_cert_view_precert_tbs), a final
+ * certificate's without the CTng extension, any other TBS unchanged. The
+ * same certificate logged as precert and as final certificate gives the
+ * same bytes. *der malloc'd. CTNG_EINVAL when both extensions (or one
+ * twice) occur, or the poison is not critical with a NULL value. */
+int ctng_cert_view_logged_tbs(const ctng_cert_view *v, uint8_t **der, size_t *len, ctng_err *err);
+/* Validity in Unix ms (UTCTime years 50..99 are 19xx, RFC 5280). */
+int ctng_cert_view_validity(const ctng_cert_view *v, uint64_t *not_before_ms,
+                            uint64_t *not_after_ms, ctng_err *err);
+/* The certificate's RID (the RID extension, docs/cert-extension.md):
+ * CTNG_ENOTFOUND when absent, CTNG_EINVAL when critical, present twice or
+ * malformed. */
+int ctng_cert_view_rid(const ctng_cert_view *v, uint32_t *rid, ctng_err *err);
+/* The DNS names the certificate names, as they are encoded: every dNSName
+ * of the subjectAltName (in order), then every commonName of the subject
+ * whose value is a PrintableString, UTF8String or IA5String. Spans point
+ * into v's buffer; at most max are stored, *n gets the total. Names are not
+ * checked or normalised here. CTNG_EINVAL if the subjectAltName does not
+ * parse (it is opaque to ctng_cert_view_parse). */
+int ctng_cert_view_dns_names(const ctng_cert_view *v, ctng_der_span *out, size_t max, size_t *n,
+                             ctng_err *err);
 /* ctng_cert_check_issued for a view: c's issuer name equals issuer_subject
  * (the issuer's subject Name DER; RFC 5280 comparison when the bytes
  * differ), c's outer and TBS signature algorithms are equal, and c's
@@ -276,6 +313,39 @@ int ctng_cert_proof_verify_inclusion(const struct x509_st *cert, const struct x5
 int ctng_logger_proof_verify_sth(const ctng_logger_proof *p, const ctng_sig_key *logger_key,
                                  const ctng_clock *clock, ctng_err *err);
 
+/* ------------------------------------------------- the RID extension */
+
+/* The certificate's revocation id, logged: a non-critical extension
+ * CTNG_RID_EXT_OID whose extnValue is the DER INTEGER (0..2^32-1), in the
+ * precertificate and the final certificate alike (so it is part of the
+ * logged TBS). Encoding: at most 7 bytes. */
+#define CTNG_RID_EXT_MAX 7
+size_t ctng_rid_ext_encode(uint32_t rid, uint8_t out[CTNG_RID_EXT_MAX]);
+/* Strict decode: one minimal non-negative INTEGER below 2^32, nothing after. */
+int ctng_rid_ext_decode(const uint8_t *der, size_t len, uint32_t *rid, ctng_err *err);
+/* The RID extension of c: CTNG_ENOTFOUND if absent, CTNG_EINVAL if critical,
+ * present twice or malformed. */
+int ctng_cert_get_rid(const struct x509_st *c, uint32_t *rid, ctng_err *err);
+
+/* ------------------------------------------ RID CON (docs/protocol.md §5.2) */
+
+/* Verifies a RID CON against the CA it names (an entity of network.json
+ * with its key and root certificate): structure (ctng_rid_con_check), the
+ * scheme is the CA key's, both certificates parse strictly, are issued by
+ * the CA (issuer = its root's subject, signature by its key), carry the
+ * CON's RID in a well-formed non-critical RID extension, and their logged
+ * TBSs (ctng_cert_view_logged_tbs) differ. 0 = proven misbehaviour;
+ * CTNG_EVERIFY (a check failed: no proof) or CTNG_EINVAL (malformed). An
+ * honest CA never signs two such certificates, and nobody else can: fewer
+ * than t monitors cannot make one. */
+int ctng_rid_con_verify(const ctng_gossip_object *con, const ctng_entity *ca,
+                        ctng_err *err);
+/* Every kind of CON against the entity it convicts: a RID CON with
+ * ctng_rid_con_verify, any other with ctng_con_verify(ent->key, clock).
+ * What gossipers, monitors and clients call. */
+int ctng_cert_con_verify(const ctng_gossip_object *con, const ctng_entity *ent,
+                         const ctng_clock *clock, ctng_err *err);
+
 /* ------------------------------------------------------------- builders */
 
 /* Self-signed CA root: subject/issuer CN = cn, basicConstraints CA:TRUE
@@ -293,19 +363,22 @@ typedef struct ctng_cert_template {
 	size_t serial_len;                     /* 1..20; leading zero byte not allowed
 	                                           unless needed */
 	uint64_t not_before_ms, not_after_ms;
+	uint32_t rid;                          /* the RID extension's value */
 } ctng_cert_template;
 
 /* RFC 6962 precertificate: X.509 v3, the template's names/key/serial/
  * validity, issuer = issuer's subject, basicConstraints CA:FALSE (critical),
  * keyUsage digitalSignature (critical), extKeyUsage serverAuth, authority
- * and subject key ids, SAN dNSName, and last the critical poison
- * extension; signed by issuer_key (which must match issuer's key). */
+ * and subject key ids, SAN dNSName, the RID extension (t->rid) and last
+ * the critical poison extension; signed by issuer_key (which must match
+ * issuer's key). */
 int ctng_cert_make_precert(const ctng_cert_template *t, const struct x509_st *issuer,
                            const ctng_sig_key *issuer_key, struct x509_st **out, ctng_err *err);
 /* The final certificate: the precertificate with the poison replaced at the
  * same position by the non-critical CTng extension holding proofs, signed by
- * issuer_key. Guarantees ctng_ct_entry_from_ctng_cert(result) equals
- * ctng_ct_entry_precert_x509(precert) (checked before returning). */
+ * issuer_key. proofs->rid must equal the precertificate's RID extension
+ * (CTNG_EINVAL otherwise). Guarantees ctng_ct_entry_from_ctng_cert(result)
+ * equals ctng_ct_entry_precert_x509(precert) (checked before returning). */
 int ctng_cert_make_final(const struct x509_st *precert, const ctng_cert_proofs *proofs,
                          const struct x509_st *issuer, const ctng_sig_key *issuer_key,
                          struct x509_st **out, ctng_err *err);

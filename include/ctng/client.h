@@ -165,17 +165,19 @@ typedef enum ctng_client_reason {
 	CTNG_CLIENT_NO_VALID_LOGGER = 5,  /* no logger proof passes (see below)             */
 	CTNG_CLIENT_REVOKED = 6,          /* the RID is set in the CA's CRV                 */
 	CTNG_CLIENT_STALE = 7,            /* the state lacks the data needed (sync first)  */
+	CTNG_CLIENT_RID_MISMATCH = 8,     /* the CTng extension names another RID than the
+	                                     logged RID extension                           */
 } ctng_client_reason;
 
 /* "OK", "MALFORMED", "CHAIN", "NO_EXTENSION", "ISSUER_CONVICTED",
- * "NO_VALID_LOGGER", "REVOKED", "STALE"; NULL for other values. */
+ * "NO_VALID_LOGGER", "REVOKED", "STALE", "RID_MISMATCH"; NULL for other values. */
 const char *ctng_client_reason_name(ctng_client_reason r);
 
 typedef struct ctng_client_result {
 	ctng_client_reason reason;
 	char ca[CTNG_ID_MAX + 1];     /* issuing CA id, once known ("" before)         */
 	char logger[CTNG_ID_MAX + 1]; /* OK: the logger whose proof passed             */
-	uint32_t rid;                 /* once the extension decoded                   */
+	uint32_t rid;                 /* the logged RID, once the extensions decoded  */
 	bool has_rid;
 	char message[512]; /* one human sentence                           */
 } ctng_client_result;
@@ -186,7 +188,8 @@ typedef struct ctng_client_result {
  *     with OpenSSL (X509_verify_cert at time now_ms; `chain` may supply
  *     untrusted intermediates, NULL if none), and the anchoring root belongs
  *     to CA entity `ca`;
- *  2. NO_EXTENSION: the CTng extension is present and decodes strictly;
+ *  2. NO_EXTENSION: the CTng extension and the RID extension are present
+ *     and decode strictly;
  *  3. ISSUER_CONVICTED: `ca` has no CON_FULL;
  *  4. NO_VALID_LOGGER / STALE: at least one logger proof passes — the logger
  *     is a logger of the network without CON_FULL and without ACC_FULL in
@@ -196,8 +199,10 @@ typedef struct ctng_client_result {
  *     from the certificate (precert entry without the CTng extension,
  *     docs/cert-extension.md). If none passes and some failed only because
  *     the state has not synced that period yet, the reason is STALE;
- *  5. REVOKED: the RID is set in the CA's CRV (STALE if the state holds no
- *     complete CRV for the CA).
+ *  5. RID_MISMATCH: the RID the CTng extension names is the one the logged
+ *     TBS carries (its RID extension, proven logged by step 4);
+ *  6. REVOKED: the logged RID is set in the CA's CRV (STALE if the state
+ *     holds no complete CRV for the CA).
  * Returns 0 when a decision was made (*res filled, whatever the reason), a
  * negative code only for internal failures (CTNG_EIO, CTNG_ENOMEM). */
 int ctng_client_validate_x509(ctng_client *c, struct x509_st *cert, struct stack_st_X509 *chain,

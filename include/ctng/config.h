@@ -184,6 +184,7 @@ typedef struct ctng_misbehaviour {
 	bool false_accuse;           /* monitor: accuse every watched entity in every period
 	                              * (and sign ACCs for the next period), post the ACCs to
 	                              * every gossiper, tell its own gossiper it failed */
+	bool reuse_rid;              /* CA: each odd RID's certificate names the RID before it */
 } ctng_misbehaviour;
 
 /* One node's private configuration plus the network it belongs to. */

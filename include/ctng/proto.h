@@ -324,12 +324,15 @@ bool ctng_gossip_conflicting(const ctng_gossip_object *a, const ctng_gossip_obje
 int ctng_con_build(ctng_gossip_object *out, const ctng_gossip_object *a,
                    const ctng_gossip_object *b, uint64_t now_ms, ctng_err *err);
 /* Decodes the two embedded objects (caller clears both). For a data CON, a
- * is its STH and b is left empty (type CTNG_TYPE_NONE). */
+ * is its STH and b is left empty (type CTNG_TYPE_NONE); for a RID CON
+ * (§5.2) both are left empty. */
 int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_gossip_object *b,
                    ctng_err *err);
 /* Verifies a CON: both embedded objects verify under entity_key (the
  * convicted entity's key), same id as the CON, different signed bytes; a
- * data CON (below) is verified with ctng_data_con_verify. */
+ * data CON (below) is verified with ctng_data_con_verify. A RID CON needs
+ * the CA's certificate: CTNG_EINVAL here, use ctng_cert_con_verify
+ * (ctng/cert.h), which verifies every kind. */
 int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_key,
                     const ctng_clock *clock, ctng_err *err);
 
@@ -404,8 +407,8 @@ int ctng_tile_roots_to_json(const ctng_tile_roots *t, struct json_t **out, ctng_
 #define CTNG_DATA_CON_KIND        "tile-roots"
 #define CTNG_DATA_CON_MAX_BATCHES 64
 
-/* True if con is a CON whose payload[2] is data-CON evidence (structure
- * not checked). */
+/* True if con is a CON whose payload[2] is data-CON evidence, i.e. starts
+ * with {"kind":"tile-roots" (structure not checked). */
 bool ctng_con_is_data(const ctng_gossip_object *con);
 /* Builds the data CON. base NULL: the empty tree (edge must be empty).
  * Signatures are not verified here (ctng_data_con_verify does). */
@@ -423,6 +426,39 @@ int ctng_data_con_check(const ctng_gossip_object *con, ctng_err *err);
  * CTNG_EINVAL otherwise. */
 int ctng_data_con_verify(const ctng_gossip_object *con, const ctng_sig_key *logger_key,
                          const ctng_clock *clock, ctng_err *err);
+
+/* -------------------------------------------------- RID CON (PoM, §5.2) */
+
+/* A RID CON proves that a CA gave two different certificates one
+ * revocation id (the RID extension, docs/cert-extension.md): two
+ * certificates or precertificates signed by the CA, carrying the same RID,
+ * whose logged TBSs differ. A CON against the CA (it travels, is
+ * CON_FRAG-signed and becomes a permanent CON_FULL); payload[0] the CA,
+ * payload[1] "", payload[2] the evidence, canonical compact JSON:
+ *   {"kind":"rid-reuse","rid":N,"certs":["b64 DER","b64 DER"]}
+ * the two DER certificates in ascending byte order. The scheme is the CA
+ * key's. Only the structure is checked here (proto does not parse X.509):
+ * the certificates are verified by ctng_rid_con_verify (ctng/cert.h), and
+ * ctng_con_verify refuses a RID CON (CTNG_EINVAL) so that nobody takes it
+ * unchecked. */
+#define CTNG_RID_CON_KIND     "rid-reuse"
+#define CTNG_RID_CON_CERT_MAX (64u << 10) /* = CTNG_CERT_DER_MAX */
+
+/* True if con is a CON whose payload[2] is RID-CON evidence (structure not
+ * checked). */
+bool ctng_con_is_rid(const ctng_gossip_object *con);
+/* Builds the RID CON of period `period` against ca_id (scheme: the CA
+ * key's) from two DER certificates (any order; they must differ).
+ * Certificates are not checked here. */
+int ctng_rid_con_build(ctng_gossip_object *out, const char *ca_id, enum ctng_scheme scheme,
+                       uint64_t period, uint32_t rid, const uint8_t *a, size_t an,
+                       const uint8_t *b, size_t bn, uint64_t now_ms, ctng_err *err);
+/* Structure of a RID CON (called by ctng_gossip_check for one). */
+int ctng_rid_con_check(const ctng_gossip_object *con, ctng_err *err);
+/* The RID and the two certificates (*a, *b malloc'd, ascending) of a RID
+ * CON's evidence, checked for structure and canonical form. */
+int ctng_rid_con_parts(const ctng_gossip_object *con, uint32_t *rid, uint8_t **a, size_t *an,
+                       uint8_t **b, size_t *bn, ctng_err *err);
 
 /* -------------------------------------------------- FRAG / FULL (threshold) */
 

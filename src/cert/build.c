@@ -174,6 +174,19 @@ int ctng_cert_make_root(const char *cn, const ctng_sig_key *key, uint64_t not_be
 	return 0;
 }
 
+static int make_rid_ext(uint32_t rid, X509_EXTENSION **out)
+{
+	uint8_t der[CTNG_RID_EXT_MAX];
+	size_t n = ctng_rid_ext_encode(rid, der);
+	ASN1_OBJECT *obj = OBJ_txt2obj(CTNG_RID_EXT_OID, 1);
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	int ok = obj && v && ASN1_OCTET_STRING_set(v, der, (int)n);
+	*out = ok ? X509_EXTENSION_create_by_OBJ(NULL, obj, 0, v) : NULL;
+	ASN1_OBJECT_free(obj);
+	ASN1_OCTET_STRING_free(v);
+	return *out != NULL;
+}
+
 static int make_poison(X509_EXTENSION **out)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(CTNG_CT_POISON_OID, 1);
@@ -209,7 +222,7 @@ int ctng_cert_make_precert(const ctng_cert_template *t, const X509 *issuer,
 	}
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
-	X509_EXTENSION *poison = NULL;
+	X509_EXTENSION *poison = NULL, *ridx = NULL;
 	char san[CTNG_DNS_NAME_MAX + 16];
 	/* RFC 5280 §4.2.1.6: with an empty subject (name too long for a CN) the
 	 * SAN must be critical */
@@ -229,10 +242,12 @@ int ctng_cert_make_precert(const ctng_cert_template *t, const X509 *issuer,
 		     add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") &&
 		     add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
 		     add_ext(x, &ctx, NID_authority_key_identifier, "keyid") &&
-		     add_ext(x, &ctx, NID_subject_alt_name, san) && make_poison(&poison) &&
+		     add_ext(x, &ctx, NID_subject_alt_name, san) && make_rid_ext(t->rid, &ridx) &&
+		     X509_add_ext(x, ridx, -1) && make_poison(&poison) &&
 		     X509_add_ext(x, poison, -1) && X509_sign(x, ik, md_for(ik)) > 0;
 	}
 	X509_EXTENSION_free(poison);
+	X509_EXTENSION_free(ridx);
 	X509_NAME_free(name);
 	if (!ok) {
 		X509_free(x);
@@ -250,9 +265,19 @@ int ctng_cert_make_final(const X509 *precert, const ctng_cert_proofs *proofs, co
 	EVP_PKEY *ik = ctng_sig_key_evp(issuer_key);
 	if (!ik || !ctng_sig_key_has_private(issuer_key))
 		return ctng_err_set(err, CTNG_EINVAL, "final: needs the CA's private key");
+	uint32_t rid = 0;
+	int rc = ctng_cert_get_rid(precert, &rid, err);
+	if (rc) {
+		ctng_err_wrap(err, "final: precertificate");
+		return rc;
+	}
+	if (rid != proofs->rid)
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "final: the proofs name RID %u, the precertificate's RID "
+		                    "extension %u",
+		                    proofs->rid, rid);
 	ctng_ct_entry want = {0}, got = {0};
-	int rc = ctng_ct_entry_precert_x509(precert, issuer, &want, err);
-	if (rc)
+	if ((rc = ctng_ct_entry_precert_x509(precert, issuer, &want, err)))
 		return rc;
 	uint8_t *der = NULL;
 	size_t der_len = 0;

@@ -35,6 +35,8 @@
 /* DER of the OIDs the log looks for (value bytes of the OBJECT IDENTIFIER). */
 static const uint8_t oid_poison[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x03};
 static const uint8_t oid_ctng[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x01, 0x01};
+static const uint8_t oid_rid[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x01, 0x02};
+static const uint8_t oid_san[] = {0x55, 0x1d, 0x11}; /* 2.5.29.17 */
 
 enum {
 	T_BOOL = 0x01,
@@ -101,6 +103,18 @@ static int next_tlv(rd *in, uint8_t *tag, rd *val, ctng_der_span *whole, ctng_er
 	}
 	in->p += hdr + len;
 	in->n -= hdr + len;
+	return 0;
+}
+
+int cert_der_next(const uint8_t **p, size_t *n, uint8_t *tag, ctng_der_span *val, ctng_err *err)
+{
+	rd in = {*p, *n}, v;
+	int rc = next_tlv(&in, tag, &v, NULL, err);
+	if (rc)
+		return rc;
+	*val = (ctng_der_span){v.p, v.n};
+	*p = in.p;
+	*n = in.n;
 	return 0;
 }
 
@@ -353,7 +367,16 @@ static int extensions(rd *in, ctng_cert_view *v, ctng_err *err)
 				v->poison_null = val.n == 2 && val.p[0] == 0x05 && val.p[1] == 0x00;
 			}
 		} else if (oid_is(oid, oid_ctng, sizeof oid_ctng)) {
-			v->n_ctng++;
+			if (v->n_ctng++ == 0)
+				v->ctng = whole;
+		} else if (oid_is(oid, oid_rid, sizeof oid_rid)) {
+			if (v->n_rid++ == 0) {
+				v->rid_critical = critical;
+				v->rid_value = (ctng_der_span){val.p, val.n};
+			}
+		} else if (oid_is(oid, oid_san, sizeof oid_san)) {
+			if (v->n_san++ == 0)
+				v->san_value = (ctng_der_span){val.p, val.n};
 		}
 	}
 	return 0;
@@ -376,14 +399,14 @@ static bool time_ok(uint8_t t, rd v)
 	return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && h < 24 && m < 60 && sec < 60;
 }
 
-static int validity(rd *in, ctng_err *err)
+static int validity(rd *in, ctng_cert_view *cv, ctng_err *err)
 {
 	rd v;
 	int rc = expect(in, T_SEQ, &v, NULL, "validity", err);
 	for (int i = 0; !rc && i < 2; i++) {
 		uint8_t t;
 		rd tv;
-		if (!(rc = next_tlv(&v, &t, &tv, NULL, err)) &&
+		if (!(rc = next_tlv(&v, &t, &tv, i ? &cv->not_after : &cv->not_before, err)) &&
 		    ((t != T_UTC && t != T_GEN) || !time_ok(t, tv)))
 			rc = bad(err, "validity: not an RFC 5280 UTCTime or GeneralizedTime");
 	}
@@ -409,11 +432,12 @@ static int tbs(rd in, ctng_cert_view *v, ctng_err *err)
 	if ((rc = expect(&in, T_INT, &serial, NULL, "serial number", err)) ||
 	    (rc = check_int(serial, err)) ||
 	    (rc = alg_id(&in, &v->tbs_sig_alg, "TBS signature algorithm", err)) ||
-	    (rc = name(&in, &v->issuer, "issuer", err)) || (rc = validity(&in, err)) ||
+	    (rc = name(&in, &v->issuer, "issuer", err)) || (rc = validity(&in, v, err)) ||
 	    (rc = name(&in, &v->subject, "subject", err)) ||
 	    (rc = expect(&in, T_SEQ, &spki, &v->spki, "subjectPublicKeyInfo", err)))
 		return rc;
 	(void)alg_oid;
+	v->serial = (ctng_der_span){serial.p, serial.n};
 	if ((rc = alg_id(&spki, NULL, "public key algorithm", err)) ||
 	    (rc = expect(&spki, T_BITS, &key, NULL, "public key", err)) ||
 	    (rc = check_bits(key, err)))
@@ -470,6 +494,25 @@ int ctng_cert_view_parse(const uint8_t *der, size_t len, ctng_cert_view *v, ctng
 	return 0;
 }
 
+int ctng_cert_view_parse_tbs(const uint8_t *der, size_t len, ctng_cert_view *v, ctng_err *err)
+{
+	memset(v, 0, sizeof(*v));
+	if (!der || len == 0)
+		return bad(err, "empty TBSCertificate");
+	if (len > CTNG_CERT_DER_MAX)
+		return ctng_err_set(err, CTNG_EINVAL, "certificate: larger than %u bytes",
+		                    CTNG_CERT_DER_MAX);
+	rd all = {der, len}, t;
+	int rc = expect(&all, T_SEQ, &t, &v->tbs, "TBSCertificate", err);
+	if (!rc && all.n)
+		rc = bad(err, "trailing bytes after the TBSCertificate");
+	if (!rc)
+		rc = tbs(t, v, err);
+	if (rc)
+		memset(v, 0, sizeof(*v));
+	return rc;
+}
+
 /* ---------------------------------------------------------- precert TBS */
 
 static size_t hdr_len(size_t n)
@@ -491,6 +534,40 @@ static uint8_t *put_hdr(uint8_t *o, uint8_t tag, size_t n)
 	return o;
 }
 
+/* v's TBS without the extension whose TLV is `cut` (a span inside v->exts). */
+int cert_view_cut_ext(const ctng_cert_view *v, ctng_der_span cut, uint8_t **der, size_t *len,
+                      ctng_err *err)
+{
+	/* TBS = 30 L { head, a3 L { 30 L { before, cut, after } } }: the
+	 * extensions are the TBS's last field. */
+	const uint8_t *c0 = v->tbs_content.p;
+	size_t head = (size_t)(v->exts_wrap.p - c0);
+	size_t before = (size_t)(cut.p - v->exts.p);
+	size_t after = (size_t)(v->exts.p + v->exts.n - (cut.p + cut.n));
+	size_t rest = before + after, seq = 0, wrap = 0;
+	if (rest) { /* OpenSSL drops [3] when no extension is left */
+		seq = hdr_len(rest) + rest;
+		wrap = hdr_len(seq) + seq;
+	}
+	size_t content = head + wrap, total = hdr_len(content) + content;
+	uint8_t *out = malloc(total), *o = out;
+	if (!out)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	o = put_hdr(o, T_SEQ, content);
+	memcpy(o, c0, head);
+	o += head;
+	if (rest) {
+		o = put_hdr(o, T_EXTS, seq);
+		o = put_hdr(o, T_SEQ, rest);
+		memcpy(o, v->exts.p, before);
+		o += before;
+		memcpy(o, cut.p + cut.n, after);
+	}
+	*der = out;
+	*len = total;
+	return 0;
+}
+
 int ctng_cert_view_precert_tbs(const ctng_cert_view *v, uint8_t **der, size_t *len, ctng_err *err)
 {
 	*der = NULL;
@@ -509,36 +586,7 @@ int ctng_cert_view_precert_tbs(const ctng_cert_view *v, uint8_t **der, size_t *l
 		                    CTNG_CT_POISON_OID);
 	if (!v->poison_null)
 		return bad(err, "poison extension value must be NULL");
-	/* TBS = 30 L { head, a3 L { 30 L { before, poison, after } } }: the
-	 * extensions are the TBS's last field. */
-	const uint8_t *c0 = v->tbs_content.p, *c1 = c0 + v->tbs_content.n;
-	size_t head = (size_t)(v->exts_wrap.p - c0);
-	size_t before = (size_t)(v->poison.p - v->exts.p);
-	size_t after = (size_t)(v->exts.p + v->exts.n - (v->poison.p + v->poison.n));
-	size_t rest = before + after, seq = 0, wrap = 0;
-	if (rest) { /* OpenSSL drops [3] when no extension is left */
-		seq = hdr_len(rest) + rest;
-		wrap = hdr_len(seq) + seq;
-	}
-	size_t content = head + wrap, total = hdr_len(content) + content;
-	uint8_t *out = malloc(total), *o = out;
-	if (!out)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	o = put_hdr(o, T_SEQ, content);
-	memcpy(o, c0, head);
-	o += head;
-	if (rest) {
-		o = put_hdr(o, T_EXTS, seq);
-		o = put_hdr(o, T_SEQ, rest);
-		memcpy(o, v->exts.p, before);
-		o += before;
-		memcpy(o, v->poison.p + v->poison.n, after);
-		o += after;
-	}
-	(void)c1;
-	*der = out;
-	*len = total;
-	return 0;
+	return cert_view_cut_ext(v, v->poison, der, len, err);
 }
 
 /* ------------------------------------------------------------ issued by */

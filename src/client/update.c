@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "ctng/cert.h"
 #include "ctng/bls.h"
 
 typedef struct parsed_update {
@@ -211,7 +212,7 @@ static int verify_update(const ctng_network *net, const parsed_update *u, ctng_e
 				                  "object %zu: %s of unknown entity %s", i, name,
 				                  ent);
 			} else if (o->type == CTNG_CON) {
-				rc = ctng_con_verify(o, e->key, &net->clock, err);
+				rc = ctng_cert_con_verify(o, e, &net->clock, err);
 			} else {
 				rc = ctng_gossip_verify_signed(o, e->key, &net->clock, err);
 			}

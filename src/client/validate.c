@@ -17,7 +17,7 @@
 
 static const char *const reason_names[] = {
     "OK",      "MALFORMED", "CHAIN", "NO_EXTENSION", "ISSUER_CONVICTED", "NO_VALID_LOGGER",
-    "REVOKED", "STALE",
+    "REVOKED", "STALE", "RID_MISMATCH",
 };
 
 const char *ctng_client_reason_name(ctng_client_reason r)
@@ -228,7 +228,16 @@ int ctng_client_validate_x509(ctng_client *c, X509 *cert, STACK_OF(X509) * chain
 		       e2.msg);
 		goto out;
 	}
-	res->rid = proofs.rid;
+	uint32_t rid = 0;
+	if ((prc = ctng_cert_get_rid(cert, &rid, &e2)) == CTNG_ENOMEM) {
+		rc = ctng_err_set(err, prc, "out of memory");
+		goto out;
+	}
+	if (prc) {
+		decide(res, CTNG_CLIENT_NO_EXTENSION, "the RID is not logged: %s", e2.msg);
+		goto out;
+	}
+	res->rid = rid;
 	res->has_rid = true;
 	if (ctng_client_convicted(c, ca->ent->id)) {
 		decide(res, CTNG_CLIENT_ISSUER_CONVICTED,
@@ -265,19 +274,26 @@ int ctng_client_validate_x509(ctng_client *c, X509 *cert, STACK_OF(X509) * chain
 			       first_why);
 		goto out;
 	}
+	/* The RID extension is in the TBS the proof above showed logged. */
+	if (proofs.rid != rid) {
+		decide(res, CTNG_CLIENT_RID_MISMATCH,
+		       "the CTng extension names RID %u, the logged certificate RID %u", proofs.rid,
+		       rid);
+		goto out;
+	}
 	if (!ca->known) {
 		decide(res, CTNG_CLIENT_STALE,
 		       "the state does not hold the complete revocation vector of CA %s",
 		       ca->ent->id);
 		goto out;
 	}
-	if (roaring_bitmap_contains(ca->crv, proofs.rid)) {
+	if (roaring_bitmap_contains(ca->crv, rid)) {
 		decide(res, CTNG_CLIENT_REVOKED, "the certificate (RID %u of CA %s) is revoked",
-		       proofs.rid, ca->ent->id);
+		       rid, ca->ent->id);
 		goto out;
 	}
 	decide(res, CTNG_CLIENT_OK, "issued by %s, logged by %s, RID %u not revoked",
-	       ca->ent->id, res->logger, proofs.rid);
+	       ca->ent->id, res->logger, rid);
 out:
 	ctng_cert_proofs_clear(&proofs);
 	X509_STORE_CTX_free(ctx);

@@ -70,7 +70,7 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
 {
 	static const char *const keys[] = {
 	    "split_view", "split_targets", "silent",       "answer_periods_mod",
-	    "hide_entry", "wrong_data",    "false_accuse", NULL};
+	    "hide_entry", "wrong_data",    "false_accuse", "reuse_rid", NULL};
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "misbehaviour: must be an object");
 	int rc;
@@ -78,7 +78,8 @@ static int parse_misbehaviour(const json_t *j, const ctng_network *net, ctng_mis
 	    (rc = get_bool(j, "split_view", &m->split_view, err)) ||
 	    (rc = get_bool(j, "silent", &m->silent, err)) ||
 	    (rc = get_bool(j, "wrong_data", &m->wrong_data, err)) ||
-	    (rc = get_bool(j, "false_accuse", &m->false_accuse, err)))
+	    (rc = get_bool(j, "false_accuse", &m->false_accuse, err)) ||
+	    (rc = get_bool(j, "reuse_rid", &m->reuse_rid, err)))
 		return rc;
 	m->present = true;
 	if (json_object_get(j, "hide_entry") && !json_is_null(json_object_get(j, "hide_entry"))) {
@@ -440,6 +441,7 @@ int ctng_node_config_set_misbehaviour(const char *path, const ctng_misbehaviour 
 		                        m->hide_entry ? json_integer((json_int_t)m->hidden_index)
 		                                      : json_null()) ||
 		    json_object_set_new(o, "wrong_data", json_boolean(m->wrong_data)) ||
+		    json_object_set_new(o, "reuse_rid", json_boolean(m->reuse_rid)) ||
 		    json_object_set_new(j, "misbehaviour", o)) {
 			json_decref(j);
 			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/cert.h"
 #include "ctng/bls.h"
 #include "ctng/gossiper.h"
 
@@ -646,7 +647,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 	switch (k) {
 	case CTNG_KIND_INIT:
 		if (f == CTNG_FAM_CON)
-			return ctng_con_verify(o, ent->key, &net->clock, err);
+			return ctng_cert_con_verify(o, ent, &net->clock, err);
 		if (f == CTNG_FAM_ACC) {
 			const ctng_entity *mon = entity(net, o->signer);
 			if (!mon || mon->role != CTNG_ROLE_MONITOR)

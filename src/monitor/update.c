@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "ctng/cert.h"
 #include "ctng/bls.h"
 #include "ctng/merkle.h"
 #include "ctng/monitor.h"
@@ -251,7 +252,7 @@ int mon_verify_init(const ctng_gossip_object *o, const ctng_network *net, ctng_e
 		                    "%s about unknown or wrong-role entity \"%s\"",
 		                    ctng_type_name(o->type), entity);
 	if (o->type == CTNG_CON)
-		rc = ctng_con_verify(o, e->key, &net->clock, err);
+		rc = ctng_cert_con_verify(o, e, &net->clock, err);
 	else
 		rc = ctng_gossip_verify_signed(o, e->key, &net->clock, err);
 	return rc;

@@ -238,6 +238,8 @@ static int check_con_inner(const ctng_gossip_object *o, ctng_err *err)
 		                    "crypto_scheme: CON must carry the scheme of its objects");
 	if (ctng_con_is_data(o))
 		return ctng_data_con_check(o, err);
+	if (ctng_con_is_rid(o))
+		return ctng_rid_con_check(o, err);
 	ctng_gossip_object a = {0}, b = {0};
 	ctng_buf ba = {0}, bb = {0};
 	char *ea = NULL, *eb = NULL;

@@ -34,7 +34,7 @@ static void evidence_clear(evidence *e)
 
 bool ctng_con_is_data(const ctng_gossip_object *con)
 {
-	static const char lead[] = "{\"kind\":";
+	static const char lead[] = "{\"kind\":\"" CTNG_DATA_CON_KIND "\"";
 	return con && con->type == CTNG_CON &&
 	       strncmp(S(con->payload[2]), lead, sizeof lead - 1) == 0;
 }

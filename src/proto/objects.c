@@ -537,6 +537,8 @@ int ctng_con_parts(const ctng_gossip_object *con, ctng_gossip_object *a, ctng_go
 	ctng_gossip_clear(b);
 	if (con->type != CTNG_CON)
 		return ctng_err_set(err, CTNG_EINVAL, "type: not a CON");
+	if (ctng_con_is_rid(con))
+		return 0; /* no gossip objects: two certificates */
 	const char *p1 = S(con->payload[1]), *p2 = S(con->payload[2]);
 	int rc = ctng_gossip_decode(p1, strlen(p1), a, err);
 	if (rc)
@@ -558,6 +560,10 @@ int ctng_con_verify(const ctng_gossip_object *con, const ctng_sig_key *entity_ke
 		return ctng_err_set(err, CTNG_EINVAL, "type: not a CON");
 	if (ctng_con_is_data(con))
 		return ctng_data_con_verify(con, entity_key, clock, err);
+	if (ctng_con_is_rid(con))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "a RID CON is verified against the CA's certificate "
+		                    "(ctng_cert_con_verify)");
 	int rc = ctng_gossip_check(con, err);
 	if (rc)
 		return rc;

@@ -45,7 +45,8 @@ static void make_fixture(fixture *f, ctng_sig_alg alg, const char *name)
 	                        .serial = {0x01, 0x02, 0x03},
 	                        .serial_len = 3,
 	                        .not_before_ms = now - 60000,
-	                        .not_after_ms = now + 86400000ull * 90};
+	                        .not_after_ms = now + 86400000ull * 90,
+	                        .rid = 42};
 	assert_int_equal(ctng_cert_make_precert(&t, f->root, f->ca_key, &f->precert, &err), 0);
 }
 

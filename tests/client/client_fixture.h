@@ -195,7 +195,8 @@ CFX int cfx_precert(cfx *f, size_t ca, const char *dns, uint32_t rid, const size
 	                                   (uint8_t)(rid >> 8), (uint8_t)rid},
 	                        .serial_len = 5,
 	                        .not_before_ms = now - 3600000,
-	                        .not_after_ms = now + 86400000ull * 90};
+	                        .not_after_ms = now + 86400000ull * 90,
+	                        .rid = rid};
 	int rc = ctng_cert_make_precert(&t, f->ca_root[ca], f->ca_key[ca], &out->precert, err);
 	if (rc)
 		return rc;

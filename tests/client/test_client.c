@@ -325,6 +325,30 @@ static X509 *refinalize(cfx *f, const cfx_pend *p, const ctng_cert_proofs *ps)
 	return x;
 }
 
+/* x with its extension `oid` replaced by value der[0..len) (or deleted when
+ * der is NULL), re-signed by key: what a misbehaving CA could sign. */
+static X509 *resign_ext(X509 *x, const char *oid, const uint8_t *der, size_t len,
+                        const ctng_sig_key *key)
+{
+	X509 *y = X509_dup(x);
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int idx = X509_get_ext_by_OBJ(y, o, -1);
+	ASN1_OBJECT_free(o);
+	assert_true(idx >= 0);
+	if (der) {
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		assert_int_equal(ASN1_OCTET_STRING_set(os, der, (int)len), 1);
+		assert_int_equal(X509_EXTENSION_set_data(X509_get_ext(y, idx), os), 1);
+		ASN1_OCTET_STRING_free(os);
+	} else {
+		X509_EXTENSION_free(X509_delete_ext(y, idx));
+	}
+	EVP_PKEY *k = ctng_sig_key_evp(key);
+	assert_true(X509_sign(y, k, EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) >
+	            0);
+	return y;
+}
+
 static void test_tampered_certificates(void **state)
 {
 	(void)state;
@@ -401,8 +425,36 @@ static void test_tampered_certificates(void **state)
 	assert_int_equal(check(c, t), CTNG_CLIENT_OK);
 	X509_free(t);
 
-	/* (The RID is not part of the logged leaf — like RFC 6962's SCT list the
-	 * CTng extension is removed — so only the CA's signature binds it.) */
+	/* 8. the CTng extension names another RID than the logged RID
+	 * extension (re-signed by the CA: the leaf still verifies, since the
+	 * CTng extension is cut out of it) */
+	ps.rid = 10;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	OK(ctng_cert_proofs_encode(&ps, &der, &der_len, &err));
+	t = resign_ext(x, CTNG_CERT_EXT_OID, der, der_len, f.ca_key[0]);
+	free(der);
+	OK(ctng_client_validate_x509(c, t, NULL, ctng_now_ms(), &r, &err));
+	assert_int_equal(r.reason, CTNG_CLIENT_RID_MISMATCH);
+	assert_non_null(strstr(r.message, "RID 10"));
+	assert_non_null(strstr(r.message, "RID 9"));
+	assert_string_equal(ctng_client_reason_name(r.reason), "RID_MISMATCH");
+	X509_free(t);
+	ps.rid = 9;
+
+	/* 9. a logged RID extension that says 10 instead: not the logged TBS */
+	uint8_t rx[CTNG_RID_EXT_MAX];
+	size_t rn = ctng_rid_ext_encode(10, rx);
+	t = resign_ext(x, CTNG_RID_EXT_OID, rx, rn, f.ca_key[0]);
+	assert_int_equal(check(c, t), CTNG_CLIENT_NO_VALID_LOGGER);
+	X509_free(t);
+
+	/* 10. no RID extension at all: the RID is not logged */
+	t = resign_ext(x, CTNG_RID_EXT_OID, NULL, 0, f.ca_key[0]);
+	OK(ctng_client_validate_x509(c, t, NULL, ctng_now_ms(), &r, &err));
+	assert_int_equal(r.reason, CTNG_CLIENT_NO_EXTENSION);
+	assert_non_null(strstr(r.message, "RID"));
+	X509_free(t);
 
 	ctng_cert_proofs_clear(&ps);
 	cfx_pend_free(&pend);
@@ -450,9 +502,10 @@ static void test_chain_and_extension(void **state)
 	                        .serial_len = 1,
 	                        .not_before_ms = now - 60000,
 	                        .not_after_ms = now + 86400000};
-	OK(ctng_cert_make_precert(&t, root, k, &pre, &err));
 	ctng_cert_proofs ps;
 	OK(ctng_cert_get_proofs(x, &ps, &err));
+	t.rid = ps.rid;
+	OK(ctng_cert_make_precert(&t, root, k, &pre, &err));
 	OK(ctng_cert_make_final(pre, &ps, root, k, &fin, &err));
 	assert_int_equal(check(c, fin), CTNG_CLIENT_CHAIN);
 	/* a CA root itself */

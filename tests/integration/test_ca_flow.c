@@ -141,6 +141,9 @@ static uint32_t check_cert(const char *file)
 	assert_int_equal(sh("openssl verify -CAfile %s/ca1/root.pem %s >/dev/null", dir, path), 0);
 	assert_int_equal(
 	    sh("openssl x509 -in %s -noout -text | grep -q 1.3.6.1.4.1.55555.1.1", path), 0);
+	/* the RID extension, non-critical, shown by openssl too */
+	assert_int_equal(
+	    sh("openssl x509 -in %s -noout -text | grep -q '1.3.6.1.4.1.55555.1.2: *$'", path), 0);
 	ctng_err err = {0};
 	X509 *x = NULL, *root = NULL;
 	char rp[256];
@@ -175,7 +178,10 @@ static uint32_t check_cert(const char *file)
 		json_decref(j);
 	}
 	assert_string_not_equal(ps.proofs[0].logger_id, ps.proofs[1].logger_id);
-	uint32_t rid = ps.rid;
+	uint32_t rid = ps.rid, logged = 0;
+	/* the RID is in the logged TBS too (its own extension) */
+	assert_int_equal(ctng_cert_get_rid(x, &logged, &err), 0);
+	assert_int_equal(logged, rid);
 	ctng_cert_proofs_clear(&ps);
 	X509_free(x);
 	X509_free(root);

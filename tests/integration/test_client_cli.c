@@ -323,9 +323,10 @@ static void test_tls(void **state)
 		                        .not_before_ms = now - 3600000,
 		                        .not_after_ms = now + 86400000};
 		X509 *pre = NULL;
-		OK(ctng_cert_make_precert(&t, f.ca_root[0], f.ca_key[0], &pre, &err));
 		ctng_cert_proofs ps;
 		OK(ctng_cert_get_proofs(x1, &ps, &err));
+		t.rid = ps.rid;
+		OK(ctng_cert_make_precert(&t, f.ca_root[0], f.ca_key[0], &pre, &err));
 		OK(ctng_cert_make_final(pre, &ps, f.ca_root[0], f.ca_key[0], &x3, &err));
 		ctng_cert_proofs_clear(&ps);
 		X509_free(pre);

@@ -13,7 +13,8 @@
  *   - a certificate of ca2 is ISSUER_CONVICTED once ca2's CON_FULL arrives;
  *   - the ca1 certificate reduced to its logger2 proof (re-signed by ca1:
  *     what ca1 would issue if logger1 had been down) is NO_VALID_LOGGER;
- *   - tampered proofs/STHs are NO_VALID_LOGGER, a tampered signature CHAIN.
+ *   - tampered proofs/STHs are NO_VALID_LOGGER, a tampered signature CHAIN;
+ *   - a CTng extension naming another RID than the logged one is RID_MISMATCH.
  * Waits are bounded polls over periods; no timing is asserted.
  */
 #include <errno.h>
@@ -294,6 +295,21 @@ static void test_e2e(void **st)
 		int s = RUN("client", "verify", "--state", state, f_pem);
 		assert_true(s == 1 || s == 2);
 		assert_true(strstr(errout, "CHAIN") || strstr(errout, "MALFORMED"));
+	}
+	/* the CTng extension names a RID other than the logged one (what ca1
+	 * would sign to point a client at another certificate's CRV bit): the
+	 * leaf still verifies, the RID does not match */
+	{
+		ctng_cert_proofs t = {0};
+		OK(ctng_cert_get_proofs(a, &t, &err));
+		t.rid += 1;
+		char h_pem[128];
+		X509 *h = resign(a, &t, cakey);
+		save(h, "h.pem", h_pem, sizeof h_pem);
+		X509_free(h);
+		ctng_cert_proofs_clear(&t);
+		assert_int_equal(RUN("client", "verify", "--state", state, h_pem), 1);
+		assert_non_null(strstr(errout, "RID_MISMATCH"));
 	}
 	/* an untouched re-sign still validates: the tamper tests are sound */
 	{
