@@ -59,9 +59,12 @@ void ctng_net_loop_stop(ctng_net_loop *loop);
 typedef void (*ctng_net_signal_fn)(ctng_net_loop *loop, int signo, void *arg);
 
 /* Catches SIGINT and SIGTERM on this loop: on either, `hook` (may be NULL) is
- * called, then the loop stops. libevent delivers signals to one event_base
- * per process: call this on at most one loop at a time. The handlers are
- * removed by ctng_net_loop_free. */
+ * called, then the loop stops. Also catches SIGHUP: every TLS server on the
+ * loop reloads its certificate chain and key from their files, and the
+ * loop's clients their CA bundle (a file that fails to load is logged and
+ * the old one kept); the loop goes on. libevent delivers signals to one
+ * event_base per process: call this on at most one loop at a time. The
+ * handlers are removed by ctng_net_loop_free. */
 int ctng_net_loop_catch_signals(ctng_net_loop *loop, ctng_net_signal_fn hook, void *arg,
                                 ctng_err *err);
 
@@ -129,6 +132,15 @@ typedef struct ctng_net_server_opts {
 	                               limit for a reply to drain; 30000 */
 	uint64_t idle_timeout_ms;   /* keep-alive connection idle between
 	                               requests; 60000 */
+	/* HTTPS: both set = serve TLS 1.2+ with this PEM certificate chain
+	 * (leaf first) and PEM private key; both NULL = plain HTTP. Reloaded
+	 * from the same files on SIGHUP (ctng_net_loop_catch_signals). */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	/* If set: the CA bundle (PEM) this loop's clients verify https:// peers
+	 * against, as ctng_net_loop_set_tls_ca (a daemon's one configuration of
+	 * both sides). NULL: leave the loop's client setting alone. */
+	const char *tls_ca_file;
 } ctng_net_server_opts;
 
 /* What a server has done about load and bad peers (counters since
@@ -145,13 +157,14 @@ typedef struct ctng_net_server_stats {
 	uint64_t bad_requests;      /* malformed heads/bodies answered 4xx/5xx
 	                               before any handler ran                    */
 	uint64_t accept_errors;     /* accept() failures (e.g. EMFILE)          */
+	uint64_t tls_failures;      /* TLS handshakes that failed or stalled    */
 	uint64_t buffered;          /* request bytes held now                    */
 	uint64_t max_connections;   /* the limits in force                       */
 	uint64_t max_buffered;
 	uint64_t fd_limit;          /* RLIMIT_NOFILE (soft) read at creation     */
 } ctng_net_server_stats;
 
-/* Creates a server on the loop with the given limits (opts may be NULL:
+/* Creates a server on the loop with the given limits and TLS (opts may be NULL:
  * all defaults). Raises the process's soft descriptor limit to its hard
  * limit (at most 1 << 20) and reads it. Over a limit the server sheds load:
  * a new connection when every slot is taken first displaces the longest
@@ -353,12 +366,21 @@ typedef struct ctng_net_client_opts {
 } ctng_net_client_opts;
 
 /* Sends `method` ("GET", "POST", "PUT", "DELETE", "HEAD") to url, which must
- * be "http://host:port/path?query" (host an IP literal or "localhost"; port
- * optional, default 80). body may be NULL (len 0); it is copied. opts may be
- * NULL. Every request has a deadline (opts->timeout_ms or the default):
- * whatever the peer does, cb fires by then. Returns 0 when the request is
- * under way (cb will be called exactly once, never from inside this call) or
- * a negative code for invalid arguments (cb will never be called). */
+ * be "http://host:port/path?query" or "https://..." (host an IP literal,
+ * "localhost" (always 127.0.0.1) or a DNS name, resolved asynchronously;
+ * port optional, default 80 / 443). https: TLS 1.2+, the peer's certificate
+ * verified against the loop's CA bundle (ctng_net_loop_set_tls_ca, else the
+ * process default, else the system roots) and checked to name the URL's
+ * host (a DNS name, or the IP address for literals); a refused certificate
+ * is CTNG_EIO with the reason ("certificate verify failed: certificate has
+ * expired") and a rate-limited warning in the log. Connections are kept
+ * alive and reused for later requests to the same scheme, host and port
+ * (ctng_net_loop_set_keepalive). body may be NULL (len 0); it is copied.
+ * opts may be NULL. Every request has a deadline (opts->timeout_ms or the
+ * default): whatever the peer does, cb fires by then. Returns 0 when the
+ * request is under way (cb will be called exactly once, never from inside
+ * this call) or a negative code for invalid arguments (cb will never be
+ * called). */
 int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, const void *body,
                      size_t len, const ctng_net_client_opts *opts, ctng_net_response_fn cb,
                      void *arg, ctng_err *err);
@@ -374,6 +396,39 @@ int ctng_net_post_json(ctng_net_loop *loop, const char *url, const json_t *body,
 
 /* Number of outgoing requests in flight on the loop. */
 size_t ctng_net_inflight(const ctng_net_loop *loop);
+
+/* Keep-alive of the loop's clients (on by default): off closes the pooled
+ * connections and sends "Connection: close" with every request. */
+void ctng_net_loop_set_keepalive(ctng_net_loop *loop, bool on);
+/* Connections kept open for reuse now. */
+size_t ctng_net_loop_idle_connections(const ctng_net_loop *loop);
+
+/* The CA bundle (PEM file) this loop's clients verify https:// peers
+ * against; NULL = the system roots (OpenSSL's default paths, which honour
+ * SSL_CERT_FILE). Loaded now: an unreadable bundle is CTNG_EINVAL. */
+int ctng_net_loop_set_tls_ca(ctng_net_loop *loop, const char *ca_file, ctng_err *err);
+/* Thread-safe. The CA bundle used by loops that were not given one
+ * (including ctng_net_fetch_sync's); NULL = the system roots. For command
+ * lines (`--tls-ca FILE`); copied. */
+int ctng_net_set_default_tls_ca(const char *ca_file, ctng_err *err);
+
+/* ----------------------------------------------------- test TLS PKI */
+
+/* A small PKI for TLS between the nodes of a test network (`ctng init
+ * --tls`, tests): ECDSA P-256 keys, SHA-256 signatures, PEM text out
+ * (malloc'd, caller frees). Times are Unix seconds. */
+int ctng_net_tls_make_ca(const char *cn, int64_t not_before, int64_t not_after, char **cert_pem,
+                         char **key_pem, ctng_err *err);
+typedef struct ctng_net_tls_cert_opts {
+	const char *cn;          /* subject CN, 1..64 bytes */
+	const char *const *names; /* subjectAltName: IP literals as iPAddress, others dNSName */
+	size_t n_names;
+	int64_t not_before, not_after;
+} ctng_net_tls_cert_opts;
+/* A server/client certificate signed by the CA (ca_cert_pem, ca_key_pem). */
+int ctng_net_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem,
+                           const ctng_net_tls_cert_opts *o, char **cert_pem, char **key_pem,
+                           ctng_err *err);
 
 /* Blocking request for CLI commands and tests: runs a private temporary loop
  * (so it must not be called from a loop callback that expects its own loop to

@@ -17,8 +17,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,8 @@ struct srv_conn {
 	bool close_after; /* close once the current reply is sent */
 	bool linger;      /* ... after draining what the peer still sends */
 	bool peer_eof;
+	bool tls;         /* a TLS connection ... */
+	bool tls_up;      /* ... whose handshake is done */
 	bool served_any;   /* a reply was sent: later heads may be preceded by idle time */
 	bool have_bytes;   /* a byte of the current request has arrived */
 	uint64_t t0;       /* ctng_mono_ns() at that byte (metrics) */
@@ -461,7 +465,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void start_linger(struct srv_conn *c)
 {
 	c->st = CS_LINGER;
-	shutdown(c->fd, SHUT_WR);
+	if (!c->tls)
+		shutdown(c->fd, SHUT_WR); /* TLS: keep the record layer intact, just drain */
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	arm(c, c->shed ? SHED_LINGER_MS : LINGER_MS);
@@ -484,10 +489,32 @@ static void on_write(struct bufferevent *bev, void *arg)
 	conn_free(c);
 }
 
+static void note_tls_failure(struct srv_conn *c, const char *why)
+{
+	ctng_net_server *srv = c->srv;
+	srv->stats.tls_failures++;
+	ctng_counter_inc(srv->m_tls, NULL);
+	uint64_t skipped;
+	if (ctng_net_ratelog_(&srv->log_tls, ctng_mono_ms(), &skipped))
+		CTNG_INFO("net: TLS handshake failed", "peer=%s reason=\"%s\" failures=%llu not_logged=%llu",
+		          c->peer, why, (unsigned long long)srv->stats.tls_failures,
+		          (unsigned long long)skipped);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	struct srv_conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->tls_up = true;
+		return;
+	}
+	if (c->tls && !c->tls_up && (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
+		char why[200];
+		ctng_net_tls_failure_(bev, why, sizeof why);
+		note_tls_failure(c, why);
+		conn_free(c);
+		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
 		conn_free(c);
 		return;
@@ -524,7 +551,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		reply_early(c, 408, NULL, reason);
 		return;
 	}
-	/* idle, a reply the peer does not read, or the end of lingering */
+	/* idle, a stalled handshake, a reply the peer does not read, or the end of lingering */
+	if (c->tls && !c->tls_up) {
+		char why[96];
+		snprintf(why, sizeof why, "handshake not finished within %llu ms",
+		         (unsigned long long)srv->header_ms);
+		note_tls_failure(c, why);
+	}
 	conn_free(c);
 }
 
@@ -601,7 +634,21 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct event_base *base = srv->loop->base;
-	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (srv->tls) {
+		SSL *ssl = SSL_new(srv->tls);
+		c->tls = true;
+		c->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		                                              BEV_OPT_CLOSE_ON_FREE)
+		             : NULL;
+		if (ssl && !c->bev)
+			SSL_free(ssl);
+		if (c->bev) {
+			c->fd = -1; /* owned by the bufferevent now */
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		}
+	} else {
+		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	c->deadline = evtimer_new(base, on_deadline, c);
 	c->next = srv->conns;
 	if (c->next)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "net_internal.h"
 
 /* The loop being run by this thread, so stop() knows when it may break the
@@ -76,8 +78,7 @@ ctng_net_loop *ctng_net_loop_new(ctng_err *err)
 	loop->wake_rd = fds[0];
 	loop->wake_wr = fds[1];
 	loop->wake_ev = event_new(loop->base, loop->wake_rd, EV_READ | EV_PERSIST, wake_cb, loop);
-	loop->reaper_ev = event_new(loop->base, -1, 0, ctng_net_reap_, loop);
-	if (!loop->wake_ev || !loop->reaper_ev || event_add(loop->wake_ev, NULL) != 0) {
+	if (!loop->wake_ev || event_add(loop->wake_ev, NULL) != 0) {
 		ctng_err_set(err, CTNG_EIO, "net: cannot create loop events");
 		goto fail;
 	}
@@ -115,8 +116,10 @@ void ctng_net_loop_free(ctng_net_loop *loop)
 		event_free(loop->sigterm_ev);
 	if (loop->wake_ev)
 		event_free(loop->wake_ev);
-	if (loop->reaper_ev)
-		event_free(loop->reaper_ev);
+	if (loop->sighup_ev)
+		event_free(loop->sighup_ev);
+	SSL_CTX_free(loop->tls_client);
+	free(loop->tls_ca);
 	if (loop->wake_rd >= 0)
 		close(loop->wake_rd);
 	if (loop->wake_wr >= 0)
@@ -187,6 +190,14 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(loop->base);
 }
 
+static void sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	CTNG_INFO("net: SIGHUP, reloading TLS files", NULL);
+	ctng_net_tls_reload_(arg);
+}
+
 int ctng_net_loop_catch_signals(ctng_net_loop *loop, ctng_net_signal_fn hook, void *arg,
                                 ctng_err *err)
 {
@@ -196,13 +207,17 @@ int ctng_net_loop_catch_signals(ctng_net_loop *loop, ctng_net_signal_fn hook, vo
 		return 0;
 	loop->sigint_ev = evsignal_new(loop->base, SIGINT, signal_cb, loop);
 	loop->sigterm_ev = evsignal_new(loop->base, SIGTERM, signal_cb, loop);
-	if (!loop->sigint_ev || !loop->sigterm_ev || evsignal_add(loop->sigint_ev, NULL) != 0 ||
-	    evsignal_add(loop->sigterm_ev, NULL) != 0) {
+	loop->sighup_ev = evsignal_new(loop->base, SIGHUP, sighup_cb, loop);
+	if (!loop->sigint_ev || !loop->sigterm_ev || !loop->sighup_ev ||
+	    evsignal_add(loop->sigint_ev, NULL) != 0 || evsignal_add(loop->sigterm_ev, NULL) != 0 ||
+	    evsignal_add(loop->sighup_ev, NULL) != 0) {
 		if (loop->sigint_ev)
 			event_free(loop->sigint_ev);
 		if (loop->sigterm_ev)
 			event_free(loop->sigterm_ev);
-		loop->sigint_ev = loop->sigterm_ev = NULL;
+		if (loop->sighup_ev)
+			event_free(loop->sighup_ev);
+		loop->sigint_ev = loop->sigterm_ev = loop->sighup_ev = NULL;
 		return ctng_err_set(err, CTNG_EIO, "net: cannot install signal handlers");
 	}
 	return 0;

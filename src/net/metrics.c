@@ -59,6 +59,10 @@ int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *e
 	        "closed to make room), accept_error (accept() failed, accepting "
 	        "paused).",
 	        "event"),
+	    CTNG_METRICS_COUNTER(&srv->m_tls, "ctng_http_tls_handshake_failures_total",
+	                         "TLS handshakes with this server that failed (bad ClientHello, no "
+	                         "common parameters, peer gone) or did not finish in time.",
+	                         NULL),
 	    CTNG_METRICS_GAUGE(&srv->m_open, "ctng_http_connections_open",
 	                       "Connections open now (shed ones included).", NULL),
 	    CTNG_METRICS_GAUGE(&srv->m_buffered, "ctng_http_buffered_bytes",

@@ -31,31 +31,12 @@ struct later {
 };
 
 struct client_req;
-struct dead_conn {
-	struct evhttp_connection *evcon;
-	struct dead_conn *next;
-};
+struct client_conn;
+struct ctng_net_server;
+struct evdns_base;
+typedef struct ssl_ctx_st SSL_CTX;
 
-struct ctng_net_loop {
-	struct event_base *base;
-	/* Cross-thread wake-up: a pipe whose read end is watched by the loop. */
-	int wake_rd, wake_wr;
-	struct event *wake_ev;
-	pthread_mutex_t mu; /* protects post_head/post_tail */
-	struct post_item *post_head, *post_tail;
-	atomic_bool stop_requested;
-	/* Signals. */
-	struct event *sigint_ev, *sigterm_ev;
-	ctng_net_signal_fn sig_hook;
-	void *sig_arg;
-	/* Fire-and-forget timers. */
-	struct later *laters;
-	/* Outgoing requests in flight and connections waiting to be freed. */
-	struct client_req *inflight;
-	size_t n_inflight;
-	struct dead_conn *dead;
-	struct event *reaper_ev;
-};
+#define CTNG_NET_PEER_KEY 300 /* "https://host:port" of a pooled connection */
 
 /* ------------------------------------------------------------ ratelog */
 
@@ -69,6 +50,37 @@ struct ratelog {
 /* Returns true if this event should be logged now; *suppressed then holds
  * the number of events skipped since the previous line. */
 bool ctng_net_ratelog_(struct ratelog *r, uint64_t now_ms, uint64_t *suppressed);
+
+struct ctng_net_loop {
+	struct event_base *base;
+	/* Cross-thread wake-up: a pipe whose read end is watched by the loop. */
+	int wake_rd, wake_wr;
+	struct event *wake_ev;
+	pthread_mutex_t mu; /* protects post_head/post_tail */
+	struct post_item *post_head, *post_tail;
+	atomic_bool stop_requested;
+	/* Signals (SIGHUP reloads TLS files). */
+	struct event *sigint_ev, *sigterm_ev, *sighup_ev;
+	ctng_net_signal_fn sig_hook;
+	void *sig_arg;
+	/* Fire-and-forget timers. */
+	struct later *laters;
+	/* Outgoing requests in flight; idle connections kept for reuse. */
+	struct client_req *inflight;
+	size_t n_inflight;
+	struct client_conn *pool;
+	size_t n_pool;
+	bool no_keepalive;
+	struct evdns_base *dns; /* made at the first name to resolve */
+	/* Client TLS: the context verifying peers (made at the first https
+	 * request from tls_ca, or the process default, when not set). */
+	SSL_CTX *tls_client;
+	char *tls_ca;
+	bool tls_ca_set;
+	struct ratelog log_tls;
+	/* Servers on this loop (TLS reload on SIGHUP). */
+	struct ctng_net_server *servers;
+};
 
 /* ------------------------------------------------------------- server */
 
@@ -113,11 +125,15 @@ struct ctng_net_server {
 	struct ctng_net_req *pending; /* dispatched, not yet replied */
 	size_t n_pending;
 	ctng_net_server_stats stats;
+	/* TLS: the context new connections get (NULL: plain HTTP) and its files */
+	SSL_CTX *tls;
+	char *tls_cert, *tls_key;
+	struct ctng_net_server *next_on_loop;
 	/* ctng_net_server_metrics; NULL: not counted */
 	ctng_metrics *m_reg;
-	ctng_metric *m_requests, *m_duration, *m_shed, *m_timeouts, *m_events;
+	ctng_metric *m_requests, *m_duration, *m_shed, *m_timeouts, *m_events, *m_tls;
 	ctng_metric *m_open, *m_buffered, *m_limit;
-	struct ratelog log_full, log_idle, log_mem, log_accept, log_timeout, log_bad;
+	struct ratelog log_full, log_idle, log_mem, log_accept, log_timeout, log_bad, log_tls;
 };
 
 enum conn_state {
@@ -162,11 +178,19 @@ void ctng_net_server_dispatch_(ctng_net_server *srv, ctng_net_req *req);
 /* server.c: {"error": "..."} JSON text for a reason (malloc'd, or NULL). */
 char *ctng_net_error_json_(const char *reason);
 
-/* client.c: fails every in-flight request (loop being freed) and frees
- * connections waiting in the reaper list. */
+/* client.c: fails every in-flight request (loop being freed), closes the
+ * pooled connections and frees the resolver. */
 void ctng_net_client_shutdown_(ctng_net_loop *loop);
-/* client.c: reaper event callback. */
-void ctng_net_reap_(evutil_socket_t fd, short what, void *arg);
+
+/* tls.c */
+SSL_CTX *ctng_net_tls_server_ctx_(const char *cert_file, const char *key_file, ctng_err *err);
+SSL_CTX *ctng_net_tls_client_ctx_(const char *ca_file, ctng_err *err);
+/* The loop's client context (made on first use); NULL with err on failure. */
+SSL_CTX *ctng_net_loop_tls_client_(ctng_net_loop *loop, ctng_err *err);
+/* SIGHUP: reloads every TLS server of the loop and its client CA bundle. */
+void ctng_net_tls_reload_(ctng_net_loop *loop);
+/* One line saying why a TLS connection on bev failed. */
+void ctng_net_tls_failure_(struct bufferevent *bev, char *out, size_t cap);
 
 /* server.c: counts one answered request (route pattern or "none", method
  * or NULL, status, ctng_mono_ns() when it arrived) into the families set by

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,13 +208,40 @@ ctng_net_server *ctng_net_server_new_opts(ctng_net_loop *loop, const ctng_net_se
 	srv->max_conns = usable - srv->max_shed;
 	if (o.max_connections && o.max_connections < srv->max_conns)
 		srv->max_conns = o.max_connections;
-	srv->resume_ev = evtimer_new(loop->base, ctng_net_conn_resume_, srv);
-	if (!srv->resume_ev) {
+	if (!o.tls_cert_file != !o.tls_key_file) {
 		free(srv);
-		ctng_err_set(err, CTNG_EIO, "net: cannot create server events");
+		ctng_err_set(err, CTNG_EINVAL, "net: TLS needs both a certificate chain and a key");
 		return NULL;
 	}
+	if (o.tls_ca_file && ctng_net_loop_set_tls_ca(loop, o.tls_ca_file, err)) {
+		free(srv);
+		return NULL;
+	}
+	if (o.tls_cert_file) {
+		if (!(srv->tls = ctng_net_tls_server_ctx_(o.tls_cert_file, o.tls_key_file, err))) {
+			free(srv);
+			return NULL;
+		}
+		if (!(srv->tls_cert = strdup(o.tls_cert_file)) ||
+		    !(srv->tls_key = strdup(o.tls_key_file))) {
+			ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+			goto fail;
+		}
+	}
+	srv->resume_ev = evtimer_new(loop->base, ctng_net_conn_resume_, srv);
+	if (!srv->resume_ev) {
+		ctng_err_set(err, CTNG_EIO, "net: cannot create server events");
+		goto fail;
+	}
+	srv->next_on_loop = loop->servers;
+	loop->servers = srv;
 	return srv;
+fail:
+	SSL_CTX_free(srv->tls);
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	free(srv);
+	return NULL;
 }
 
 ctng_net_server *ctng_net_server_new(ctng_net_loop *loop, size_t max_body, ctng_err *err)
@@ -346,6 +374,14 @@ void ctng_net_server_free(ctng_net_server *srv)
 	}
 	ctng_net_conn_close_all_(srv);
 	event_free(srv->resume_ev);
+	for (ctng_net_server **p = &srv->loop->servers; *p; p = &(*p)->next_on_loop)
+		if (*p == srv) {
+			*p = srv->next_on_loop;
+			break;
+		}
+	SSL_CTX_free(srv->tls);
+	free(srv->tls_cert);
+	free(srv->tls_key);
 	struct route *r = srv->routes;
 	while (r) {
 		struct route *next = r->next;

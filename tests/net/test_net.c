@@ -632,10 +632,10 @@ static void test_bad_urls(void **state)
 	ctng_err err = {0};
 	ctng_net_loop *loop = ctng_net_loop_new(&err);
 	const char *bad[] = {
-	    "https://127.0.0.1:1/",    "ftp://127.0.0.1/",
+	    "gopher://127.0.0.1:1/",   "ftp://127.0.0.1/",
 	    "127.0.0.1:80/x",          "http:///x",
 	    "http://user@127.0.0.1/",  "http://127.0.0.1:0/",
-	    "http://127.0.0.1:99999/", "http://example.com/",
+	    "http://127.0.0.1:99999/", "http://exa_mple.com/",
 	    "http://127.0.0.1/#frag",  "",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
