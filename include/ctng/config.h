@@ -48,7 +48,8 @@ ctng_role ctng_role_from_name(const char *s); /* CTNG_ROLE_NONE if unknown    */
 typedef struct ctng_entity {
 	char id[CTNG_ID_MAX + 1];
 	ctng_role role;
-	char url[CTNG_URL_MAX];   /* "http://127.0.0.1:9000" (no path) */
+	char url[CTNG_URL_MAX];   /* "http://127.0.0.1:9000" or "https://..." (no path) */
+	bool tls;                 /* url is https:// */
 	char host[CTNG_HOST_MAX]; /* parsed from url */
 	uint16_t port;
 	/* logger, CA, monitor: the signing public key (public-only handle). */
@@ -204,9 +205,13 @@ typedef struct ctng_node_config {
 	bool has_dkg_sk;        /* gossiper: X25519 DKG transport key (from keygen) */
 	uint8_t dkg_sk[32];     /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
-	/* The optional "limits" of config.json as server options (zero fields:
-	 * the defaults of ctng_net_server_new_opts; max_body is the daemon's). */
+	/* The optional "limits" and "tls" of config.json as server options
+	 * (zero fields: the defaults of ctng_net_server_new_opts; max_body is
+	 * the daemon's). tls_cert_file/tls_key_file: the node serves HTTPS
+	 * (its url is https://); tls_ca_file: the CA bundle its clients verify
+	 * peers against (NULL: the system roots). The strings below own them. */
 	ctng_net_server_opts server;
+	char *tls_cert, *tls_key, *tls_ca; /* resolved paths, or NULL */
 	ctng_network net;        /* the loaded network */
 	const ctng_entity *self; /* borrowed from net */
 } ctng_node_config;
@@ -326,6 +331,11 @@ typedef struct ctng_init_opts {
 	 * offsets +-1, +-2, +-4, ... */
 	uint32_t watch, peers;
 	uint64_t now_ms; /* the time the root certificates are made; 0 = the clock */
+	/* HTTPS between all nodes: URLs https://HOST:PORT, a test CA in
+	 * DIR/tls/ (ca.pem, ca-key.pem 0600), each node's certificate chain
+	 * and key in DIR/<id>/tls/ (cert.pem, key.pem 0600) naming HOST (and
+	 * localhost for 127.0.0.1), and "tls" in every config.json. */
+	bool tls;
 	/* false (default of the C API): deal the BLS shares here, as a trusted
 	 * dealer (test networks). true: no group key; the gossipers run a DKG
 	 * (what `ctng init` does without --dealer). */

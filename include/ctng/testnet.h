@@ -150,6 +150,7 @@ typedef struct ctng_testnet_opts {
 	bool dealer;             /* a fresh network's BLS shares dealt by ctng init
 	                          * instead of made by the gossipers' DKG */
 	size_t load;             /* extra precertificates per period to every logger (bench) */
+	bool tls;                /* a new network speaks HTTPS (ctng init --tls) */
 	FILE *out;               /* where the table or JSON goes; NULL = stdout */
 	struct json_t **figures; /* if set and the run completes: the figures
 	                          * object (caller json_decref's) */

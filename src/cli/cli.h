@@ -58,6 +58,12 @@ int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t
 int ctng_cli_host_port(const char *s, bool port_required, char *host, size_t host_cap,
                        uint16_t *port);
 
+/* `--tls-ca FILE` of the commands that talk to nodes (client sync, cert):
+ * the CA bundle https:// peers are verified against instead of the system
+ * roots (ctng_net_set_default_tls_ca). Returns CTNG_EXIT_OK, or prints why
+ * and returns CTNG_EXIT_USAGE. */
+int ctng_cli_tls_ca(const char *cmd, const char *file);
+
 /* The shared front half of a daemon subcommand (`ctng NAME --config FILE
  * [--log-level debug|info|warn|error]`, argv[0] = NAME): parses those flags
  * (the log level takes effect at once), loads FILE into *cfg, checks that

@@ -21,6 +21,8 @@ static const char usage[] =
     "                         [--timeout SECONDS] (default 120)\n"
     "       ctng cert fetch   --ca URL --handle HANDLE --out CERT.pem [--timeout SECONDS]\n"
     "       ctng cert revoke  --ca URL --cert CERT.pem --key KEY.pem\n"
+    "URL is http:// or https:// (verified against the system roots, or the CA bundle\n"
+    "given with --tls-ca CA.pem, accepted by every form).\n"
     "request: asks the CA for a certificate for DNS and the public key of KEY.pem\n"
     "(P-256 or Ed25519 private key PEM) and waits until it is issued (the next period\n"
     "start); on timeout prints the handle and exits 1. revoke: KEY.pem is the\n"
@@ -282,6 +284,18 @@ static int run(int argc, char **argv)
 {
 	if (argc < 2)
 		return ctng_cli_usage_error(argv[0], "expected request, fetch or revoke");
+	/* --tls-ca FILE, shared by the three: taken out before they parse */
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+		if (i >= 2 && (v = ctng_cli_flag(argc, argv, &i, "--tls-ca"))) {
+			if (ctng_cli_tls_ca("cert", v))
+				return CTNG_EXIT_USAGE;
+			continue;
+		}
+		argv[n++] = argv[i];
+	}
+	argc = n;
 	if (!strcmp(argv[1], "request"))
 		return do_request(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fetch"))

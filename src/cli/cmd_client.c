@@ -18,9 +18,10 @@
 static const char usage[] =
     "usage:\n"
     "  ctng client sync --monitor URL --state FILE [--network DIR/network.json]\n"
-    "                   [--timeout-ms MS]\n"
+    "                   [--timeout-ms MS] [--tls-ca CA.pem]\n"
     "      fetch and apply the client update of every period since the last one\n"
-    "      synced (the first sync needs --network; later ones use the state)\n"
+    "      synced (the first sync needs --network; later ones use the state);\n"
+    "      URL http:// or https:// (verified against the system roots, or --tls-ca)\n"
     "  ctng client verify --state FILE CERT.pem|CERT.der\n"
     "      validate offline: exit 0 valid, 1 invalid (reason on stderr)\n"
     "  ctng client tls HOST:PORT --state FILE [--connect ADDR[:PORT]] [--timeout-ms MS]\n"
@@ -66,7 +67,10 @@ static int cmd_sync(int argc, char **argv)
 			state = v;
 		else if ((v = ctng_cli_flag(argc, argv, &i, "--network")))
 			network = v;
-		else if ((v = ctng_cli_flag(argc, argv, &i, "--timeout-ms")))
+		else if ((v = ctng_cli_flag(argc, argv, &i, "--tls-ca"))) {
+			if (ctng_cli_tls_ca(CMD, v))
+				return CTNG_EXIT_USAGE;
+		} else if ((v = ctng_cli_flag(argc, argv, &i, "--timeout-ms")))
 			tmo = v;
 		else
 			return ctng_cli_usage_error(CMD, "sync: unexpected argument '%s'\n%s",
@@ -158,7 +162,10 @@ static int cmd_tls(int argc, char **argv)
 			state = v;
 		else if ((v = ctng_cli_flag(argc, argv, &i, "--connect")))
 			connect = v;
-		else if ((v = ctng_cli_flag(argc, argv, &i, "--timeout-ms")))
+		else if ((v = ctng_cli_flag(argc, argv, &i, "--tls-ca"))) {
+			if (ctng_cli_tls_ca(CMD, v))
+				return CTNG_EXIT_USAGE;
+		} else if ((v = ctng_cli_flag(argc, argv, &i, "--timeout-ms")))
 			tmo = v;
 		else if (argv[i][0] == '-')
 			return ctng_cli_usage_error(CMD, "tls: unknown option '%s'\n%s", argv[i],

@@ -47,6 +47,10 @@ static int run(int argc, char **argv)
 			o.peers = 0;
 			continue;
 		}
+		if (strcmp(argv[i], "--tls") == 0) {
+			o.tls = true;
+			continue;
+		}
 		size_t k = 0;
 		for (; k < sizeof(nums) / sizeof(nums[0]); k++) {
 			size_t fl = strlen(nums[k].flag);
@@ -134,7 +138,7 @@ const ctng_cli_cmd ctng_cmd_init = {
     "init", "write a test network in one folder (keys, network.json, per-node configs)",
     "usage: ctng init --dir DIR [--dealer] [--period-ms MS] [--loggers N] [--cas N]\n"
     "                 [--monitors N] [--threshold T] [--genesis-ms MS] [--port-base PORT]\n"
-    "                 [--host HOST] [--watch N] [--peers all|N]\n\n"
+    "                 [--host HOST] [--watch N] [--peers all|N] [--tls]\n\n"
     "Writes DIR/network.json (public) and DIR/<id>/config.json (private, mode 0600)\n"
     "for every entity, with fresh keys made as `ctng keygen` makes them: loggers\n"
     "ECDSA P-256, CAs ECDSA P-256 plus a self-signed root DIR/<id>/root.pem,\n"
@@ -144,7 +148,10 @@ const ctng_cli_cmd ctng_cmd_init = {
     "--dealer  WARNING: deals the gossipers' (T, N) BLS shares here instead, as a\n"
     "          trusted dealer. Whoever runs it could know the group secret and forge\n"
     "          every FULL the network makes: quick experiments only, never a real\n"
-    "          network.\n\n"
+    "          network.\n"
+    "--tls     HTTPS between every node: https:// URLs, a test CA in DIR/tls/ (ca.pem;\n"
+    "          ca-key.pem 0600) and per node DIR/<id>/tls/cert.pem + key.pem naming\n"
+    "          HOST (and localhost); every config.json gets \"tls\" (docs/config.md).\n\n"
     "Default: the seed network of DESIGN 9 - 3 loggers\n"
     "(ports 9000-), 3 CAs (9100-), 4 monitors (9200-), 4 gossipers (9300-), one\n"
     "gossiper per monitor, threshold 2, period 60000 ms, genesis now (whole second).\n"

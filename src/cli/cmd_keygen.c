@@ -95,7 +95,7 @@ done:
 
 const ctng_cli_cmd ctng_cmd_keygen = {
     "keygen", "make one entity's keys: private config.json and public ID.entity.json",
-    "usage: ctng keygen --role logger|ca|monitor|gossiper --id ID --url http://HOST:PORT\n"
+    "usage: ctng keygen --role logger|ca|monitor|gossiper --id ID --url http[s]://HOST:PORT\n"
     "                   --out DIR [--listen HOST:PORT] [--network PATH]\n"
     "                   [--loggers ID,... --cas ID,... --gossiper ID]   (monitor)\n"
     "                   [--monitor ID --peers ID,...]                   (gossiper)\n\n"

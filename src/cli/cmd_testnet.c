@@ -44,6 +44,8 @@ static int run(int argc, char **argv)
 			o.drive_traffic = false;
 		} else if (strcmp(argv[i], "--dealer") == 0) {
 			o.dealer = true;
+		} else if (strcmp(argv[i], "--tls") == 0) {
+			o.tls = true;
 		} else {
 			return ctng_cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
 		}
@@ -59,7 +61,7 @@ static int run(int argc, char **argv)
 const ctng_cli_cmd ctng_cmd_testnet = {
     "testnet", "run the local CTng network on loopback and check a scenario",
     "usage: ctng testnet [--scenario NAME] [--periods N] [--period-ms MS] [--dir DIR]\n"
-    "                    [--port-base PORT] [--json] [--no-traffic] [--dealer]\n"
+    "                    [--port-base PORT] [--json] [--no-traffic] [--dealer] [--tls]\n"
     "       ctng testnet --network DIR [--periods N] [--scenario NAME] [--json]\n\n"
     "Starts 3 loggers (ports 9000-9002), 3 CAs (9100-9102), 4 monitors (9200-) and\n"
     "4 gossipers (9300-), threshold 2, each as its own process, runs N periods\n"
@@ -92,5 +94,7 @@ const ctng_cli_cmd ctng_cmd_testnet = {
     "  ctng init --dir net16 --dealer --monitors 16 --loggers 8 --cas 8 \\\n"
     "      --threshold 9 --period-ms 10000 --port-base 15000\n"
     "  ctng testnet --network net16 --periods 3\n"
-    "--json prints one JSON object per period and gossiper, then the result.\n",
+    "--json prints one JSON object per period and gossiper, then the result.\n"
+    "--tls runs the network over HTTPS (ctng init --tls: https:// URLs, a test CA in\n"
+    "DIR/tls/, a certificate per node).\n",
     run};

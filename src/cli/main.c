@@ -12,9 +12,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "ctng/base.h"
+#include "ctng/net.h"
 
 static const ctng_cli_cmd *const commands[] = {
     &ctng_cmd_keygen,  &ctng_cmd_network,  &ctng_cmd_dkg,    &ctng_cmd_init,   &ctng_cmd_testnet,
@@ -150,6 +152,16 @@ const char *ctng_cli_flag(int argc, char **argv, int *i, const char *name)
 		return NULL;
 	*i += 1;
 	return argv[*i];
+}
+
+int ctng_cli_tls_ca(const char *cmd, const char *file)
+{
+	ctng_err e = {0};
+	if (!file || !*file || access(file, R_OK) != 0)
+		return ctng_cli_usage_error(cmd, "--tls-ca: cannot read %s", file ? file : "");
+	if (ctng_net_set_default_tls_ca(file, &e))
+		return ctng_cli_usage_error(cmd, "--tls-ca: %s", e.msg);
+	return CTNG_EXIT_OK;
 }
 
 int ctng_cli_u64_flag(const char *cmd, const char *flag, const char *v, uint64_t min, uint64_t max,

@@ -63,8 +63,10 @@ int ctng_client_sync(ctng_client *c, const char *monitor_url, uint64_t now_ms, u
 	size_t ul = strlen(monitor_url);
 	while (ul && monitor_url[ul - 1] == '/')
 		ul--;
-	if (ul == 0 || ul > CTNG_URL_MAX || strncmp(monitor_url, "http://", 7) != 0)
-		return ctng_err_set(err, CTNG_EINVAL, "sync: monitor URL must be http://HOST:PORT");
+	if (ul == 0 || ul > CTNG_URL_MAX ||
+	    (strncmp(monitor_url, "http://", 7) != 0 && strncmp(monitor_url, "https://", 8) != 0))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "sync: monitor URL must be http://HOST:PORT or https://HOST:PORT");
 	uint64_t cur = 0;
 	if (!ctng_clock_period_of(&c->net.clock, now_ms, &cur)) {
 		if (stats)

@@ -14,6 +14,19 @@ int cfg_get_u64(const json_t *obj, const char *where, const char *key, uint64_t 
                 ctng_err *err);
 int cfg_get_str(const json_t *obj, const char *where, const char *key, size_t max, const char **out,
                 ctng_err *err);
+/* Sets `key` to `value` (taken) in DIR/<id>/config.json, rewritten 0600. */
+int cfg_config_set(const char *dir, const char *id, const char *key, json_t *value,
+                   ctng_err *err);
+/* ctng init --tls (init_tls.c): the test CA in DIR/tls/ (its PEM text and
+ * key returned, malloc'd), and one node's certificate chain and key in
+ * DIR/<id>/tls/ with "tls" set in its config.json. */
+int cfg_init_tls_ca(const char *dir, uint64_t now_ms, char **ca_pem, char **ca_key,
+                    ctng_err *err);
+int cfg_init_tls_node(const char *dir, const char *id, const char *host, const char *ca_pem,
+                      const char *ca_key, uint64_t now_ms, ctng_err *err);
+/* Length of url's "http://" or "https://" prefix (0 if neither); *tls
+ * says which. */
+size_t cfg_url_scheme(const char *url, bool *tls);
 /* "HOST:PORT" with a DNS-ish host and port 1..65535. */
 int cfg_parse_hostport(const char *s, char host[CTNG_HOST_MAX], uint16_t *port, ctng_err *err);
 /* PEM text or hex DER SubjectPublicKeyInfo. */

@@ -111,34 +111,30 @@ static int read_descriptor(const char *dir, const char *id, char **text, size_t 
 	return rc;
 }
 
-/* Adds "bls_sk" to dir/<id>/config.json (0600). */
-static int add_share(const char *dir, const char *id, const uint8_t sk[CTNG_BLS_SK_LEN],
-                     ctng_err *err)
+int cfg_config_set(const char *dir, const char *id, const char *key, json_t *value,
+                   ctng_err *err)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s/config.json", dir, id);
 	uint8_t *d = NULL;
 	size_t n = 0;
 	int rc = ctng_read_file(path, CTNG_CONFIG_FILE_MAX, &d, &n, err);
-	if (rc)
+	if (rc) {
+		json_decref(value);
 		return rc;
+	}
 	json_t *j = NULL;
 	rc = cfg_load_json((const char *)d, n, &j, err);
 	ctng_wipe(d, n);
 	free(d);
-	if (rc)
+	if (rc) {
+		json_decref(value);
 		return rc;
-	char *h = ctng_hex_strdup(sk, CTNG_BLS_SK_LEN);
-	if (!h)
-		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	else if (json_object_set_new(j, "bls_sk", json_string(h)))
+	}
+	if (!value || json_object_set_new(j, key, value))
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	else
 		rc = cfg_write_json(path, j, 0600, err);
-	if (h) {
-		ctng_wipe(h, strlen(h));
-		free(h);
-	}
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v)
@@ -147,6 +143,19 @@ static int add_share(const char *dir, const char *id, const uint8_t sk[CTNG_BLS_
 			ctng_wipe((char *)json_string_value(v), json_string_length(v));
 	}
 	json_decref(j);
+	return rc;
+}
+
+/* Adds "bls_sk" to dir/<id>/config.json (0600). */
+static int add_share(const char *dir, const char *id, const uint8_t sk[CTNG_BLS_SK_LEN],
+                     ctng_err *err)
+{
+	char *h = ctng_hex_strdup(sk, CTNG_BLS_SK_LEN);
+	if (!h)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	int rc = cfg_config_set(dir, id, "bls_sk", json_string(h), err);
+	ctng_wipe(h, strlen(h));
+	free(h);
 	return rc;
 }
 
@@ -206,6 +215,9 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 		                    path);
 
 	size_t n = o.loggers + o.cas + 2 * (size_t)o.monitors, k = 0;
+	char *ca_pem = NULL, *ca_key = NULL;
+	if (o.tls && (rc = cfg_init_tls_ca(dir, now, &ca_pem, &ca_key, err)))
+		return rc;
 	char **texts = calloc(n, sizeof *texts), *net = NULL;
 	size_t *lens = calloc(n, sizeof *lens), net_len = 0;
 	uint32_t most = o.loggers > o.cas ? o.loggers : o.cas;
@@ -231,7 +243,8 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 			char id[CTNG_ID_MAX + 1], url[CTNG_URL_MAX], listen[CTNG_URL_MAX], edir[4096];
 			unsigned port = o.port_base + groups[g].off * stride + i - 1;
 			snprintf(id, sizeof id, "%s%u", groups[g].prefix, i);
-			snprintf(url, sizeof url, "http://%s:%u", o.host, port);
+			snprintf(url, sizeof url, "%s://%s:%u", o.tls ? "https" : "http", o.host,
+			         port);
 			snprintf(listen, sizeof listen, "%s:%u", o.host, port);
 			snprintf(edir, sizeof edir, "%s/%s", dir, id);
 			ctng_keygen_opts ko = {.role = groups[g].role,
@@ -257,7 +270,8 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 					}
 			}
 			if ((rc = ctng_keygen(edir, &ko, err)) ||
-			    (rc = read_descriptor(dir, id, &texts[k], &lens[k], err)))
+			    (rc = read_descriptor(dir, id, &texts[k], &lens[k], err)) ||
+			    (o.tls && (rc = cfg_init_tls_node(dir, id, o.host, ca_pem, ca_key, now, err))))
 				goto out;
 		}
 	}
@@ -282,5 +296,10 @@ out:
 	free(net);
 	free(ids);
 	free(list);
+	free(ca_pem);
+	if (ca_key) {
+		ctng_wipe(ca_key, strlen(ca_key));
+		free(ca_key);
+	}
 	return rc;
 }

@@ -127,14 +127,17 @@ static int check_ids(const char *what, const char *const *v, size_t n, ctng_err 
 	return 0;
 }
 
-/* listen address for url http://HOST:PORT: HOST when it is an IPv4 literal
+/* listen address for url http[s]://HOST:PORT: HOST when it is an IPv4 literal
  * (localhost counts as 127.0.0.1), else every address. */
 static int default_listen(const char *url, char *out, size_t cap, ctng_err *err)
 {
 	char host[CTNG_HOST_MAX];
 	uint16_t port;
-	if (strncmp(url, "http://", 7) != 0 || cfg_parse_hostport(url + 7, host, &port, err))
-		return ctng_err_set(err, CTNG_EINVAL, "keygen: url must be http://HOST:PORT");
+	bool tls;
+	size_t skip = cfg_url_scheme(url, &tls);
+	if (!skip || cfg_parse_hostport(url + skip, host, &port, err))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "keygen: url must be http://HOST:PORT or https://HOST:PORT");
 	struct in_addr a;
 	const char *h = strcmp(host, "localhost") == 0      ? "127.0.0.1"
 	                : inet_pton(AF_INET, host, &a) == 1 ? host
@@ -152,7 +155,8 @@ static int check_opts(const ctng_keygen_opts *o, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL, "keygen: invalid id \"%.40s\"",
 		                    o->id ? o->id : "");
 	if (!o->url || strlen(o->url) >= CTNG_URL_MAX)
-		return ctng_err_set(err, CTNG_EINVAL, "keygen: url must be http://HOST:PORT");
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "keygen: url must be http://HOST:PORT or https://HOST:PORT");
 	bool mon = o->role == CTNG_ROLE_MONITOR, gos = o->role == CTNG_ROLE_GOSSIPER;
 	if ((!mon && (o->n_loggers || o->n_cas || o->gossiper)) ||
 	    (!gos && (o->monitor || o->n_peers)))
@@ -263,6 +267,11 @@ int ctng_keygen(const char *dir, const ctng_keygen_opts *o, ctng_err *err)
 		json_object_set_new(c, "dkg_private_key", json_string(dkg_priv));
 	if (note_pem)
 		json_object_set_new(c, "note_private_key", json_string(note_pem));
+	bool tls;
+	cfg_url_scheme(o->url, &tls);
+	if (tls) /* where the operator puts the node's certificate chain and key */
+		json_object_set_new(c, "tls", json_pack("{s:s,s:s}", "cert", "tls/cert.pem", "key",
+		                                        "tls/key.pem"));
 
 	if (root) {
 		snprintf(path, sizeof path, "%s/root.pem", dir);

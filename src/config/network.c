@@ -144,13 +144,26 @@ int cfg_parse_hostport(const char *s, char host[CTNG_HOST_MAX], uint16_t *port, 
 	return 0;
 }
 
+size_t cfg_url_scheme(const char *url, bool *tls)
+{
+	*tls = false;
+	if (!strncmp(url, "http://", 7))
+		return 7;
+	if (!strncmp(url, "https://", 8)) {
+		*tls = true;
+		return 8;
+	}
+	return 0;
+}
+
 static int parse_url(const char *url, ctng_entity *e, ctng_err *err)
 {
-	static const char prefix[] = "http://";
-	if (strlen(url) >= CTNG_URL_MAX || strncmp(url, prefix, sizeof(prefix) - 1) != 0)
-		return ctng_err_set(err, CTNG_EINVAL, "entity %s: url must be http://HOST:PORT",
+	size_t skip = cfg_url_scheme(url, &e->tls);
+	if (strlen(url) >= CTNG_URL_MAX || !skip)
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "entity %s: url must be http://HOST:PORT or https://HOST:PORT",
 		                    e->id);
-	if (cfg_parse_hostport(url + sizeof(prefix) - 1, e->host, &e->port, err))
+	if (cfg_parse_hostport(url + skip, e->host, &e->port, err))
 		return ctng_err_wrap(err, "entity %s: url", e->id);
 	memcpy(e->url, url, strlen(url) + 1);
 	return 0;

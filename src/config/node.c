@@ -34,6 +34,9 @@ void ctng_node_config_free(ctng_node_config *cfg)
 	free(cfg->network_path);
 	free(cfg->data_dir);
 	free(cfg->listen);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->tls_ca);
 	ctng_sig_key_free(cfg->key);
 	ctng_wipe(cfg->bls_sk, sizeof(cfg->bls_sk));
 	ctng_wipe(cfg->dkg_sk, sizeof(cfg->dkg_sk));
@@ -231,6 +234,49 @@ static int parse_limits(const json_t *j, ctng_net_server_opts *o, ctng_err *err)
 	return rc;
 }
 
+/* Optional "tls": the node's certificate chain and key (required exactly
+ * when its url is https://) and the CA bundle it verifies peers against. */
+static int parse_tls(const json_t *j, const char *dir, ctng_node_config *c, ctng_err *err)
+{
+	static const char *const keys[] = {"cert", "key", "ca", NULL};
+	const char *w = "tls";
+	const char *p[3] = {NULL, NULL, NULL};
+	char **dst[3] = {&c->tls_cert, &c->tls_key, &c->tls_ca};
+	int rc;
+	if (j) {
+		if (!json_is_object(j))
+			return ctng_err_set(err, CTNG_EINVAL, "tls: must be an object");
+		if ((rc = cfg_check_keys(j, w, keys, err)))
+			return rc;
+		for (int i = 0; i < 3; i++) {
+			if (!json_object_get(j, keys[i]))
+				continue;
+			if ((rc = cfg_get_str(j, w, keys[i], PATH_MAX - 1, &p[i], err)))
+				return rc;
+			if (!p[i][0])
+				return ctng_err_set(err, CTNG_EINVAL, "tls: \"%s\" must not be empty",
+				                    keys[i]);
+		}
+	}
+	if (c->self->tls && (!p[0] || !p[1]))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "tls: %s has an https:// url, so tls.cert and tls.key are "
+		                    "required",
+		                    c->self->id);
+	if (!c->self->tls && (p[0] || p[1]))
+		return ctng_err_set(err, CTNG_EINVAL,
+		                    "tls: %s has an http:// url; tls.cert and tls.key serve https:// "
+		                    "only",
+		                    c->self->id);
+	for (int i = 0; i < 3; i++)
+		if (p[i] && !(*dst[i] = resolve(dir, p[i])))
+			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	c->server.tls_cert_file = c->tls_cert;
+	c->server.tls_key_file = c->tls_key;
+	c->server.tls_ca_file = c->tls_ca;
+	return 0;
+}
+
 /* net: moved into c (NULL: loaded from the file the config names); shared:
  * borrowed instead (c->net stays empty, c->self points into *shared). */
 static int parse_node(const json_t *j, const char *dir, ctng_network *net,
@@ -238,7 +284,7 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 {
 	static const char *const keys[] = {
 	    "id",     "network", "data_dir",     "listen",          "private_key",
-	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", "note_private_key",
+	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", "note_private_key", "tls",
 	    NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
@@ -321,6 +367,8 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 			    err, CTNG_EINVAL,
 			    "%s: note_private_key does not match the note_key of %s", w, id);
 	}
+	if ((rc = parse_tls(json_object_get(j, "tls"), c->dir, c, err)))
+		return rc;
 	json_t *m = json_object_get(j, "misbehaviour");
 	if (m && (rc = parse_misbehaviour(m, N, &c->misbehaviour, err)))
 		return rc;

@@ -416,11 +416,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	char why[200];
 	if (c->tls && !c->up) {
-		ctng_net_tls_failure_(bev, why, sizeof why);
-		note_tls_failure(c->loop, cr->peer, why);
-		/* a closed port shows as a failed connect, not as TLS */
-		if (!strcmp(why, "connection closed during the handshake") && sock_err == ECONNREFUSED)
-			snprintf(why, sizeof why, "refused");
+		if (ctng_net_tls_failure_(bev, sock_err, why, sizeof why))
+			note_tls_failure(c->loop, cr->peer, why);
+		else if (sock_err == ECONNREFUSED)
+			snprintf(why, sizeof why, "refused"); /* a closed port, not TLS */
 	} else if (!c->up) {
 		snprintf(why, sizeof why, "%s", sock_err == ECONNREFUSED ? "refused" : strerror(sock_err));
 	} else {

@@ -510,7 +510,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->tls && !c->tls_up && (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
 		char why[200];
-		ctng_net_tls_failure_(bev, why, sizeof why);
+		ctng_net_tls_failure_(bev, EVUTIL_SOCKET_ERROR(), why, sizeof why);
 		note_tls_failure(c, why);
 		conn_free(c);
 		return;

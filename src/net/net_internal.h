@@ -189,8 +189,10 @@ SSL_CTX *ctng_net_tls_client_ctx_(const char *ca_file, ctng_err *err);
 SSL_CTX *ctng_net_loop_tls_client_(ctng_net_loop *loop, ctng_err *err);
 /* SIGHUP: reloads every TLS server of the loop and its client CA bundle. */
 void ctng_net_tls_reload_(ctng_net_loop *loop);
-/* One line saying why a TLS connection on bev failed. */
-void ctng_net_tls_failure_(struct bufferevent *bev, char *out, size_t cap);
+/* One line saying why a TLS connection on bev failed; true if TLS itself
+ * failed (certificate, protocol), false if the connection did (sock_err:
+ * refused, reset...). */
+bool ctng_net_tls_failure_(struct bufferevent *bev, int sock_err, char *out, size_t cap);
 
 /* server.c: counts one answered request (route pattern or "none", method
  * or NULL, status, ctng_mono_ns() when it arrived) into the families set by

@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,22 +178,29 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 	}
 }
 
-/* Why a TLS connection failed, in one line: the verification result when
- * the peer's certificate was refused, else OpenSSL's reason. */
-void ctng_net_tls_failure_(struct bufferevent *bev, char *out, size_t cap)
+bool ctng_net_tls_failure_(struct bufferevent *bev, int sock_err, char *out, size_t cap)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
-	unsigned long e = bufferevent_get_openssl_error(bev);
-	while (bufferevent_get_openssl_error(bev))
-		;
+	/* libevent queues OpenSSL error codes, or the SSL_get_error() value
+	 * (SSL_ERROR_SYSCALL...) when OpenSSL's queue was empty */
+	const char *reason = NULL;
+	for (unsigned long e; (e = bufferevent_get_openssl_error(bev));)
+		if (!reason && ERR_GET_LIB(e))
+			reason = ERR_reason_error_string(e);
+	ERR_clear_error();
 	if (v != X509_V_OK) {
 		snprintf(out, cap, "certificate verify failed: %s", X509_verify_cert_error_string(v));
-	} else if (e) {
-		const char *r = ERR_reason_error_string(e);
-		snprintf(out, cap, "%s", r ? r : "handshake failed");
-	} else {
-		snprintf(out, cap, "connection closed during the handshake");
+		return true;
 	}
-	ERR_clear_error();
+	if (reason) {
+		snprintf(out, cap, "%s", reason);
+		return true;
+	}
+	if (sock_err && sock_err != EAGAIN) {
+		snprintf(out, cap, "%s", strerror(sock_err));
+		return false;
+	}
+	snprintf(out, cap, "connection closed during the handshake");
+	return true;
 }

@@ -267,6 +267,7 @@ static int prepare_network(const ctng_testnet_opts *o, const char *dir, ctng_net
 		io.genesis_ms = ctng_now_ms() + STARTUP_MS;
 		io.dkg = !o->dealer; /* no dealer: the gossipers run the DKG */
 		io.dkg_phase_ms = DKG_PHASE_MS;
+		io.tls = o->tls;
 		int rc = ctng_init_network(dir, &io, err);
 		if (rc)
 			return ctng_err_wrap(err, "creating the network in %s", dir);
@@ -350,6 +351,15 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	if (rc)
 		return rc;
 	rc = apply_faults(s, &net, dir, err);
+	/* An https network: the run's own requests trust its test CA. */
+	bool tls = false;
+	for (size_t i = 0; i < net.n_entities; i++)
+		tls |= net.entities[i].tls;
+	char tls_ca[4096] = "";
+	if (!rc && tls) {
+		testnet_pathf(tls_ca, sizeof tls_ca, "%s/tls/ca.pem", dir);
+		rc = ctng_net_set_default_tls_ca(tls_ca, err);
+	}
 	if (rc) {
 		ctng_network_free(&net);
 		return rc;
@@ -394,6 +404,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 	ctng_testnet_cell *cells = NULL;
 	testnet_traffic traffic;
 	testnet_traffic_init(&traffic, &net, dir, exe, s);
+	traffic.tls_ca = tls_ca[0] ? tls_ca : NULL;
 	testnet_load load = {0};
 	if ((rc = testnet_load_init(&load, &net, dir, o->load, o->periods, err)))
 		goto out;

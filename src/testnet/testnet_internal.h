@@ -30,6 +30,7 @@ typedef struct testnet_traffic {
 	const ctng_network *net;
 	const char *dir;
 	const char *exe; /* the ctng binary (for `ctng cert revoke`) */
+	const char *tls_ca; /* https network: its test CA bundle, else NULL */
 	const ctng_testnet_scenario *s;
 	testnet_cert certs[TESTNET_MAX_CERTS];
 	size_t n_certs;

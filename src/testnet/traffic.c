@@ -154,8 +154,9 @@ static void revoke_cert(const testnet_traffic *t, testnet_cert *c)
 	 * through the CLI binary so the documented flow is what is exercised. */
 	char cmd[16384];
 	snprintf(cmd, sizeof(cmd),
-	         "'%s' cert revoke --ca '%s' --cert '%s' --key '%s' >/dev/null 2>&1", t->exe,
-	         c->ca->url, c->path, c->key_path);
+	         "'%s' cert revoke --ca '%s' --cert '%s' --key '%s'%s%s%s >/dev/null 2>&1", t->exe,
+	         c->ca->url, c->path, c->key_path, t->tls_ca ? " --tls-ca '" : "",
+	         t->tls_ca ? t->tls_ca : "", t->tls_ca ? "'" : "");
 	c->revoke_sent = true;
 	if (system(cmd) == 0)
 		c->revoked = true;
