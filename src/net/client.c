@@ -379,9 +379,17 @@ static void on_read(struct bufferevent *bev, void *arg)
 	read_response(c);
 }
 
+/* A refused peer: logged at once when the peer or the reason is new, else
+ * at most once per 10 s. */
 static void note_tls_failure(ctng_net_loop *loop, const char *peer, const char *why)
 {
 	uint64_t skipped;
+	char what[sizeof loop->tls_last];
+	snprintf(what, sizeof what, "%s %s", peer, why);
+	if (strcmp(what, loop->tls_last) != 0) {
+		memcpy(loop->tls_last, what, sizeof what);
+		loop->log_tls.last_ms = 0;
+	}
 	if (ctng_net_ratelog_(&loop->log_tls, ctng_mono_ms(), &skipped))
 		CTNG_WARN("net: TLS connection refused", "peer=%s reason=\"%s\" not_logged=%llu",
 		          peer, why, (unsigned long long)skipped);

@@ -78,6 +78,7 @@ struct ctng_net_loop {
 	char *tls_ca;
 	bool tls_ca_set;
 	struct ratelog log_tls;
+	char tls_last[256]; /* peer and reason of the last refusal logged */
 	/* Servers on this loop (TLS reload on SIGHUP). */
 	struct ctng_net_server *servers;
 };

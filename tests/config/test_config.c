@@ -473,6 +473,91 @@ static void test_limits(void **state)
 	free(s);
 }
 
+/* ctng init --tls: https URLs, certificates on disk, "tls" in every config,
+ * and the rules of the "tls" section. */
+static void test_tls(void **state)
+{
+	(void)state;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/tmp/ctng_cfg_tls_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	ctng_init_opts o;
+	ctng_init_opts_default(&o);
+	o.loggers = 1;
+	o.cas = 1;
+	o.monitors = 2;
+	o.port_base = 20400;
+	o.tls = true;
+	ctng_err err = {0};
+	assert_int_equal(ctng_init_network(dir, &o, &err), 0);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/monitor1/config.json", dir);
+	ctng_node_config c;
+	if (ctng_node_config_load(path, &c, &err))
+		fail_msg("load: %s", err.msg);
+	assert_true(c.self->tls);
+	assert_string_equal(c.self->url, "https://127.0.0.1:20600");
+	assert_non_null(strstr(c.server.tls_cert_file, "/monitor1/tls/cert.pem"));
+	assert_non_null(strstr(c.server.tls_key_file, "/monitor1/tls/key.pem"));
+	assert_non_null(strstr(c.server.tls_ca_file, "/monitor1/../tls/ca.pem"));
+	assert_int_equal(access(c.server.tls_cert_file, R_OK), 0);
+	assert_int_equal(access(c.server.tls_ca_file, R_OK), 0);
+	struct stat st;
+	assert_int_equal(stat(c.server.tls_key_file, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0); /* the key is private */
+	ctng_node_config_free(&c);
+
+	/* the rules, on a copy of monitor1's config */
+	snprintf(path, sizeof(path), "%s/network.json", dir);
+	struct {
+		const char *tls; /* JSON of "tls", NULL: remove it */
+		const char *want;
+	} bad[] = {
+	    {NULL, "tls.cert and tls.key are required"},
+	    {"{\"cert\": \"c.pem\"}", "tls.cert and tls.key are required"},
+	    {"{\"cert\": \"c.pem\", \"key\": \"k.pem\", \"crt\": \"x\"}", "crt"},
+	    {"{\"cert\": \"\", \"key\": \"k.pem\"}", "must not be empty"},
+	    {"[]", "tls: must be an object"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char cp[256];
+		snprintf(cp, sizeof(cp), "%s/monitor1/config.json", dir);
+		json_t *j = json_load_file(cp, 0, NULL);
+		assert_non_null(j);
+		if (bad[i].tls)
+			json_object_set_new(j, "tls", json_loads(bad[i].tls, 0, NULL));
+		else
+			json_object_del(j, "tls");
+		char *text = json_dumps(j, 0);
+		json_decref(j);
+		ctng_network net;
+		assert_int_equal(ctng_network_load(path, &net, &err), 0);
+		char mdir[256];
+		snprintf(mdir, sizeof(mdir), "%s/monitor1", dir);
+		int rc = ctng_node_config_parse(text, strlen(text), mdir, &net, &c, &err);
+		free(text);
+		if (rc != CTNG_EINVAL || !strstr(err.msg, bad[i].want))
+			fail_msg("tls %s: wanted \"%s\", got %d \"%s\"", bad[i].tls ? bad[i].tls : "absent",
+			         bad[i].want, rc, err.msg);
+	}
+	ctng_test_rm_rf(dir);
+	/* an http:// node may name a CA bundle but not serve TLS */
+	json_t *j = load_node_json("logger1");
+	json_object_set_new(j, "tls", json_pack("{s:s,s:s}", "cert", "c.pem", "key", "k.pem"));
+	expect_node_reject("logger1", j, "http:// url");
+	j = load_node_json("logger1");
+	json_object_set_new(j, "tls", json_pack("{s:s}", "ca", "/etc/ssl/certs/ca-certificates.crt"));
+	char *text = json_dumps(j, 0);
+	json_decref(j);
+	char ldir[256];
+	snprintf(ldir, sizeof(ldir), "%s/logger1", g_dir);
+	assert_int_equal(ctng_node_config_parse(text, strlen(text), ldir, NULL, &c, &err), 0);
+	assert_string_equal(c.server.tls_ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	assert_null(c.server.tls_cert_file);
+	ctng_node_config_free(&c);
+	free(text);
+}
+
 static void test_misbehaviour(void **state)
 {
 	(void)state;
@@ -586,6 +671,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_network), cmocka_unit_test(test_ca_root),
 	    cmocka_unit_test(test_bls_shares),   cmocka_unit_test(test_network_rejects),
 	    cmocka_unit_test(test_node_rejects), cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_misbehaviour),
 	    cmocka_unit_test(test_node_listen),  cmocka_unit_test(test_other_sizes),
 	};

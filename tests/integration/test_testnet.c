@@ -1,7 +1,8 @@
 /* test_testnet.c — every scenario of `ctng testnet` run for real: separate
  * logger, CA, monitor and gossiper processes on loopback, 3 short periods,
  * through the `ctng` binary, which must report "pass" and exit 0, on a
- * network whose group key the gossipers made with the DKG. */
+ * network whose group key the gossipers made with the DKG; and one
+ * scenario again over HTTPS (`--tls`). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -130,6 +131,9 @@ int main(void)
 	    SCENARIO("hidden-entry"),
 	    SCENARIO("wrong-data"),
 	    cmocka_unit_test(test_network_folder),
+	    /* The lean HTTPS subset (every scenario passes with --tls when run by
+	     * hand): every link over TLS, a conviction included. */
+	    SCENARIO("split-logger --tls"),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

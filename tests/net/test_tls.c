@@ -292,6 +292,9 @@ static void test_refusals(void **state)
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/hello", good.port);
 	struct result r;
 	assert_int_equal(get(c, url, &r), 0);
+	/* a closed port is a refused connection, not a TLS failure */
+	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", ctng_test_free_port());
+	expect_refused(c, url, "refused");
 	/* and the good one still serves */
 	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", good.port);
 	assert_int_equal(get(c, url, &r), 200);
