@@ -21,6 +21,9 @@ int ctng_bench_logger(void);
 int ctng_bench_dkg(void);
 /* Mirror ingest of one monitor over loopback HTTP (bench/bench_mirror.c). */
 int ctng_bench_mirror(void);
+/* the transport: TLS handshakes per second, requests with keep-alive on and
+ * off over http and https (bench/bench_net.c). */
+int ctng_bench_net(void);
 
 /* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
  * empty or starts with ',' and continues the JSON object ("\"n\":3"). */

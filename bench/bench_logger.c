@@ -6,11 +6,14 @@
  * `clients` requests in flight. Two load generators:
  *  - "keepalive": `clients` persistent HTTP/1.1 connections, one request at
  *    a time on each (what a CT client library or a load tester does);
- *  - "conn": ctng_net_request, a new connection per request (what the
- *    CTng CA's client does today).
+ *  - "conn": ctng_net_request with keep-alive off, a new connection per
+ *    request;
+ * and over HTTPS (the daemon serving a test-PKI certificate), the ctng_net
+ * client with its keep-alive pool ("keepalive", what the CA's client does)
+ * and without ("conn", a TLS handshake per submission).
  * For add-chain (leaf certificates) and add-pre-chain (precertificates),
  * both issued directly by a generated root and sent with it, it prints
- *   {"name":"logger.add_chain.http","per_second":…,"client":"keepalive",
+ *   {"name":"logger.add_chain.http[s]","per_second":…,"client":"keepalive",
  *    "server_cpu_us_per_op":…,"client_cpu_us_per_op":…,"rounds":R,…}
  * with the best round's rate and the least CPU per submission over R rounds
  * of N submissions (fresh certificates each round). Server CPU = the
@@ -35,6 +38,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -109,12 +113,19 @@ static void send_next(cli_ctx *c)
 	}
 }
 
-static size_t run_conn(uint16_t port, const char *path, char **bodies, size_t n, int clients)
+static size_t run_conn(uint16_t port, const char *path, char **bodies, size_t n, int clients,
+                       const char *tls_ca, bool keepalive)
 {
 	cli_ctx c = {.bodies = bodies, .n = n};
-	snprintf(c.url, sizeof c.url, "http://127.0.0.1:%u%s", (unsigned)port, path);
+	snprintf(c.url, sizeof c.url, "%s://127.0.0.1:%u%s", tls_ca ? "https" : "http",
+	         (unsigned)port, path);
 	if (!(c.loop = ctng_net_loop_new(NULL)))
 		return 0;
+	ctng_net_loop_set_keepalive(c.loop, keepalive);
+	if (tls_ca && ctng_net_loop_set_tls_ca(c.loop, tls_ca, NULL)) {
+		ctng_net_loop_free(c.loop);
+		return 0;
+	}
 	for (int i = 0; i < clients; i++)
 		send_next(&c);
 	ctng_net_loop_run(c.loop, NULL);
@@ -368,8 +379,36 @@ static uint64_t env_u64(const char *name, uint64_t def, uint64_t max)
 	return x;
 }
 
-/* R rounds of one endpoint and one load generator against a fresh daemon. */
-static int bench_one(workload *w, const char *root_pem, bool precert, bool keepalive)
+/* A test-PKI certificate for 127.0.0.1 in dir: ca.pem, cert.pem, key.pem. */
+static int make_tls_files(const char *dir)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *ca = NULL, *cak = NULL, *cert = NULL, *key = NULL, path[128];
+	const char *names[] = {"127.0.0.1"};
+	ctng_net_tls_cert_opts co = {.cn = "logger1", .names = names, .n_names = 1,
+	                             .not_before = now - 3600, .not_after = now + 86400};
+	int rc = ctng_net_tls_make_ca("bench CA", now - 3600, now + 86400, &ca, &cak, NULL) ||
+	         ctng_net_tls_make_cert(ca, cak, &co, &cert, &key, NULL);
+	const char *files[3][3] = {{"ca.pem", ca, NULL}, {"cert.pem", cert, ca}, {"key.pem", key, NULL}};
+	for (int i = 0; !rc && i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+		FILE *f = fopen(path, "w");
+		rc = !f || fputs(files[i][1], f) < 0 || (files[i][2] && fputs(files[i][2], f) < 0);
+		if (f)
+			fclose(f);
+	}
+	free(ca);
+	free(cak);
+	free(cert);
+	free(key);
+	return rc;
+}
+
+/* R rounds of one endpoint and one load generator against a fresh daemon.
+ * tls: the daemon serves HTTPS and the ctng_net client (keep-alive pool
+ * or not) submits; else keepalive picks the raw generator or ctng_net
+ * without keep-alive. */
+static int bench_one(workload *w, const char *root_pem, bool precert, bool keepalive, bool tls)
 {
 	size_t n = (size_t)env_u64("CTNG_BENCH_LOGGER_N", 10000, 10000000);
 	unsigned rounds = (unsigned)env_u64("CTNG_BENCH_LOGGER_ROUNDS", 3, 1000);
@@ -386,6 +425,17 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 	snprintf(db, sizeof db, "%s/logger.db", dir);
 	if (ctng_sig_generate(CTNG_SIG_ECDSA_P256, &log_key, NULL))
 		goto out;
+	char ca_path[128], cert_path[128], key_path[128];
+	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
+	snprintf(cert_path, sizeof cert_path, "%s/cert.pem", dir);
+	snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
+	ctng_net_server_opts so = {0};
+	if (tls) {
+		if (make_tls_files(dir))
+			goto out;
+		so.tls_cert_file = cert_path;
+		so.tls_key_file = key_path;
+	}
 	const char *roots[1] = {root_pem};
 	s.opts = (ctng_logger_daemon_opts){
 	    .db_path = db,
@@ -397,6 +447,7 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 	               .root_pems = roots,
 	               .n_roots = 1},
 	    .workers = 2,
+	    .server = &so,
 	};
 	if (pthread_create(&th, NULL, srv_main, &s))
 		goto out;
@@ -419,8 +470,9 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 		getrusage(RUSAGE_SELF, &ru0);
 		getrusage(RUSAGE_THREAD, &rc0); /* this thread is the load generator */
 		uint64_t t0 = ctng_mono_ns();
-		size_t ok = keepalive ? run_keepalive(port, path, bodies, n, clients)
-		                      : run_conn(port, path, bodies, n, clients);
+		size_t ok = tls         ? run_conn(port, path, bodies, n, clients, ca_path, keepalive)
+		            : keepalive ? run_keepalive(port, path, bodies, n, clients)
+		                        : run_conn(port, path, bodies, n, clients, NULL, false);
 		uint64_t dt = ctng_mono_ns() - t0;
 		getrusage(RUSAGE_SELF, &ru1);
 		getrusage(RUSAGE_THREAD, &rc1);
@@ -445,8 +497,10 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 	         ",\"client\":\"%s\",\"clients\":%d,\"n\":%zu,\"rounds\":%u,\"durable\":true,"
 	         "\"workers\":2,\"server_cpu_us_per_op\":%.1f,\"client_cpu_us_per_op\":%.1f",
 	         keepalive ? "keepalive" : "conn", clients, n, rounds, best_srv, best_cli);
-	ctng_bench_line_rate(precert ? "logger.add_pre_chain.http" : "logger.add_chain.http",
-	                     best_rate, extra);
+	char name[64];
+	snprintf(name, sizeof name, "logger.%s.%s", precert ? "add_pre_chain" : "add_chain",
+	         tls ? "https" : "http");
+	ctng_bench_line_rate(name, best_rate, extra);
 	rc = 0;
 out:
 	if (started) {
@@ -478,14 +532,16 @@ int ctng_bench_logger(void)
 	rc = 0;
 	const char *only = getenv("CTNG_BENCH_LOGGER_ONLY");
 	for (int precert = 0; precert < 2; precert++)
-		for (int ka = 1; ka >= 0; ka--) {
-			char id[64];
-			snprintf(id, sizeof id, "logger.%s.http/%s",
-			         precert ? "add_pre_chain" : "add_chain",
-			         ka ? "keepalive" : "conn");
-			if ((!only || strstr(id, only)) && bench_one(&w, root_pem, precert, ka))
-				rc = 1;
-		}
+		for (int tls = 0; tls < 2; tls++)
+			for (int ka = 1; ka >= 0; ka--) {
+				char id[64];
+				snprintf(id, sizeof id, "logger.%s.%s/%s",
+				         precert ? "add_pre_chain" : "add_chain", tls ? "https" : "http",
+				         ka ? "keepalive" : "conn");
+				if ((!only || strstr(id, only)) &&
+				    bench_one(&w, root_pem, precert, ka, tls))
+					rc = 1;
+			}
 	ctng_log_set_level(lvl);
 out:
 	X509_free(w.root);

@@ -6,6 +6,9 @@
  *                        reached a monitor (worst period and monitor)
  *   network.gossip_bytes bytes in+out per gossiper per period
  *   network.client_update bytes of one monitor's client update
+ * each over http:// and over https:// (ctng testnet --tls; "scheme"), the
+ * gossip bytes also as bytes on the wire per gossiper process and period
+ * (TLS and HTTP framing included: "wire_bytes_avg");
  * Environment: CTNG_BENCH_NETWORK_PERIODS (default 4), _PERIOD_MS (2000),
  * _PORT_BASE (26000).
  */
@@ -50,6 +53,34 @@ static int run_once(ctng_testnet_opts *o, json_t **figures)
 	return 0;
 }
 
+/* The three lines of an honest run over `scheme`. */
+static void print_base(const ctng_testnet_opts *o, json_t *figures, const char *scheme)
+{
+	char extra[400];
+	uint64_t wait = fig(figures, "gossip_wait_ms"), last = fig(figures, "last_full_ms_max");
+	/* The query happens at query_offset = period/10 (ctng init's default). */
+	uint64_t after = last > wait + o->period_ms / 10 ? last - wait - o->period_ms / 10 : 0;
+	snprintf(extra, sizeof(extra),
+	         ",\"scheme\":\"%s\",\"ms_after_wait\":%llu,\"last_full_ms\":%llu,"
+	         "\"gossip_wait_ms\":%llu,\"period_ms\":%llu",
+	         scheme, (unsigned long long)after, (unsigned long long)last,
+	         (unsigned long long)wait, (unsigned long long)o->period_ms);
+	ctng_bench_line_ns("network.convergence", (double)after * 1e6, o->periods, extra);
+	snprintf(extra, sizeof(extra),
+	         ",\"scheme\":\"%s\",\"bytes_avg\":%llu,\"bytes_max\":%llu,\"gossipers\":4,"
+	         "\"wire_bytes_avg\":%llu",
+	         scheme, (unsigned long long)fig(figures, "gossip_bytes_avg"),
+	         (unsigned long long)fig(figures, "gossip_bytes_max"),
+	         (unsigned long long)fig(figures, "gossiper_wire_bytes_avg"));
+	ctng_bench_line_rate("network.gossip_bytes_per_period",
+	                     (double)fig(figures, "gossip_bytes_avg"), extra);
+	snprintf(extra, sizeof(extra), ",\"scheme\":\"%s\",\"bytes_avg\":%llu,\"bytes_max\":%llu",
+	         scheme, (unsigned long long)fig(figures, "update_bytes_avg"),
+	         (unsigned long long)fig(figures, "update_bytes_max"));
+	ctng_bench_line_rate("network.client_update_bytes",
+	                     (double)fig(figures, "update_bytes_avg"), extra);
+}
+
 int ctng_bench_network(void)
 {
 	ctng_testnet_opts o;
@@ -59,29 +90,16 @@ int ctng_bench_network(void)
 	o.port_base = (uint16_t)env_u64("CTNG_BENCH_NETWORK_PORT_BASE", 26000);
 	uint64_t load = env_u64("CTNG_BENCH_NETWORK_LOAD", 1000);
 	json_t *figures = NULL;
-	if (run_once(&o, &figures))
-		return 1;
 	char extra[400];
-	uint64_t wait = fig(figures, "gossip_wait_ms"), last = fig(figures, "last_full_ms_max");
-	/* The query happens at query_offset = period/10 (ctng init's default). */
-	uint64_t after = last > wait + o.period_ms / 10 ? last - wait - o.period_ms / 10 : 0;
-	snprintf(extra, sizeof(extra),
-	         ",\"ms_after_wait\":%llu,\"last_full_ms\":%llu,\"gossip_wait_ms\":%llu,"
-	         "\"period_ms\":%llu",
-	         (unsigned long long)after, (unsigned long long)last, (unsigned long long)wait,
-	         (unsigned long long)o.period_ms);
-	ctng_bench_line_ns("network.convergence", (double)after * 1e6, o.periods, extra);
-	snprintf(extra, sizeof(extra), ",\"bytes_avg\":%llu,\"bytes_max\":%llu,\"gossipers\":4",
-	         (unsigned long long)fig(figures, "gossip_bytes_avg"),
-	         (unsigned long long)fig(figures, "gossip_bytes_max"));
-	ctng_bench_line_rate("network.gossip_bytes_per_period",
-	                     (double)fig(figures, "gossip_bytes_avg"), extra);
-	snprintf(extra, sizeof(extra), ",\"bytes_avg\":%llu,\"bytes_max\":%llu",
-	         (unsigned long long)fig(figures, "update_bytes_avg"),
-	         (unsigned long long)fig(figures, "update_bytes_max"));
-	ctng_bench_line_rate("network.client_update_bytes",
-	                     (double)fig(figures, "update_bytes_avg"), extra);
-	json_decref(figures);
+	uint64_t last;
+	for (int tls = 0; tls < 2; tls++) {
+		o.tls = tls;
+		if (run_once(&o, &figures))
+			return 1;
+		print_base(&o, figures, tls ? "https" : "http");
+		json_decref(figures);
+	}
+	o.tls = false;
 	if (!load)
 		return 0;
 	/* Issue 11: the same network with `load` precertificates per period in

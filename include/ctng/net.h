@@ -397,6 +397,12 @@ int ctng_net_post_json(ctng_net_loop *loop, const char *url, const json_t *body,
 /* Number of outgoing requests in flight on the loop. */
 size_t ctng_net_inflight(const ctng_net_loop *loop);
 
+/* Bytes on the wire (TCP_INFO: received; sent and acknowledged) of every
+ * connection this process has closed, plus the open ones of `loop` (its
+ * servers' and clients'; may be NULL). TLS records and HTTP heads are
+ * included. Loop thread only. */
+void ctng_net_wire_bytes(const ctng_net_loop *loop, uint64_t *in, uint64_t *out);
+
 /* Keep-alive of the loop's clients (on by default): off closes the pooled
  * connections and sends "Connection: close" with every request. */
 void ctng_net_loop_set_keepalive(ctng_net_loop *loop, bool on);

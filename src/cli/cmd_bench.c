@@ -13,6 +13,7 @@ static const struct {
     {"client", ctng_bench_client}, {"network", ctng_bench_network}, {"logger", ctng_bench_logger},
     {"dkg", ctng_bench_dkg},
     {"mirror", ctng_bench_mirror},
+    {"net", ctng_bench_net},
 };
 
 static int run(int argc, char **argv)
@@ -34,6 +35,6 @@ static int run(int argc, char **argv)
 
 const ctng_cli_cmd ctng_cmd_bench = {
     "bench", "run benchmarks, one JSON object per line",
-    "usage: ctng bench [bls|merkle|ca|client|network|logger|dkg]\n"
+    "usage: ctng bench [bls|merkle|ca|client|network|logger|dkg|mirror|net]\n"
     "Prints one JSON object per line with \"name\" and \"ns_per_op\" or \"per_second\".\n",
     run};

@@ -160,8 +160,10 @@ static void conn_free(struct client_conn *c)
 		pool_unlink(c);
 	if (c->idle_ev)
 		event_free(c->idle_ev);
-	if (c->bev)
+	if (c->bev) {
+		ctng_net_wire_closing_(bufferevent_getfd(c->bev));
 		bufferevent_free(c->bev);
+	}
 	ctng_buf_free(&c->head);
 	ctng_buf_free(&c->body);
 	free(c);
@@ -385,7 +387,7 @@ static void note_tls_failure(ctng_net_loop *loop, const char *peer, const char *
 {
 	uint64_t skipped;
 	char what[sizeof loop->tls_last];
-	snprintf(what, sizeof what, "%s %s", peer, why);
+	snprintf(what, sizeof what, "%.60s %.190s", peer, why);
 	if (strcmp(what, loop->tls_last) != 0) {
 		memcpy(loop->tls_last, what, sizeof what);
 		loop->log_tls.last_ms = 0;
@@ -878,6 +880,15 @@ void ctng_net_loop_set_keepalive(ctng_net_loop *loop, bool on)
 			evtimer_del(c->idle_ev);
 			conn_free(c);
 		}
+}
+
+void ctng_net_client_wire_open_(const ctng_net_loop *loop, uint64_t *in, uint64_t *out)
+{
+	for (const struct client_conn *c = loop->pool; c; c = c->next)
+		ctng_net_wire_read_(bufferevent_getfd(c->bev), in, out);
+	for (const struct client_req *r = loop->inflight; r; r = r->next)
+		if (r->conn)
+			ctng_net_wire_read_(bufferevent_getfd(r->conn->bev), in, out);
 }
 
 size_t ctng_net_loop_idle_connections(const ctng_net_loop *loop)

@@ -125,8 +125,10 @@ static void conn_free(struct srv_conn *c)
 	drop_request(c);
 	if (c->deadline)
 		event_free(c->deadline);
-	if (c->bev)
+	if (c->bev) {
+		ctng_net_wire_closing_(bufferevent_getfd(c->bev));
 		bufferevent_free(c->bev); /* closes the socket */
+	}
 	else if (c->fd >= 0)
 		close(c->fd);
 	if (c->prev)
@@ -739,6 +741,13 @@ void ctng_net_conn_reply_(ctng_net_req *req, int status, const char *ctype, cons
 	if (req->body != empty_body)
 		free(req->body);
 	free(req);
+}
+
+void ctng_net_conn_wire_open_(const ctng_net_server *srv, uint64_t *in, uint64_t *out)
+{
+	for (const struct srv_conn *c = srv->conns; c; c = c->next)
+		if (c->bev)
+			ctng_net_wire_read_(bufferevent_getfd(c->bev), in, out);
 }
 
 void ctng_net_conn_close_all_(ctng_net_server *srv)

@@ -19,6 +19,14 @@ static void h_metrics(ctng_net_req *req, void *arg)
 	ctng_gauge_set(srv->m_limit, CTNG_LABELS("connections"), (double)st.max_connections);
 	ctng_gauge_set(srv->m_limit, CTNG_LABELS("buffered_bytes"), (double)st.max_buffered);
 	ctng_gauge_set(srv->m_limit, CTNG_LABELS("fds"), (double)st.fd_limit);
+	uint64_t w[2];
+	ctng_net_wire_bytes(srv->loop, &w[0], &w[1]);
+	for (int i = 0; i < 2; i++) {
+		if (w[i] > srv->wire_seen[i])
+			ctng_counter_add(srv->m_wire, CTNG_LABELS(i ? "out" : "in"),
+			                 (double)(w[i] - srv->wire_seen[i]));
+		srv->wire_seen[i] = w[i] > srv->wire_seen[i] ? w[i] : srv->wire_seen[i];
+	}
 	ctng_buf b = {0};
 	ctng_err err = {0};
 	if (ctng_metrics_render(reg, &b, &err)) {
@@ -63,6 +71,10 @@ int ctng_net_server_metrics(ctng_net_server *srv, ctng_metrics *reg, ctng_err *e
 	                         "TLS handshakes with this server that failed (bad ClientHello, no "
 	                         "common parameters, peer gone) or did not finish in time.",
 	                         NULL),
+	    CTNG_METRICS_COUNTER(&srv->m_wire, "ctng_net_wire_bytes_total",
+	                         "Bytes on the wire of this process's TCP connections (TLS and "
+	                         "HTTP framing included), received (in) and sent (out).",
+	                         "direction"),
 	    CTNG_METRICS_GAUGE(&srv->m_open, "ctng_http_connections_open",
 	                       "Connections open now (shed ones included).", NULL),
 	    CTNG_METRICS_GAUGE(&srv->m_buffered, "ctng_http_buffered_bytes",

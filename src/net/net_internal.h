@@ -133,7 +133,8 @@ struct ctng_net_server {
 	/* ctng_net_server_metrics; NULL: not counted */
 	ctng_metrics *m_reg;
 	ctng_metric *m_requests, *m_duration, *m_shed, *m_timeouts, *m_events, *m_tls;
-	ctng_metric *m_open, *m_buffered, *m_limit;
+	ctng_metric *m_open, *m_buffered, *m_limit, *m_wire;
+	uint64_t wire_seen[2]; /* what m_wire was given so far (in, out) */
 	struct ratelog log_full, log_idle, log_mem, log_accept, log_timeout, log_bad, log_tls;
 };
 
@@ -182,6 +183,15 @@ char *ctng_net_error_json_(const char *reason);
 /* client.c: fails every in-flight request (loop being freed), closes the
  * pooled connections and frees the resolver. */
 void ctng_net_client_shutdown_(ctng_net_loop *loop);
+
+/* wire.c: adds fd's TCP_INFO totals (received, sent and acked) to *in,
+ * *out; false if fd is not a TCP socket. */
+bool ctng_net_wire_read_(evutil_socket_t fd, uint64_t *in, uint64_t *out);
+/* wire.c: a connection closes: its totals join the process's. */
+void ctng_net_wire_closing_(evutil_socket_t fd);
+/* conn.c / client.c: add the totals of the open connections. */
+void ctng_net_conn_wire_open_(const struct ctng_net_server *srv, uint64_t *in, uint64_t *out);
+void ctng_net_client_wire_open_(const ctng_net_loop *loop, uint64_t *in, uint64_t *out);
 
 /* tls.c */
 SSL_CTX *ctng_net_tls_server_ctx_(const char *cert_file, const char *key_file, ctng_err *err);

@@ -39,6 +39,10 @@ typedef struct testnet_traffic {
 	uint64_t update_bytes_max, update_bytes_sum, update_samples;
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
 	uint64_t gossip_bytes_sum, gossip_samples;
+	/* bytes on the wire of each running gossiper process (its
+	 * ctng_net_wire_bytes_total, in+out) at its first and latest reading */
+	uint64_t wire_first[16], wire_last[16], wire_k_first[16], wire_k_last[16];
+	bool wire_seen[16];
 	uint64_t last_full_ms_max, last_full_ms_sum, last_full_samples; /* from monitor logs */
 	/* mirrors: entries held (all loggers) per running monitor, per period */
 	size_t n_mon;

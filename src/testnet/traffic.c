@@ -297,8 +297,51 @@ void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last
 	}
 }
 
+/* A gossiper's ctng_net_wire_bytes_total (in + out) from its /metrics. */
+static bool wire_bytes(const ctng_entity *e, uint64_t *total)
+{
+	char url[CTNG_URL_MAX + 16];
+	snprintf(url, sizeof(url), "%s/metrics", e->url);
+	int status = 0;
+	uint8_t *body = NULL;
+	bool ok = false;
+	*total = 0;
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, HTTP_TIMEOUT_MS, &status, &body, NULL,
+	                        NULL) == 0 &&
+	    status == 200) {
+		static const char *const keys[] = {"ctng_net_wire_bytes_total{direction=\"in\"} ",
+		                                   "ctng_net_wire_bytes_total{direction=\"out\"} "};
+		for (int i = 0; i < 2; i++) {
+			const char *at = strstr((const char *)body, keys[i]);
+			if (at) {
+				*total += (uint64_t)strtod(at + strlen(keys[i]), NULL);
+				ok = true;
+			}
+		}
+	}
+	free(body);
+	return ok;
+}
+
 void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
 {
+	size_t g = 0;
+	for (size_t i = 0; i < t->net->n_entities && g < 16; i++) {
+		const ctng_entity *e = &t->net->entities[i];
+		if (e->role != CTNG_ROLE_GOSSIPER || !ctng_testnet_runs(t->s, e->id))
+			continue;
+		uint64_t b;
+		if (!ctng_testnet_killed(t->s, e->id) && wire_bytes(e, &b)) {
+			if (!t->wire_seen[g]) {
+				t->wire_first[g] = b;
+				t->wire_k_first[g] = k;
+				t->wire_seen[g] = true;
+			}
+			t->wire_last[g] = b;
+			t->wire_k_last[g] = k;
+		}
+		g++;
+	}
 	for (size_t i = 0; i < t->net->n_entities; i++) {
 		const ctng_entity *e = &t->net->entities[i];
 		if (e->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, e->id) ||
@@ -448,6 +491,14 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 	    json_integer(
 	        (json_int_t)(t->gossip_samples ? t->gossip_bytes_sum / t->gossip_samples : 0)));
 	json_object_set_new(f, "last_full_ms_max", json_integer((json_int_t)t->last_full_ms_max));
+	uint64_t wire = 0, wire_periods = 0;
+	for (size_t g = 0; g < 16; g++)
+		if (t->wire_seen[g] && t->wire_k_last[g] > t->wire_k_first[g]) {
+			wire += t->wire_last[g] - t->wire_first[g];
+			wire_periods += t->wire_k_last[g] - t->wire_k_first[g];
+		}
+	json_object_set_new(f, "gossiper_wire_bytes_avg",
+	                    json_integer((json_int_t)(wire_periods ? wire / wire_periods : 0)));
 	json_object_set_new(f, "mirrored", json_deep_copy(t->mirrored));
 	/* Per monitor per period, averaged over the monitors and the run. */
 	uint64_t fl = 0, fp = 0, np = 0;
