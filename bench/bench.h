@@ -6,6 +6,8 @@
  */
 #ifndef CTNG_BENCH_H
 #define CTNG_BENCH_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Each returns 0 on success, non-zero on failure (message on stderr). */
@@ -24,6 +26,24 @@ int ctng_bench_mirror(void);
 /* the transport: TLS handshakes per second, requests with keep-alive on and
  * off over http and https (bench/bench_net.c). */
 int ctng_bench_net(void);
+
+/* The ctng_net load generator (bench_http.c): n requests to url — POST
+ * bodies[i] as JSON, or GET when bodies is NULL — with `clients` in flight
+ * on a private loop. Returns the number answered 200; wire (if not NULL)
+ * gets the bytes on the wire the process's connections added meanwhile
+ * (ctng_net_wire_bytes: in, out). */
+typedef struct ctng_bench_http {
+	const char *url;
+	char **bodies;
+	size_t n;
+	int clients;
+	const char *tls_ca; /* https: the CA bundle */
+	bool keepalive;
+} ctng_bench_http;
+size_t ctng_bench_http_run(const ctng_bench_http *h, uint64_t wire[2]);
+/* Writes dir/ca.pem, dir/cert.pem (a certificate named cn for 127.0.0.1,
+ * then the CA) and dir/key.pem from the test PKI. Returns 0 or non-zero. */
+int ctng_bench_tls_files(const char *dir, const char *cn);
 
 /* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
  * empty or starts with ',' and continues the JSON object ("\"n\":3"). */

@@ -74,63 +74,19 @@ static void *srv_main(void *arg)
 
 /* ------------------------------------------------ load: ctng_net client */
 
-typedef struct cli_ctx {
-	ctng_net_loop *loop;
-	char url[128];
-	char **bodies;
-	size_t n, next, done, ok;
-	int failed;
-} cli_ctx;
-
-static void send_next(cli_ctx *c);
-
-static void on_resp(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
-{
-	(void)len;
-	cli_ctx *c = arg;
-	if (!err && status == 200)
-		c->ok++;
-	else if (!c->failed++)
-		fprintf(stderr, "bench logger: submission failed: %d %s\n", status,
-		        err ? err->msg : (const char *)body);
-	c->done++;
-	if (c->done == c->n)
-		ctng_net_loop_stop(c->loop);
-	else
-		send_next(c);
-}
-
-static void send_next(cli_ctx *c)
-{
-	if (c->next >= c->n)
-		return;
-	const char *b = c->bodies[c->next++];
-	ctng_net_client_opts o = {.timeout_ms = 30000, .content_type = "application/json"};
-	if (ctng_net_request(c->loop, "POST", c->url, b, strlen(b), &o, on_resp, c, NULL)) {
-		c->failed++;
-		if (++c->done == c->n)
-			ctng_net_loop_stop(c->loop);
-	}
-}
-
 static size_t run_conn(uint16_t port, const char *path, char **bodies, size_t n, int clients,
                        const char *tls_ca, bool keepalive)
 {
-	cli_ctx c = {.bodies = bodies, .n = n};
-	snprintf(c.url, sizeof c.url, "%s://127.0.0.1:%u%s", tls_ca ? "https" : "http",
-	         (unsigned)port, path);
-	if (!(c.loop = ctng_net_loop_new(NULL)))
-		return 0;
-	ctng_net_loop_set_keepalive(c.loop, keepalive);
-	if (tls_ca && ctng_net_loop_set_tls_ca(c.loop, tls_ca, NULL)) {
-		ctng_net_loop_free(c.loop);
-		return 0;
-	}
-	for (int i = 0; i < clients; i++)
-		send_next(&c);
-	ctng_net_loop_run(c.loop, NULL);
-	ctng_net_loop_free(c.loop);
-	return c.ok;
+	char url[128];
+	snprintf(url, sizeof url, "%s://127.0.0.1:%u%s", tls_ca ? "https" : "http", (unsigned)port,
+	         path);
+	ctng_bench_http h = {.url = url,
+	                     .bodies = bodies,
+	                     .n = n,
+	                     .clients = clients,
+	                     .tls_ca = tls_ca,
+	                     .keepalive = keepalive};
+	return ctng_bench_http_run(&h, NULL);
 }
 
 /* ---------------------------------------- load: keep-alive connections */
@@ -379,31 +335,6 @@ static uint64_t env_u64(const char *name, uint64_t def, uint64_t max)
 	return x;
 }
 
-/* A test-PKI certificate for 127.0.0.1 in dir: ca.pem, cert.pem, key.pem. */
-static int make_tls_files(const char *dir)
-{
-	int64_t now = (int64_t)time(NULL);
-	char *ca = NULL, *cak = NULL, *cert = NULL, *key = NULL, path[128];
-	const char *names[] = {"127.0.0.1"};
-	ctng_net_tls_cert_opts co = {.cn = "logger1", .names = names, .n_names = 1,
-	                             .not_before = now - 3600, .not_after = now + 86400};
-	int rc = ctng_net_tls_make_ca("bench CA", now - 3600, now + 86400, &ca, &cak, NULL) ||
-	         ctng_net_tls_make_cert(ca, cak, &co, &cert, &key, NULL);
-	const char *files[3][3] = {{"ca.pem", ca, NULL}, {"cert.pem", cert, ca}, {"key.pem", key, NULL}};
-	for (int i = 0; !rc && i < 3; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
-		FILE *f = fopen(path, "w");
-		rc = !f || fputs(files[i][1], f) < 0 || (files[i][2] && fputs(files[i][2], f) < 0);
-		if (f)
-			fclose(f);
-	}
-	free(ca);
-	free(cak);
-	free(cert);
-	free(key);
-	return rc;
-}
-
 /* R rounds of one endpoint and one load generator against a fresh daemon.
  * tls: the daemon serves HTTPS and the ctng_net client (keep-alive pool
  * or not) submits; else keepalive picks the raw generator or ctng_net
@@ -431,7 +362,7 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 	snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
 	ctng_net_server_opts so = {0};
 	if (tls) {
-		if (make_tls_files(dir))
+		if (ctng_bench_tls_files(dir, "logger1"))
 			goto out;
 		so.tls_cert_file = cert_path;
 		so.tls_key_file = key_path;
@@ -470,7 +401,7 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 		getrusage(RUSAGE_SELF, &ru0);
 		getrusage(RUSAGE_THREAD, &rc0); /* this thread is the load generator */
 		uint64_t t0 = ctng_mono_ns();
-		size_t ok = tls         ? run_conn(port, path, bodies, n, clients, ca_path, keepalive)
+		size_t ok = tls ? run_conn(port, path, bodies, n, clients, ca_path, keepalive)
 		            : keepalive ? run_keepalive(port, path, bodies, n, clients)
 		                        : run_conn(port, path, bodies, n, clients, NULL, false);
 		uint64_t dt = ctng_mono_ns() - t0;
@@ -536,8 +467,8 @@ int ctng_bench_logger(void)
 			for (int ka = 1; ka >= 0; ka--) {
 				char id[64];
 				snprintf(id, sizeof id, "logger.%s.%s/%s",
-				         precert ? "add_pre_chain" : "add_chain", tls ? "https" : "http",
-				         ka ? "keepalive" : "conn");
+				         precert ? "add_pre_chain" : "add_chain",
+				         tls ? "https" : "http", ka ? "keepalive" : "conn");
 				if ((!only || strstr(id, only)) &&
 				    bench_one(&w, root_pem, precert, ka, tls))
 					rc = 1;

@@ -50,9 +50,10 @@ static void *srv_main(void *arg)
 static int srv_start(srv_ctx *s, const char *cert, const char *key)
 {
 	ctng_err e = {0};
-	ctng_net_server_opts o = {.tls_cert_file = cert, .tls_key_file = key,
-	                          .max_connections = 4096};
-	if (!(s->loop = ctng_net_loop_new(&e)) || !(s->srv = ctng_net_server_new_opts(s->loop, &o, &e)) ||
+	ctng_net_server_opts o = {
+	    .tls_cert_file = cert, .tls_key_file = key, .max_connections = 4096};
+	if (!(s->loop = ctng_net_loop_new(&e)) ||
+	    !(s->srv = ctng_net_server_new_opts(s->loop, &o, &e)) ||
 	    ctng_net_server_bind(s->srv, "127.0.0.1", 0, &s->port, &e) ||
 	    ctng_net_server_route(s->srv, "GET", "/ping", h_ping, NULL, &e) ||
 	    pthread_create(&s->th, NULL, srv_main, s)) {
@@ -68,39 +69,6 @@ static void srv_stop(srv_ctx *s)
 	pthread_join(s->th, NULL);
 	ctng_net_server_free(s->srv);
 	ctng_net_loop_free(s->loop);
-}
-
-typedef struct cli_ctx {
-	ctng_net_loop *loop;
-	char url[128];
-	size_t n, next, done, ok;
-	int failed;
-} cli_ctx;
-
-static void send_next(cli_ctx *c);
-
-static void on_resp(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
-{
-	(void)body;
-	(void)len;
-	cli_ctx *c = arg;
-	if (!err && status == 200)
-		c->ok++;
-	else if (!c->failed++)
-		fprintf(stderr, "bench net: request failed: %d %s\n", status, err ? err->msg : "");
-	if (++c->done == c->n)
-		ctng_net_loop_stop(c->loop);
-	else
-		send_next(c);
-}
-
-static void send_next(cli_ctx *c)
-{
-	if (c->next >= c->n)
-		return;
-	c->next++;
-	if (ctng_net_get(c->loop, c->url, 30000, on_resp, c, NULL) && ++c->done == c->n)
-		ctng_net_loop_stop(c->loop);
 }
 
 static double cpu_us(const struct rusage *a, const struct rusage *b)
@@ -127,33 +95,25 @@ static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive,
 	double best = 0, best_srv = 1e30, best_cli = 1e30;
 	uint64_t wire_per_req = 0;
 	for (unsigned r = 0; r < rounds; r++) {
-		cli_ctx c = {.n = n};
-		snprintf(c.url, sizeof c.url, "%s://127.0.0.1:%u/ping", tls ? "https" : "http", port);
-		ctng_err e = {0};
-		if (!(c.loop = ctng_net_loop_new(&e)) || (ca && ctng_net_loop_set_tls_ca(c.loop, ca, &e))) {
-			fprintf(stderr, "bench net: %s\n", e.msg);
-			ctng_net_loop_free(c.loop);
-			return 1;
-		}
-		ctng_net_loop_set_keepalive(c.loop, keepalive);
-		uint64_t w0[2];
-		ctng_net_wire_bytes(c.loop, &w0[0], &w0[1]);
+		char url[128];
+		snprintf(url, sizeof url, "%s://127.0.0.1:%u/ping", tls ? "https" : "http", port);
+		ctng_bench_http h = {
+		    .url = url, .n = n, .clients = clients, .tls_ca = ca, .keepalive = keepalive};
+		uint64_t w0[2], w1[2];
+		ctng_net_wire_bytes(NULL, &w0[0], &w0[1]);
 		struct rusage ru0, ru1, rc0, rc1;
 		getrusage(RUSAGE_SELF, &ru0);
 		getrusage(RUSAGE_THREAD, &rc0);
 		uint64_t t0 = ctng_mono_ns();
-		for (int i = 0; i < clients; i++)
-			send_next(&c);
-		ctng_net_loop_run(c.loop, NULL);
+		size_t ok = ctng_bench_http_run(&h, NULL);
 		uint64_t dt = ctng_mono_ns() - t0;
 		getrusage(RUSAGE_SELF, &ru1);
 		getrusage(RUSAGE_THREAD, &rc1);
-		ctng_net_loop_free(c.loop); /* closes the pool: its bytes are counted */
-		usleep(200000);             /* and the server closes its ends */
-		uint64_t w1[2];
+		usleep(200000); /* the server closes its ends: their bytes join the count */
 		ctng_net_wire_bytes(NULL, &w1[0], &w1[1]);
-		if (c.ok != n) {
-			fprintf(stderr, "bench net: %s: %zu of %zu requests failed\n", name, n - c.ok, n);
+		if (ok != n) {
+			fprintf(stderr, "bench net: %s: %zu of %zu requests failed\n", name, n - ok,
+			        n);
 			return 1;
 		}
 		/* both ends are in this process: what both sent is what crossed
@@ -176,17 +136,6 @@ static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive,
 	return 0;
 }
 
-static void write_file(const char *path, const char *a, const char *b)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return;
-	fputs(a, f);
-	if (b)
-		fputs(b, f);
-	fclose(f);
-}
-
 int ctng_bench_net(void)
 {
 	char dir[] = "/tmp/ctng_bench_net_XXXXXX";
@@ -196,18 +145,9 @@ int ctng_bench_net(void)
 	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
 	snprintf(cert_path, sizeof cert_path, "%s/cert.pem", dir);
 	snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
-	int64_t now = (int64_t)time(NULL);
-	char *ca = NULL, *cak = NULL, *cert = NULL, *key = NULL;
-	const char *names[] = {"127.0.0.1"};
-	ctng_net_tls_cert_opts co = {.cn = "gossiper1", .names = names, .n_names = 1,
-	                             .not_before = now - 3600, .not_after = now + 86400};
 	int rc = 1;
-	if (ctng_net_tls_make_ca("bench CA", now - 3600, now + 86400, &ca, &cak, NULL) ||
-	    ctng_net_tls_make_cert(ca, cak, &co, &cert, &key, NULL))
+	if (ctng_bench_tls_files(dir, "gossiper1"))
 		goto out;
-	write_file(ca_path, ca, NULL);
-	write_file(cert_path, cert, ca);
-	write_file(key_path, key, NULL);
 	ctng_log_level lvl = ctng_log_get_level();
 	ctng_log_set_level(CTNG_LOG_WARN);
 	srv_ctx plain = {0}, tls = {0};
@@ -222,10 +162,6 @@ int ctng_bench_net(void)
 	srv_stop(&tls);
 	ctng_log_set_level(lvl);
 out:
-	free(ca);
-	free(cak);
-	free(cert);
-	free(key);
 	unlink(ca_path);
 	unlink(cert_path);
 	unlink(key_path);

@@ -17,8 +17,7 @@
 
 #define VALID_DAYS 825 /* what browsers accept for a server certificate */
 
-int cfg_init_tls_ca(const char *dir, uint64_t now_ms, char **ca_pem, char **ca_key,
-                    ctng_err *err)
+int cfg_init_tls_ca(const char *dir, uint64_t now_ms, char **ca_pem, char **ca_key, ctng_err *err)
 {
 	char path[4096];
 	int64_t now = (int64_t)(now_ms / 1000);

@@ -31,18 +31,18 @@
 
 #include "net_internal.h"
 
-#define POOL_PER_PEER  8     /* idle connections kept per peer */
-#define POOL_MAX       256   /* idle connections kept per loop */
-#define POOL_IDLE_MS   15000 /* below the servers' 60 s idle timeout */
-#define RESP_HEAD_MAX  HTTP1_MAX_HEAD
+#define POOL_PER_PEER 8     /* idle connections kept per peer */
+#define POOL_MAX      256   /* idle connections kept per loop */
+#define POOL_IDLE_MS  15000 /* below the servers' 60 s idle timeout */
+#define RESP_HEAD_MAX HTTP1_MAX_HEAD
 
 struct client_conn {
 	ctng_net_loop *loop;
 	char key[CTNG_NET_PEER_KEY]; /* scheme://host:port */
 	struct bufferevent *bev;
 	bool tls;
-	bool up;   /* connected (TLS: handshake done) */
-	bool used; /* a response was read on it before */
+	bool up;                /* connected (TLS: handshake done) */
+	bool used;              /* a response was read on it before */
 	struct client_req *req; /* the request it serves; NULL while pooled */
 	struct event *idle_ev;
 	/* the response being read */
@@ -286,7 +286,8 @@ static int read_response(struct client_conn *c)
 		    http1_head_end((const char *)c->head.data, c->head.len, &c->scan, &skip);
 		if (!end) {
 			if (c->head.len > RESP_HEAD_MAX) {
-				fail_now(c, CTNG_EIO, "net: malformed response from %s (head too large)",
+				fail_now(c, CTNG_EIO,
+				         "net: malformed response from %s (head too large)",
 				         cr->peer);
 				return -1;
 			}
@@ -307,15 +308,15 @@ static int read_response(struct client_conn *c)
 			c->scan = 0;
 			continue;
 		}
-		if (http1_response_framing(&c->h, cr->is_head ? "HEAD" : cr->method, cr->max_response,
-		                           &c->fr, &e)) {
+		if (http1_response_framing(&c->h, cr->is_head ? "HEAD" : cr->method,
+		                           cr->max_response, &c->fr, &e)) {
 			if (e.status == 413)
 				fail_now(c, CTNG_ERANGE,
 				         "net: response from %s larger than the limit of %zu bytes",
 				         cr->peer, cr->max_response);
 			else
-				fail_now(c, CTNG_EIO, "net: malformed response from %s: %s", cr->peer,
-				         e.reason);
+				fail_now(c, CTNG_EIO, "net: malformed response from %s: %s",
+				         cr->peer, e.reason);
 			return -1;
 		}
 		c->ch.max_body = cr->max_response;
@@ -336,7 +337,8 @@ static int read_response(struct client_conn *c)
 			if (used < 0) {
 				if (used == -1 && e.status == 413)
 					fail_now(c, CTNG_ERANGE,
-					         "net: response from %s larger than the limit of %zu bytes",
+					         "net: response from %s larger than the limit of "
+					         "%zu bytes",
 					         cr->peer, cr->max_response);
 				else
 					fail_now(c, CTNG_EIO, "net: malformed response from %s: %s",
@@ -353,7 +355,8 @@ static int read_response(struct client_conn *c)
 		if (c->fr.kind == HTTP1_BODY_LENGTH && n > c->fr.length - c->body.len)
 			n = (size_t)(c->fr.length - c->body.len);
 		if (c->fr.kind == HTTP1_BODY_EOF && c->body.len + n > cr->max_response) {
-			fail_now(c, CTNG_ERANGE, "net: response from %s larger than the limit of %zu bytes",
+			fail_now(c, CTNG_ERANGE,
+			         "net: response from %s larger than the limit of %zu bytes",
 			         cr->peer, cr->max_response);
 			return -1;
 		}
@@ -431,7 +434,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		else if (sock_err == ECONNREFUSED)
 			snprintf(why, sizeof why, "refused"); /* a closed port, not TLS */
 	} else if (!c->up) {
-		snprintf(why, sizeof why, "%s", sock_err == ECONNREFUSED ? "refused" : strerror(sock_err));
+		snprintf(why, sizeof why, "%s",
+		         sock_err == ECONNREFUSED ? "refused" : strerror(sock_err));
 	} else {
 		why[0] = 0;
 	}
@@ -496,9 +500,8 @@ static struct client_conn *conn_new(struct client_req *cr, ctng_err *err)
 			ctng_err_set(err, CTNG_EINVAL, "net: cannot check the name %s", name);
 			goto fail;
 		}
-		c->bev = bufferevent_openssl_socket_new(loop->base, -1, ssl,
-		                                        BUFFEREVENT_SSL_CONNECTING,
-		                                        BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_openssl_socket_new(
+		    loop->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 		if (!c->bev) {
 			SSL_free(ssl);
 			goto oom;
@@ -618,7 +621,8 @@ static void start(struct client_req *cr)
 		fail_soon(cr, CTNG_EIO, "net: cannot resolve %s: no resolver", cr->host);
 		return;
 	}
-	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+	                                .ai_socktype = SOCK_STREAM,
 	                                .ai_protocol = IPPROTO_TCP,
 	                                .ai_flags = EVUTIL_AI_ADDRCONFIG};
 	char port[8];
@@ -707,8 +711,8 @@ static int parse_url(const char *url, struct client_req *cr, char **path_query, 
 	}
 	cr->tls = strcasecmp(scheme, "https") == 0;
 	if (evhttp_uri_get_userinfo(u) || evhttp_uri_get_fragment(u)) {
-		rc = ctng_err_set(err, CTNG_EINVAL, "net: URL %.200s: userinfo/fragment not allowed",
-		                  url);
+		rc = ctng_err_set(err, CTNG_EINVAL,
+		                  "net: URL %.200s: userinfo/fragment not allowed", url);
 		goto out;
 	}
 	size_t hl = host ? strlen(host) : 0;
@@ -732,8 +736,8 @@ static int parse_url(const char *url, struct client_req *cr, char **path_query, 
 		for (const char *p = cr->host; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
-				rc = ctng_err_set(err, CTNG_EINVAL, "net: URL host %.100s is not a name",
-				                  cr->host);
+				rc = ctng_err_set(err, CTNG_EINVAL,
+				                  "net: URL host %.100s is not a name", cr->host);
 				goto out;
 			}
 	}
@@ -786,7 +790,8 @@ int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, c
 		free(cr);
 		return rc;
 	}
-	uint64_t timeout = opts && opts->timeout_ms ? opts->timeout_ms : CTNG_NET_DEFAULT_TIMEOUT_MS;
+	uint64_t timeout =
+	    opts && opts->timeout_ms ? opts->timeout_ms : CTNG_NET_DEFAULT_TIMEOUT_MS;
 	if (timeout > 24ull * 3600 * 1000)
 		timeout = 24ull * 3600 * 1000;
 	cr->loop = loop;
@@ -814,7 +819,8 @@ int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, c
 	if (!rc && opts && opts->headers)
 		for (size_t i = 0; !rc && opts->headers[i] && opts->headers[i + 1]; i += 2) {
 			const char *hn = opts->headers[i], *hv = opts->headers[i + 1];
-			if (!*hn || !header_ok(hn) || strchr(hn, ':') || strchr(hn, ' ') || !header_ok(hv))
+			if (!*hn || !header_ok(hn) || strchr(hn, ':') || strchr(hn, ' ') ||
+			    !header_ok(hv))
 				rc = CTNG_EINVAL;
 			else
 				rc = ctng_buf_printf(o, "%s: %s\r\n", hn, hv);

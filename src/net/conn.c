@@ -44,8 +44,8 @@ struct srv_conn {
 	bool close_after; /* close once the current reply is sent */
 	bool linger;      /* ... after draining what the peer still sends */
 	bool peer_eof;
-	bool tls;         /* a TLS connection ... */
-	bool tls_up;      /* ... whose handshake is done */
+	bool tls;          /* a TLS connection ... */
+	bool tls_up;       /* ... whose handshake is done */
 	bool served_any;   /* a reply was sent: later heads may be preceded by idle time */
 	bool have_bytes;   /* a byte of the current request has arrived */
 	uint64_t t0;       /* ctng_mono_ns() at that byte (metrics) */
@@ -128,8 +128,7 @@ static void conn_free(struct srv_conn *c)
 	if (c->bev) {
 		ctng_net_wire_closing_(bufferevent_getfd(c->bev));
 		bufferevent_free(c->bev); /* closes the socket */
-	}
-	else if (c->fd >= 0)
+	} else if (c->fd >= 0)
 		close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -498,9 +497,9 @@ static void note_tls_failure(struct srv_conn *c, const char *why)
 	ctng_counter_inc(srv->m_tls, NULL);
 	uint64_t skipped;
 	if (ctng_net_ratelog_(&srv->log_tls, ctng_mono_ms(), &skipped))
-		CTNG_INFO("net: TLS handshake failed", "peer=%s reason=\"%s\" failures=%llu not_logged=%llu",
-		          c->peer, why, (unsigned long long)srv->stats.tls_failures,
-		          (unsigned long long)skipped);
+		CTNG_INFO("net: TLS handshake failed",
+		          "peer=%s reason=\"%s\" failures=%llu not_logged=%llu", c->peer, why,
+		          (unsigned long long)srv->stats.tls_failures, (unsigned long long)skipped);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -639,8 +638,8 @@ void ctng_net_conn_accept_(struct evconnlistener *l, evutil_socket_t fd, struct 
 	if (srv->tls) {
 		SSL *ssl = SSL_new(srv->tls);
 		c->tls = true;
-		c->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-		                                              BEV_OPT_CLOSE_ON_FREE)
+		c->bev = ssl ? bufferevent_openssl_socket_new(
+		                   base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
 		             : NULL;
 		if (ssl && !c->bev)
 			SSL_free(ssl);

@@ -9,8 +9,8 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <netdb.h>
-#include <openssl/ssl.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

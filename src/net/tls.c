@@ -6,12 +6,12 @@
  * one-line reasons for failed handshakes. The bufferevents that use these
  * contexts are made in conn.c (server) and client.c.
  */
+#include <errno.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +85,8 @@ SSL_CTX *ctng_net_tls_server_ctx_(const char *cert_file, const char *key_file, c
 	}
 	X509 *leaf = SSL_CTX_get0_certificate(ctx);
 	if (leaf && X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0)
-		CTNG_WARN("net: TLS certificate has expired; peers will refuse it",
-		          "cert=%s", cert_file);
+		CTNG_WARN("net: TLS certificate has expired; peers will refuse it", "cert=%s",
+		          cert_file);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -154,8 +154,8 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 		ctng_err e = {0};
 		SSL_CTX *ctx = ctng_net_tls_server_ctx_(s->tls_cert, s->tls_key, &e);
 		if (!ctx) {
-			CTNG_ERROR("net: TLS reload failed, keeping the old certificate", "error=\"%s\"",
-			           e.msg);
+			CTNG_ERROR("net: TLS reload failed, keeping the old certificate",
+			           "error=\"%s\"", e.msg);
 			continue;
 		}
 		SSL_CTX_free(s->tls);
@@ -169,8 +169,8 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 		SSL_CTX *ctx = ctng_net_tls_client_ctx_(ca, &e);
 		free(ca);
 		if (!ctx) {
-			CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle", "error=\"%s\"",
-			           e.msg);
+			CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle",
+			           "error=\"%s\"", e.msg);
 		} else {
 			SSL_CTX_free(loop->tls_client);
 			loop->tls_client = ctx;
@@ -190,7 +190,8 @@ bool ctng_net_tls_failure_(struct bufferevent *bev, int sock_err, char *out, siz
 			reason = ERR_reason_error_string(e);
 	ERR_clear_error();
 	if (v != X509_V_OK) {
-		snprintf(out, cap, "certificate verify failed: %s", X509_verify_cert_error_string(v));
+		snprintf(out, cap, "certificate verify failed: %s",
+		         X509_verify_cert_error_string(v));
 		return true;
 	}
 	if (reason) {

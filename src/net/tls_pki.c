@@ -42,8 +42,8 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 
 /* A certificate for key `pk` named `cn`, valid nb..na, issued by
  * (issuer, ik) or self-signed when issuer is NULL. */
-static X509 *make(const char *cn, EVP_PKEY *pk, int64_t nb, int64_t na, X509 *issuer,
-                  EVP_PKEY *ik, const char *san)
+static X509 *make(const char *cn, EVP_PKEY *pk, int64_t nb, int64_t na, X509 *issuer, EVP_PKEY *ik,
+                  const char *san)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
@@ -63,7 +63,8 @@ static X509 *make(const char *cn, EVP_PKEY *pk, int64_t nb, int64_t na, X509 *is
 		                                (const unsigned char *)cn, -1, -1, 0) &&
 		     X509_set_subject_name(x, name) &&
 		     X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) &&
-		     X509_set1_notBefore(x, tb) && X509_set1_notAfter(x, ta) && X509_set_pubkey(x, pk);
+		     X509_set1_notBefore(x, tb) && X509_set1_notAfter(x, ta) &&
+		     X509_set_pubkey(x, pk);
 	}
 	X509 *iss = issuer ? issuer : x;
 	if (ok && !issuer)
@@ -153,7 +154,8 @@ int ctng_net_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem,
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	if (!ca || !ck || X509_check_private_key(ca, ck) != 1) {
-		rc = ctng_err_set(err, CTNG_EINVAL, "net: the TLS CA certificate or key is unusable");
+		rc = ctng_err_set(err, CTNG_EINVAL,
+		                  "net: the TLS CA certificate or key is unusable");
 	} else if (!(k = EVP_EC_gen("P-256")) ||
 	           !(x = make(o->cn, k, o->not_before, o->not_after, ca, ck,
 	                      san.len ? (const char *)san.data : NULL))) {

@@ -48,32 +48,22 @@ static char *slurp(const char *path)
 	return (char *)d;
 }
 
-static void write_text(const char *path, const char *a, const char *b)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(a, f);
-	if (b)
-		fputs(b, f);
-	fclose(f);
-}
-
 /* Puts a certificate (signed by issuer, naming names, valid nb..na) in
  * place of logger1's and tells it to reload. */
 static void swap_logger_cert(const char *issuer_pem, const char *issuer_key,
                              const char *const *names, size_t n, int64_t nb, int64_t na)
 {
-	ctng_net_tls_cert_opts o = {.cn = "logger1", .names = names, .n_names = n,
-	                            .not_before = nb, .not_after = na};
+	ctng_net_tls_cert_opts o = {
+	    .cn = "logger1", .names = names, .n_names = n, .not_before = nb, .not_after = na};
 	char *c = NULL, *k = NULL;
 	ctng_err err = {0};
 	if (ctng_net_tls_make_cert(issuer_pem, issuer_key, &o, &c, &k, &err))
 		fail_msg("make_cert: %s", err.msg);
 	char path[300];
 	snprintf(path, sizeof path, "%s/logger1/tls/cert.pem", dir);
-	write_text(path, c, issuer_pem);
+	ctng_test_write_file(path, c, issuer_pem);
 	snprintf(path, sizeof path, "%s/logger1/tls/key.pem", dir);
-	write_text(path, k, NULL);
+	ctng_test_write_file(path, k, NULL);
 	free(c);
 	free(k);
 	if (logger > 0)
@@ -158,8 +148,8 @@ static int group_setup(void **state)
 	/* logger1 starts with a certificate from another CA */
 	int64_t now = (int64_t)time(NULL);
 	char *oca = NULL, *ocak = NULL;
-	assert_int_equal(ctng_net_tls_make_ca("another CA", now - 3600, now + 86400, &oca, &ocak, NULL),
-	                 0);
+	assert_int_equal(
+	    ctng_net_tls_make_ca("another CA", now - 3600, now + 86400, &oca, &ocak, NULL), 0);
 	const char *good[] = {"127.0.0.1", "localhost"};
 	swap_logger_cert(oca, ocak, good, 2, now - 3600, now + 86400);
 	free(oca);
@@ -202,7 +192,9 @@ static void test_refused_certificates(void **state)
 	char lp[32];
 	snprintf(lp, sizeof lp, "peer=127.0.0.1:%u", port_of("logger1"));
 	/* a certificate from another CA */
-	wait_log("monitor1", lp, "reason=\"certificate verify failed: self-signed certificate in certificate chain\"");
+	wait_log(
+	    "monitor1", lp,
+	    "reason=\"certificate verify failed: self-signed certificate in certificate chain\"");
 	monitor_alive();
 	/* right CA, wrong name */
 	int64_t now = (int64_t)time(NULL);
@@ -229,8 +221,8 @@ static void test_refused_certificates(void **state)
 		snprintf(path, sizeof path, "/ctng/v1/counts?period=%llu", (unsigned long long)p);
 		if (p > p0 && https_get(port_of("gossiper1"), path, &out) == 200) {
 			json_t *j = json_loads(out, 0, NULL);
-			json_int_t sth =
-			    json_integer_value(json_object_get(json_object_get(j, "counts"), "STH"));
+			json_int_t sth = json_integer_value(
+			    json_object_get(json_object_get(j, "counts"), "STH"));
 			flowing = sth >= 1;
 			json_decref(j);
 		}

@@ -27,22 +27,8 @@
 #include <cmocka.h>
 
 #include "ctng/net.h"
+#include "srv_fixture.h"
 #include "testutil.h"
-
-struct srv {
-	ctng_net_loop *loop;
-	ctng_net_server *srv;
-	uint16_t port;
-	pthread_t th;
-	ctng_net_server_stats stats;
-};
-
-static void *run_thread(void *a)
-{
-	struct srv *s = a;
-	ctng_net_loop_run(s->loop, NULL);
-	return NULL;
-}
 
 static void h_hello(ctng_net_req *req, void *arg)
 {
@@ -60,25 +46,17 @@ static void h_len(ctng_net_req *req, void *arg)
 	                              (int)(len < 16 ? len : 16)));
 }
 
+static const struct srv_route routes[] = {
+    {"GET", "/hello", h_hello}, {"POST", "/len", h_len}, {NULL, NULL, NULL}};
+
 static void start(struct srv *s, const ctng_net_server_opts *o)
 {
-	memset(s, 0, sizeof *s);
-	ctng_err err = {0};
-	assert_non_null(s->loop = ctng_net_loop_new(&err));
-	assert_non_null(s->srv = ctng_net_server_new_opts(s->loop, o, &err));
-	assert_int_equal(ctng_net_server_bind(s->srv, "127.0.0.1", 0, &s->port, &err), 0);
-	assert_int_equal(ctng_net_server_route(s->srv, "GET", "/hello", h_hello, NULL, &err), 0);
-	assert_int_equal(ctng_net_server_route(s->srv, "POST", "/len", h_len, NULL, &err), 0);
-	assert_int_equal(pthread_create(&s->th, NULL, run_thread, s), 0);
+	srv_start(s, o, routes, false);
 }
 
 static void stop(struct srv *s)
 {
-	ctng_net_loop_stop(s->loop);
-	pthread_join(s->th, NULL);
-	ctng_net_server_get_stats(s->srv, &s->stats);
-	ctng_net_server_free(s->srv);
-	ctng_net_loop_free(s->loop);
+	srv_stop(s);
 }
 
 static char *exchange(struct srv *s, const char *req)

@@ -27,22 +27,13 @@
 #include <cmocka.h>
 
 #include "ctng/net.h"
+#include "srv_fixture.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/ctng-test-tls-XXXXXX";
 static char ca_file[256], other_ca_file[256];
 static char good_cert[256], good_key[256], wrong_cert[256], wrong_key[256], old_cert[256],
     old_key[256], live_cert[256], live_key[256];
-
-static void write_file(const char *path, const char *a, const char *b)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(a, f);
-	if (b)
-		fputs(b, f);
-	fclose(f);
-}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -60,14 +51,14 @@ static void copy_file(const char *from, const char *to)
 static void make_leaf(const char *ca_pem, const char *ca_key, const char *const *names, size_t n,
                       int64_t nb, int64_t na, const char *cert_path, const char *key_path)
 {
-	ctng_net_tls_cert_opts o = {.cn = "node", .names = names, .n_names = n, .not_before = nb,
-	                            .not_after = na};
+	ctng_net_tls_cert_opts o = {
+	    .cn = "node", .names = names, .n_names = n, .not_before = nb, .not_after = na};
 	char *c = NULL, *k = NULL;
 	ctng_err err = {0};
 	if (ctng_net_tls_make_cert(ca_pem, ca_key, &o, &c, &k, &err))
 		fail_msg("make_cert: %s", err.msg);
-	write_file(cert_path, c, ca_pem);
-	write_file(key_path, k, NULL);
+	ctng_test_write_file(cert_path, c, ca_pem);
+	ctng_test_write_file(key_path, k, NULL);
 	free(c);
 	free(k);
 }
@@ -85,8 +76,8 @@ static int group_setup(void **state)
 		fail_msg("make_ca: %s", err.msg);
 	snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
 	snprintf(other_ca_file, sizeof other_ca_file, "%s/other-ca.pem", dir);
-	write_file(ca_file, ca, NULL);
-	write_file(other_ca_file, oca, NULL);
+	ctng_test_write_file(ca_file, ca, NULL);
+	ctng_test_write_file(other_ca_file, oca, NULL);
 #define P(v, name) snprintf(v, sizeof v, "%s/" name, dir)
 	P(good_cert, "good.pem");
 	P(good_key, "good.key");
@@ -118,53 +109,26 @@ static int group_teardown(void **state)
 
 /* ------------------------------------------------------------- server */
 
-struct srv {
-	ctng_net_loop *loop;
-	ctng_net_server *srv;
-	uint16_t port;
-	pthread_t th;
-	ctng_net_server_stats stats;
-};
-
-static void *run_thread(void *a)
-{
-	struct srv *s = a;
-	ctng_net_loop_run(s->loop, NULL);
-	return NULL;
-}
-
 static void h_hello(ctng_net_req *req, void *arg)
 {
 	(void)arg;
 	ctng_net_reply_json(req, 200, json_pack("{s:s}", "hello", "tls"));
 }
 
-static void start(struct srv *s, const char *cert, const char *key, uint64_t idle_ms,
-                  bool signals)
+static const struct srv_route routes[] = {{"GET", "/hello", h_hello}, {NULL, NULL, NULL}};
+
+static void start(struct srv *s, const char *cert, const char *key, uint64_t idle_ms, bool signals)
 {
-	memset(s, 0, sizeof *s);
-	ctng_err err = {0};
 	ctng_net_server_opts o = {.tls_cert_file = cert,
 	                          .tls_key_file = key,
 	                          .header_timeout_ms = 300,
 	                          .idle_timeout_ms = idle_ms};
-	assert_non_null(s->loop = ctng_net_loop_new(&err));
-	if (signals)
-		assert_int_equal(ctng_net_loop_catch_signals(s->loop, NULL, NULL, &err), 0);
-	if (!(s->srv = ctng_net_server_new_opts(s->loop, &o, &err)))
-		fail_msg("server: %s", err.msg);
-	assert_int_equal(ctng_net_server_bind(s->srv, "127.0.0.1", 0, &s->port, &err), 0);
-	assert_int_equal(ctng_net_server_route(s->srv, "GET", "/hello", h_hello, NULL, &err), 0);
-	assert_int_equal(pthread_create(&s->th, NULL, run_thread, s), 0);
+	srv_start(s, &o, routes, signals);
 }
 
 static void stop(struct srv *s)
 {
-	ctng_net_loop_stop(s->loop);
-	pthread_join(s->th, NULL);
-	ctng_net_server_get_stats(s->srv, &s->stats);
-	ctng_net_server_free(s->srv);
-	ctng_net_loop_free(s->loop);
+	srv_stop(s);
 }
 
 /* ------------------------------------------------------------- client */
@@ -177,14 +141,12 @@ struct result {
 	ctng_err err;
 };
 
-static void on_response(int status, const uint8_t *body, size_t len, const ctng_err *err,
-                        void *arg)
+static void on_response(int status, const uint8_t *body, size_t len, const ctng_err *err, void *arg)
 {
 	struct result *r = arg;
 	r->done = true;
 	r->status = status;
-	snprintf(r->body, sizeof r->body, "%.*s", (int)(len < 255 ? len : 255),
-	         (const char *)body);
+	snprintf(r->body, sizeof r->body, "%.*s", (int)(len < 255 ? len : 255), (const char *)body);
 	if (err)
 		r->err = *err;
 	ctng_net_loop_stop(r->loop);
@@ -279,7 +241,8 @@ static void test_refusals(void **state)
 	char url[128];
 	ctng_net_loop *other = client(other_ca_file);
 	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", good.port);
-	expect_refused(other, url, "certificate verify failed: self-signed certificate in certificate chain");
+	expect_refused(other, url,
+	               "certificate verify failed: self-signed certificate in certificate chain");
 	ctng_net_loop_free(other);
 	ctng_net_loop *c = client(ca_file);
 	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", wrong.port);
@@ -366,7 +329,7 @@ static void test_sighup_reload(void **state)
 	}
 	assert_true(reloaded);
 	/* a file that does not load keeps the certificate in use */
-	write_file(live_cert, "not a certificate\n", NULL);
+	ctng_test_write_file(live_cert, "not a certificate\n", NULL);
 	assert_int_equal(kill(getpid(), SIGHUP), 0);
 	ctng_test_sleep_ms(200);
 	get(c, url, &r);
@@ -378,8 +341,10 @@ static void test_sighup_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_https_and_keepalive), cmocka_unit_test(test_stale_pooled_connection),
-	    cmocka_unit_test(test_refusals),            cmocka_unit_test(test_garbage_and_stalls),
+	    cmocka_unit_test(test_https_and_keepalive),
+	    cmocka_unit_test(test_stale_pooled_connection),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_garbage_and_stalls),
 	    cmocka_unit_test(test_sighup_reload),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -189,6 +189,17 @@ char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_w
 	return out;
 }
 
+void ctng_test_write_file(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s: %s", path, strerror(errno));
+	fputs(a, f);
+	if (b)
+		fputs(b, f);
+	fclose(f);
+}
+
 long ctng_test_proc_status(pid_t pid, const char *field)
 {
 	char path[64], line[256];

@@ -79,6 +79,10 @@ char *ctng_test_recv_all(int fd, size_t *len);
  * ctng_test_recv_all does ("" if the connection failed). */
 char *ctng_test_raw_http(uint16_t port, const void *req, size_t len, bool shut_wr, long timeout_ms);
 
+/* Writes a then b (may be NULL) to path (created or truncated); fails the
+ * test if it cannot. */
+void ctng_test_write_file(const char *path, const char *a, const char *b);
+
 /* A number from /proc/PID/status, e.g. field "VmHWM" or "VmRSS" (kB);
  * -1 if unreadable. */
 long ctng_test_proc_status(pid_t pid, const char *field);
