@@ -411,7 +411,7 @@ static void check_note(void)
 	fclose(f);
 	char cmd[4096], out[512], errb[2048];
 	snprintf(cmd, sizeof cmd,
-	         "cd '%s/tests/go/notecheck' && GO111MODULE=off GOPATH=/usr/share/gocode "
+	         "cd '%s/tests/go/notecheck' && GO111MODULE=off GOPATH=/usr/share/gocode GOENV=off GOPROXY=off "
 	         "GOCACHE='%s/gocache' GOFLAGS= go build -o '%s/notecheck' . && "
 	         "'%s/notecheck' '%s' < '%s'",
 	         CTNG_SOURCE_DIR, tmp_root, tmp_root, tmp_root, vkey, p);
