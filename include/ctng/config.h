@@ -324,6 +324,12 @@ typedef struct ctng_init_opts {
 	 * more than 99 of some role the strides are 1000 instead of 100 */
 	uint16_t port_base;
 	const char *host; /* default "127.0.0.1" */
+	/* Per-entity hosts overriding `host` (NULL-terminated "ID=HOST" strings,
+	 * e.g. "monitor3=198.18.0.9"; NULL = none): each entity with one gets
+	 * that HOST in its url and listen address, for nodes on different
+	 * machines or network namespaces (tests/integration/test_netns.c). An
+	 * id that is not one of the network's, or a bad HOST: CTNG_EINVAL. */
+	const char *const *entity_hosts;
 	/* Topology (docs/config.md §4). watch: loggers (and CAs) each monitor
 	 * watches, consecutive from its own index; 0 = 2, which with 3 loggers
 	 * and 3 CAs is the DESIGN §9 table. peers: peers of each gossiper; 0 (or

@@ -68,6 +68,10 @@ typedef struct ctng_testnet_scenario {
 	 * checked: nodes set to misbehave beyond what the protocol tolerates
 	 * only harm themselves. NULL = check every one. */
 	const char *const *unchecked;
+	/* Per-gossiper expectations (period, k, gossiper id) instead of expect,
+	 * for scenarios where some nodes are cut off (NULL = expect for all). */
+	void (*expect_gossiper)(uint64_t period, size_t k, const char *gossiper,
+	                        ctng_testnet_expect *out);
 	/* After the run, a relying party syncs from every checked monitor and
 	 * must find every issued, unrevoked certificate valid. */
 	bool check_clients;
@@ -152,6 +156,16 @@ typedef struct ctng_testnet_opts {
 	size_t load;             /* extra precertificates per period to every logger (bench) */
 	bool tls;                /* a new network speaks HTTPS (ctng init --tls) */
 	FILE *out;               /* where the table or JSON goes; NULL = stdout */
+	/* For harnesses (tests/integration/test_netns.c): a scenario not in the
+	 * table (checked with its own expectations, also with `network`); an
+	 * argv prefix for starting an entity (e.g. {"ip", "netns", "exec", NS,
+	 * NULL}; NULL = none; it must exec, not fork, the daemon); a call at the
+	 * start of each period of the run (k = its index), before the monitors
+	 * query. */
+	const ctng_testnet_scenario *scenario_def;
+	const char *const *(*wrap)(const ctng_entity *e, void *arg);
+	void (*on_period)(uint64_t k, uint64_t period, void *arg);
+	void *hook_arg;
 	struct json_t **figures; /* if set and the run completes: the figures
 	                          * object (caller json_decref's) */
 } ctng_testnet_opts;

@@ -27,6 +27,8 @@ static int run(int argc, char **argv)
 	    {"--watch", 1, CTNG_INIT_MAX_ROLE},
 	    {"--peers", 1, CTNG_INIT_MAX_ROLE},
 	};
+	static const char *hosts[CTNG_CONFIG_MAX_ENTITIES + 1];
+	size_t n_hosts = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		if ((v = ctng_cli_flag(argc, argv, &i, "--dir"))) {
@@ -35,6 +37,13 @@ static int run(int argc, char **argv)
 		}
 		if ((v = ctng_cli_flag(argc, argv, &i, "--host"))) {
 			o.host = v;
+			continue;
+		}
+		if ((v = ctng_cli_flag(argc, argv, &i, "--entity-host"))) {
+			if (n_hosts + 1 >= sizeof(hosts) / sizeof(hosts[0]))
+				return ctng_cli_usage_error(cmd, "too many --entity-host");
+			hosts[n_hosts++] = v;
+			o.entity_hosts = hosts;
 			continue;
 		}
 		if (strcmp(argv[i], "--dealer") == 0) {
@@ -138,7 +147,8 @@ const ctng_cli_cmd ctng_cmd_init = {
     "init", "write a test network in one folder (keys, network.json, per-node configs)",
     "usage: ctng init --dir DIR [--dealer] [--period-ms MS] [--loggers N] [--cas N]\n"
     "                 [--monitors N] [--threshold T] [--genesis-ms MS] [--port-base PORT]\n"
-    "                 [--host HOST] [--watch N] [--peers all|N] [--tls]\n\n"
+    "                 [--host HOST] [--entity-host ID=HOST]... [--watch N] [--peers all|N]\n"
+    "                 [--tls]\n\n"
     "Writes DIR/network.json (public) and DIR/<id>/config.json (private, mode 0600)\n"
     "for every entity, with fresh keys made as `ctng keygen` makes them: loggers\n"
     "ECDSA P-256, CAs ECDSA P-256 plus a self-signed root DIR/<id>/root.pem,\n"
@@ -159,5 +169,7 @@ const ctng_cli_cmd ctng_cmd_init = {
     "Topology: --watch N makes each monitor watch N loggers and N CAs, its own index\n"
     "and the next ones (default 2: the DESIGN 9 table for 3 and 3); --peers N gives\n"
     "each gossiper N peers (offsets +-1, +-2, +-4, ...) instead of all (full mesh).\n"
+    "--host sets every entity's address (default 127.0.0.1); --entity-host ID=HOST\n"
+    "(repeatable) one entity's, e.g. nodes in their own network namespaces.\n"
     "Refuses to overwrite an existing DIR/network.json. See docs/config.md.\n",
     run};

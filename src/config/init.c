@@ -61,6 +61,32 @@ static bool peers_with(uint32_t a, uint32_t b, uint32_t n, uint32_t peers)
 	return false;
 }
 
+/* Is id one of the entities ctng init makes with these counts? */
+static bool init_id_exists(const ctng_init_opts *o, const char *id)
+{
+	static const char *const prefixes[] = {"logger", "ca", "monitor", "gossiper"};
+	uint32_t counts[] = {o->loggers, o->cas, o->monitors, o->monitors};
+	for (int g = 0; g < 4; g++) {
+		size_t pl = strlen(prefixes[g]);
+		if (strncmp(id, prefixes[g], pl) != 0 || !id[pl] || id[pl] == '0')
+			continue;
+		uint64_t n = 0;
+		if (ctng_parse_u64(id + pl, counts[g], &n, NULL) == 0 && n >= 1)
+			return true;
+	}
+	return false;
+}
+
+/* The host of entity id: its entity_hosts entry, else o->host. */
+static const char *entity_host(const ctng_init_opts *o, const char *id)
+{
+	size_t n = strlen(id);
+	for (const char *const *h = o->entity_hosts; h && *h; h++)
+		if (strncmp(*h, id, n) == 0 && (*h)[n] == '=')
+			return *h + n + 1;
+	return o->host;
+}
+
 static int check_opts(ctng_init_opts *o, ctng_err *err)
 {
 	if (o->period_ms == 0)
@@ -90,6 +116,21 @@ static int check_opts(ctng_init_opts *o, ctng_err *err)
 		                    o->threshold, o->monitors);
 	if (!o->host)
 		o->host = "127.0.0.1";
+	for (const char *const *h = o->entity_hosts; h && *h; h++) {
+		const char *eq = strchr(*h, '=');
+		char id[CTNG_ID_MAX + 1];
+		size_t n = eq ? (size_t)(eq - *h) : 0;
+		if (!eq || n == 0 || n > CTNG_ID_MAX || !eq[1] || strlen(eq + 1) >= CTNG_HOST_MAX)
+			return ctng_err_set(err, CTNG_EINVAL, "entity host \"%s\": want ID=HOST", *h);
+		memcpy(id, *h, n);
+		id[n] = 0;
+		if (!init_id_exists(o, id))
+			return ctng_err_set(err, CTNG_EINVAL, "entity host \"%s\": no entity %s", *h, id);
+		for (const char *c = eq + 1; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+				return ctng_err_set(err, CTNG_EINVAL, "entity host \"%s\": bad HOST", *h);
+	}
 	uint32_t stride = port_stride(o);
 	if (o->port_base == 0 || (uint32_t)o->port_base + 4 * stride - 1 > 65535)
 		return ctng_err_set(err, CTNG_EINVAL, "port base must be 1..%u",
@@ -243,9 +284,9 @@ int ctng_init_network(const char *dir, const ctng_init_opts *opts_in, ctng_err *
 			char id[CTNG_ID_MAX + 1], url[CTNG_URL_MAX], listen[CTNG_URL_MAX], edir[4096];
 			unsigned port = o.port_base + groups[g].off * stride + i - 1;
 			snprintf(id, sizeof id, "%s%u", groups[g].prefix, i);
-			snprintf(url, sizeof url, "%s://%s:%u", o.tls ? "https" : "http", o.host,
-			         port);
-			snprintf(listen, sizeof listen, "%s:%u", o.host, port);
+			const char *host = entity_host(&o, id);
+			snprintf(url, sizeof url, "%s://%s:%u", o.tls ? "https" : "http", host, port);
+			snprintf(listen, sizeof listen, "%s:%u", host, port);
 			snprintf(edir, sizeof edir, "%s/%s", dir, id);
 			ctng_keygen_opts ko = {.role = groups[g].role,
 			                       .id = id,

@@ -107,7 +107,7 @@ int testnet_dkg_run(const char *exe, const char *dir, ctng_network *net, testnet
 		testnet_pathf(cfg, sizeof cfg, "%s/%s/config.json", dir, g->id);
 		testnet_pathf(logp, sizeof logp, "%s/%s/daemon.log", dir, g->id);
 		snprintf(d->ids[i], sizeof d->ids[i], "%s", g->id);
-		d->pids[i] = testnet_spawn(exe, "gossiper", cfg, logp, 0);
+		d->pids[i] = testnet_spawn(exe, "gossiper", cfg, logp, 0, NULL);
 		d->n = i + 1;
 		if (d->pids[i] < 0)
 			return ctng_err_set(err, CTNG_EIO, "cannot start %s", g->id);

@@ -93,9 +93,10 @@ typedef struct proc {
 } proc;
 
 /* fork+exec `exe ROLE --config CFG` with output appended to logpath; with
- * skew_ms != 0 under faketime(1). */
+ * skew_ms != 0 with libfaketime preloaded; with prefix (NULL-terminated argv,
+ * may be NULL) as `prefix... exe ROLE --config CFG`. */
 pid_t testnet_spawn(const char *exe, const char *role, const char *cfg, const char *logpath,
-                    long skew_ms);
+                    long skew_ms, const char *const *prefix);
 /* Polls e's /ctng/v1/ping until any HTTP answer or the (monotonic) deadline. */
 bool testnet_wait_listening(const ctng_entity *e, uint64_t deadline_ms);
 
