@@ -68,13 +68,13 @@ typedef struct ctng_testnet_scenario {
 	 * checked: nodes set to misbehave beyond what the protocol tolerates
 	 * only harm themselves. NULL = check every one. */
 	const char *const *unchecked;
+	/* After the run, a relying party syncs from every checked monitor and
+	 * must find every issued, unrevoked certificate valid. */
+	bool check_clients;
 	/* Per-gossiper expectations (period, k, gossiper id) instead of expect,
 	 * for scenarios where some nodes are cut off (NULL = expect for all). */
 	void (*expect_gossiper)(uint64_t period, size_t k, const char *gossiper,
 	                        ctng_testnet_expect *out);
-	/* After the run, a relying party syncs from every checked monitor and
-	 * must find every issued, unrevoked certificate valid. */
-	bool check_clients;
 } ctng_testnet_scenario;
 #define CTNG_TESTNET_DERIVE (-2)
 
