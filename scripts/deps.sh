@@ -14,6 +14,7 @@ PKGS=(
   chromium chromium-driver                 # headless browser for the monitor dashboard test
   gnuplot-nox                              # ctng sim sweep's plots (SVG)
   faketime                                 # clock-skew tests: libfaketime under real daemons
+  iproute2                                 # ip netns / ip link: the network-namespace fault tests
   golang-go golang-golang-x-mod-dev        # Go sumdb/note verifies the logger checkpoint (offline, GOPATH mode)
 )
 missing=()

@@ -71,6 +71,8 @@ typedef struct ctng_testnet_scenario {
 	/* After the run, a relying party syncs from every checked monitor and
 	 * must find every issued, unrevoked certificate valid. */
 	bool check_clients;
+	/* Monitors whose relying parties are not checked (cut off by design). */
+	const char *const *client_skip;
 	/* Per-gossiper expectations (period, k, gossiper id) instead of expect,
 	 * for scenarios where some nodes are cut off (NULL = expect for all). */
 	void (*expect_gossiper)(uint64_t period, size_t k, const char *gossiper,

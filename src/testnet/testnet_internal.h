@@ -23,7 +23,7 @@ typedef struct testnet_cert {
 	char path[4096]; /* where the issued PEM was written */
 	char key_path[4096];
 	bool issued, revoked, revoke_sent;
-	uint64_t requested_in;
+	uint64_t requested_in, revoked_in;
 } testnet_cert;
 
 typedef struct testnet_traffic {
@@ -35,6 +35,7 @@ typedef struct testnet_traffic {
 	testnet_cert certs[TESTNET_MAX_CERTS];
 	size_t n_certs;
 	size_t requests_failed;
+	uint64_t last_period; /* of testnet_traffic_period */
 	/* figures */
 	uint64_t update_bytes_max, update_bytes_sum, update_samples;
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */

@@ -148,7 +148,7 @@ static void poll_cert(testnet_cert *c)
 	json_decref(resp);
 }
 
-static void revoke_cert(const testnet_traffic *t, testnet_cert *c)
+static void revoke_cert(const testnet_traffic *t, testnet_cert *c, uint64_t p)
 {
 	/* `ctng cert revoke` does the signing; the run uses the same code path
 	 * through the CLI binary so the documented flow is what is exercised. */
@@ -158,12 +158,14 @@ static void revoke_cert(const testnet_traffic *t, testnet_cert *c)
 	         c->ca->url, c->path, c->key_path, t->tls_ca ? " --tls-ca '" : "",
 	         t->tls_ca ? t->tls_ca : "", t->tls_ca ? "'" : "");
 	c->revoke_sent = true;
+	c->revoked_in = p;
 	if (system(cmd) == 0)
 		c->revoked = true;
 }
 
 void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 {
+	t->last_period = p;
 	for (size_t i = 0; i < t->n_certs; i++)
 		if (!t->certs[i].issued)
 			poll_cert(&t->certs[i]);
@@ -175,7 +177,7 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 			if (t->certs[j].ca == c->ca)
 				first_of_ca = false;
 		if (first_of_ca && c->issued && !c->revoke_sent)
-			revoke_cert(t, c);
+			revoke_cert(t, c, p);
 	}
 	if (k < 2) {
 		for (size_t i = 0; i < t->net->n_entities; i++) {
@@ -391,10 +393,24 @@ size_t testnet_check_clients(testnet_traffic *t, ctng_buf *failures)
 	size_t fails = 0, checked = 0;
 	char errpath[4096], cmd[16384], why[512];
 	testnet_pathf(errpath, sizeof errpath, "%s/client.err", t->dir);
+	/* nothing acknowledged is lost: every request a CA answered with a
+	 * handle is issued (a last poll for those issued at the last period) */
+	for (size_t k = 0; k < t->n_certs; k++) {
+		if (!t->certs[k].issued)
+			poll_cert(&t->certs[k]);
+		if (!t->certs[k].issued) {
+			ctng_buf_printf(failures, "%s acknowledged request %s but never issued it\n",
+			                t->certs[k].ca->id, t->certs[k].handle);
+			fails++;
+		}
+	}
 	for (size_t i = 0; i < t->net->n_entities; i++) {
 		const ctng_entity *m = &t->net->entities[i];
+		bool skip = false;
+		for (const char *const *c = t->s->client_skip; c && *c; c++)
+			skip |= strcmp(*c, m->id) == 0;
 		if (m->role != CTNG_ROLE_MONITOR || !ctng_testnet_runs(t->s, m->id) ||
-		    ctng_testnet_unchecked(t->s, t->net, m->id))
+		    ctng_testnet_unchecked(t->s, t->net, m->id) || skip)
 			continue;
 		char state[4096];
 		testnet_pathf(state, sizeof state, "%s/rp-%s.db", t->dir, m->id);
@@ -408,6 +424,19 @@ size_t testnet_check_clients(testnet_traffic *t, ctng_buf *failures)
 		}
 		for (size_t k = 0; k < t->n_certs; k++) {
 			const testnet_cert *c = &t->certs[k];
+			if (c->revoked && c->revoked_in + 1 <= t->last_period) {
+				/* acknowledged revocation: in REV(r+1), attested by now */
+				snprintf(cmd, sizeof cmd, "'%s' client verify --state '%s' '%s'", t->exe,
+				         state, c->path);
+				int rv = run_cmd(cmd, errpath, why, sizeof why);
+				if (rv != 1 || !strstr(why, "REVOKED")) {
+					ctng_buf_printf(failures,
+					                "relying party of %s does not see %s revoked: %s\n",
+					                m->id, c->path, why);
+					fails++;
+				}
+				continue;
+			}
 			if (!c->issued || c->revoke_sent)
 				continue;
 			snprintf(cmd, sizeof cmd, "'%s' client verify --state '%s' '%s'", t->exe, state,
