@@ -100,6 +100,11 @@ typedef struct ctng_testnet_cell {
 	bool skip; /* not checked: the gossiper was down by design */
 	uint64_t period;
 	uint64_t counts[CTNG_TYPE_COUNT];
+	/* CON_FULLs the gossiper holds, whatever their period (they are
+	 * permanent; /ctng/v1/counts con_full_total), 0 = not reported: then
+	 * the check sums the per-period CON_FULL counts of the run instead. A
+	 * conviction made before the run's first period counts too. */
+	uint64_t con_full_held;
 } ctng_testnet_cell;
 
 /* The observations of a run: cells[k * n_gossipers + g] for period k of the

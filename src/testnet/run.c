@@ -512,7 +512,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			ctng_testnet_cell *cell = &cells[k * ng + g];
 			cell->period = p;
 			const ctng_entity *e = ctng_network_entity(&net, gossipers[g]);
-			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts) == 0;
+			cell->ok = testnet_fetch_counts(&traffic, e, p, cell->counts, &cell->con_full_held) == 0;
 			print_cell(out, cell, gossipers[g], o->json);
 		}
 		testnet_mirror_period(&traffic, p, out, o->json);

@@ -131,7 +131,7 @@ int testnet_pathf(char *out, size_t cap, const char *fmt, ...)
 /* GET <gossiper>/ctng/v1/counts?period=p into counts[] (ctng_all_types order);
  * the gossip bytes it reports go into the figures. */
 int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
-                         uint64_t counts[CTNG_TYPE_COUNT]);
+                         uint64_t counts[CTNG_TYPE_COUNT], uint64_t *con_full_held);
 /* After the counts of period p: GET /ctng/v1/mirror of every running
  * monitor; prints the entries each holds (table mode) and keeps them for
  * the figures. */

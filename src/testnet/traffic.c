@@ -190,7 +190,7 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 }
 
 int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
-                         uint64_t counts[CTNG_TYPE_COUNT])
+                         uint64_t counts[CTNG_TYPE_COUNT], uint64_t *con_full_held)
 {
 	char url[CTNG_URL_MAX + 64];
 	snprintf(url, sizeof(url), "%s/ctng/v1/counts?period=%llu", g->url, (unsigned long long)p);
@@ -217,6 +217,9 @@ int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
 		if (b > t->gossip_bytes_max)
 			t->gossip_bytes_max = b;
 	}
+	json_int_t held = json_integer_value(json_object_get(resp, "con_full_total"));
+	if (con_full_held)
+		*con_full_held = held > 0 ? (uint64_t)held : 0;
 	json_decref(resp);
 	return 0;
 }
