@@ -232,6 +232,28 @@ static void test_refused_certificates(void **state)
 	assert_true(kill(logger, 0) == 0 && kill(monitor, 0) == 0);
 }
 
+/* A relying party syncs from the https monitor with the network's CA
+ * (--tls-ca), and is refused without it (the test CA is no system root). */
+static void test_client_sync_https(void **state)
+{
+	(void)state;
+	char url[64], state_db[300], netjson[300], ca[300], out[4096], err[4096];
+	snprintf(url, sizeof url, "https://127.0.0.1:%u", port_of("monitor1"));
+	snprintf(state_db, sizeof state_db, "%s/rp.db", netdir);
+	snprintf(netjson, sizeof netjson, "%s/network.json", dir);
+	snprintf(ca, sizeof ca, "%s/tls/ca.pem", dir);
+	const char *bad[] = {CTNG_BIN,  "client", "sync",      "--monitor", url,
+	                     "--state", state_db, "--network", netjson,     NULL};
+	int st = ctng_test_run(bad, out, sizeof out, NULL, err, sizeof err, 30000);
+	if (st == 0 || !strstr(err, "certificate verify failed"))
+		fail_msg("sync without the CA: status %d, stderr %s", st, err);
+	const char *good[] = {CTNG_BIN, "client",    "sync",  "--monitor", url, "--state",
+	                      state_db, "--network", netjson, "--tls-ca",  ca,  NULL};
+	st = ctng_test_run(good, out, sizeof out, NULL, err, sizeof err, 30000);
+	if (st != 0)
+		fail_msg("sync with --tls-ca: status %d, stderr %s", st, err);
+}
+
 static void test_garbage_and_stalls(void **state)
 {
 	(void)state;
@@ -263,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_refused_certificates),
+	    cmocka_unit_test(test_client_sync_https),
 	    cmocka_unit_test(test_garbage_and_stalls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

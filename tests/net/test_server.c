@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -313,12 +314,50 @@ static void test_buffer_budget(void **state)
 	assert_int_equal(s.stats.requests, 1);
 }
 
+/* accept() failing (no descriptor left in the process) pauses accepting
+ * instead of spinning, and the waiting client is served once descriptors
+ * are back. Lowers this process's descriptor limit for good: run last. */
+static void test_accept_backoff(void **state)
+{
+	(void)state;
+	struct rlimit rl = {.rlim_cur = 256, .rlim_max = 256};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	struct srv s;
+	start(&s, NULL);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(c >= 0);
+	/* take every free descriptor */
+	int fds[256], n = 0;
+	while (n < 256 && (fds[n] = dup(0)) >= 0)
+		n++;
+	assert_true(n > 0 && n < 256);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s.port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof sa), 0); /* in the backlog */
+	const char *q = "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
+	assert_int_equal(send(c, q, strlen(q), 0), (ssize_t)strlen(q));
+	ctng_test_sleep_ms(1000); /* the server cannot accept it meanwhile */
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	struct timeval tv = {.tv_sec = 10};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	char *r = ctng_test_recv_all(c, NULL);
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK"));
+	free(r);
+	close(c);
+	stop(&s);
+	/* a few tries per second, not a busy loop (which made millions) */
+	if (s.stats.accept_errors < 1 || s.stats.accept_errors > 20)
+		fail_msg("%llu accept() failures in about a second",
+		         (unsigned long long)s.stats.accept_errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_statuses), cmocka_unit_test(test_keepalive_pipelining),
 	    cmocka_unit_test(test_slow_peers),     cmocka_unit_test(test_connection_cap),
-	    cmocka_unit_test(test_buffer_budget),
+	    cmocka_unit_test(test_buffer_budget),  cmocka_unit_test(test_accept_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
