@@ -41,8 +41,11 @@ typedef struct testnet_traffic {
 	uint64_t gossip_bytes_max; /* per gossiper per period, in+out, when reported */
 	uint64_t gossip_bytes_sum, gossip_samples;
 	/* bytes on the wire of each running gossiper process (its
-	 * ctng_net_wire_bytes_total, in+out) at its first and latest reading */
+	 * ctng_net_wire_bytes_total, in+out) at its first and latest reading,
+	 * less the run's own polls of it (counts, the readings themselves:
+	 * wire_own, from this process's side) */
 	uint64_t wire_first[16], wire_last[16], wire_k_first[16], wire_k_last[16];
+	uint64_t wire_own[16], wire_pending[16];
 	bool wire_seen[16];
 	uint64_t last_full_ms_max, last_full_ms_sum, last_full_samples; /* from monitor logs */
 	/* mirrors: entries held (all loggers) per running monitor, per period */

@@ -189,13 +189,41 @@ void testnet_traffic_period(testnet_traffic *t, uint64_t p, uint64_t k)
 	}
 }
 
+/* The slot of a running gossiper in t->wire_* (-1 if none). */
+static int wire_slot(const testnet_traffic *t, const ctng_entity *g)
+{
+	int n = 0;
+	for (size_t i = 0; i < t->net->n_entities && n < 16; i++) {
+		const ctng_entity *e = &t->net->entities[i];
+		if (e->role != CTNG_ROLE_GOSSIPER || !ctng_testnet_runs(t->s, e->id))
+			continue;
+		if (e == g)
+			return n;
+		n++;
+	}
+	return -1;
+}
+
+/* Bytes on the wire of this process's connections so far (closed ones:
+ * every fetch_sync closes its own). */
+static uint64_t own_wire(void)
+{
+	uint64_t in = 0, out = 0;
+	ctng_net_wire_bytes(NULL, &in, &out);
+	return in + out;
+}
+
 int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
                          uint64_t counts[CTNG_TYPE_COUNT], uint64_t *con_full_held)
 {
 	char url[CTNG_URL_MAX + 64];
 	snprintf(url, sizeof(url), "%s/ctng/v1/counts?period=%llu", g->url, (unsigned long long)p);
 	json_t *resp = NULL;
+	uint64_t w0 = own_wire();
 	int st = fetch_json(url, "GET", NULL, &resp);
+	int slot = wire_slot(t, g);
+	if (slot >= 0) /* the run's own polls are not gossip */
+		t->wire_pending[slot] += own_wire() - w0;
 	json_t *cs = resp ? json_object_get(resp, "counts") : NULL;
 	if (st != 200 || !json_is_object(cs)) {
 		json_decref(resp);
@@ -336,12 +364,18 @@ void testnet_collect_figures(testnet_traffic *t, uint64_t p, uint64_t k)
 		if (e->role != CTNG_ROLE_GOSSIPER || !ctng_testnet_runs(t->s, e->id))
 			continue;
 		uint64_t b;
+		uint64_t w0 = own_wire();
 		if (!ctng_testnet_killed(t->s, e->id) && wire_bytes(e, &b)) {
+			/* polls made since the last reading are in b: not gossip */
 			if (!t->wire_seen[g]) {
 				t->wire_first[g] = b;
 				t->wire_k_first[g] = k;
 				t->wire_seen[g] = true;
+			} else {
+				t->wire_own[g] += t->wire_pending[g];
 			}
+			/* this scrape itself shows in the next reading */
+			t->wire_pending[g] = own_wire() - w0;
 			t->wire_last[g] = b;
 			t->wire_k_last[g] = k;
 		}
@@ -526,7 +560,8 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 	uint64_t wire = 0, wire_periods = 0;
 	for (size_t g = 0; g < 16; g++)
 		if (t->wire_seen[g] && t->wire_k_last[g] > t->wire_k_first[g]) {
-			wire += t->wire_last[g] - t->wire_first[g];
+			uint64_t d = t->wire_last[g] - t->wire_first[g];
+			wire += d > t->wire_own[g] ? d - t->wire_own[g] : 0;
 			wire_periods += t->wire_k_last[g] - t->wire_k_first[g];
 		}
 	json_object_set_new(f, "gossiper_wire_bytes_avg",
