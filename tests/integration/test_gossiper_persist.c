@@ -53,7 +53,7 @@ static int http(uint16_t port, const char *method, const char *path, const char 
 
 static uint16_t port_of(int i)
 {
-	char id[16];
+	char id[24];
 	snprintf(id, sizeof id, "gossiper%d", i + 1);
 	return ctng_network_entity(&net, id)->port;
 }
