@@ -1582,7 +1582,11 @@ int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, u
 		ctng_gossip_clear(&a->full);
 		a->has_full = false;
 	}
-	/* the stale hash stays (nobody else has those bytes); it is never pushed */
+	/* The slot stays (held indices are positions) but its hash is wiped: the
+	 * same object signed again later (BLS is deterministic, the envelope has
+	 * whole seconds, so within a second it is the same bytes) must be taken
+	 * as new, not as a duplicate of what was withdrawn. Never pushed. */
+	memset(r->held[hi].h, 0, sizeof r->held[hi].h);
 	r->held[hi].push_at = 0;
 	r->held[hi].holders = ~0ull;
 	count_dec(sm, o->period, o->type);

@@ -1837,6 +1837,75 @@ static void test_down_peer_no_stall(void **state)
 	tnet_free(&t);
 }
 
+/* Red team: persist before sign, then storage comes back within the same
+ * second. The FRAG signed again is byte for byte the one withdrawn (BLS is
+ * deterministic and the envelope timestamp has whole seconds), so it must
+ * still be stored and sent, not taken for a duplicate of the withdrawn copy;
+ * likewise the FULL combined again with it. */
+static void test_resign_same_second(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 2, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p));
+	ctng_gossip_object sth = {0}, mine = {0}, full = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	/* gossiper2 signed first: gossiper1 combines the FULL with its own FRAG */
+	assert_int_equal(deliver(&s, 1, &sth, "monitor2"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	s.now = pstart(p) + 600;
+	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	s.now = pstart(p) + WAIT_MS;
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[1], s.now, &s.acts[1], NULL), 0);
+	route(&s, 1);
+	pump(&s); /* gossiper2's FRAG reaches gossiper1 */
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	s.now = pstart(p) + 600 + WAIT_MS; /* x.600: gossiper1's wait is over */
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now, &s.acts[0], NULL), 0);
+	for (size_t k = 0; k < s.acts[0].n; k++) {
+		ctng_gossiper_action *x = &s.acts[0].v[k];
+		if (x->kind == CTNG_GACT_STORE && x->obj.type == CTNG_STH_FRAG)
+			assert_int_equal(ctng_gossip_copy(&mine, &x->obj, NULL), 0);
+		if (x->kind == CTNG_GACT_STORE && x->obj.type == CTNG_STH_FULL)
+			assert_int_equal(ctng_gossip_copy(&full, &x->obj, NULL), 0);
+	}
+	ctng_gossiper_actions_reset(&s.acts[0]);
+	drain(&s);
+	assert_int_equal(mine.type, CTNG_STH_FRAG);
+	assert_int_equal(full.type, CTNG_STH_FULL);
+	/* the transaction failed: both withdrawn, signing off */
+	ctng_gossiper_sm_set_signing(s.sm[0], false);
+	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &mine, s.now, NULL), 0);
+	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &full, s.now, NULL), 0);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 0);
+	/* storage works again 250 ms later, in the same second */
+	ctng_gossiper_sm_set_signing(s.sm[0], true);
+	uint64_t sec = s.now / 1000;
+	s.now += WAIT_MS / 4; /* the withdrawn decision is due again */
+	assert_int_equal(s.now / 1000, sec);
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now, &s.acts[0], NULL), 0);
+	bool sent_frag = false, sent_full = false, stored_frag = false;
+	for (size_t k = 0; k < s.acts[0].n; k++) {
+		ctng_gossiper_action *x = &s.acts[0].v[k];
+		stored_frag |= x->kind == CTNG_GACT_STORE && x->obj.type == CTNG_STH_FRAG;
+		sent_frag |= x->kind == CTNG_GACT_SEND_PEERS && x->obj.type == CTNG_STH_FRAG;
+		sent_full |= x->kind == CTNG_GACT_SEND_MONITOR && x->obj.type == CTNG_STH_FULL;
+	}
+	assert_true(stored_frag);
+	assert_true(sent_frag);
+	assert_true(sent_full); /* its monitor gets the FULL */
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 1);
+	ctng_gossiper_actions_reset(&s.acts[0]);
+	ctng_gossip_clear(&mine);
+	ctng_gossip_clear(&full);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_OFF);
@@ -1865,6 +1934,7 @@ int main(void)
 	    cmocka_unit_test(test_push_suppression_full_mesh),
 	    cmocka_unit_test(test_no_push_back_line),
 	    cmocka_unit_test(test_down_peer_no_stall),
+	    cmocka_unit_test(test_resign_same_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
