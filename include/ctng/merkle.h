@@ -34,6 +34,11 @@
 /* C2SP tlog-tiles: tile height 8, so a full tile holds 256 hashes. */
 #define CTNG_MERKLE_TILE_HEIGHT 8
 #define CTNG_MERKLE_TILE_WIDTH  256
+/* Largest static-ct-api TileLeaf a log holds (TimestampedEntry, precertificate
+ * and chain fingerprints): a data tile of 256 of them is at most 16 MiB, the
+ * most a mirror fetches (CTNG_MIRROR_BUNDLE_MAX). A logger refuses larger
+ * entries, so no submission can make a tile that mirrors cannot read. */
+#define CTNG_TILE_LEAF_MAX (64u << 10)
 /* Longest tile path ctng_merkle_tile_path can produce, including the NUL. */
 #define CTNG_MERKLE_TILE_PATH_MAX 64
 

@@ -42,8 +42,9 @@
 
 /* ------------------------------------------------------- entry bundles */
 
-/* Largest bundle body a mirror accepts (256 entries averaging 64 KiB). */
-#define CTNG_MIRROR_BUNDLE_MAX (16u << 20)
+/* Largest bundle body a mirror accepts: 256 TileLeafs of at most
+ * CTNG_TILE_LEAF_MAX (64 KiB), the most a logger stores per entry. */
+#define CTNG_MIRROR_BUNDLE_MAX (CTNG_MERKLE_TILE_WIDTH * CTNG_TILE_LEAF_MAX)
 /* static-ct-api CtExtensions type of the leaf_index extension (uint40). */
 #define CTNG_CT_EXT_LEAF_INDEX 0
 

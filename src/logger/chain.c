@@ -429,6 +429,23 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 		goto out;
 	}
 	{
+		/* The entry's static-ct-api TileLeaf: TimestampedEntry (timestamp,
+		 * type, [issuer key hash], cert/TBS<2^24>, extensions<2^16> with
+		 * the leaf_index) and the tail. Mirrors read 256 of them in one
+		 * bundle of at most 16 MiB: a larger entry would make a data tile
+		 * that no monitor can fetch, so no STH_FULL and a "data not
+		 * served" accusation for this log (docs/logger.md). */
+		size_t tl = 8 + 2 + (precert ? 32 : 0) + 3 + e->ct.der_len + 2 + LG_SCT_EXT_LEN +
+		            e->tile_extra.len;
+		if (tl > CTNG_TILE_LEAF_MAX) {
+			rc = ctng_err_set(err, CTNG_EINVAL,
+			                  "entry too large: its tile leaf would be %zu bytes, at most "
+			                  "%u (certificate and precertificate together)",
+			                  tl, CTNG_TILE_LEAF_MAX);
+			goto out;
+		}
+	}
+	{
 		/* Duplicate key: the entry without its timestamp. */
 		ctng_buf k = {0};
 		rc = ctng_buf_append_u16be(&k, (uint16_t)e->ct.type);

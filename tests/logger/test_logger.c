@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/objects.h>
+
 #include "ctng/logger.h"
 #include "ctng/merkle.h"
 #include "lg_certs.h"
@@ -853,6 +855,74 @@ static void test_reopen(void **state)
 	free(b2);
 }
 
+/* A precertificate issued by the root with a non-critical extension of
+ * `pad` bytes (what a misbehaving or careless CA can sign). */
+static char *big_precert_body(fx *f, int i, size_t pad)
+{
+	ctng_sig_key *k = lg_key();
+	char name[64];
+	snprintf(name, sizeof name, "big%d.example.com", i);
+	X509 *leaf = lg_make_cert(name, k, f->root, f->ca_key, false, true);
+	ctng_sig_key_free(k);
+	assert_non_null(leaf);
+	ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.55555.99", 1);
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	uint8_t *junk = malloc(pad);
+	memset(junk, 'x', pad);
+	ASN1_OCTET_STRING_set(v, junk, (int)pad);
+	X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, v);
+	X509_add_ext(leaf, e, -1);
+	assert_true(X509_sign(leaf, ctng_sig_key_evp(f->ca_key), EVP_sha256()) > 0);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(v);
+	ASN1_OBJECT_free(obj);
+	free(junk);
+	X509 *chain[1] = {leaf};
+	char *body = lg_chain_body(chain, 1);
+	X509_free(leaf);
+	return body;
+}
+
+/* Red team (data availability): every data tile a logger serves must be one
+ * that mirrors accept (CTNG_MIRROR_BUNDLE_MAX, 256 TileLeafs of at most
+ * CTNG_TILE_LEAF_MAX). Otherwise one CA that submits ~140 large (but legal,
+ * < CTNG_CERT_DER_MAX) precertificates makes a tile no mirror can fetch:
+ * no STH_FULL for that logger ever again, and every honest monitor accuses
+ * the honest logger of "data not served". The logger refuses such entries. */
+static void test_tile_leaf_limit(void **state)
+{
+	fx *f = *state;
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0, NULL, NULL), 0);
+	size_t accepted = 0;
+	for (int i = 0; i < 150; i++) {
+		char *b = big_precert_body(f, i, 60000);
+		ctng_logger_sub *s = NULL;
+		ctng_err e = {0};
+		int rc = ctng_logger_add_chain(f->lg, b, strlen(b), true, f->t0, &s, &e);
+		if (rc == 0) {
+			accepted++;
+		} else {
+			assert_int_equal(rc, CTNG_EINVAL);
+			assert_non_null(strstr(e.msg, "too large"));
+		}
+		ctng_logger_sub_free(s);
+		free(b);
+	}
+	/* an ordinary precertificate with a few KiB of extensions still fits */
+	char *b = big_precert_body(f, 1000, 4000);
+	ctng_logger_sub_free(submit(f, b, true, f->t0));
+	free(b);
+	accepted++;
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0 + PERIOD, NULL, NULL), 0);
+	assert_int_equal(ctng_logger_tree_size(f->lg), accepted);
+	uint8_t *d = NULL;
+	size_t len = 0;
+	assert_int_equal(ctng_logger_data_tile(f->lg, 0, (unsigned)accepted, &d, &len, NULL), 0);
+	assert_true(len <= (size_t)accepted * CTNG_TILE_LEAF_MAX);
+	assert_true(len <= CTNG_MERKLE_TILE_WIDTH * CTNG_TILE_LEAF_MAX);
+	free(d);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_WARN);
@@ -866,6 +936,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tiles_checkpoint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_split_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tile_leaf_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
