@@ -59,6 +59,8 @@ typedef struct ctng_dkg_msg {
 	/* deal */
 	uint32_t t;                               /* number of commitments */
 	uint8_t (*commitments)[96];               /* a_k * G2, compressed */
+	uint8_t pok_r[96];                        /* proof of knowledge of a_0: R */
+	uint8_t pok_z[32];                        /* ... and z (ctng_dkg_pok_verify) */
 	uint8_t ephemeral[32];                    /* X25519 key the shares are sealed with */
 	uint32_t n;                               /* number of recipients */
 	uint8_t (*shares)[CTNG_DKG_SHARE_CT_LEN]; /* sealed f(j), recipient order */
@@ -90,6 +92,17 @@ int ctng_dkg_msg_sign(ctng_dkg_msg *m, const ctng_sig_key *key, ctng_err *err);
 int ctng_dkg_notice_parse(const char *json, size_t len, uint8_t session[32], uint8_t hash[32],
                           ctng_err *err);
 int ctng_dkg_msg_verify(const ctng_dkg_msg *m, const ctng_sig_key *key, ctng_err *err);
+
+/* A deal's proof of knowledge of its secret a_0 (docs/dkg.md §2): a Schnorr
+ * proof in G2 for C_0 = a_0*G2, bound to the session and the dealer id,
+ * deterministic in (a_0, session, dealer). prove: a_0 is 32 bytes
+ * big-endian, non-zero and below r (CTNG_EINVAL otherwise). verify: C_0 and
+ * R decode to subgroup points, z < r, and z*G2 == R + c*C_0 (CTNG_EVERIFY
+ * otherwise). ctng_dkg_msg_check runs it on every deal. */
+int ctng_dkg_pok_prove(uint8_t r[96], uint8_t z[32], const uint8_t a0[32],
+                       const uint8_t session[32], const char *dealer, ctng_err *err);
+int ctng_dkg_pok_verify(const uint8_t c0[96], const uint8_t r[96], const uint8_t z[32],
+                        const uint8_t session[32], const char *dealer, ctng_err *err);
 
 /* ---------------------------------------------------------- participants */
 

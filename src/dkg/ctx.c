@@ -223,6 +223,13 @@ static int check(const ctng_dkg_ctx *c, const ctng_dkg_msg *m, g2 *com, int *di,
 			return ctng_err_set(err, CTNG_EVERIFY,
 			                    "dkg: deal of %s: commitment 0 is the identity",
 			                    m->sender);
+		/* the dealer knows a_0: no rogue key (pok.c) */
+		if (k == 0 && !dkg_pok_ok(com ? &com[0] : &q, m->commitments[0], m->pok_r, m->pok_z,
+		                          c->session, m->sender))
+			return ctng_err_set(err, CTNG_EVERIFY,
+			                    "dkg: deal of %s: its proof of knowledge of a_0 does "
+			                    "not verify",
+			                    m->sender);
 	}
 	return 0;
 }

@@ -35,6 +35,16 @@ void dkg_lagrange0(fr *lam, const uint32_t *xs, size_t n);
 /* Compresses n points with one shared inversion. */
 int dkg_compress_many(uint8_t (*out)[96], const g2 *pts, size_t n);
 
+/* -------------------------------------------------------------- pok.c */
+
+/* The proof of knowledge of a0 (C_0 = a0*G2, compressed c0) of `dealer`'s
+ * deal in `session`: R (compressed G2) and z. Deterministic. */
+int dkg_pok_prove(uint8_t r[96], uint8_t z[32], const fr *a0, const uint8_t c0[96],
+                  const uint8_t session[32], const char *dealer, ctng_err *err);
+/* Checks it against the decoded C_0 (c0) and its encoding (c0c). */
+bool dkg_pok_ok(const g2 *c0, const uint8_t c0c[96], const uint8_t r[96], const uint8_t z[32],
+                const uint8_t session[32], const char *dealer);
+
 /* -------------------------------------------------------------- ctx.c */
 
 typedef struct dkg_party {

@@ -110,6 +110,9 @@ static int parse_deal(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 		if ((rc = get_hex(json_array_get(s, i), "a sealed share", m->shares[i],
 		                  CTNG_DKG_SHARE_CT_LEN, err)))
 			return rc;
+	if ((rc = get_hex(json_object_get(j, "pok_r"), "pok_r", m->pok_r, 96, err)) ||
+	    (rc = get_hex(json_object_get(j, "pok_z"), "pok_z", m->pok_z, 32, err)))
+		return rc;
 	return get_hex(json_object_get(j, "ephemeral"), "ephemeral", m->ephemeral, 32, err);
 }
 
@@ -136,9 +139,9 @@ static int parse_response(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 
 static int parse_obj(json_t *j, ctng_dkg_msg *m, ctng_err *err)
 {
-	static const char *const k_deal[] = {"ctng_dkg", "type",        "session",
-	                                     "sender",   "commitments", "ephemeral",
-	                                     "shares",   "signature",   NULL};
+	static const char *const k_deal[] = {"ctng_dkg",    "type",      "session", "sender",
+	                                     "commitments", "pok_r",     "pok_z",   "ephemeral",
+	                                     "shares",      "signature", NULL};
 	static const char *const k_resp[] = {"ctng_dkg",   "type",      "session", "sender",
 	                                     "complaints", "signature", NULL};
 	static const char *const k_just[] = {"ctng_dkg", "type",  "session",   "sender",
@@ -234,6 +237,8 @@ int ctng_dkg_msg_encode(const ctng_dkg_msg *m, char **json, size_t *len, ctng_er
 		for (uint32_t i = 0; c && i < m->t; i++)
 			json_array_append_new(c, hex_json(m->commitments[i], 96));
 		json_object_set_new(j, "commitments", c);
+		json_object_set_new(j, "pok_r", hex_json(m->pok_r, 96));
+		json_object_set_new(j, "pok_z", hex_json(m->pok_z, 32));
 		json_object_set_new(j, "ephemeral", hex_json(m->ephemeral, 32));
 		for (uint32_t i = 0; s && i < m->n; i++)
 			json_array_append_new(s, hex_json(m->shares[i], CTNG_DKG_SHARE_CT_LEN));
@@ -269,6 +274,7 @@ int ctng_dkg_msg_signed_bytes(const ctng_dkg_msg *m, ctng_buf *b, ctng_err *err)
 		rc |= ctng_buf_append_u32be(b, m->t);
 		for (uint32_t i = 0; i < m->t; i++)
 			rc |= ctng_buf_append(b, m->commitments[i], 96);
+		rc |= ctng_buf_append(b, m->pok_r, 96) | ctng_buf_append(b, m->pok_z, 32);
 		rc |= ctng_buf_append(b, m->ephemeral, 32) | ctng_buf_append_u32be(b, m->n);
 		for (uint32_t i = 0; i < m->n; i++)
 			rc |= ctng_buf_append(b, m->shares[i], CTNG_DKG_SHARE_CT_LEN);

@@ -379,6 +379,9 @@ static int build_deal(ctng_dkg_sm *sm, const fr *coef, ctng_dkg_msg *m, bool bad
 			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	}
 	if (!rc)
+		rc = dkg_pok_prove(m->pok_r, m->pok_z, &coef[0], m->commitments[0], c->session,
+		                   sm->self, err);
+	if (!rc)
 		rc = ctng_seal_keygen(esk, m->ephemeral, err);
 	bool bumped = false;
 	for (size_t r = 0; !rc && r < c->nr; r++) {

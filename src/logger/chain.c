@@ -438,10 +438,11 @@ int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool prece
 		size_t tl = 8 + 2 + (precert ? 32 : 0) + 3 + e->ct.der_len + 2 + LG_SCT_EXT_LEN +
 		            e->tile_extra.len;
 		if (tl > CTNG_TILE_LEAF_MAX) {
-			rc = ctng_err_set(err, CTNG_EINVAL,
-			                  "entry too large: its tile leaf would be %zu bytes, at most "
-			                  "%u (certificate and precertificate together)",
-			                  tl, CTNG_TILE_LEAF_MAX);
+			rc = ctng_err_set(
+			    err, CTNG_EINVAL,
+			    "entry too large: its tile leaf would be %zu bytes, at most "
+			    "%u (certificate and precertificate together)",
+			    tl, CTNG_TILE_LEAF_MAX);
 			goto out;
 		}
 	}

@@ -353,9 +353,8 @@ DFX bool dh_all_finished(const dh *h)
 	return true;
 }
 
-/* Starts every participant (those in `late` one phase later) and runs until
- * all finished or limit_ms of virtual time passed. */
-DFX int dh_run(dh *h, uint64_t limit_ms)
+/* Starts every present participant (its first actions are queued). */
+DFX int dh_start(dh *h)
 {
 	ctng_err e = {0};
 	int rc = 0;
@@ -368,6 +367,15 @@ DFX int dh_run(dh *h, uint64_t limit_ms)
 		if (!rc)
 			rc = dh_actions(h, (int)i);
 	}
+	return rc;
+}
+
+/* Delivers what is queued, firing timers, until all finished or limit_ms of
+ * virtual time passed since the start. */
+DFX int dh_loop(dh *h, uint64_t limit_ms)
+{
+	ctng_err e = {0};
+	int rc = 0;
 	while (!rc && !dh_all_finished(h) && h->now < h->start + limit_ms) {
 		while (!rc && h->qh < h->qt) {
 			dh_item it = h->q[h->qh++];
@@ -400,6 +408,14 @@ DFX int dh_run(dh *h, uint64_t limit_ms)
 		}
 	}
 	return rc;
+}
+
+/* Starts every participant and runs until all finished or limit_ms of
+ * virtual time passed. */
+DFX int dh_run(dh *h, uint64_t limit_ms)
+{
+	int rc = dh_start(h);
+	return rc ? rc : dh_loop(h, limit_ms);
 }
 
 /* Copies each finished participant's share into f->share. */

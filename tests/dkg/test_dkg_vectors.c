@@ -2,7 +2,9 @@
  * test_dkg_vectors.c — the DKG messages' canonical bytes, hashes, signatures
  * and sealed shares of docs/protocol.md §10, computed from the inputs the
  * document lists (RFC 8032 test key 1, RFC 7748 §6.1 keys) and compared
- * byte for byte, so the document and the code cannot drift apart. Run with
+ * byte for byte, so the document and the code cannot drift apart (the
+ * proof of knowledge was recomputed with Python's hashlib and `ctng bls
+ * pubkey` from the text of §10). Run with
  * CTNG_PRINT_VECTORS=1 to print the values.
  */
 #include <setjmp.h>
@@ -29,7 +31,12 @@ static const char *BOB_PK = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadf
 
 /* Expected values (docs/protocol.md §10). */
 static const char *WANT_DEAL_HASH =
-    "4fad15dce9d912cf9046b32b69029e37ac5b141bf9daf0e6c92b6d830d0cc284";
+    "ec2092095b39d9eface23df4833e019d15b4d4ffba870790f3de5bef47cb908a";
+static const char *WANT_POK_R =
+    "8eda43039858e60f8257d06d97ce7404176490a0f056cf2da0d2e7602a7d8eea83453644983f26ee52712300610a5c"
+    "3f15c07de1beb6fcbd5f94b2e13a45507ff65367d5a0c2d35527ff8c79206ebef5ac4299fc4dd9f114249e8ba79eba"
+    "2527";
+static const char *WANT_POK_Z = "427b4058867b607acb47fc621ef5a7e0ae92180000c5bf703f9c8fe4d894044f";
 static const char *WANT_RESP_BYTES =
     "43544e472d444b472d5631021111111111111111111111111111111111111111111111111111111111111111000000"
     "09676f737369706572310000000100000009676f73736970657232";
@@ -96,6 +103,18 @@ static void test_vectors(void **state)
 	scalar(f[1], 5);
 	assert_int_equal(ctng_bls_sk_to_pk(d.commitments[0], a0, &e), 0);
 	assert_int_equal(ctng_bls_sk_to_pk(d.commitments[1], a1, &e), 0);
+	/* its proof of knowledge of a_0 = 1 (deterministic) */
+	assert_int_equal(ctng_dkg_pok_prove(d.pok_r, d.pok_z, a0, session, "gossiper1", &e), 0);
+	check_hex("deal pok_r", d.pok_r, 96, WANT_POK_R);
+	check_hex("deal pok_z", d.pok_z, 32, WANT_POK_Z);
+	assert_int_equal(
+	    ctng_dkg_pok_verify(d.commitments[0], d.pok_r, d.pok_z, session, "gossiper1", &e), 0);
+	assert_int_equal(
+	    ctng_dkg_pok_verify(d.commitments[0], d.pok_r, d.pok_z, session, "gossiper2", NULL),
+	    CTNG_EVERIFY);
+	assert_int_equal(
+	    ctng_dkg_pok_verify(d.commitments[1], d.pok_r, d.pok_z, session, "gossiper1", NULL),
+	    CTNG_EVERIFY);
 	assert_int_equal(ctng_hex_decode_exact(esk, 32, ALICE_SK, NULL), 0);
 	assert_int_equal(ctng_seal_public(d.ephemeral, esk, &e), 0);
 	assert_int_equal(ctng_hex_decode_exact(rpk[0], 32, BOB_PK, NULL), 0);
@@ -133,7 +152,7 @@ static void test_vectors(void **state)
 	check_hex("deal hash", h, 32, WANT_DEAL_HASH);
 	ctng_buf b = {0};
 	assert_int_equal(ctng_dkg_msg_signed_bytes(&d, &b, &e), 0);
-	assert_int_equal(b.len, 11 + 1 + 32 + 4 + 9 + 4 + 2 * 96 + 32 + 4 + 2 * 48);
+	assert_int_equal(b.len, 11 + 1 + 32 + 4 + 9 + 4 + 2 * 96 + 96 + 32 + 32 + 4 + 2 * 48);
 	ctng_buf_free(&b);
 
 	/* response of gossiper1 complaining about gossiper2 */
