@@ -923,6 +923,110 @@ static void test_tile_leaf_limit(void **state)
 	free(d);
 }
 
+/* The signed roots of tiles [first, first+count) of the tree of `size`. */
+static void honest_roots(fx *f, uint64_t size, uint64_t first, uint32_t count, ctng_tile_roots *out)
+{
+	json_t *j = NULL;
+	assert_int_equal(ctng_logger_tile_roots(f->lg, size, first, count, &j, NULL), 0);
+	assert_int_equal(ctng_tile_roots_from_json(j, out, NULL), 0);
+	json_decref(j);
+}
+
+/* Builds the data CON (sth, base, edge of base, batches) and verifies it. */
+static int try_data_con(fx *f, const ctng_gossip_object *sth, const ctng_gossip_object *base,
+                        const ctng_merkle_range *edge, const ctng_tile_roots *b, size_t nb)
+{
+	ctng_gossip_object con = {0};
+	ctng_err e = {0};
+	int rc = ctng_data_con_build(&con, sth, base, (const uint8_t(*)[32])edge->h, edge->n, b, nb,
+	                             f->t0, &e);
+	if (rc == 0)
+		rc = ctng_data_con_verify(&con, f->log_key, &f->clock, &e);
+	ctng_gossip_clear(&con);
+	return rc;
+}
+
+/* Red team (PoM against an honest logger): nobody can make a data CON
+ * (protocol.md §5.1) out of an honest logger's signed STHs and tile roots,
+ * whatever base, edge and split of the statements they pick; the same
+ * construction with one root the logger did not honestly sign does verify
+ * (the check is not vacuous). Trees of 260, 512 and 530 entries. */
+static void test_no_data_con_against_honest(void **state)
+{
+	fx *f = *state;
+	static const uint64_t sizes[3] = {260, 512, 530};
+	ctng_gossip_object sth[3] = {{0}};
+	uint64_t now = f->t0, have = 0;
+	assert_int_equal(ctng_logger_tick(f->lg, now, NULL, NULL), 0);
+	for (int k = 0; k < 3; k++) {
+		for (; have < sizes[k]; have++) {
+			char name[64];
+			snprintf(name, sizeof name, "d%llu.example.com", (unsigned long long)have);
+			char *b = leaf_body(f, name, false, have % 2 == 0, NULL);
+			ctng_logger_sub *s = NULL;
+			assert_int_equal(ctng_logger_add_chain(f->lg, b, strlen(b), have % 2 == 0,
+			                                       now, &s, NULL),
+			                 0);
+			ctng_logger_sub_free(s);
+			free(b);
+		}
+		now += PERIOD;
+		assert_int_equal(ctng_logger_tick(f->lg, now, NULL, NULL), 0);
+		uint64_t p = 0;
+		assert_true(ctng_clock_period_of(&f->clock, now, &p));
+		assert_int_equal(ctng_logger_sth_object(f->lg, p, NULL, &sth[k], NULL), 0);
+	}
+	/* the leaf hashes, for the compact ranges of the bases */
+	uint8_t(*leaf)[32] = calloc(have, 32);
+	for (uint64_t t = 0; t * 256 < have; t++) {
+		unsigned w = ctng_merkle_tile_width(0, t, have);
+		uint8_t *d = NULL;
+		size_t len = 0;
+		assert_int_equal(ctng_logger_tile(f->lg, 0, t, w, &d, &len, NULL), 0);
+		memcpy(leaf[t * 256], d, len);
+		free(d);
+	}
+	size_t tried = 0;
+	for (int k = 0; k < 3; k++) {
+		uint64_t size = sizes[k], tiles = (size + 255) / 256;
+		for (int bi = -1; bi < 3; bi++) {
+			if (bi >= 0 && sizes[bi] > size)
+				continue;
+			uint64_t bsize = bi >= 0 ? sizes[bi] : 0;
+			ctng_merkle_range edge;
+			ctng_merkle_range_init(&edge);
+			for (uint64_t i = 0; i < bsize; i++)
+				assert_int_equal(
+				    ctng_merkle_range_append(&edge, NULL, leaf[i], NULL), 0);
+			uint64_t n0 = bsize / 256;
+			if (n0 >= tiles)
+				continue; /* nothing to state */
+			const ctng_gossip_object *base = bi >= 0 ? &sth[bi] : NULL;
+			/* one statement, then one per tile */
+			ctng_tile_roots one = {0}, per[4];
+			memset(per, 0, sizeof per);
+			honest_roots(f, size, n0, (uint32_t)(tiles - n0), &one);
+			assert_int_not_equal(try_data_con(f, &sth[k], base, &edge, &one, 1), 0);
+			for (uint64_t t = n0; t < tiles; t++)
+				honest_roots(f, size, t, 1, &per[t - n0]);
+			assert_int_not_equal(
+			    try_data_con(f, &sth[k], base, &edge, per, (size_t)(tiles - n0)), 0);
+			tried += 2;
+			/* control: a root the logger did not honestly sign convicts */
+			one.roots[0][0] ^= 1;
+			assert_int_equal(ctng_tile_roots_sign(&one, f->log_key, NULL), 0);
+			assert_int_equal(try_data_con(f, &sth[k], base, &edge, &one, 1), 0);
+			ctng_tile_roots_clear(&one);
+			for (int i = 0; i < 4; i++)
+				ctng_tile_roots_clear(&per[i]);
+		}
+	}
+	assert_true(tried >= 14);
+	free(leaf);
+	for (int k = 0; k < 3; k++)
+		ctng_gossip_clear(&sth[k]);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_WARN);
@@ -937,6 +1041,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_split_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tile_leaf_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_data_con_against_honest, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
