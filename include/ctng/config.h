@@ -205,6 +205,10 @@ typedef struct ctng_node_config {
 	bool has_dkg_sk;        /* gossiper: X25519 DKG transport key (from keygen) */
 	uint8_t dkg_sk[32];     /* wiped by ctng_node_config_free */
 	ctng_misbehaviour misbehaviour;
+	/* monitor: the optional "watches" array and "webhooks" object of
+	 * config.json as compact JSON text (NULL when absent), checked by the
+	 * monitor's index at start (docs/monitor.md §11). */
+	char *watches_json, *webhooks_json;
 	/* The optional "limits" and "tls" of config.json as server options
 	 * (zero fields: the defaults of ctng_net_server_new_opts; max_body is
 	 * the daemon's). tls_cert_file/tls_key_file: the node serves HTTPS

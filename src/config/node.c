@@ -41,6 +41,8 @@ void ctng_node_config_free(ctng_node_config *cfg)
 	ctng_wipe(cfg->bls_sk, sizeof(cfg->bls_sk));
 	ctng_wipe(cfg->dkg_sk, sizeof(cfg->dkg_sk));
 	misbehaviour_free(&cfg->misbehaviour);
+	free(cfg->watches_json);
+	free(cfg->webhooks_json);
 	ctng_network_free(&cfg->net);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -285,7 +287,7 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 	static const char *const keys[] = {
 	    "id",     "network", "data_dir",     "listen",          "private_key",
 	    "bls_sk", "limits",  "misbehaviour", "dkg_private_key", "note_private_key", "tls",
-	    NULL};
+	    "watches", "webhooks", NULL};
 	const char *w = "config.json";
 	if (!json_is_object(j))
 		return ctng_err_set(err, CTNG_EINVAL, "%s: must be a JSON object", w);
@@ -372,6 +374,19 @@ static int parse_node(const json_t *j, const char *dir, ctng_network *net,
 	json_t *m = json_object_get(j, "misbehaviour");
 	if (m && (rc = parse_misbehaviour(m, N, &c->misbehaviour, err)))
 		return rc;
+	/* A monitor's watch lists and webhook policy (docs/monitor.md §11),
+	 * kept as JSON text for the index, which checks them at start. */
+	json_t *wl = json_object_get(j, "watches"), *wh = json_object_get(j, "webhooks");
+	if ((wl || wh) && c->self->role != CTNG_ROLE_MONITOR)
+		return ctng_err_set(err, CTNG_EINVAL, "%s: only monitors have watches and webhooks",
+		                    w);
+	if (wl && !json_is_array(wl))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: watches must be an array", w);
+	if (wh && !json_is_object(wh))
+		return ctng_err_set(err, CTNG_EINVAL, "%s: webhooks must be an object", w);
+	if ((wl && !(c->watches_json = json_dumps(wl, JSON_COMPACT | JSON_PRESERVE_ORDER))) ||
+	    (wh && !(c->webhooks_json = json_dumps(wh, JSON_COMPACT | JSON_PRESERVE_ORDER))))
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	return 0;
 }
 

@@ -1181,7 +1181,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		if (id.family == CTNG_FAM_CON) {
 			/* Mark the conflicting family's id: no FRAG for it. */
 			ctng_gossip_object pa = {0}, pb = {0};
-			if (ctng_con_parts(o, &pa, &pb, NULL) == 0) {
+			/* (a RID CON embeds no STH/REV: nothing to mark) */
+			if (ctng_con_parts(o, &pa, &pb, NULL) == 0 && pa.type != CTNG_TYPE_NONE) {
 				ctng_gossip_id sid = id;
 				sid.family = ctng_type_family(pa.type);
 				struct idrec *sr = rec_get(sm, &sid);

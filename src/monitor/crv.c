@@ -37,6 +37,8 @@ struct mon_crv {
 	uint64_t timeout_ms;
 	bool stopping;
 	size_t inflight;
+	mon_crv_hook hook; /* the index (docs/monitor.md §11), in save's transaction */
+	void *hook_arg;
 };
 
 struct fetch {
@@ -110,10 +112,13 @@ static int save(mon_crv *mc, const char *ca, uint64_t period, const roaring_bitm
 		if (sqlite3_step(s) != SQLITE_DONE || sqlite3_step(d) != SQLITE_DONE) {
 			rc = ctng_err_set(err, CTNG_EIO, "monitor crv: %s",
 			                  sqlite3_errmsg(ctng_store_db(mc->st)));
-			ctng_store_rollback(mc->st, NULL);
-		} else {
-			rc = ctng_store_commit(mc->st, err);
+		} else if (mc->hook) {
+			rc = mc->hook(mc->hook_arg, ca, period, crv, err);
 		}
+		if (rc)
+			ctng_store_rollback(mc->st, NULL);
+		else
+			rc = ctng_store_commit(mc->st, err);
 	}
 	sqlite3_finalize(s);
 	sqlite3_finalize(d);
@@ -304,6 +309,12 @@ int mon_crv_open(const ctng_network *net, ctng_store *st, ctng_net_loop *loop, c
 	}
 	*out = mc;
 	return 0;
+}
+
+void mon_crv_set_hook(mon_crv *mc, mon_crv_hook hook, void *arg)
+{
+	mc->hook = hook;
+	mc->hook_arg = arg;
 }
 
 void mon_crv_stop(mon_crv *mc)

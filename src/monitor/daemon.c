@@ -66,6 +66,7 @@ struct md {
 	monitor_dash dash;  /* GET / and /ctng/v1/dashboard */
 	mon_mirror *mm; /* the mirror of the logs (mirror.c) */
 	mon_crv *mc;    /* verified CRVs (crv.c) */
+	mon_index *mi;  /* the certificate index (index.c) */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -521,7 +522,35 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		else
 			CTNG_ERROR("cannot send the data observation", "err=\"%s\"", e.msg);
 		free(oj);
+	} else if (ev == MON_MIRROR_STORED) {
+		mon_index_kick(m->mi);
 	}
+}
+
+/* A RID CON from the index (docs/protocol.md §5.2): kept like the other
+ * PoMs when new, and gossiped until the CA is convicted. */
+static void on_rid_con(void *arg, const ctng_gossip_object *con, bool fresh)
+{
+	struct md *m = arg;
+	const char *ca = ctng_gossip_entity(con);
+	if (!fresh && ctng_monitor_sm_convicted(m->sm, ca))
+		return;
+	if (fresh) {
+		char *json = NULL;
+		size_t len = 0;
+		char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
+		ctng_err e = {0};
+		snprintf(key, sizeof key, "%s/%" PRIu64 "/rid", ca, con->period);
+		snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_rid.json", ca, con->period);
+		ctng_counter_inc(m->mx.poms, CTNG_LABELS(ca, "rid"));
+		if (ctng_gossip_encode(con, &json, &len, &e) ||
+		    ctng_store_kv_put(m->st, KV_POM, key, json, len, &e))
+			CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
+		else
+			write_data_file(m, name, json, len);
+		free(json);
+	}
+	send_to_gossiper(m, con);
 }
 
 /* ------------------------------------------------------------- handlers */
@@ -672,6 +701,7 @@ static void schedule(struct md *m)
 		if (ctng_monitor_sm_on_period(m->sm, p, now, &m->acts, &e))
 			CTNG_ERROR("period start failed", "err=\"%s\"", e.msg);
 		run_actions(m);
+		mon_index_period(m->mi, p);
 		if (m->cfg->misbehaviour.false_accuse)
 			false_accusations(m, p);
 	}
@@ -800,7 +830,9 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 		goto out;
 	}
 	if ((rc = mon_mirror_open(cfg, m.st, m.loop, m.srv, on_mirror, &m, &m.mm, err)) ||
-	    (rc = mon_crv_open(m.net, m.st, m.loop, m.srv, m.timeout_ms, &m.mc, err)))
+	    (rc = mon_crv_open(m.net, m.st, m.loop, m.srv, m.timeout_ms, &m.mc, err)) ||
+	    (rc = mon_index_open(cfg, m.st, m.loop, m.srv, mon_mirror_db(m.mm), m.mc, on_rid_con,
+	                         &m, &m.mi, err)))
 		goto out;
 	if ((rc = ctng_net_server_bind(m.srv, host, port, NULL, err)) ||
 	    (rc = ctng_net_server_route(m.srv, "POST", "/ctng/v1/gossip", h_gossip, &m, err)) ||
@@ -824,11 +856,13 @@ out:
 	m.stopping = true;
 	mon_mirror_stop(m.mm);
 	mon_crv_stop(m.mc);
+	mon_index_stop(m.mi);
 	ctng_net_timer_free(m.timer);
 	ctng_net_timer_free(m.retry_timer);
 	ctng_net_server_free(m.srv);
 	ctng_net_loop_free(m.loop);
 	ctng_net_metrics_free(&m.mx.net);
+	mon_index_free(m.mi);
 	mon_mirror_free(m.mm);
 	mon_crv_free(m.mc);
 	ctng_monitor_actions_free(&m.acts);

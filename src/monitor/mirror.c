@@ -112,6 +112,7 @@ static void store(mon_mirror *mm, ctng_mirror_action *x, ctng_mirror_actions *mo
 		return;
 	}
 	mm->entries_stored += x->run.n;
+	mm->send(mm->send_arg, MON_MIRROR_STORED, x->logger, x->period, NULL, NULL);
 	CTNG_DEBUG("mirror: entries stored", "logger=%s first=%" PRIu64 " n=%zu complete=%d",
 	           x->logger, x->run.first, x->run.n, x->run.complete);
 }

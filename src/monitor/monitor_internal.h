@@ -30,6 +30,7 @@ enum mon_mirror_event {
 	MON_MIRROR_HELD = 1,   /* obj: an STH whose whole tree the mirror holds */
 	MON_MIRROR_ACCUSE = 2, /* reason: the logger did not serve its entries */
 	MON_MIRROR_POM = 3,    /* obj: a data CON against the logger          */
+	MON_MIRROR_STORED = 4, /* a run of entries was committed (the index's work follows) */
 };
 /* How the mirror tells the monitor daemon (which signs and sends). */
 typedef void (*mon_mirror_send_fn)(void *arg, enum mon_mirror_event ev, const char *logger,
@@ -65,8 +66,42 @@ int mon_crv_open(const ctng_network *net, struct ctng_store *st, struct ctng_net
  * CRV(p-1) and the delta, or the CA's full CRV(p), kept if it hashes to the
  * signed hash. */
 void mon_crv_on_rev(mon_crv *mc, const ctng_gossip_object *rev);
+struct roaring_bitmap_s;
+/* Called with every CRV kept, inside the transaction that keeps it (a
+ * non-zero return rolls it back). */
+typedef int (*mon_crv_hook)(void *arg, const char *ca, uint64_t period,
+                            const struct roaring_bitmap_s *crv, ctng_err *err);
+void mon_crv_set_hook(mon_crv *mc, mon_crv_hook hook, void *arg);
 void mon_crv_stop(mon_crv *mc); /* before the loop is freed */
 void mon_crv_free(mon_crv *mc);
+
+/* ------------------------------ the certificate index (index.c, alerts.c) */
+
+struct ctng_index;
+typedef struct mon_index mon_index;
+typedef struct mon_alerts mon_alerts;
+/* A RID CON the index found (fresh) or sends again (each period, until
+ * the CA is convicted): the daemon stores and gossips it. */
+typedef void (*mon_index_send_fn)(void *arg, const ctng_gossip_object *con, bool fresh);
+/* Opens the index on the monitor's store: the mirror's entry hook on mdb,
+ * the CRV hook on mc, the watches of the config, the routes of
+ * docs/endpoints.md (search, events, index, watches) on srv. */
+int mon_index_open(const ctng_node_config *cfg, struct ctng_store *st,
+                   struct ctng_net_loop *loop, struct ctng_net_server *srv,
+                   struct ctng_mirror_db *mdb, mon_crv *mc, mon_index_send_fn send, void *arg,
+                   mon_index **out, ctng_err *err);
+/* After a mirror run or a CRV was committed: RID CONs, long polls, webhooks. */
+void mon_index_kick(mon_index *mi);
+/* At each period's query time: the RID CONs found, again. */
+void mon_index_period(mon_index *mi, uint64_t period);
+void mon_index_stop(mon_index *mi); /* before the loop is freed */
+void mon_index_free(mon_index *mi); /* after */
+
+int mon_alerts_open(const ctng_node_config *cfg, struct ctng_net_loop *loop,
+                    struct ctng_index *ix, mon_alerts **out, ctng_err *err);
+void mon_alerts_kick(mon_alerts *ma); /* deliver what is due */
+void mon_alerts_stop(mon_alerts *ma);
+void mon_alerts_free(mon_alerts *ma);
 
 struct json_t;
 /* Strict JSON object parse (duplicate keys and NUL rejected, at most max bytes). */

@@ -12,7 +12,8 @@
  *     chromedriver over its WebDriver HTTP API, and shows what the JSON API
  *     (GET /ctng/v1/dashboard) gives: the timeline of every published
  *     period, the latest STHs, the conviction and its proof; text typed
- *     into the search box is shown as text, never run as HTML; a
+ *     into the search box is shown as text, never run as HTML, and a real
+ *     search lists the certificates the network issued as table rows; a
  *     screenshot is kept in BUILD/test-artifacts/dashboard.png; the
  *     testnet prints the URL of every monitor's dashboard.
  * The network (scenario split-logger: logger1 shows monitor3 another STH
@@ -599,6 +600,32 @@ static void test_dashboard_in_chromium(void **state)
 	                         NULL);
 	assert_true(json_is_true(safe));
 	json_decref(safe);
+
+	/* A real search (issue 11 item 4): the certificates the traffic driver
+	 * had ca1 issue, one table row each, with their names and issuer. */
+	json_decref(page_eval("document.getElementById('domain').value = 'ca1.example';"
+	                      "document.getElementById('subdomains').checked = true;"
+	                      "document.getElementById('search').requestSubmit(); return 1;",
+	                      NULL));
+	json_t *row = NULL;
+	for (int t = 0; t < 100 && !json_is_string(row); t++) {
+		json_decref(row);
+		if (t)
+			ctng_test_sleep_ms(200);
+		row = page_eval("const t = document.getElementById('results');"
+		                "return !t.hidden && t.tBodies[0].rows.length > 0 ?"
+		                " t.tBodies[0].rows[0].textContent : null;",
+		                NULL);
+		if (!json_is_string(row) && t % 10 == 9) /* indexed since: ask again */
+			json_decref(page_eval("document.getElementById('search').requestSubmit();"
+			                      " return 1;",
+			                      NULL));
+	}
+	if (!json_is_string(row))
+		fail_msg("the dashboard's search shows no certificate of ca1");
+	assert_non_null(strstr(json_string_value(row), ".ca1.example"));
+	assert_non_null(strstr(json_string_value(row), "ca1"));
+	json_decref(row);
 	save_screenshot();
 }
 

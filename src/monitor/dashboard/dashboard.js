@@ -151,12 +151,31 @@
   // ------------------------------------------------------------ search
   let query = null;
 
-  function describe(r) {
-    if (typeof r !== 'object' || r === null) return String(r);
-    const parts = [];
-    for (const [k, v] of Object.entries(r).slice(0, 12))
-      parts.push(k + ': ' + (typeof v === 'object' ? JSON.stringify(v) : String(v)));
-    return parts.join(' · ');
+  // One certificate of GET /ctng/v1/search (docs/endpoints.md) as a row.
+  function day(s) { return typeof s === 'string' ? s.slice(0, 10) : '?'; }
+
+  function resultRow(r) {
+    const tr = el('tr');
+    tr.dataset.k = 'cert.' + r.id;
+    const names = el('td', null, 'names');
+    for (const n of (Array.isArray(r.names) ? r.names : []).slice(0, 20))
+      names.appendChild(el('span', n, 'name'));
+    if (Array.isArray(r.names) && r.names.length > 20)
+      names.appendChild(el('span', '… ' + (r.names.length - 20) + ' more', 'name'));
+    if (!Array.isArray(r.names) || r.names.length === 0) names.textContent = '(no DNS name)';
+    tr.appendChild(names);
+    tr.appendChild(el('td', r.issuer === null ? 'unknown CA' : r.issuer));
+    tr.appendChild(el('td', r.rid === null ? '–' : r.rid, 'num'));
+    const rev = el('td');
+    rev.appendChild(r.revoked === true ? el('span', 'revoked', 'status revoked')
+      : r.revoked === false ? el('span', 'not revoked', 'status valid')
+      : el('span', 'unknown', 'status none'));
+    tr.appendChild(rev);
+    tr.appendChild(el('td', day(r.not_before) + ' → ' + day(r.not_after)));
+    const logs = (Array.isArray(r.entries) ? r.entries : []).map((e) => e.logger + ' #' + e.index);
+    tr.appendChild(el('td', logs.join(', ') + (r.type === 'precert' ? ' (precert)' : '')));
+    tr.appendChild(el('td', r.serial, 'mono'));
+    return tr;
   }
 
   async function search(after) {
@@ -175,8 +194,10 @@
       }
       const d = await r.json();
       if (!r.ok) throw new Error(d && d.error ? d.error : 'HTTP ' + r.status);
-      for (const res of d.results || []) $('results').appendChild(el('li', describe(res)));
-      const n = $('results').children.length;
+      const body = $('results').tBodies[0];
+      for (const res of d.results || []) body.appendChild(resultRow(res));
+      const n = body.rows.length;
+      $('results').hidden = n === 0;
       status.textContent = n + ' certificate' + (n === 1 ? '' : 's') + ' for “' + q.domain + '”' +
         (q.subdomains ? ' and its subdomains' : '');
       const more = $('more');
@@ -192,7 +213,8 @@
     const domain = $('domain').value.trim();
     if (!domain) return;
     query = { domain: domain, subdomains: $('subdomains').checked };
-    clear($('results'));
+    clear($('results').tBodies[0]);
+    $('results').hidden = true;
     $('more').hidden = true;
     search(null);
   });
