@@ -516,6 +516,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 			print_cell(out, cell, gossipers[g], o->json);
 		}
 		testnet_mirror_period(&traffic, p, out, o->json);
+		testnet_index_period(&traffic, p, out, o->json);
 		testnet_collect_figures(&traffic, p, k);
 		if (crash && restart_killed(s, ps, nps, exe, dir, err) != 0) {
 			rc = CTNG_EIO;
@@ -526,6 +527,7 @@ int ctng_testnet_run(const ctng_testnet_opts *o, ctng_err *err)
 		rc = ctng_err_set(err, CTNG_ESTATE, "interrupted; every process stopped");
 		goto out;
 	}
+	testnet_search_check(&traffic); /* while the network still runs */
 	ctng_testnet_obs obs = {o->periods, ng, gossipers, cells};
 	if (o->network && !o->scenario_def) {
 		ctng_testnet_scenario ds = *s; /* any topology: derived expectations */

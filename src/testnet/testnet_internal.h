@@ -19,6 +19,7 @@
 
 typedef struct testnet_cert {
 	const ctng_entity *ca;
+	char name[128]; /* the DNS name requested */
 	char handle[128];
 	char path[4096]; /* where the issued PEM was written */
 	char key_path[4096];
@@ -54,6 +55,10 @@ typedef struct testnet_traffic {
 	uint64_t mirrored_prev[16];
 	json_t *mirrored; /* {"monitor1": [n per period], ...} */
 	uint64_t mirror_from_loggers[16], mirror_from_peers[16]; /* bytes, latest */
+	/* the index: certificates per running monitor, per period; the final search */
+	uint64_t indexed_prev[16];
+	json_t *indexed; /* {"monitor1": [n per period], ...} */
+	json_t *search;  /* {"domain","monitor","unwatched_logger","certificates":[...]} */
 	ctng_buf failures; /* lines found while running */
 	size_t n_failures;
 } testnet_traffic;
@@ -139,6 +144,14 @@ int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
  * monitor; prints the entries each holds (table mode) and keeps them for
  * the figures. */
 void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json);
+/* After the mirror row: GET /ctng/v1/index of every running monitor;
+ * prints the certificates each has indexed (table mode). */
+void testnet_index_period(testnet_traffic *t, uint64_t p, FILE *out, bool json);
+/* At the end, while the network runs: searches the name of the first
+ * issued certificate through a running monitor that does not watch one of
+ * the loggers, keeps what it found for the figures; no answer, or nothing
+ * found by a monitor whose index holds certificates, is a failure. */
+void testnet_search_check(testnet_traffic *t);
 /* Reads the monitors' "client update published" log lines of periods
  * first..last for the convergence figure (last FULL after period start). */
 void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last);

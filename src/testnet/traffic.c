@@ -40,6 +40,7 @@ void testnet_traffic_init(testnet_traffic *t, const ctng_network *net, const cha
 		if (net->entities[i].role == CTNG_ROLE_MONITOR && ctng_testnet_runs(s, net->entities[i].id))
 			t->mon[t->n_mon++] = &net->entities[i];
 	t->mirrored = json_object();
+	t->indexed = json_object();
 }
 
 void testnet_traffic_free(testnet_traffic *t)
@@ -47,6 +48,10 @@ void testnet_traffic_free(testnet_traffic *t)
 	ctng_buf_free(&t->failures);
 	json_decref(t->mirrored);
 	t->mirrored = NULL;
+	json_decref(t->indexed);
+	t->indexed = NULL;
+	json_decref(t->search);
+	t->search = NULL;
 }
 
 static bool ca_is_faulty(const ctng_testnet_scenario *s, const char *id)
@@ -103,8 +108,8 @@ static void request_cert(testnet_traffic *t, const ctng_entity *ca, uint64_t p)
 	memset(c, 0, sizeof(*c));
 	c->ca = ca;
 	c->requested_in = p;
-	char name[128];
-	snprintf(name, sizeof(name), "www%zu.%s.example", t->n_certs, ca->id);
+	char *name = c->name;
+	snprintf(c->name, sizeof(c->name), "www%zu.%s.example", t->n_certs, ca->id);
 	testnet_pathf(c->key_path, sizeof(c->key_path), "%s/certs", t->dir);
 	ctng_mkdir_p(c->key_path, 0755, NULL);
 	testnet_pathf(c->key_path, sizeof(c->key_path), "%s/certs/%s.key.pem", t->dir, name);
@@ -299,6 +304,112 @@ void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
 	if (!json)
 		fprintf(out, "\n");
 	fflush(out);
+}
+
+void testnet_index_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
+{
+	if (!json)
+		fprintf(out, "%-7llu %-10s", (unsigned long long)p, "indexed");
+	for (size_t i = 0; i < t->n_mon; i++) {
+		char url[CTNG_URL_MAX + 32];
+		snprintf(url, sizeof(url), "%s/ctng/v1/index", t->mon[i]->url);
+		json_t *resp = NULL;
+		int st = fetch_json(url, "GET", NULL, &resp);
+		json_t *c = json_object_get(resp, "certificates");
+		bool ok = st == 200 && json_is_integer(c);
+		uint64_t n = ok ? (uint64_t)json_integer_value(c) : 0;
+		json_decref(resp);
+		json_t *arr = json_object_get(t->indexed, t->mon[i]->id);
+		if (!arr) {
+			arr = json_array();
+			json_object_set_new(t->indexed, t->mon[i]->id, arr);
+		}
+		json_array_append_new(arr, ok ? json_integer((json_int_t)n) : json_null());
+		if (!json) {
+			if (ok)
+				fprintf(out, "  %s %llu (+%llu)", t->mon[i]->id, (unsigned long long)n,
+				        (unsigned long long)(n > t->indexed_prev[i] ? n - t->indexed_prev[i]
+				                                                    : 0));
+			else
+				fprintf(out, "  %s -", t->mon[i]->id);
+		}
+		if (ok)
+			t->indexed_prev[i] = n;
+	}
+	if (!json)
+		fprintf(out, "\n");
+	fflush(out);
+}
+
+void testnet_search_check(testnet_traffic *t)
+{
+	const testnet_cert *c = NULL;
+	for (size_t i = 0; i < t->n_certs && !c; i++)
+		if (t->certs[i].issued)
+			c = &t->certs[i];
+	if (!c || !t->n_mon)
+		return;
+	/* a running monitor and a (running) logger it does not watch */
+	const ctng_entity *mon = NULL, *lg = NULL;
+	for (size_t i = 0; i < t->n_mon && !lg; i++)
+		for (size_t k = 0; k < ctng_network_count(t->net, CTNG_ROLE_LOGGER) && !lg; k++) {
+			const ctng_entity *l = ctng_network_nth(t->net, CTNG_ROLE_LOGGER, k);
+			if (ctng_testnet_runs(t->s, l->id) &&
+			    !ctng_network_watches(t->net, t->mon[i]->id, l->id)) {
+				mon = t->mon[i];
+				lg = l;
+			}
+		}
+	size_t mi = 0;
+	if (!mon)
+		mon = t->mon[0]; /* every monitor watches every logger */
+	while (t->mon[mi] != mon)
+		mi++;
+	char url[CTNG_URL_MAX + 200];
+	snprintf(url, sizeof(url), "%s/ctng/v1/search?domain=%s", mon->url, c->name);
+	json_t *resp = NULL;
+	int st = fetch_json(url, "GET", NULL, &resp);
+	json_t *res = json_object_get(resp, "results");
+	/* Nothing found is a failure only if the monitor indexed something: in a
+	 * run whose every logger is convicted (seed-sample), nothing is mirrored. */
+	if (st != 200 || !json_is_array(res) ||
+	    (json_array_size(res) == 0 && t->indexed_prev[mi] > 0)) {
+		ctng_buf_printf(&t->failures, "search of %s through %s: %s\n", c->name, mon->id,
+		                st != 200 ? "no answer" : "no certificate found");
+		t->n_failures++;
+	}
+	t->search = json_pack("{s:s,s:s,s:s?,s:O}", "domain", c->name, "monitor", mon->id,
+	                      "unwatched_logger", lg ? lg->id : NULL, "certificates",
+	                      json_is_array(res) ? res : json_array());
+	json_decref(resp);
+}
+
+static void print_search(const testnet_traffic *t, FILE *out)
+{
+	if (!t->search)
+		return;
+	const char *lg = json_string_value(json_object_get(t->search, "unwatched_logger"));
+	json_t *res = json_object_get(t->search, "certificates");
+	fprintf(out, "search %s through %s%s%s%s: %zu certificate%s\n",
+	        json_string_value(json_object_get(t->search, "domain")),
+	        json_string_value(json_object_get(t->search, "monitor")),
+	        lg ? " (it does not watch " : "", lg ? lg : "", lg ? ")" : "", json_array_size(res),
+	        json_array_size(res) == 1 ? "" : "s");
+	size_t i, k;
+	json_t *r, *e;
+	json_array_foreach(res, i, r)
+	{
+		json_t *rid = json_object_get(r, "rid"), *rev = json_object_get(r, "revoked");
+		fprintf(out, "  %s  issuer %s  RID %lld  revoked %s  logged",
+		        json_string_value(json_array_get(json_object_get(r, "names"), 0)),
+		        json_string_value(json_object_get(r, "issuer")),
+		        json_is_integer(rid) ? (long long)json_integer_value(rid) : -1LL,
+		        json_is_true(rev) ? "yes" : json_is_false(rev) ? "no" : "unknown");
+		json_array_foreach(json_object_get(r, "entries"), k, e)
+		fprintf(out, " %s#%lld", json_string_value(json_object_get(e, "logger")),
+		        (long long)json_integer_value(json_object_get(e, "index")));
+		fprintf(out, "\n");
+	}
 }
 
 void testnet_read_monitor_logs(testnet_traffic *t, uint64_t first, uint64_t last)
@@ -526,6 +637,7 @@ void testnet_print_figures(const testnet_traffic *t, FILE *out)
 		        t->mon[i]->id, (unsigned long long)t->mirrored_prev[i],
 		        (unsigned long long)t->mirror_from_loggers[i],
 		        (unsigned long long)t->mirror_from_peers[i]);
+	print_search(t, out);
 	if (t->last_full_samples)
 		fprintf(out,
 		        "last FULL at a monitor after period start: %llu ms on average, %llu at "
@@ -567,6 +679,9 @@ json_t *testnet_figures_json(const testnet_traffic *t)
 	json_object_set_new(f, "gossiper_wire_bytes_avg",
 	                    json_integer((json_int_t)(wire_periods ? wire / wire_periods : 0)));
 	json_object_set_new(f, "mirrored", json_deep_copy(t->mirrored));
+	json_object_set_new(f, "indexed", json_deep_copy(t->indexed));
+	if (t->search)
+		json_object_set_new(f, "search", json_deep_copy(t->search));
 	/* Per monitor per period, averaged over the monitors and the run. */
 	uint64_t fl = 0, fp = 0, np = 0;
 	for (size_t i = 0; i < t->n_mon; i++) {
