@@ -45,6 +45,27 @@ size_t ctng_bench_http_run(const ctng_bench_http *h, uint64_t wire[2]);
  * then the CA) and dir/key.pem from the test PKI. Returns 0 or non-zero. */
 int ctng_bench_tls_files(const char *dir, const char *cn);
 
+/* The certificate index at scale: ingest, search in process and over HTTP
+ * (bench/bench_index.c). */
+int ctng_bench_index(void);
+
+/* Real precert-entry TBSs for benchmarks (bench_index.c): a template made
+ * by the cert module, varied in place per i (serial, SAN dNSName and CN
+ * "h<i % 10^7>.d<i % 1000>.bench.example", RID 2^31 + i), all of one CA. */
+struct ctng_sig_key;
+typedef struct bench_tbs {
+	uint8_t *tbs; /* the template */
+	size_t len;
+	size_t name_off[2], serial_off, rid_off;
+	uint8_t ikh[32];       /* the CA's issuer key hash */
+	char *root_pem;        /* the CA's root */
+	struct ctng_sig_key *ca_key;
+} bench_tbs;
+int bench_tbs_make(bench_tbs *t);
+void bench_tbs_fill(const bench_tbs *t, uint64_t i, uint8_t *out); /* len bytes */
+void bench_tbs_name(uint64_t i, char out[32]);
+void bench_tbs_free(bench_tbs *t);
+
 /* Prints {"name":NAME,"ns_per_op":X,"ops":N<extra>} where extra is either
  * empty or starts with ',' and continues the JSON object ("\"n\":3"). */
 void ctng_bench_line_ns(const char *name, double ns_per_op, uint64_t ops, const char *extra);

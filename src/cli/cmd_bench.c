@@ -12,8 +12,7 @@ static const struct {
     {"bls", ctng_bench_bls},       {"merkle", ctng_bench_merkle},   {"ca", ctng_bench_ca},
     {"client", ctng_bench_client}, {"network", ctng_bench_network}, {"logger", ctng_bench_logger},
     {"dkg", ctng_bench_dkg},
-    {"mirror", ctng_bench_mirror},
-    {"net", ctng_bench_net},
+    {"mirror", ctng_bench_mirror}, {"net", ctng_bench_net},       {"index", ctng_bench_index},
 };
 
 static int run(int argc, char **argv)
@@ -35,6 +34,6 @@ static int run(int argc, char **argv)
 
 const ctng_cli_cmd ctng_cmd_bench = {
     "bench", "run benchmarks, one JSON object per line",
-    "usage: ctng bench [bls|merkle|ca|client|network|logger|dkg|mirror|net]\n"
+    "usage: ctng bench [bls|merkle|ca|client|network|logger|dkg|mirror|net|index]\n"
     "Prints one JSON object per line with \"name\" and \"ns_per_op\" or \"per_second\".\n",
     run};

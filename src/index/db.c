@@ -6,7 +6,8 @@
  *
  *   index_cert       one row per distinct certificate (cursor = id, the
  *                    order of indexing); ikey = the first 8 bytes of
- *                    tbs_hash = SHA-256(issuer key hash || logged TBS)
+ *                    tbs_hash = SHA-256(issuer key hash || logged TBS); ikh
+ *                    only when the issuer is not a CA of the network
  *   index_entry      (cert, logger, idx): every log entry of it
  *   index_name       (key, cert): the keys of names.c
  *   index_rid        (ca, rid, cert)
@@ -26,7 +27,7 @@
 
 static const char *const migrations[] = {
     "CREATE TABLE index_cert (id INTEGER PRIMARY KEY, ikey INTEGER NOT NULL,"
-    " tbs_hash BLOB NOT NULL, ca TEXT, ikh BLOB NOT NULL, rid INTEGER, serial BLOB NOT NULL,"
+    " tbs_hash BLOB NOT NULL, ca TEXT, ikh BLOB, rid INTEGER, serial BLOB NOT NULL,"
     " not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, names TEXT NOT NULL,"
     " precert INTEGER NOT NULL, indexed_ms INTEGER NOT NULL);"
     "CREATE INDEX index_cert_ikey ON index_cert (ikey);"
@@ -69,10 +70,11 @@ static const char *const sql[Q_COUNT] = {
                    " indexed_ms FROM index_cert WHERE id = ?1",
     [Q_GET_ENTRIES] = "SELECT logger, idx FROM index_entry WHERE cert = ?1 ORDER BY logger, idx"
                       " LIMIT 64",
-    /* Two runs of one B-tree merged in certificate order (the compound
+    /* Up to three runs of one B-tree merged in certificate order (the compound
      * SELECT's ORDER BY is a merge, not a sort: see docs/monitor.md §10). */
-    [Q_SEARCH] = "SELECT cert FROM index_name WHERE key = ?1 AND cert > ?3 UNION"
-                 " SELECT cert FROM index_name WHERE key = ?2 AND cert > ?3 ORDER BY 1 LIMIT ?4",
+    [Q_SEARCH] = "SELECT cert FROM index_name WHERE key = ?1 AND cert > ?4 UNION"
+                 " SELECT cert FROM index_name WHERE key = ?2 AND cert > ?4 UNION"
+                 " SELECT cert FROM index_name WHERE key = ?3 AND cert > ?4 ORDER BY 1 LIMIT ?5",
 };
 
 int index_db_fail(ctng_index *ix, ctng_err *err, const char *what)
@@ -198,6 +200,11 @@ int ctng_index_open(ctng_store *st, const ctng_network *net, const char *monitor
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* The index's B-trees take random inserts (names, hashes): a page cache
+	 * of 64 MiB for the monitor's connection instead of SQLite's 2 MiB
+	 * keeps their inner pages in memory (docs/monitor.md §10). */
+	if ((rc = ctng_store_exec(st, "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192", err)))
+		goto fail;
 	for (int i = 0; i < Q_COUNT; i++)
 		if ((rc = index_prepare(ix, sql[i], &ix->q[i], err)))
 			goto fail;

@@ -78,8 +78,8 @@ const index_ca *index_ca_by_id(const ctng_index *ix, const char *id);
 /* ----- names.c */
 /* The index keys of a normalised name (at most max; returns how many). */
 size_t index_name_keys(const char *name, char (*keys)[INDEX_KEY_MAX], size_t max);
-/* The one or two keys a search reads. */
-size_t index_query_keys(const ctng_index_query *q, char keys[2][INDEX_KEY_MAX]);
+/* The one to three keys a search reads. */
+size_t index_query_keys(const ctng_index_query *q, char keys[3][INDEX_KEY_MAX]);
 /* A search or watch domain: normalised into out, or CTNG_EINVAL "domain: ...". */
 int index_domain_parse(const char *domain, char out[CTNG_DNS_NAME_MAX + 1], ctng_err *err);
 

@@ -201,7 +201,8 @@ int ctng_index_entry_hook(void *arg, ctng_store *st, const char *logger, uint64_
 	sqlite3_bind_blob(s, 2, h, 32, SQLITE_STATIC);
 	if (c.ca)
 		sqlite3_bind_text(s, 3, c.ca, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, c.ikh, 32, SQLITE_STATIC);
+	if (!c.ca) /* a CA's is its root's: kept once, not per certificate */
+		sqlite3_bind_blob(s, 4, c.ikh, 32, SQLITE_STATIC);
 	if (c.has_rid)
 		sqlite3_bind_int64(s, 5, c.rid);
 	sqlite3_bind_blob(s, 6, c.serial, (int)c.serial_len, SQLITE_STATIC);

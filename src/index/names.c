@@ -5,11 +5,14 @@
  * watches and events), and the strict parse of search queries.
  *
  * Keys (table index_name): "=N" for every name N (wildcards as written,
- * "=*.example.com"), and "~A" for N and every ancestor A of N with at least
- * two labels ("www.shop.example.com" gives ~www.shop.example.com,
- * ~shop.example.com, ~example.com; "*.example.com" gives ~example.com). A
- * search for D reads "=D" (or "~D" with subdomains) and "=*.P" for D's
- * parent P: two sorted runs of one B-tree, merged by certificate.
+ * "=*.example.com"), and "~A" for every proper ancestor A of N with at
+ * least two labels — for a wildcard "*.B", B and B's ancestors
+ * ("www.shop.example.com" gives ~shop.example.com, ~example.com;
+ * "*.example.com" gives ~example.com). A search for D reads "=D" (and "~D"
+ * with subdomains) and "=*.P" for D's parent P: two or three sorted runs of
+ * one B-tree, merged by certificate. (The name itself is not an ancestor
+ * key: it would be a third random insert per name for nothing, since "=D"
+ * is read anyway.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,25 +91,25 @@ size_t index_name_keys(const char *name, char (*keys)[INDEX_KEY_MAX], size_t max
 	size_t n = 0;
 	if (n < max)
 		snprintf(keys[n++], INDEX_KEY_MAX, "=%s", name);
-	const char *a = name[0] == '*' ? name + 2 : name;
+	const char *a = name[0] == '*' ? name + 2 : parent(name);
 	for (; has_two_labels(a) && n < max; a = parent(a))
 		snprintf(keys[n++], INDEX_KEY_MAX, "~%s", a);
 	return n;
 }
 
-size_t index_query_keys(const ctng_index_query *q, char keys[2][INDEX_KEY_MAX])
+size_t index_query_keys(const ctng_index_query *q, char keys[3][INDEX_KEY_MAX])
 {
 	const char *d = q->domain;
-	if (d[0] == '*') {
-		snprintf(keys[0], INDEX_KEY_MAX, "=%s", d);
-		return 1;
-	}
-	snprintf(keys[0], INDEX_KEY_MAX, "%c%s", q->subdomains ? '~' : '=', d);
+	size_t n = 0;
+	snprintf(keys[n++], INDEX_KEY_MAX, "=%s", d);
+	if (d[0] == '*')
+		return n;
+	if (q->subdomains)
+		snprintf(keys[n++], INDEX_KEY_MAX, "~%s", d);
 	const char *p = parent(d);
-	if (!has_two_labels(p))
-		return 1; /* "*.com" is never indexed */
-	snprintf(keys[1], INDEX_KEY_MAX, "=*.%s", p);
-	return 2;
+	if (has_two_labels(p)) /* "*.com" is never indexed */
+		snprintf(keys[n++], INDEX_KEY_MAX, "=*.%s", p);
+	return n;
 }
 
 /* Is name equal to d or under it (a label boundary before d)? */

@@ -102,8 +102,11 @@ json_t *index_cert_json_by_id(ctng_index *ix, uint64_t id, ctng_err *err)
 	}
 	index_cert c = {.id = id};
 	c.ca = (const char *)sqlite3_column_text(s, 1);
+	const index_ca *ca = index_ca_by_id(ix, c.ca);
 	if (sqlite3_column_bytes(s, 2) == 32)
 		memcpy(c.ikh, sqlite3_column_blob(s, 2), 32);
+	else if (ca)
+		memcpy(c.ikh, ca->spki_hash, 32);
 	c.has_rid = sqlite3_column_type(s, 3) != SQLITE_NULL;
 	c.rid = (uint32_t)sqlite3_column_int64(s, 3);
 	c.serial_len = (size_t)sqlite3_column_bytes(s, 4);
@@ -128,13 +131,14 @@ json_t *index_cert_json_by_id(ctng_index *ix, uint64_t id, ctng_err *err)
 static int page_ids(ctng_index *ix, const ctng_index_query *q, uint64_t after, uint64_t *ids,
                     size_t max, size_t *n, ctng_err *err)
 {
-	char keys[2][INDEX_KEY_MAX];
+	char keys[3][INDEX_KEY_MAX];
 	size_t nk = index_query_keys(q, keys);
 	sqlite3_stmt *s = ix->q[Q_SEARCH];
-	sqlite3_bind_text(s, 1, keys[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, keys[nk - 1], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)after);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+	for (int i = 0; i < 3; i++) /* fewer keys: the last one again (UNION drops repeats) */
+		sqlite3_bind_text(s, i + 1, keys[(size_t)i < nk ? (size_t)i : nk - 1], -1,
+		                  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)after);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)max);
 	int r;
 	*n = 0;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max)

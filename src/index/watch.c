@@ -299,13 +299,19 @@ int index_watch_keys_rebuild(ctng_index *ix, ctng_err *err)
 	ix->n_wkeys = 0;
 	if (!ix->n_watches)
 		return 0;
-	if (!(ix->wkeys = calloc(2 * ix->n_watches, sizeof(*ix->wkeys))))
+	if (!(ix->wkeys = calloc(3 * ix->n_watches, sizeof(*ix->wkeys))))
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ix->n_watches; i++) {
 		const ctng_watch *w = &ix->watches[i];
+		/* the keys a search for the watch reads (names.c) */
 		index_wkey *k = &ix->wkeys[ix->n_wkeys++];
 		k->watch = i;
-		snprintf(k->key, sizeof k->key, "%c%s", w->subdomains ? '~' : '=', w->domain);
+		snprintf(k->key, sizeof k->key, "=%s", w->domain);
+		if (w->subdomains) {
+			k = &ix->wkeys[ix->n_wkeys++];
+			k->watch = i;
+			snprintf(k->key, sizeof k->key, "~%s", w->domain);
+		}
 		const char *p = strchr(w->domain, '.');
 		/* a certificate for "*.parent" covers a watched name under parent */
 		if (w->domain[0] != '*' && p && strchr(p + 1, '.')) {

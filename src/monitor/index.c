@@ -171,7 +171,8 @@ static void send_poms(mon_index *mi, bool fresh)
 	if (rc)
 		CTNG_WARN("index: RID CONs", "err=\"%s\"", e.msg);
 	for (size_t i = 0; i < n; i++) {
-		mi->send(mi->send_arg, &cons[i], fresh);
+		if (mi->send)
+			mi->send(mi->send_arg, &cons[i], fresh);
 		ctng_gossip_clear(&cons[i]);
 	}
 }
