@@ -1906,6 +1906,104 @@ static void test_resign_same_second(void **state)
 	tnet_free(&t);
 }
 
+/* gossiper g's (index) FRAG over init, made directly with its share (what a
+ * corrupted gossiper signs, whatever its state machine would decide). */
+static void make_frag(struct tnet *t, ctng_gossip_object *out, int g,
+                      const ctng_gossip_object *init, uint64_t now)
+{
+	ctng_buf msg = {0};
+	uint8_t sig[48];
+	char id[32];
+	snprintf(id, sizeof id, "gossiper%d", g + 1);
+	assert_int_equal(ctng_gossip_attest_bytes(init, &msg, NULL), 0);
+	assert_int_equal(ctng_bls_sign(sig, t->shares[g].sk, msg.data, msg.len, NULL, NULL), 0);
+	assert_int_equal(ctng_frag_build(out, init, id, sig, now, NULL), 0);
+	ctng_buf_free(&msg);
+}
+
+/* Red team (accusation rule, coalition of t - 1): t = 3 of 4; pairs 1 and 2
+ * are corrupted. Their monitors accuse logger1 and ca1 (silence, and for
+ * logger1 also "data not served") to every gossiper, now and for the next
+ * period, and tell their own gossipers, signed, that they failed; their
+ * gossipers sign ACC_FRAGs for everything and push them everywhere. Pairs 3
+ * and 4 obtained everything. No ACC_FULL may form anywhere, in either
+ * period; honest gossipers hold the coalition's two FRAGs and sign none. */
+static void test_coalition_cannot_accuse(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 3);
+	struct sim s;
+	uint64_t p = 5;
+	uint64_t dl = ctng_clock_query_deadline(&t.net.clock, p);
+	sim_init(&s, &t, pstart(p) + 300);
+	s.tolerate = true;            /* the next period's accusations are refused */
+	s.down[0] = s.down[1] = true; /* the coalition is played by hand */
+	ctng_gossip_object sth = {0}, rev = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	make_rev(&t, &rev, "ca1", p, 7);
+	for (int i = 2; i < 4; i++) {
+		char mon[16];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+		assert_int_equal(deliver(&s, i, &rev, mon), CTNG_GOSSIPER_NEW);
+	}
+	s.now = dl;
+	/* monitor3 really failed to reach logger1 in the previous period; its
+	 * signed word for p - 1 (replayed now) says nothing about p */
+	ctng_observation old;
+	make_failed(&t, &old, "monitor3", "logger1", p - 1);
+	assert_int_equal(observe(&s, 2, &old), CTNG_GOSSIPER_NEW);
+	assert_int_equal(observe(&s, 2, &old), CTNG_GOSSIPER_DUPLICATE);
+	static const char *ents[2] = {"logger1", "ca1"};
+	for (int m = 0; m < 2; m++) {
+		char mon[16];
+		snprintf(mon, sizeof mon, "monitor%d", m + 1);
+		for (int e = 0; e < 2; e++) {
+			ctng_observation f;
+			make_failed(&t, &f, mon, ents[e], p);
+			/* to every gossiper: only the own one may believe it */
+			for (int i = 2; i < 4; i++)
+				assert_true(observe(&s, i, &f) < 0);
+			if (e == 0) {
+				assert_int_equal(ctng_obs_sign(&f, mon, t.keys[eidx(&t, mon)],
+				                               CTNG_FAM_STH, "logger1", p,
+				                               CTNG_OBS_FAILED, NULL,
+				                               CTNG_OBS_CHECK_DATA, NULL),
+				                 0);
+				for (int i = 2; i < 4; i++)
+					assert_true(observe(&s, i, &f) < 0);
+			}
+			for (uint64_t q = p; q <= p + 1; q++) {
+				ctng_gossip_object acc = {0}, frag = {0};
+				make_acc(&t, &acc, mon, ents[e], q);
+				make_frag(&t, &frag, m, &acc, s.now);
+				for (int i = 2; i < 4; i++) {
+					int want = q == p ? CTNG_GOSSIPER_NEW : CTNG_ERANGE;
+					assert_int_equal(deliver(&s, i, &acc, mon), want);
+					char g[16];
+					snprintf(g, sizeof g, "gossiper%d", m + 1);
+					assert_int_equal(deliver(&s, i, &frag, g), want);
+				}
+				ctng_gossip_clear(&acc);
+				ctng_gossip_clear(&frag);
+			}
+		}
+	}
+	advance(&s, PERIOD_MS); /* into the next period too */
+	for (int i = 2; i < 4; i++)
+		for (uint64_t q = p; q <= p + 1; q++) {
+			assert_int_equal(count(&s, i, q, CTNG_ACC_FULL), 0);
+			assert_int_equal(count(&s, i, q, CTNG_ACC_FRAG), q == p ? 4 : 0);
+		}
+	for (int i = 2; i < 4; i++)
+		assert_int_equal(mon_count(&s, i, CTNG_ACC_FULL), 0);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&rev);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_OFF);
@@ -1935,6 +2033,7 @@ int main(void)
 	    cmocka_unit_test(test_no_push_back_line),
 	    cmocka_unit_test(test_down_peer_no_stall),
 	    cmocka_unit_test(test_resign_same_second),
+	    cmocka_unit_test(test_coalition_cannot_accuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
