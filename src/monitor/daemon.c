@@ -471,6 +471,25 @@ static void send_to_gossiper(struct md *m, const ctng_gossip_object *o)
 	free(json);
 }
 
+/* A CON this monitor built (a data CON, a RID CON): kept under monitor.pom
+ * as ENTITY/PERIOD/KIND and as the file POM_<entity>_<period>_<kind>.json. */
+static void keep_con(struct md *m, const ctng_gossip_object *con, const char *entity,
+                     uint64_t period, const char *kind)
+{
+	char *json = NULL;
+	size_t len = 0;
+	char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
+	ctng_err e = {0};
+	snprintf(key, sizeof key, "%s/%" PRIu64 "/%s", entity, period, kind);
+	snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_%s.json", entity, period, kind);
+	if (ctng_gossip_encode(con, &json, &len, &e) ||
+	    ctng_store_kv_put(m->st, KV_POM, key, json, len, &e))
+		CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
+	else
+		write_data_file(m, name, json, len);
+	free(json);
+}
+
 static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, uint64_t period,
                       const ctng_gossip_object *obj, const char *reason)
 {
@@ -496,17 +515,7 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 			send_to_gossiper(m, &acc);
 		ctng_gossip_clear(&acc);
 	} else if (ev == MON_MIRROR_POM) {
-		char *json = NULL;
-		size_t len = 0;
-		char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
-		snprintf(key, sizeof key, "%s/%" PRIu64 "/data", logger, period);
-		snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_data.json", logger, period);
-		if (ctng_gossip_encode(obj, &json, &len, &e) ||
-		    ctng_store_kv_put(m->st, KV_POM, key, json, len, &e))
-			CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
-		else
-			write_data_file(m, name, json, len);
-		free(json);
+		keep_con(m, obj, logger, period, "data");
 		send_to_gossiper(m, obj);
 	} else if (ev == MON_MIRROR_HELD) {
 		/* The DA signal: my gossiper may FRAG this STH (docs/mirror.md). */
@@ -536,19 +545,8 @@ static void on_rid_con(void *arg, const ctng_gossip_object *con, bool fresh)
 	if (!fresh && ctng_monitor_sm_convicted(m->sm, ca))
 		return;
 	if (fresh) {
-		char *json = NULL;
-		size_t len = 0;
-		char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
-		ctng_err e = {0};
-		snprintf(key, sizeof key, "%s/%" PRIu64 "/rid", ca, con->period);
-		snprintf(name, sizeof name, "POM_%s_%" PRIu64 "_rid.json", ca, con->period);
 		ctng_counter_inc(m->mx.poms, CTNG_LABELS(ca, "rid"));
-		if (ctng_gossip_encode(con, &json, &len, &e) ||
-		    ctng_store_kv_put(m->st, KV_POM, key, json, len, &e))
-			CTNG_ERROR("cannot store PoM", "err=\"%s\"", e.msg);
-		else
-			write_data_file(m, name, json, len);
-		free(json);
+		keep_con(m, con, ca, con->period, "rid");
 	}
 	send_to_gossiper(m, con);
 }

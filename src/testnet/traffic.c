@@ -257,6 +257,29 @@ int testnet_fetch_counts(testnet_traffic *t, const ctng_entity *g, uint64_t p,
 	return 0;
 }
 
+/* One monitor's cell of a per-period row (mirrored, indexed): n kept under
+ * its id in series (null when it did not answer), printed with the growth
+ * since *prev in table mode, *prev moved on. */
+static void row_cell(json_t *series, const char *id, bool ok, uint64_t n, uint64_t *prev,
+                     FILE *out, bool json)
+{
+	json_t *arr = json_object_get(series, id);
+	if (!arr) {
+		arr = json_array();
+		json_object_set_new(series, id, arr);
+	}
+	json_array_append_new(arr, ok ? json_integer((json_int_t)n) : json_null());
+	if (!json) {
+		if (ok)
+			fprintf(out, "  %s %llu (+%llu)", id, (unsigned long long)n,
+			        (unsigned long long)(n > *prev ? n - *prev : 0));
+		else
+			fprintf(out, "  %s -", id);
+	}
+	if (ok)
+		*prev = n;
+}
+
 void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
 {
 	if (!json)
@@ -280,23 +303,8 @@ void testnet_mirror_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
 		}
 		bool ok = st == 200 && json_is_array(ls);
 		json_decref(resp);
-		json_t *arr = json_object_get(t->mirrored, t->mon[i]->id);
-		if (!arr) {
-			arr = json_array();
-			json_object_set_new(t->mirrored, t->mon[i]->id, arr);
-		}
-		json_array_append_new(arr, ok ? json_integer((json_int_t)n) : json_null());
-		if (!json) {
-			if (ok)
-				fprintf(out, "  %s %llu (+%llu)", t->mon[i]->id, (unsigned long long)n,
-				        (unsigned long long)(n > t->mirrored_prev[i]
-				                                 ? n - t->mirrored_prev[i]
-				                                 : 0));
-			else
-				fprintf(out, "  %s -", t->mon[i]->id);
-		}
+		row_cell(t->mirrored, t->mon[i]->id, ok, n, &t->mirrored_prev[i], out, json);
 		if (ok) {
-			t->mirrored_prev[i] = n;
 			t->mirror_from_loggers[i] = fl;
 			t->mirror_from_peers[i] = fp;
 		}
@@ -319,22 +327,7 @@ void testnet_index_period(testnet_traffic *t, uint64_t p, FILE *out, bool json)
 		bool ok = st == 200 && json_is_integer(c);
 		uint64_t n = ok ? (uint64_t)json_integer_value(c) : 0;
 		json_decref(resp);
-		json_t *arr = json_object_get(t->indexed, t->mon[i]->id);
-		if (!arr) {
-			arr = json_array();
-			json_object_set_new(t->indexed, t->mon[i]->id, arr);
-		}
-		json_array_append_new(arr, ok ? json_integer((json_int_t)n) : json_null());
-		if (!json) {
-			if (ok)
-				fprintf(out, "  %s %llu (+%llu)", t->mon[i]->id, (unsigned long long)n,
-				        (unsigned long long)(n > t->indexed_prev[i] ? n - t->indexed_prev[i]
-				                                                    : 0));
-			else
-				fprintf(out, "  %s -", t->mon[i]->id);
-		}
-		if (ok)
-			t->indexed_prev[i] = n;
+		row_cell(t->indexed, t->mon[i]->id, ok, n, &t->indexed_prev[i], out, json);
 	}
 	if (!json)
 		fprintf(out, "\n");
