@@ -10,8 +10,8 @@
  * checks a signature on its hot path.)
  *
  *   index.ingest         N entries through ctng_index_entry_hook on a file
- *                        database (WAL, synchronous=FULL), 256 per
- *                        transaction like mirror runs, every 4th
+ *                        database (WAL, synchronous=FULL), 1024 per
+ *                        transaction like mirror runs of 4 tiles, every 4th
  *                        certificate also logged by a second logger
  *   index.search.exact   p50/p99 of a search for one certificate's name, in
  *                        process (query, merge, rows, JSON)
@@ -43,6 +43,7 @@
 #include "monitor/monitor_internal.h"
 
 #define PLACEHOLDER "h0000000.d000.bench.example"
+#define RUN         1024 /* entries per transaction: a mirror run of 4 tiles */
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
 {
@@ -217,9 +218,9 @@ int ctng_bench_index(void)
 	/* ingest */
 	double c0 = cpu_s();
 	uint64_t t0 = ctng_mono_ms(), entries = 0, idx[2] = {0, 0};
-	for (uint64_t i = 0; !rc && i < n; i += 256) {
+	for (uint64_t i = 0; !rc && i < n; i += RUN) {
 		rc = ctng_store_begin(st, &e);
-		for (uint64_t k = i; !rc && k < i + 256 && k < n; k++) {
+		for (uint64_t k = i; !rc && k < i + RUN && k < n; k++) {
 			bench_tbs_fill(&t, k, buf);
 			ctng_mirror_entry me = {.entry_type = CTNG_CT_PRECERT_ENTRY,
 			                        .cert = buf,
@@ -234,8 +235,8 @@ int ctng_bench_index(void)
 		}
 		if (!rc)
 			rc = ctng_store_commit(st, &e);
-		if (!rc && (i / 256) % 4096 == 4095)
-			fprintf(stderr, "bench index: %" PRIu64 " certificates...\n", i + 256);
+		if (!rc && (i / RUN) % 1024 == 1023)
+			fprintf(stderr, "bench index: %" PRIu64 " certificates...\n", i + RUN);
 	}
 	uint64_t ms = ctng_mono_ms() - t0;
 	double cpu = cpu_s() - c0;

@@ -8,6 +8,8 @@
  *                    order of indexing); ikey = the first 8 bytes of
  *                    tbs_hash = SHA-256(issuer key hash || logged TBS); ikh
  *                    only when the issuer is not a CA of the network
+ *   index_hash       (ikey, cert) of certificates without a DNS name (the
+ *                    others are found again through their first name)
  *   index_entry      (cert, logger, idx): every log entry of it
  *   index_name       (key, cert): the keys of names.c
  *   index_rid        (ca, rid, cert)
@@ -51,10 +53,23 @@ static const char *const migrations[] = {
     " body TEXT NOT NULL, attempts INTEGER NOT NULL, due_ms INTEGER NOT NULL);"
     "CREATE INDEX index_outbox_due ON index_outbox (due_ms);"
     "CREATE INDEX index_outbox_watch ON index_outbox (watch);",
+    /* 2: duplicates are found through the first name's "=N" run (a page
+     * the insert touches anyway) instead of a random index over hashes;
+     * only certificates without a name are found by hash. */
+    "DROP INDEX index_cert_ikey;"
+    "CREATE TABLE index_hash (ikey INTEGER NOT NULL, cert INTEGER NOT NULL,"
+    " PRIMARY KEY (ikey, cert)) WITHOUT ROWID;"
+    "INSERT INTO index_hash SELECT ikey, id FROM index_cert WHERE names = '[]';",
 };
 
 static const char *const sql[Q_COUNT] = {
-    [Q_FIND_CERT] = "SELECT id, tbs_hash FROM index_cert WHERE ikey = ?1",
+    [Q_FIND_CERT] = "SELECT h.cert, c.tbs_hash FROM index_hash h JOIN index_cert c ON c.id ="
+                    " h.cert WHERE h.ikey = ?1",
+    /* the last 64 certificates of a name: a flood of one name cannot make
+     * this scan long (an older duplicate is then a second result) */
+    [Q_FIND_BY_NAME] = "SELECT n.cert, c.tbs_hash FROM index_name n JOIN index_cert c ON c.id ="
+                       " n.cert WHERE n.key = ?1 ORDER BY n.cert DESC LIMIT 64",
+    [Q_INS_HASH] = "INSERT OR IGNORE INTO index_hash (ikey, cert) VALUES (?1, ?2)",
     [Q_INS_CERT] = "INSERT INTO index_cert (ikey, tbs_hash, ca, ikh, rid, serial, not_before,"
                    " not_after, names, precert, indexed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
                    " ?8, ?9, ?10, ?11)",

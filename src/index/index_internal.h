@@ -30,6 +30,8 @@ typedef struct index_wkey {
 
 enum {
 	Q_FIND_CERT,
+	Q_FIND_BY_NAME,
+	Q_INS_HASH,
 	Q_INS_CERT,
 	Q_INS_ENTRY,
 	Q_INS_NAME,

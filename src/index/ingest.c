@@ -53,11 +53,16 @@ static int64_t ikey_of(const uint8_t h[32])
 	return (int64_t)v;
 }
 
-/* The certificate with this hash: 0 and *id (0 when none). */
-static int find_cert(ctng_index *ix, const uint8_t h[32], uint64_t *id, ctng_err *err)
+/* The certificate with this hash: 0 and *id (0 when none). Found through
+ * its first name's key (first_key, "=N") or, without a name, its hash. */
+static int find_cert(ctng_index *ix, const uint8_t h[32], const char *first_key, uint64_t *id,
+                     ctng_err *err)
 {
-	sqlite3_stmt *s = ix->q[Q_FIND_CERT];
-	sqlite3_bind_int64(s, 1, ikey_of(h));
+	sqlite3_stmt *s = ix->q[first_key ? Q_FIND_BY_NAME : Q_FIND_CERT];
+	if (first_key)
+		sqlite3_bind_text(s, 1, first_key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, ikey_of(h));
 	int r;
 	*id = 0;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
@@ -176,10 +181,16 @@ int ctng_index_entry_hook(void *arg, ctng_store *st, const char *logger, uint64_
 	uint64_t id = 0;
 	int rc = sha256_2(ix, ikh, 32, tbs, tbs_len, h, err);
 	free(cut);
+	ctng_buf names = {0};
+	size_t n_keys = 0;
+	if (!rc && names_of(ix, &v, &names, &n_keys))
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 	if (!rc)
-		rc = find_cert(ix, h, &id, err);
-	if (rc || id)
+		rc = find_cert(ix, h, n_keys ? ix->keys[0] : NULL, &id, err);
+	if (rc || id) {
+		ctng_buf_free(&names);
 		return rc ? rc : add_entry(ix, id, logger, index, err);
+	}
 
 	/* a new certificate */
 	index_cert c = {.ca = ca ? ca->ent->id : NULL, .precert = precert,
@@ -189,12 +200,6 @@ int ctng_index_entry_hook(void *arg, ctng_store *st, const char *logger, uint64_
 	c.serial_len = v.serial.n > sizeof c.serial ? sizeof c.serial : v.serial.n;
 	memcpy(c.serial, v.serial.p, c.serial_len);
 	ctng_cert_view_validity(&v, &c.not_before_ms, &c.not_after_ms, NULL);
-	ctng_buf names = {0};
-	size_t n_keys = 0;
-	if (names_of(ix, &v, &names, &n_keys)) {
-		ctng_buf_free(&names);
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	}
 	c.names_json = (const char *)names.data;
 	sqlite3_stmt *s = ix->q[Q_INS_CERT];
 	sqlite3_bind_int64(s, 1, ikey_of(h));
@@ -214,6 +219,12 @@ int ctng_index_entry_hook(void *arg, ctng_store *st, const char *logger, uint64_
 	if (!(rc = index_step_done(ix, s, "storing a cert", err))) {
 		c.id = (uint64_t)sqlite3_last_insert_rowid(ix->db);
 		rc = add_entry(ix, c.id, logger, index, err);
+	}
+	if (!rc && !n_keys) { /* no name to find it again by: its hash */
+		sqlite3_stmt *hs = ix->q[Q_INS_HASH];
+		sqlite3_bind_int64(hs, 1, ikey_of(h));
+		sqlite3_bind_int64(hs, 2, (sqlite3_int64)c.id);
+		rc = index_step_done(ix, hs, "storing a hash", err);
 	}
 	sqlite3_stmt *k = ix->q[Q_INS_NAME];
 	for (size_t i = 0; i < n_keys && !rc; i++) {
