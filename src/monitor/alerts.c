@@ -37,7 +37,20 @@ struct mon_alerts {
 	size_t n_busy;
 	bool stopping;
 	uint64_t delivered, failed;
+	const monitor_metrics *mx; /* may be NULL */
 };
+
+void mon_alerts_set_metrics(mon_alerts *ma, const monitor_metrics *x)
+{
+	if (ma)
+		ma->mx = x;
+}
+
+static void count(mon_alerts *ma, const char *result)
+{
+	if (ma->mx)
+		ctng_counter_inc(ma->mx->webhooks, CTNG_LABELS(result));
+}
 
 static void unbusy(mon_alerts *ma, uint64_t id)
 {
@@ -53,6 +66,7 @@ static void retry(mon_alerts *ma, uint64_t id, uint32_t attempts, const char *wh
 	uint64_t d = ctng_index_backoff_ms(attempts + 1, id * 2654435761u + ctng_now_ms());
 	ctng_err e = {0};
 	ma->failed++;
+	count(ma, "failed");
 	CTNG_WARN("webhook not delivered", "notification=%" PRIu64 " attempt=%u retry_in_ms=%" PRIu64
 	          " reason=\"%s\"", id, attempts + 1, d, why);
 	if (ctng_index_outbox_retry(ma->ix, id, ctng_now_ms() + d, &e))
@@ -70,6 +84,7 @@ static void on_answer(int status, const uint8_t *body, size_t len, const ctng_er
 		ctng_err e = {0};
 		if (!err && status >= 200 && status < 300) {
 			ma->delivered++;
+			count(ma, "delivered");
 			CTNG_INFO("webhook delivered", "notification=%" PRIu64 " watch=%" PRIu64
 			          " status=%d", s->id, s->watch, status);
 			if (ctng_index_outbox_done(ma->ix, s->id, &e))

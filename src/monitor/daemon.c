@@ -837,6 +837,8 @@ int ctng_monitor_run(const ctng_node_config *cfg, ctng_err *err)
 	    (rc = ctng_net_server_route(m.srv, "GET", "/ctng/v1/update", h_update, &m, err)) ||
 	    (rc = monitor_metrics_init(&m.mx, m.srv, m.st, cfg, m.sm, err)))
 		goto out;
+	m.mx.mi = m.mi;
+	mon_index_set_metrics(m.mi, &m.mx);
 	m.dash = (monitor_dash){cfg, m.sm, m.st, &m.has_published, &m.last_published};
 	if ((rc = monitor_dashboard_routes(m.srv, &m.dash, err)))
 		goto out;

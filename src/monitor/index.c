@@ -419,6 +419,17 @@ fail:
 	return rc;
 }
 
+int mon_index_stats(mon_index *mi, ctng_index_stats *out)
+{
+	return ctng_index_stats_get(mi->ix, out, NULL);
+}
+
+void mon_index_set_metrics(mon_index *mi, const struct monitor_metrics *x)
+{
+	if (mi)
+		mon_alerts_set_metrics(mi->alerts, x);
+}
+
 void mon_index_stop(mon_index *mi)
 {
 	if (!mi)

@@ -11,6 +11,11 @@ static void collect(ctng_metrics *reg, void *arg)
 	(void)reg;
 	monitor_metrics *x = arg;
 	ctng_gauge_set(x->held, NULL, (double)ctng_monitor_sm_held(x->sm));
+	ctng_index_stats s;
+	if (x->mi && mon_index_stats(x->mi, &s) == 0) {
+		ctng_gauge_set(x->indexed, NULL, (double)s.certificates);
+		ctng_gauge_set(x->pending, NULL, (double)s.pending);
+	}
 }
 
 int monitor_metrics_init(monitor_metrics *x, ctng_net_server *srv, ctng_store *st,
@@ -24,8 +29,8 @@ int monitor_metrics_init(monitor_metrics *x, ctng_net_server *srv, ctng_store *s
 	        "entity"),
 	    CTNG_METRICS_COUNTER(
 	        &x->poms, "ctng_monitor_poms_total",
-	        "Proofs of STH inconsistency this monitor built, by logger and kind (sth-fork, "
-	        "bad-consistency-proof).",
+	        "Proofs of misbehaviour this monitor built, by entity and kind (sth-fork, "
+	        "bad-consistency-proof, rid).",
 	        "entity,kind"),
 	    CTNG_METRICS_COUNTER(&x->convicted, "ctng_monitor_convictions_total",
 	                         "New CON_FULLs received from the gossiper, by entity.", "entity"),
@@ -37,6 +42,12 @@ int monitor_metrics_init(monitor_metrics *x, ctng_net_server *srv, ctng_store *s
 	                       "Period of the last published client update.", NULL),
 	    CTNG_METRICS_GAUGE(&x->held, "ctng_monitor_held_objects",
 	                       "Objects the state machine keeps (FULLs, INITs, PoMs).", NULL),
+	    CTNG_METRICS_GAUGE(&x->indexed, "ctng_monitor_indexed_certificates",
+	                       "Distinct certificates the index holds.", NULL),
+	    CTNG_METRICS_GAUGE(&x->pending, "ctng_monitor_notifications_pending",
+	                       "Webhook notifications waiting in the outbox.", NULL),
+	    CTNG_METRICS_COUNTER(&x->webhooks, "ctng_monitor_webhook_deliveries_total",
+	                         "Webhook POSTs, by result (delivered, failed).", "result"),
 	};
 	x->sm = sm;
 	int rc = ctng_net_metrics_init(&x->net, srv, "monitor", cfg->id, &cfg->net.clock, err);

@@ -2,6 +2,7 @@
 #ifndef CTNG_MONITOR_INTERNAL_H
 #define CTNG_MONITOR_INTERNAL_H
 
+#include "ctng/index.h"
 #include "ctng/metrics.h"
 #include "ctng/monitor.h"
 #include "ctng/net.h"
@@ -86,10 +87,16 @@ typedef void (*mon_index_send_fn)(void *arg, const ctng_gossip_object *con, bool
 /* Opens the index on the monitor's store: the mirror's entry hook on mdb,
  * the CRV hook on mc, the watches of the config, the routes of
  * docs/endpoints.md (search, events, index, watches) on srv. */
+struct monitor_metrics;
 int mon_index_open(const ctng_node_config *cfg, struct ctng_store *st,
                    struct ctng_net_loop *loop, struct ctng_net_server *srv,
                    struct ctng_mirror_db *mdb, mon_crv *mc, mon_index_send_fn send, void *arg,
                    mon_index **out, ctng_err *err);
+/* The index's counters (GET /ctng/v1/index, /metrics). */
+int mon_index_stats(mon_index *mi, ctng_index_stats *out);
+/* Where deliveries are counted (ctng_monitor_webhook_deliveries_total);
+ * x stays valid while the index runs, its families may still be NULL. */
+void mon_index_set_metrics(mon_index *mi, const struct monitor_metrics *x);
 /* After a mirror run or a CRV was committed: RID CONs, long polls, webhooks. */
 void mon_index_kick(mon_index *mi);
 /* At each period's query time: the RID CONs found, again. */
@@ -99,6 +106,7 @@ void mon_index_free(mon_index *mi); /* after */
 
 int mon_alerts_open(const ctng_node_config *cfg, struct ctng_net_loop *loop,
                     struct ctng_index *ix, mon_alerts **out, ctng_err *err);
+void mon_alerts_set_metrics(mon_alerts *ma, const struct monitor_metrics *x);
 void mon_alerts_kick(mon_alerts *ma); /* deliver what is due */
 void mon_alerts_stop(mon_alerts *ma);
 void mon_alerts_free(mon_alerts *ma);
@@ -109,10 +117,13 @@ int mon_load_json(const char *json, size_t len, size_t max, struct json_t **out,
 
 /* ----------------------------------------------------------- metrics.c */
 
+typedef struct mon_index mon_index;
 typedef struct monitor_metrics {
 	ctng_net_metrics net; /* the registry and what every daemon counts */
 	ctng_metric *accused, *poms, *convicted, *published, *update_bytes, *last_period, *held;
+	ctng_metric *indexed, *pending, *webhooks;
 	const ctng_monitor_sm *sm;
+	mon_index *mi; /* set by the daemon once open */
 } monitor_metrics;
 
 /* Registers the monitor's families (and the store's) on a new registry
