@@ -174,7 +174,10 @@
     tr.appendChild(el('td', day(r.not_before) + ' → ' + day(r.not_after)));
     const logs = (Array.isArray(r.entries) ? r.entries : []).map((e) => e.logger + ' #' + e.index);
     tr.appendChild(el('td', logs.join(', ') + (r.type === 'precert' ? ' (precert)' : '')));
-    tr.appendChild(el('td', r.serial, 'mono'));
+    const serial = el('td', typeof r.serial === 'string' && r.serial.length > 16
+      ? r.serial.slice(0, 16) + '…' : r.serial, 'mono');
+    serial.title = String(r.serial);
+    tr.appendChild(serial);
     return tr;
   }
 
