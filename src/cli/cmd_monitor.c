@@ -31,14 +31,16 @@ static const char usage[] =
     "      update of the period at GET /ctng/v1/update?period=P and as\n"
     "      ClientUpdate_<P>.json in its data folder (monitor.db keeps its state)\n"
     "  ctng monitor search --monitor URL --domain D [--subdomains] [--json]\n"
+    "                      [--tls-ca CA.pem]\n"
     "      every certificate and precertificate the monitor has indexed for D (and,\n"
     "      with --subdomains, every name under D): a table, or with --json one JSON\n"
     "      object per certificate per line; nothing found prints nothing (exit 0)\n"
     "  ctng monitor watch --monitor URL --domain D [--subdomains] [--json] [--count N]\n"
-    "                     [--timeout-ms MS]\n"
+    "                     [--timeout-ms MS] [--tls-ca CA.pem]\n"
     "      prints each certificate for D the monitor indexes from now on, and each\n"
     "      revocation of one, as it happens (long poll); stops after N events or MS\n"
-    "      milliseconds if given, else on Ctrl-C\n";
+    "      milliseconds if given, else on Ctrl-C\n"
+    "  URL http:// or https:// (verified against the system roots, or --tls-ca)\n";
 
 #define CMD "monitor"
 
@@ -78,7 +80,10 @@ static int parse_args(int argc, char **argv, const char *sub, bool watch, target
 			t->subdomains = true;
 		else if (!strcmp(argv[i], "--json"))
 			t->json = true;
-		else if (watch && (v = ctng_cli_flag(argc, argv, &i, "--count")))
+		else if ((v = ctng_cli_flag(argc, argv, &i, "--tls-ca"))) {
+			if (ctng_cli_tls_ca(CMD, v))
+				return CTNG_EXIT_USAGE;
+		} else if (watch && (v = ctng_cli_flag(argc, argv, &i, "--count")))
 			count = v;
 		else if (watch && (v = ctng_cli_flag(argc, argv, &i, "--timeout-ms")))
 			tmo = v;
