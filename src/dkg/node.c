@@ -59,9 +59,13 @@ struct ctng_dkg_node {
 	struct send **retry;
 	size_t n_retry, cap_retry;
 	char *transcript_path;
-	/* hashes being fetched (one fetch per message, not one per notice) */
+	/* hashes being fetched, and from whom: one fetch per (message,
+	 * announcer), not one per notice — never one per message, or an
+	 * announcer that answers 404 (or nothing) would silence the genuine
+	 * announcements of the same hash (tests/integration/test_dkg_split_deal.c) */
 	uint8_t fetching[64][32];
 	uint64_t fetching_ms[64];
+	size_t fetching_peer[64];
 	size_t n_fetching;
 	uint64_t bytes_out, bytes_in;
 };
@@ -373,13 +377,15 @@ static void h_notice(ctng_net_req *req, void *arg)
 	}
 	bool want = ctng_dkg_sm_wants(n->sm, h);
 	uint64_t now = ctng_mono_ms();
-	for (size_t i = 0; want && i < 64; i++)
-		if (now - n->fetching_ms[i] < SEND_TIMEOUTMS && !memcmp(n->fetching[i], h, 32))
-			want = false; /* already asked someone */
+	for (size_t i = 0; want && i < 64 && i < n->n_fetching; i++)
+		if (now - n->fetching_ms[i] < SEND_TIMEOUTMS && n->fetching_peer[i] == (size_t)p &&
+		    !memcmp(n->fetching[i], h, 32))
+			want = false; /* already asking this announcer */
 	if (want) {
 		size_t slot = n->n_fetching++ % 64;
 		memcpy(n->fetching[slot], h, 32);
 		n->fetching_ms[slot] = now;
+		n->fetching_peer[slot] = (size_t)p;
 		struct fetch *f = calloc(1, sizeof *f);
 		char url[CTNG_URL_MAX + 120];
 		snprintf(url, sizeof url, "%s/ctng/v1/dkg/message?hash=%s", n->peers[p].base, hash);
