@@ -27,6 +27,12 @@ static void put_u64be(uint8_t *p, uint64_t v)
 	}
 }
 
+/* The portable roaring format is little-endian. */
+static uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Base64 of raw bytes into an owned slot. */
 static int set_b64(char **slot, const uint8_t *p, size_t n, ctng_err *err)
 {
@@ -293,16 +299,32 @@ int ctng_crv_delta_encode(const struct roaring_bitmap_s *delta, uint8_t **out, s
 }
 
 struct ascending {
+	const roaring_bitmap_t *b;
 	uint64_t count;
+	uint64_t blocks; /* 65536-value blocks holding values */
 	int64_t last;
 	bool ok;
 };
 
+/* Values must come strictly ascending, and each must be found by
+ * roaring_bitmap_contains (what revocation checks use). The deserializer
+ * accepts a run container whose run goes past its 65536-value block
+ * (start 65535, length 1): iteration then yields 65536, which contains()
+ * does not find, so a CRV could hash (ctng_crv_hash iterates) like one that
+ * revokes RID 65536 while not revoking it. Such a value is always the first
+ * of a new block after a value of the container's own block, so testing the
+ * first value of each block is enough: a genuine container of that block
+ * would repeat it and break the ascending order. */
 static bool ascending_each(uint32_t v, void *param)
 {
 	struct ascending *a = param;
-	if ((int64_t)v <= a->last)
+	if ((int64_t)v <= a->last) {
 		a->ok = false;
+	} else if (a->last < 0 || v >> 16 != (uint64_t)a->last >> 16) {
+		a->blocks++;
+		if (!roaring_bitmap_contains(a->b, v))
+			a->ok = false;
+	}
 	a->last = v;
 	a->count++;
 	return a->ok;
@@ -321,10 +343,19 @@ int ctng_crv_delta_decode(const uint8_t *in, size_t len, struct roaring_bitmap_s
 		roaring_bitmap_free(b);
 		return ctng_err_set(err, CTNG_EINVAL, "delta: trailing bytes after the bitmap");
 	}
-	/* The deserializer trusts container contents; check the invariants. */
-	struct ascending a = {0, -1, true};
+	/* The deserializer trusts container contents; check the invariants:
+	 * values ascending and found, cardinalities right, and no empty
+	 * container (a run container with no runs is accepted, and CRoaring's
+	 * operations on it read a NULL array): as many containers (from the
+	 * portable header: cookie 12347 | (n - 1) << 16, or 12346 then n) as
+	 * blocks with values. */
+	uint32_t cookie = get_u32le(in);
+	uint64_t containers = (cookie & 0xffff) == 12347 ? (cookie >> 16) + 1
+	                      : cookie == 12346          ? get_u32le(in + 4)
+	                                                 : 0;
+	struct ascending a = {b, 0, 0, -1, true};
 	roaring_iterate(b, ascending_each, &a);
-	if (!a.ok || a.count != roaring_bitmap_get_cardinality(b)) {
+	if (!a.ok || a.count != roaring_bitmap_get_cardinality(b) || a.blocks != containers) {
 		roaring_bitmap_free(b);
 		return ctng_err_set(err, CTNG_EINVAL, "delta: malformed bitmap containers");
 	}

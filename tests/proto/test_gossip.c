@@ -438,6 +438,59 @@ static void test_delta_codec(void **state)
 	roaring_bitmap_free(c);
 }
 
+/* Found by fuzz_crv_delta (regression seed fuzz/corpus/fuzz_crv_delta/
+ * run_crossing_container): CRoaring's portable deserializer accepts a run
+ * container whose run leaves its 65536-value block. Block 0 holding the run
+ * (65535, length 1) iterates as {65535, 65536}, so it hashes like the CRV
+ * revoking RIDs 65535 and 65536, yet roaring_bitmap_contains(65536) is false:
+ * a monitor serving it on /ctng/v1/crv would pass the hash check and hide a
+ * revocation from clients. */
+static void test_delta_malformed_containers(void **state)
+{
+	(void)state;
+	ctng_err err = {0};
+	static const uint8_t crossing[] = {0x3b, 0x30, 0x00, 0x00, /* cookie, 1 container */
+	                                   0x01,                   /* it is a run container */
+	                                   0x00, 0x00, 0x01, 0x00, /* key 0, cardinality 2 */
+	                                   0x01, 0x00,             /* one run */
+	                                   0xff, 0xff, 0x01, 0x00}; /* start 65535, length 1 */
+	roaring_bitmap_t *out = NULL;
+	assert_int_equal(ctng_crv_delta_decode(crossing, sizeof(crossing), &out, &err), CTNG_EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "malformed"));
+	/* Also found by fuzz_crv_delta (seed empty_run_container): a run
+	 * container with no runs, on which roaring_bitmap_and dereferences NULL. */
+	static const uint8_t empty_run[] = {0x3b, 0x30, 0x00, 0x00, 0x01, 0x00,
+	                                    0x00, 0x30, 0x00, 0x00, 0x00};
+	assert_int_equal(ctng_crv_delta_decode(empty_run, sizeof(empty_run), &out, &err),
+	                 CTNG_EINVAL);
+	assert_null(out);
+	/* the honest encoding of the same set decodes, in two blocks */
+	roaring_bitmap_t *b = roaring_bitmap_of(2, 65535, 65536);
+	roaring_bitmap_run_optimize(b);
+	uint8_t *d = NULL;
+	size_t dl = 0;
+	assert_int_equal(ctng_crv_delta_encode(b, &d, &dl, &err), 0);
+	assert_int_equal(ctng_crv_delta_decode(d, dl, &out, &err), 0);
+	assert_true(roaring_bitmap_contains(out, 65536));
+	/* a run reaching the block's last value is fine */
+	roaring_bitmap_t *edge = roaring_bitmap_create(), *back = NULL;
+	roaring_bitmap_add_range(edge, 65000, 65536);
+	roaring_bitmap_add_range(edge, 131000, 131072);
+	roaring_bitmap_run_optimize(edge);
+	uint8_t *e = NULL;
+	size_t el = 0;
+	assert_int_equal(ctng_crv_delta_encode(edge, &e, &el, &err), 0);
+	assert_int_equal(ctng_crv_delta_decode(e, el, &back, &err), 0);
+	assert_true(roaring_bitmap_equals(back, edge));
+	roaring_bitmap_free(back);
+	roaring_bitmap_free(edge);
+	roaring_bitmap_free(out);
+	roaring_bitmap_free(b);
+	free(e);
+	free(d);
+}
+
 static void test_rev_con_and_json_api(void **state)
 {
 	(void)state;
@@ -488,7 +541,8 @@ int main(void)
 	    cmocka_unit_test(test_types),       cmocka_unit_test(test_sth_sign_verify),
 	    cmocka_unit_test(test_rev_acc),     cmocka_unit_test(test_codec_strict),
 	    cmocka_unit_test(test_con),         cmocka_unit_test(test_frag_full),
-	    cmocka_unit_test(test_delta_codec), cmocka_unit_test(test_rev_con_and_json_api),
+	    cmocka_unit_test(test_delta_codec), cmocka_unit_test(test_delta_malformed_containers),
+	    cmocka_unit_test(test_rev_con_and_json_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
