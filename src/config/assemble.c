@@ -104,7 +104,9 @@ static int check_descriptor(const json_t *d, size_t idx, ctng_err *err)
 	if ((rc = cfg_check_keys(d, where, keys, err)))
 		return rc;
 	const char *s;
-	if ((rc = cfg_get_str(d, where, "public_key", CTNG_SIG_PEM_MAX, &s, err)))
+	/* url is compared across descriptors before the network is parsed */
+	if ((rc = cfg_get_str(d, where, "url", CTNG_URL_MAX, &s, err)) ||
+	    (rc = cfg_get_str(d, where, "public_key", CTNG_SIG_PEM_MAX, &s, err)))
 		return rc;
 	if (r == CTNG_ROLE_GOSSIPER && (rc = cfg_get_str(d, where, "dkg_key", 64, &s, err)))
 		return ctng_err_wrap(err, "(a gossiper needs its DKG transport key)");

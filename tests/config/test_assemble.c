@@ -310,6 +310,16 @@ static void e_dup_url(json_t *j)
 {
 	json_object_set_new(j, "url", json_string("http://127.0.0.1:13000"));
 }
+/* found by fuzz_assemble: a descriptor without a url (or with a number
+ * there) made the url comparison call strcmp(NULL) */
+static void e_no_url(json_t *j)
+{
+	json_object_del(j, "url");
+}
+static void e_num_url(json_t *j)
+{
+	json_object_set_new(j, "url", json_integer(13000));
+}
 static void e_dup_id(json_t *j)
 {
 	json_object_set_new(j, "id", json_string("logger1"));
@@ -345,6 +355,7 @@ static void test_assemble_rejects(void **state)
 	    {1, e_badkey, "public_key"}, {4, e_nodkg, "transport key"},
 	    {1, e_dup_url, "url"},       {1, e_dup_id, "logger1"},
 	    {2, e_bad_watch, "logger7"}, {2, e_bad_pair, "gossiper2"},
+	    {3, e_no_url, "url"},        {6, e_num_url, "url"},
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		parts p = base;
