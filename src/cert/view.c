@@ -382,8 +382,18 @@ static int extensions(rd *in, ctng_cert_view *v, ctng_err *err)
 	return 0;
 }
 
-/* RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ, GeneralizedTime
- * YYYYMMDDHHMMSSZ, with fields in range. */
+/* Days in month mon (1..12) of the Gregorian year. */
+static int month_days(int year, int mon)
+{
+	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+	return d[mon - 1] + (mon == 2 && leap);
+}
+
+/* RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY), GeneralizedTime
+ * YYYYMMDDHHMMSSZ, with fields in range and a day the month has (OpenSSL's
+ * d2i takes 310231..., which ASN1_TIME_check and certificate verification
+ * refuse; the view's validity would have read it as March 3). */
 static bool time_ok(uint8_t t, rd v)
 {
 	size_t y = t == T_UTC ? 2 : 4;
@@ -396,7 +406,13 @@ static bool time_ok(uint8_t t, rd v)
 	int mon = (f[0] - '0') * 10 + f[1] - '0', day = (f[2] - '0') * 10 + f[3] - '0';
 	int h = (f[4] - '0') * 10 + f[5] - '0', m = (f[6] - '0') * 10 + f[7] - '0';
 	int sec = (f[8] - '0') * 10 + f[9] - '0';
-	return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && h < 24 && m < 60 && sec < 60;
+	int year = (v.p[0] - '0') * 10 + v.p[1] - '0';
+	if (y == 4)
+		year = year * 100 + (v.p[2] - '0') * 10 + v.p[3] - '0';
+	else
+		year += year < 50 ? 2000 : 1900;
+	return mon >= 1 && mon <= 12 && day >= 1 && day <= month_days(year, mon) && h < 24 &&
+	       m < 60 && sec < 60;
 }
 
 static int validity(rd *in, ctng_cert_view *cv, ctng_err *err)

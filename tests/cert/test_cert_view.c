@@ -234,6 +234,24 @@ static void test_refuses_non_der(void **state)
 	memcpy(m, d, len);
 	m[ok.sig.p - d - 1] = 8;
 	assert_int_equal(ctng_cert_view_parse(m, len, &v, &err), CTNG_EINVAL);
+	/* Found by fuzz_cert_view: a day the month does not have (OpenSSL's d2i
+	 * takes it, its time functions do not) was read as a later date. */
+	static const struct {
+		const char *yymmdd;
+		int ok;
+	} days[] = {{"260231", 0}, {"260431", 0}, {"250229", 0}, {"240229", 1},
+	            {"000229", 1}, {"260131", 1}, {"261232", 0}, {"261301", 0}};
+	assert_int_equal(ok.not_before.p[0], 0x17); /* UTCTime YYMMDDHHMMSSZ */
+	for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+		memcpy(m, d, len);
+		memcpy(m + (ok.not_before.p - d) + 2, days[i].yymmdd, 6);
+		int rc = ctng_cert_view_parse(m, len, &v, &err);
+		if (rc != (days[i].ok ? 0 : CTNG_EINVAL))
+			print_error("notBefore %s: rc %d\n", days[i].yymmdd, rc);
+		assert_int_equal(rc, days[i].ok ? 0 : CTNG_EINVAL);
+		if (days[i].ok)
+			assert_int_equal(view_differential(m, len), 1);
+	}
 	/* precert TBS refusals: the poison not critical (rebuilt) */
 	free(m);
 	free(d);
