@@ -2,7 +2,8 @@
  * fuzz_http1.c — libFuzzer target for the HTTP/1.1 message parser of
  * src/net (src/net/http1.c), which reads every byte a peer sends: head
  * boundaries, request and response heads, body framing and the chunked
- * decoder. The first byte picks request (even) or response (odd) parsing;
+ * decoder. The first byte picks request (even) or response (odd) parsing,
+ * and for a response whether it answers a GET or a HEAD (bit 1);
  * after the head, the rest is decoded as a chunked body whenever the
  * framing says so (and always, for coverage, with a small limit).
  * Invariants checked: a verdict always carries a 4xx/5xx status and a
@@ -92,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		(void)http1_keep_alive(&h);
 		(void)http1_get(&h, "Host");
-		rc = response ? http1_response_framing(&h, "GET", 1000, &f, &e)
+		rc = response ? http1_response_framing(&h, data[0] & 2 ? "HEAD" : "GET", 1000, &f, &e)
 		              : http1_request_framing(&h, 1000, &f, &e);
 		check_error(rc, &e);
 		if (rc == 0 && f.kind == HTTP1_BODY_LENGTH && (f.length == 0 || f.length > 1000))

@@ -17,9 +17,12 @@
 #   -j, --jobs N        fuzzing processes per target (libFuzzer -fork=N, default 1)
 #       --max-len N     largest generated input in bytes (default 4096; a target
 #                       whose seeds are larger uses its largest seed's size)
+#       --budget B      bytes of new inputs merged per target and run (default 16384):
+#                       the smallest first, the rest stay in the work corpus only
 #       --timeout S     an input running longer than S seconds is a hang (default 10)
 #       --rss-mb N      memory limit per fuzzing process (default 2048)
 #       --no-merge      leave fuzz/corpus/ alone (new inputs stay in the work corpus)
+#       --merge-only    no fuzzing: merge the work corpora into fuzz/corpus/ again
 #       --minimize      rebuild fuzz/corpus/<t>/ as a minimal set: hand-named seeds
 #                       are kept, hash-named inputs only if they still add coverage
 #       --features      merge on libFuzzer's features (edges x hit counts) instead of
@@ -33,12 +36,15 @@
 # Results: build/fuzz-run/ (summary.txt, history.tsv, <target>/fuzz.log,
 # <target>/corpus = work corpus, <target>/artifacts = crashing inputs).
 # Exit status: 0, or 1 when any target crashed, leaked, hung or ran out of memory.
+# The whole script is one block, so bash has read all of it before it runs:
+# editing fuzz.sh (or checking out another version) during a run is safe.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-time_s=180 filter="" jobs=1 max_len=4096 timeout_s=10 rss_mb=2048 merge=1 minimize=0
-features=0 coverage=0 build=1 bdir=build/fuzz niceness=10 list=0 history=0
+time_s=180 filter="" jobs=1 max_len=4096 budget=16384 timeout_s=10 rss_mb=2048 merge=1 minimize=0
+features=0 coverage=0 build=1 merge_only=0 bdir=build/fuzz niceness=10 list=0 history=0
 usage() { sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//'; }
 need() { [ $# -ge 2 ] || { echo "fuzz.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -47,10 +53,12 @@ while [ $# -gt 0 ]; do
 	-f | --filter) need "$@"; filter=$2; shift 2 ;;
 	-j | --jobs) need "$@"; jobs=$2; shift 2 ;;
 	--max-len) need "$@"; max_len=$2; shift 2 ;;
+	--budget) need "$@"; budget=$2; shift 2 ;;
 	--timeout) need "$@"; timeout_s=$2; shift 2 ;;
 	--rss-mb) need "$@"; rss_mb=$2; shift 2 ;;
 	--no-merge) merge=0; shift ;;
 	--minimize) minimize=1; shift ;;
+	--merge-only) merge_only=1; shift ;;
 	--features) features=1; shift ;;
 	--coverage) coverage=1; shift ;;
 	--no-build) build=0; shift ;;
@@ -63,7 +71,7 @@ while [ $# -gt 0 ]; do
 	*) filter=$1; shift ;;
 	esac
 done
-for v in "$time_s" "$jobs" "$max_len" "$timeout_s" "$rss_mb" "$niceness"; do
+for v in "$time_s" "$jobs" "$max_len" "$budget" "$timeout_s" "$rss_mb" "$niceness"; do
 	[[ "$v" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: not a number: $v" >&2; exit 2; }
 done
 [ "$jobs" -ge 1 ] || jobs=1
@@ -131,12 +139,20 @@ for t in "${targets[@]}"; do
 	log=$run_dir/$t/fuzz.log
 	before_f=$(count "$seeds") before_b=$(bytes "$seeds")
 	arts_before=$(find "$arts" -type f | sort)
-	echo "== $t: ${time_s}s, $jobs job(s), max_len $len, seeds $before_f files / $before_b B"
+	if [ "$merge_only" = 1 ]; then
+		echo "== $t: merging $(count "$work") work inputs into $before_f seeds / $before_b B"
+	else
+		echo "== $t: ${time_s}s, $jobs job(s), max_len $len, seeds $before_f files / $before_b B"
+	fi
 	start=$(date +%s)
 	# -fork keeps fuzzing past a crash (-ignore_*), so one run can find several.
-	"${N[@]}" "$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-		-max_total_time="$time_s" -max_len="$len" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
-		-print_final_stats=1 -artifact_prefix="$arts/" "$work" "$seeds" >"$log" 2>&1 || true
+	if [ "$merge_only" = 1 ]; then
+		log=/dev/null
+	else
+		"${N[@]}" "$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+			-max_total_time="$time_s" -max_len="$len" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
+			-print_final_stats=1 -artifact_prefix="$arts/" "$work" "$seeds" >"$log" 2>&1 || true
+	fi
 	secs=$(($(date +%s) - start))
 	# the last status line: "#N: cov: C ft: F corp: K exec/s E oom/timeout/crash: o/t/c time: Ts"
 	stat=$(grep -E '^#[0-9]+: cov: ' "$log" | tail -1 || true)
@@ -171,7 +187,7 @@ for t in "${targets[@]}"; do
 	done
 	# keep the work corpus within the size cap before it goes anywhere
 	find "$work" -maxdepth 1 -type f -size +"${len}"c -delete
-	added=0
+	added=0 dropped=0
 	if [ "$merge" = 1 ]; then
 		if [ "$minimize" = 1 ]; then
 			fresh=$run_dir/$t/minimized
@@ -192,8 +208,23 @@ for t in "${targets[@]}"; do
 				cp "$fresh"/* "$seeds"/ 2>/dev/null || true
 			fi
 		else
+			# into a copy, then only the smallest new inputs within the budget
+			merged=$run_dir/$t/merged
+			rm -rf "$merged"
+			mkdir -p "$merged"
+			find "$seeds" -maxdepth 1 -type f -exec cp {} "$merged"/ \;
 			"${N[@]}" "$bin" -merge=1 -use_counters="$features" -max_len="$len" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
-				"$seeds" "$work" >"$run_dir/$t/merge.log" 2>&1 || true
+				"$merged" "$work" >"$run_dir/$t/merge.log" 2>&1 || true
+			used=0
+			while read -r sz f; do
+				[ -e "$seeds/$(basename "$f")" ] && continue
+				if [ $((used + sz)) -le "$budget" ]; then
+					cp "$f" "$seeds"/
+					used=$((used + sz))
+				else
+					dropped=$((dropped + 1))
+				fi
+			done < <(find "$merged" -maxdepth 1 -type f -printf '%s %p\n' | sort -n)
 		fi
 		added=$(($(count "$seeds") - before_f))
 	fi
@@ -201,10 +232,11 @@ for t in "${targets[@]}"; do
 	rate=$((execs / (secs > 0 ? secs : 1)))
 	printf '%-22s %6d %11d %7d %6d %6d %13s %5d %s\n' "$t" "$secs" "$execs" "$rate" "$cov" "$ft" \
 		"$after_f/$after_b" "$added" "$crashes/$leaks/$hangs/$ooms" >>"$summary"
-	printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$(date -u +%FT%TZ)" "$t" \
+	[ "$merge_only" = 1 ] || printf '%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$(date -u +%FT%TZ)" "$t" \
 		"$secs" "$execs" "$rate" "$cov" "$ft" "$after_f" "$after_b" "$crashes" "$leaks" "$hangs" \
 		"$ooms" "$added" >>"$hist"
 	total_t=$((total_t + secs)) total_x=$((total_x + execs))
+	[ "$dropped" -gt 0 ] && echo "   budget: $dropped more new input(s) stay in $work only"
 	if [ ${#keep[@]} -gt 0 ]; then
 		failed=1
 		echo "   FOUND ${#keep[@]} distinct problem(s) (reproduce: $bin FILE):"
@@ -262,3 +294,4 @@ cat "$summary"
 echo "this run: $total_t s of fuzzing, $total_x executions (history: scripts/fuzz.sh --history)"
 [ "$merge" = 1 ] && git status --short -- fuzz/corpus | awk 'END { if (NR) print NR " corpus file(s) changed under fuzz/corpus/ (git status)" }'
 exit "$failed"
+}
