@@ -32,7 +32,7 @@ if command -v setarch >/dev/null 2>&1 && setarch "$(uname -m)" -R true 2>/dev/nu
 	tsan_run=(setarch "$(uname -m)" -R)
 fi
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-"${tsan_run[@]}" ctest --test-dir build/tsan --output-on-failure -L multiprocess -j1
+"${tsan_run[@]}" ctest --test-dir build/tsan --output-on-failure -L multiprocess -j"$jobs"
 
 step "libFuzzer targets: smoke runs"
 CC=clang cmake -S . -B build/fuzz -DCTNG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -18,6 +18,26 @@
 
 #include "testutil.h"
 
+/* This shard's share of the test ports: shards run at the same time, and a
+ * port probed free by one could be taken by the other's network a moment
+ * later, so each shard probes only its own half of 22000-26999, in steps of
+ * one network (400 ports: the roles' offsets stay below 400). */
+static unsigned shard_k, shard_n = 1;
+
+static int port_base(void)
+{
+	unsigned span = 5000 / shard_n / 400, lo = 22000 + shard_k * (5000 / shard_n);
+	for (unsigned i = 0; i < span; i++) {
+		unsigned base = lo + 400 * (((unsigned)getpid() + i) % span);
+		bool ok = true;
+		for (size_t k = 0; k < CTNG_TEST_NET_PORTS && ok; k++)
+			ok = ctng_test_port_free((uint16_t)(base + ctng_test_net_ports[k]));
+		if (ok)
+			return (int)base;
+	}
+	return (int)lo;
+}
+
 static void run_scenario(const char *scenario)
 {
 	char dir[] = "/tmp/ctng-it-testnet-XXXXXX";
@@ -28,7 +48,7 @@ static void run_scenario(const char *scenario)
 	         "'%s' testnet --scenario %s --periods 3 --period-ms 4000 --json --port-base %d "
 	         "--dir %s/net > %s 2>&1",
 	         CTNG_BIN, scenario,
-	         (int)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS), dir, out);
+	         port_base(), dir, out);
 	int st = system(cmd);
 	char *text = NULL;
 	FILE *f = fopen(out, "r");
@@ -74,7 +94,7 @@ static void test_network_folder(void **state)
 	         "'%s' init --dir %s/net --dealer --loggers 2 --cas 2 --monitors 6 --threshold 4 "
 	         "--watch 1 --peers 2 --period-ms 4000 --port-base %d > %s 2>&1 && "
 	         "'%s' testnet --network %s/net --scenario split-logger --periods 3 >> %s 2>&1",
-	         CTNG_BIN, dir, (int)ctng_test_free_port_base(ctng_test_net_ports, CTNG_TEST_NET_PORTS),
+	         CTNG_BIN, dir, port_base(),
 	         out, CTNG_BIN, dir, out);
 	int st = system(cmd);
 	char *text = calloc(1, 1 << 20);
@@ -105,7 +125,10 @@ static void test_scenario(void **state)
 		.name = scn, .test_func = test_scenario, .initial_state = (void *)(scn)            \
 	}
 
-int main(void)
+/* `test_testnet K/N` runs only the cases whose position is K modulo N: ctest
+ * runs the shards side by side (tests/CMakeLists.txt), each network on its
+ * own ports, so the suite waits for the slowest shard, not for the sum. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    SCENARIO("honest"),
@@ -135,5 +158,17 @@ int main(void)
 	     * hand): every link over TLS, a conviction included. */
 	    SCENARIO("split-logger --tls"),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	if (argc > 1 &&
+	    (sscanf(argv[1], "%u/%u", &shard_k, &shard_n) != 2 || shard_n == 0 || shard_n > 12 ||
+	     shard_k >= shard_n)) {
+		fprintf(stderr, "usage: %s [K/N]  (the cases at positions K mod N)\n", argv[0]);
+		return 2;
+	}
+	struct CMUnitTest mine[sizeof(tests) / sizeof(tests[0])];
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i % shard_n == shard_k)
+			mine[m++] = tests[i];
+	return _cmocka_run_group_tests("testnet", mine, m, NULL, NULL);
 }
