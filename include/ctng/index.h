@@ -180,6 +180,15 @@ int ctng_index_watch_parse(const ctng_index *ix, const struct json_t *body, ctng
  * it is in the index's allow list; with webhook_allow_only only listed
  * targets are accepted. CTNG_EINVAL with the reason. */
 int ctng_index_webhook_check(const ctng_index *ix, const char *url, ctng_err *err);
+/* Does an entry of the allow list name the URL's target (HOST, HOST:PORT,
+ * or a prefix holding its IP literal)? Such a target is the operator's
+ * choice: delivery does not check the address it resolves to. Otherwise
+ * delivery connects only to public addresses (ctng_net_client_opts
+ * .public_only), the allow list's prefixes excepted. */
+bool ctng_index_webhook_listed(const ctng_index *ix, const char *url);
+/* The "ADDR/BITS" entries of the allow list, NULL-terminated (borrowed,
+ * lives as long as the index): the public_except of deliveries. */
+const char *const *ctng_index_webhook_prefixes(const ctng_index *ix);
 /* Adds a watch (an identical one — domain, subdomains, webhook — is
  * returned instead: *existed). CTNG_ERANGE beyond max_watches. */
 int ctng_index_watch_add(ctng_index *ix, const ctng_watch *w, uint64_t now_ms, uint64_t *id,

@@ -358,11 +358,37 @@ typedef void (*ctng_net_response_fn)(int status, const uint8_t *body, size_t len
 #define CTNG_NET_DEFAULT_TIMEOUT_MS   5000
 #define CTNG_NET_DEFAULT_MAX_RESPONSE (16u << 20) /* 16 MiB */
 
+/* The value of ctng_net_client_opts.tls_ca that means "the system roots"
+ * (OpenSSL's default paths, which honour SSL_CERT_FILE / SSL_CERT_DIR). */
+extern const char ctng_net_tls_system_roots[];
+#define CTNG_NET_TLS_SYSTEM_ROOTS ctng_net_tls_system_roots
+
 typedef struct ctng_net_client_opts {
 	uint64_t timeout_ms;        /* whole-request deadline; 0 = default */
 	size_t max_response;        /* body limit; 0 = default              */
 	const char *content_type;   /* of the request body; NULL = none     */
 	const char *const *headers; /* NULL-terminated name,value list      */
+	/* Connect only to public addresses: every address the host resolves
+	 * to (or the IP literal) is checked with ctng_net_sockaddr_special
+	 * right before its connect, and a special one is refused (the next
+	 * address of the name is tried; with none left the request fails with
+	 * CTNG_EINVAL "net: hooks.example.com resolves to 127.0.0.1, a loopback
+	 * address: refused (public addresses only)"). For targets given by
+	 * outsiders (webhooks): a name that passes a check by its form may
+	 * still resolve to an internal address. The client never follows
+	 * redirects, so there is no second target to check. Connections made
+	 * with it are pooled apart from the others. */
+	bool public_only;
+	/* With public_only: "ADDR/BITS" prefixes (NULL-terminated) whose
+	 * addresses are accepted although special (an operator's allow list).
+	 * A malformed entry is CTNG_EINVAL. Copied. */
+	const char *const *public_except;
+	/* https: the CA bundle the peer is verified against: NULL = the
+	 * loop's (ctng_net_loop_set_tls_ca), CTNG_NET_TLS_SYSTEM_ROOTS, or a
+	 * PEM file's path (loaded at the first request that names it, kept on
+	 * the loop, reloaded on SIGHUP; an unreadable file fails the request
+	 * with CTNG_EINVAL). Connections are pooled per bundle. */
+	const char *tls_ca;
 } ctng_net_client_opts;
 
 /* Sends `method` ("GET", "POST", "PUT", "DELETE", "HEAD") to url, which must
@@ -417,6 +443,35 @@ int ctng_net_loop_set_tls_ca(ctng_net_loop *loop, const char *ca_file, ctng_err 
  * (including ctng_net_fetch_sync's); NULL = the system roots. For command
  * lines (`--tls-ca FILE`); copied. */
 int ctng_net_set_default_tls_ca(const char *ca_file, ctng_err *err);
+
+/* ---------------------------------------------------- IP addresses */
+
+/* NULL if the address (af AF_INET: 4 bytes, AF_INET6: 16, network order)
+ * is on the public Internet, else what it is: "loopback", "private",
+ * "private (unique local)", "shared (CGNAT)", "link-local", "multicast",
+ * "broadcast", "unspecified", "documentation", "benchmarking", "reserved
+ * ..." (IANA special-purpose registries; IPv4-mapped, IPv4-compatible,
+ * NAT64 64:ff9b::/96 and 6to4 addresses are judged by the IPv4 address
+ * they carry). Static strings. */
+const char *ctng_net_ip_special(int af, const void *addr);
+/* The same for a socket address (not AF_INET/AF_INET6: "not an IP address"). */
+struct sockaddr;
+const char *ctng_net_sockaddr_special(const struct sockaddr *sa);
+
+/* An IPv4 or IPv6 prefix "ADDR/BITS". */
+typedef struct ctng_net_prefix {
+	int af;
+	uint8_t addr[16];
+	unsigned bits;
+} ctng_net_prefix;
+/* 0 or CTNG_EINVAL (no message: the caller knows what it parsed). */
+int ctng_net_prefix_parse(const char *text, ctng_net_prefix *out);
+bool ctng_net_prefix_contains(const ctng_net_prefix *p, int af, const void *addr);
+
+/* The name servers this loop's requests resolve names with, instead of
+ * /etc/resolv.conf and /etc/hosts: "IP" or "IP:PORT" (a test's own DNS
+ * server, a daemon that must not use the host's resolver). */
+int ctng_net_loop_set_nameserver(ctng_net_loop *loop, const char *ip_port, ctng_err *err);
 
 /* ----------------------------------------------------- test TLS PKI */
 

@@ -211,6 +211,13 @@ int ctng_index_open(ctng_store *st, const ctng_network *net, const char *monitor
 				goto fail;
 			}
 	}
+	if (!(ix->allow_nets = calloc(ix->n_allow + 1, sizeof(char *)))) {
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0, k = 0; i < ix->n_allow; i++)
+		if (strchr(ix->allow[i], '/'))
+			ix->allow_nets[k++] = ix->allow[i];
 	if (!(ix->md = EVP_MD_CTX_new()) || !(ix->keys = malloc(INDEX_MAX_KEYS * INDEX_KEY_MAX))) {
 		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 		goto fail;
@@ -246,6 +253,7 @@ void ctng_index_close(ctng_index *ix)
 	for (size_t i = 0; i < ix->n_allow; i++)
 		free(ix->allow[i]);
 	free(ix->allow);
+	free(ix->allow_nets);
 	free(ix->watches);
 	free(ix->pending);
 	free(ix->wkeys);

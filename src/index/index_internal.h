@@ -53,6 +53,7 @@ struct ctng_index {
 	uint32_t max_watches, max_pending;
 	char **allow; /* webhook targets allowed besides public ones */
 	size_t n_allow;
+	char **allow_nets; /* the "ADDR/BITS" ones of allow, NULL-terminated */
 	bool allow_only;
 	index_ca *cas;
 	size_t n_cas;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/net.h"
 #include "index/index_internal.h"
 
 /* ------------------------------------------------------------ webhooks */
@@ -95,38 +96,6 @@ static int url_split(const char *url, url_parts *u, ctng_err *err)
 	return 0;
 }
 
-/* Is a v4 address (network order bytes) outside the public Internet? */
-static bool v4_internal(const uint8_t *b)
-{
-	uint32_t a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-	static const struct {
-		uint32_t net;
-		int bits;
-	} r[] = {{0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0x7f000000, 8},
-	         {0xa9fe0000, 16}, {0xac100000, 12}, {0xc0000000, 24}, {0xc0000200, 24},
-	         {0xc0a80000, 16}, {0xc6120000, 15}, {0xc6336400, 24}, {0xcb007100, 24},
-	         {0xe0000000, 4},  {0xf0000000, 4}};
-	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
-		if ((a & (0xffffffffu << (32 - r[i].bits))) == r[i].net)
-			return true;
-	return false;
-}
-
-static bool v6_internal(const uint8_t *b)
-{
-	static const uint8_t zero[16];
-	if (!memcmp(b, zero, 15) && (b[15] == 0 || b[15] == 1))
-		return true; /* :: and ::1 */
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	if (!memcmp(b, mapped, 12))
-		return v4_internal(b + 12);
-	return (b[0] & 0xfe) == 0xfc ||                  /* fc00::/7 unique local */
-	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* fe80::/10 link local */
-	       b[0] == 0xff ||                            /* multicast */
-	       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || /* doc */
-	       (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b);       /* NAT64 */
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
@@ -138,9 +107,9 @@ static bool host_internal(const url_parts *u)
 {
 	uint8_t b[16];
 	if (u->v6)
-		return inet_pton(AF_INET6, u->host, b) != 1 || v6_internal(b);
+		return inet_pton(AF_INET6, u->host, b) != 1 || ctng_net_ip_special(AF_INET6, b);
 	if (inet_pton(AF_INET, u->host, b) == 1)
-		return v4_internal(b);
+		return ctng_net_ip_special(AF_INET, b);
 	const char *h = u->host;
 	return !strchr(h, '.') || !strcmp(h, "localhost") || ends_with(h, ".localhost") ||
 	       ends_with(h, ".local") || ends_with(h, ".internal") || ends_with(h, ".home.arpa") ||
@@ -151,25 +120,11 @@ static bool host_internal(const url_parts *u)
  * admit u? */
 static bool allowed_by(const char *a, const url_parts *u)
 {
-	const char *slash = strchr(a, '/');
-	if (slash) {
-		char net[64];
-		size_t nl = (size_t)(slash - a);
-		uint64_t bits = 0;
-		if (nl >= sizeof net || ctng_parse_u64(slash + 1, 128, &bits, NULL))
-			return false;
-		memcpy(net, a, nl);
-		net[nl] = 0;
-		uint8_t nb[16], hb[16];
-		int fam = strchr(net, ':') ? AF_INET6 : AF_INET;
-		size_t len = fam == AF_INET6 ? 16 : 4;
-		if (bits > len * 8 || inet_pton(fam, net, nb) != 1 ||
-		    inet_pton(fam, u->host, hb) != 1 || (fam == AF_INET6) != u->v6)
-			return false;
-		for (uint64_t i = 0; i < bits; i++)
-			if (((nb[i / 8] ^ hb[i / 8]) >> (7 - i % 8)) & 1)
-				return false;
-		return true;
+	if (strchr(a, '/')) {
+		ctng_net_prefix p;
+		uint8_t hb[16];
+		return !ctng_net_prefix_parse(a, &p) && inet_pton(p.af, u->host, hb) == 1 &&
+		       (p.af == AF_INET6) == u->v6 && ctng_net_prefix_contains(&p, p.af, hb);
 	}
 	char host[300];
 	unsigned port = 0;
@@ -191,6 +146,22 @@ static bool allowed_by(const char *a, const url_parts *u)
 			*p = (char)(*p + 32);
 	unsigned up = u->port ? u->port : u->https ? 443 : 80;
 	return !strcmp(host, u->host) && (!port || port == up);
+}
+
+bool ctng_index_webhook_listed(const ctng_index *ix, const char *url)
+{
+	url_parts u;
+	if (url_split(url, &u, NULL))
+		return false;
+	for (size_t i = 0; i < ix->n_allow; i++)
+		if (allowed_by(ix->allow[i], &u))
+			return true;
+	return false;
+}
+
+const char *const *ctng_index_webhook_prefixes(const ctng_index *ix)
+{
+	return (const char *const *)ix->allow_nets;
 }
 
 int ctng_index_webhook_check(const ctng_index *ix, const char *url, ctng_err *err)

@@ -38,6 +38,7 @@ struct mon_alerts {
 	bool stopping;
 	uint64_t delivered, failed;
 	const monitor_metrics *mx; /* may be NULL */
+	const char *tls_ca;        /* of https webhooks (borrowed): the system roots by default */
 };
 
 void mon_alerts_set_metrics(mon_alerts *ma, const monitor_metrics *x)
@@ -127,10 +128,16 @@ static void deliver(mon_alerts *ma)
 		}
 		struct send *s = calloc(1, sizeof(*s));
 		const char *headers[] = {"X-CTng-Monitor", ma->cfg->id, NULL};
+		/* An unlisted target must resolve to a public address (a public
+		 * name can point anywhere); https peers are verified against the
+		 * system roots, not the network's own CA (docs/monitor.md §11). */
 		ctng_net_client_opts o = {.timeout_ms = TIMEOUT_MS,
 		                          .max_response = 64 << 10,
 		                          .content_type = "application/json",
-		                          .headers = headers};
+		                          .headers = headers,
+		                          .public_only = !ctng_index_webhook_listed(ma->ix, x->url),
+		                          .public_except = ctng_index_webhook_prefixes(ma->ix),
+		                          .tls_ca = ma->tls_ca};
 		if (s) {
 			s->ma = ma;
 			s->id = x->id;
@@ -163,7 +170,7 @@ void mon_alerts_kick(mon_alerts *ma)
 }
 
 int mon_alerts_open(const ctng_node_config *cfg, ctng_net_loop *loop, ctng_index *ix,
-                    mon_alerts **out, ctng_err *err)
+                    const char *tls_ca, mon_alerts **out, ctng_err *err)
 {
 	*out = NULL;
 	mon_alerts *ma = calloc(1, sizeof(*ma));
@@ -172,6 +179,7 @@ int mon_alerts_open(const ctng_node_config *cfg, ctng_net_loop *loop, ctng_index
 	ma->cfg = cfg;
 	ma->loop = loop;
 	ma->ix = ix;
+	ma->tls_ca = tls_ca ? tls_ca : CTNG_NET_TLS_SYSTEM_ROOTS;
 	if (!(ma->timer = ctng_net_timer_new(loop, on_timer, ma, err))) {
 		free(ma);
 		return err && err->code ? err->code : CTNG_EIO;

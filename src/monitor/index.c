@@ -45,6 +45,7 @@ struct mon_index {
 	bool api; /* POST/DELETE /ctng/v1/watches */
 	char **allow;
 	size_t n_allow;
+	char *tls_ca; /* "tls_ca": the bundle https webhooks are verified against */
 	mon_index_send_fn send;
 	void *send_arg;
 	struct poll *polls;
@@ -56,7 +57,9 @@ struct mon_index {
 
 /* -------------------------------------------------------- the webhooks */
 
-/* config.json "webhooks": {"allow": [...], "allow_only": bool, "api": bool} */
+/* config.json "webhooks": {"allow": [...], "allow_only": bool, "api": bool,
+ * "tls_ca": PEM path (relative to the config's folder; default: the
+ * system roots)} */
 static int parse_webhooks(mon_index *mi, const char *text, ctng_index_opts *o, ctng_err *err)
 {
 	mi->api = true;
@@ -69,11 +72,24 @@ static int parse_webhooks(mon_index *mi, const char *text, ctng_index_opts *o, c
 	json_t *v;
 	json_object_foreach(j, k, v)
 	{
-		if (strcmp(k, "allow") && strcmp(k, "allow_only") && strcmp(k, "api"))
+		if (strcmp(k, "allow") && strcmp(k, "allow_only") && strcmp(k, "api") &&
+		    strcmp(k, "tls_ca"))
 			rc = ctng_err_set(err, CTNG_EINVAL, "webhooks: unknown member \"%.64s\"", k);
 	}
 	json_t *a = json_object_get(j, "allow"), *ao = json_object_get(j, "allow_only"),
-	       *api = json_object_get(j, "api");
+	       *api = json_object_get(j, "api"), *ca = json_object_get(j, "tls_ca");
+	if (!rc && ca && (!json_is_string(ca) || !json_string_length(ca) ||
+	                  json_string_length(ca) > 1024))
+		rc = ctng_err_set(err, CTNG_EINVAL, "webhooks: tls_ca is the path of a PEM file");
+	if (!rc && ca) {
+		const char *p = json_string_value(ca);
+		const char *dir = p[0] == '/' || !mi->cfg->dir ? "" : mi->cfg->dir;
+		size_t n = strlen(dir) + strlen(p) + 2;
+		if (!(mi->tls_ca = malloc(n)))
+			rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		else
+			snprintf(mi->tls_ca, n, "%s%s%s", dir, *dir ? "/" : "", p);
+	}
 	if (!rc && ((a && !json_is_array(a)) || json_array_size(a) > 256 ||
 	            (ao && !json_is_boolean(ao)) || (api && !json_is_boolean(api))))
 		rc = ctng_err_set(err, CTNG_EINVAL,
@@ -394,7 +410,7 @@ int mon_index_open(const ctng_node_config *cfg, ctng_store *st, ctng_net_loop *l
 	    (rc = ctng_index_watch_sync_config(mi->ix, ws, n, ctng_now_ms(), err)))
 		goto fail;
 	if (!(mi->kick = ctng_net_timer_new(loop, on_kick, mi, err)) ||
-	    (rc = mon_alerts_open(cfg, loop, mi->ix, &mi->alerts, err))) {
+	    (rc = mon_alerts_open(cfg, loop, mi->ix, mi->tls_ca, &mi->alerts, err))) {
 		rc = rc ? rc : err && err->code ? err->code : CTNG_EIO;
 		goto fail;
 	}
@@ -457,5 +473,6 @@ void mon_index_free(mon_index *mi)
 	for (size_t i = 0; i < mi->n_allow; i++)
 		free(mi->allow[i]);
 	free(mi->allow);
+	free(mi->tls_ca);
 	free(mi);
 }

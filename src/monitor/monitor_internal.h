@@ -105,7 +105,8 @@ void mon_index_stop(mon_index *mi); /* before the loop is freed */
 void mon_index_free(mon_index *mi); /* after */
 
 int mon_alerts_open(const ctng_node_config *cfg, struct ctng_net_loop *loop,
-                    struct ctng_index *ix, mon_alerts **out, ctng_err *err);
+                    struct ctng_index *ix, const char *tls_ca, mon_alerts **out,
+                    ctng_err *err); /* tls_ca: of https webhooks, NULL = system roots */
 void mon_alerts_set_metrics(mon_alerts *ma, const struct monitor_metrics *x);
 void mon_alerts_kick(mon_alerts *ma); /* deliver what is due */
 void mon_alerts_stop(mon_alerts *ma);

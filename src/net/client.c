@@ -43,6 +43,8 @@ struct client_conn {
 	bool tls;
 	bool up;                /* connected (TLS: handshake done) */
 	bool used;              /* a response was read on it before */
+	bool public_only;       /* made for a public_only request (pooled apart) */
+	SSL_CTX *ctx;           /* its TLS context (identity only; pooled per context) */
 	struct client_req *req; /* the request it serves; NULL while pooled */
 	struct event *idle_ev;
 	/* the response being read */
@@ -77,12 +79,24 @@ struct client_req {
 	struct evutil_addrinfo *addrs, *next_addr;
 	struct client_conn *conn;
 	int retries;
+	bool public_only;
+	ctng_net_prefix *except; /* public_except, parsed */
+	size_t n_except;
+	char *tls_ca;    /* a bundle's path (owned), or NULL */
+	bool tls_system; /* tls_ca: the system roots */
+	char refused[200]; /* why the last address was refused (public_only) */
 	bool failing; /* `pending` is reported by the deadline event, at once */
 	ctng_err pending;
 	struct client_req *prev, *next;
 };
 
 static void start(struct client_req *cr);
+
+/* The request's tls_ca as ctng_net_loop_tls_for_ takes it. */
+static const char *req_tls_ca(const struct client_req *cr)
+{
+	return cr->tls_system ? CTNG_NET_TLS_SYSTEM_ROOTS : cr->tls_ca;
+}
 
 /* --------------------------------------------------------------- helpers */
 
@@ -108,6 +122,8 @@ static void complete(struct client_req *cr, int status, const uint8_t *body, siz
 	if (cr->addrs)
 		evutil_freeaddrinfo(cr->addrs);
 	ctng_buf_free(&cr->out);
+	free(cr->except);
+	free(cr->tls_ca);
 	ctng_net_response_fn cb = cr->cb;
 	void *arg = cr->arg;
 	free(cr);
@@ -201,10 +217,11 @@ static void pool_put(struct client_conn *c)
 	evtimer_add(c->idle_ev, &tv);
 }
 
-static struct client_conn *pool_take(ctng_net_loop *loop, const char *key)
+static struct client_conn *pool_take(ctng_net_loop *loop, const char *key, const SSL_CTX *ctx,
+                                     bool public_only)
 {
 	for (struct client_conn *c = loop->pool; c; c = c->next)
-		if (!strcmp(c->key, key)) {
+		if (!strcmp(c->key, key) && c->ctx == ctx && c->public_only == public_only) {
 			pool_unlink(c);
 			evtimer_del(c->idle_ev);
 			return c;
@@ -479,14 +496,16 @@ static struct client_conn *conn_new(struct client_req *cr, ctng_err *err)
 	}
 	c->loop = loop;
 	c->tls = cr->tls;
+	c->public_only = cr->public_only;
 	memcpy(c->key, cr->key, sizeof c->key);
 	c->idle_ev = evtimer_new(loop->base, idle_timeout, c);
 	if (!c->idle_ev)
 		goto oom;
 	if (cr->tls) {
-		SSL_CTX *ctx = ctng_net_loop_tls_client_(loop, err);
+		SSL_CTX *ctx = ctng_net_loop_tls_for_(loop, req_tls_ca(cr), err);
 		if (!ctx)
 			goto fail;
+		c->ctx = ctx;
 		SSL *ssl = SSL_new(ctx);
 		if (!ssl)
 			goto oom;
@@ -522,8 +541,40 @@ fail:
 	return NULL;
 }
 
+/* public_only: may the request connect to sa? If not, cr->refused says why. */
+static bool address_allowed(struct client_req *cr, const struct sockaddr *sa)
+{
+	if (!cr->public_only)
+		return true;
+	const char *what = ctng_net_sockaddr_special(sa);
+	if (!what)
+		return true;
+	int af = sa->sa_family;
+	const void *a = af == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+	                              : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	for (size_t i = 0; i < cr->n_except; i++)
+		if (ctng_net_prefix_contains(&cr->except[i], af, a))
+			return true;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(af, a, ip, sizeof ip);
+	if (cr->ip_host)
+		snprintf(cr->refused, sizeof cr->refused, "%s is a %s address", ip, what);
+	else
+		snprintf(cr->refused, sizeof cr->refused, "%.80s resolves to %s, a %s address",
+		         cr->host, ip, what);
+	return false;
+}
+
 static void connect_to(struct client_req *cr, const struct sockaddr *sa, int salen)
 {
+	if (!address_allowed(cr, sa)) {
+		if (cr->next_addr) { /* another address of the name may be public */
+			start(cr);
+			return;
+		}
+		fail_soon(cr, CTNG_EINVAL, "net: %s: refused (public addresses only)", cr->refused);
+		return;
+	}
 	ctng_err e = {0};
 	struct client_conn *c = conn_new(cr, &e);
 	if (!c) {
@@ -584,6 +635,14 @@ static void resolved(int result, struct evutil_addrinfo *res, void *arg)
 
 static struct evdns_base *dns_base(ctng_net_loop *loop)
 {
+	if (!loop->dns && loop->nameserver) {
+		loop->dns = evdns_base_new(loop->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (loop->dns && evdns_base_nameserver_ip_add(loop->dns, loop->nameserver) != 0) {
+			evdns_base_free(loop->dns, 0);
+			loop->dns = NULL;
+		}
+		return loop->dns;
+	}
 	if (!loop->dns) {
 		loop->dns = evdns_base_new(loop->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		                                           EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -597,7 +656,15 @@ static struct evdns_base *dns_base(ctng_net_loop *loop)
 
 static void start(struct client_req *cr)
 {
-	struct client_conn *c = pool_take(cr->loop, cr->key);
+	SSL_CTX *ctx = NULL;
+	if (cr->tls) {
+		ctng_err e = {0};
+		if (!(ctx = ctng_net_loop_tls_for_(cr->loop, req_tls_ca(cr), &e))) {
+			fail_soon(cr, e.code, "%s", e.msg);
+			return;
+		}
+	}
+	struct client_conn *c = pool_take(cr->loop, cr->key, ctx, cr->public_only);
 	if (c) {
 		send_request(cr, c);
 		return;
@@ -765,6 +832,29 @@ out:
 	return rc;
 }
 
+/* public_only, public_except and tls_ca of opts into cr. */
+static int copy_policy(struct client_req *cr, const ctng_net_client_opts *opts, ctng_err *err)
+{
+	if (!opts)
+		return 0;
+	cr->public_only = opts->public_only;
+	size_t n = 0;
+	while (opts->public_only && opts->public_except && opts->public_except[n])
+		n++;
+	if (n && !(cr->except = calloc(n, sizeof *cr->except)))
+		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (ctng_net_prefix_parse(opts->public_except[i], &cr->except[i]))
+			return ctng_err_set(err, CTNG_EINVAL, "net: %.100s is not an ADDR/BITS prefix",
+			                    opts->public_except[i]);
+	cr->n_except = n;
+	if (opts->tls_ca == CTNG_NET_TLS_SYSTEM_ROOTS)
+		cr->tls_system = true;
+	else if (opts->tls_ca && !(cr->tls_ca = strdup(opts->tls_ca)))
+		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+	return 0;
+}
+
 static bool header_ok(const char *s)
 {
 	return s && !strpbrk(s, "\r\n");
@@ -803,6 +893,13 @@ int ctng_net_request(ctng_net_loop *loop, const char *method, const char *url, c
 	snprintf(cr->method, sizeof cr->method, "%s", method);
 	cr->is_head = !strcmp(method, "HEAD");
 	cr->retries = 2;
+	if ((rc = copy_policy(cr, opts, err))) {
+		free(cr->except);
+		free(cr->tls_ca);
+		free(cr);
+		free(pq);
+		return rc;
+	}
 	ctng_buf *o = &cr->out;
 	bool has_body = len || !strcmp(method, "POST") || !strcmp(method, "PUT");
 	rc = ctng_buf_printf(o, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, pq, cr->peer);
@@ -895,6 +992,27 @@ void ctng_net_client_wire_open_(const ctng_net_loop *loop, uint64_t *in, uint64_
 	for (const struct client_req *r = loop->inflight; r; r = r->next)
 		if (r->conn)
 			ctng_net_wire_read_(bufferevent_getfd(r->conn->bev), in, out);
+}
+
+int ctng_net_loop_set_nameserver(ctng_net_loop *loop, const char *ip_port, ctng_err *err)
+{
+	char *copy = ip_port ? strdup(ip_port) : NULL;
+	if (ip_port && !copy)
+		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	if (copy && evutil_parse_sockaddr_port(copy, (struct sockaddr *)&ss, &len) != 0) {
+		free(copy);
+		return ctng_err_set(err, CTNG_EINVAL, "net: name server %.100s is not IP[:PORT]",
+		                    ip_port);
+	}
+	free(loop->nameserver);
+	loop->nameserver = copy;
+	if (loop->dns && !loop->inflight) { /* the next name uses the new one */
+		evdns_base_free(loop->dns, 1);
+		loop->dns = NULL;
+	}
+	return 0;
 }
 
 size_t ctng_net_loop_idle_connections(const ctng_net_loop *loop)

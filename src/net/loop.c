@@ -120,6 +120,8 @@ void ctng_net_loop_free(ctng_net_loop *loop)
 		event_free(loop->sighup_ev);
 	SSL_CTX_free(loop->tls_client);
 	free(loop->tls_ca);
+	ctng_net_tls_bundles_free_(loop);
+	free(loop->nameserver);
 	if (loop->wake_rd >= 0)
 		close(loop->wake_rd);
 	if (loop->wake_wr >= 0)

@@ -30,11 +30,18 @@ struct later {
 	struct ctng_net_loop *loop;
 };
 
+typedef struct ssl_ctx_st SSL_CTX;
+
+struct tls_bundle {
+	char *path; /* NULL: the system roots */
+	SSL_CTX *ctx;
+	struct tls_bundle *next;
+};
+
 struct client_req;
 struct client_conn;
 struct ctng_net_server;
 struct evdns_base;
-typedef struct ssl_ctx_st SSL_CTX;
 
 #define CTNG_NET_PEER_KEY 300 /* "https://host:port" of a pooled connection */
 
@@ -77,6 +84,11 @@ struct ctng_net_loop {
 	SSL_CTX *tls_client;
 	char *tls_ca;
 	bool tls_ca_set;
+	/* Client TLS contexts of requests that name their own bundle
+	 * (ctng_net_client_opts.tls_ca): path NULL = the system roots. */
+	struct tls_bundle *bundles;
+	size_t n_bundles;
+	char *nameserver; /* ctng_net_loop_set_nameserver; NULL = resolv.conf */
 	struct ratelog log_tls;
 	char tls_last[256]; /* peer and reason of the last refusal logged */
 	/* Servers on this loop (TLS reload on SIGHUP). */
@@ -198,6 +210,11 @@ SSL_CTX *ctng_net_tls_server_ctx_(const char *cert_file, const char *key_file, c
 SSL_CTX *ctng_net_tls_client_ctx_(const char *ca_file, ctng_err *err);
 /* The loop's client context (made on first use); NULL with err on failure. */
 SSL_CTX *ctng_net_loop_tls_client_(ctng_net_loop *loop, ctng_err *err);
+/* tls.c: the client context for a request's tls_ca (NULL: the loop's,
+ * CTNG_NET_TLS_SYSTEM_ROOTS, or a path), made at first use and kept. */
+SSL_CTX *ctng_net_loop_tls_for_(ctng_net_loop *loop, const char *tls_ca, ctng_err *err);
+/* tls.c: frees the loop's per-request bundles (loop being freed). */
+void ctng_net_tls_bundles_free_(ctng_net_loop *loop);
 /* SIGHUP: reloads every TLS server of the loop and its client CA bundle. */
 void ctng_net_tls_reload_(ctng_net_loop *loop);
 /* One line saying why a TLS connection on bev failed; true if TLS itself

@@ -145,6 +145,58 @@ SSL_CTX *ctng_net_loop_tls_client_(ctng_net_loop *loop, ctng_err *err)
 	return loop->tls_client;
 }
 
+const char ctng_net_tls_system_roots[] = "(system roots)";
+
+#define MAX_BUNDLES 16 /* per loop; beyond, the oldest is dropped (its connections keep it) */
+
+SSL_CTX *ctng_net_loop_tls_for_(ctng_net_loop *loop, const char *tls_ca, ctng_err *err)
+{
+	if (!tls_ca)
+		return ctng_net_loop_tls_client_(loop, err);
+	const char *path = tls_ca == CTNG_NET_TLS_SYSTEM_ROOTS ? NULL : tls_ca;
+	struct tls_bundle **pp = &loop->bundles;
+	for (; *pp; pp = &(*pp)->next)
+		if (path ? (*pp)->path && !strcmp((*pp)->path, path) : !(*pp)->path)
+			return (*pp)->ctx;
+	struct tls_bundle *b = calloc(1, sizeof *b);
+	if (!b || (path && !(b->path = strdup(path)))) {
+		free(b);
+		ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
+		return NULL;
+	}
+	if (!(b->ctx = ctng_net_tls_client_ctx_(path, err))) {
+		free(b->path);
+		free(b);
+		return NULL;
+	}
+	if (loop->n_bundles >= MAX_BUNDLES) { /* drop the last (oldest) one */
+		struct tls_bundle **last = &loop->bundles;
+		while ((*last)->next)
+			last = &(*last)->next;
+		SSL_CTX_free((*last)->ctx);
+		free((*last)->path);
+		free(*last);
+		*last = NULL;
+		loop->n_bundles--;
+	}
+	b->next = loop->bundles; /* newest first */
+	loop->bundles = b;
+	loop->n_bundles++;
+	return b->ctx;
+}
+
+void ctng_net_tls_bundles_free_(ctng_net_loop *loop)
+{
+	while (loop->bundles) {
+		struct tls_bundle *b = loop->bundles;
+		loop->bundles = b->next;
+		SSL_CTX_free(b->ctx);
+		free(b->path);
+		free(b);
+	}
+	loop->n_bundles = 0;
+}
+
 /* SIGHUP: new contexts from the same files; a failure keeps the old ones. */
 void ctng_net_tls_reload_(ctng_net_loop *loop)
 {
@@ -175,6 +227,17 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 			SSL_CTX_free(loop->tls_client);
 			loop->tls_client = ctx;
 		}
+	}
+	for (struct tls_bundle *b = loop->bundles; b; b = b->next) {
+		ctng_err e = {0};
+		SSL_CTX *ctx = ctng_net_tls_client_ctx_(b->path, &e);
+		if (!ctx) {
+			CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle",
+			           "error=\"%s\"", e.msg);
+			continue;
+		}
+		SSL_CTX_free(b->ctx);
+		b->ctx = ctx;
 	}
 }
 

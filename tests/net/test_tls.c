@@ -7,7 +7,10 @@
  * (another CA, a wrong name, an expired certificate, plain HTTP to an HTTPS
  * port); a garbage ClientHello and a handshake that stalls neither block
  * the loop nor stop the server, and are counted; SIGHUP reloads the
- * server's certificate from its files.
+ * server's certificate from its files; a request's own CA bundle
+ * (ctng_net_client_opts.tls_ca: a file, or the system roots, here made
+ * the other CA through SSL_CERT_FILE) instead of the loop's, with
+ * connections pooled per bundle.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,7 +36,7 @@
 static char dir[] = "/tmp/ctng-test-tls-XXXXXX";
 static char ca_file[256], other_ca_file[256];
 static char good_cert[256], good_key[256], wrong_cert[256], wrong_key[256], old_cert[256],
-    old_key[256], live_cert[256], live_key[256];
+    old_key[256], live_cert[256], live_key[256], foreign_cert[256], foreign_key[256];
 
 static void copy_file(const char *from, const char *to)
 {
@@ -87,12 +90,15 @@ static int group_setup(void **state)
 	P(old_key, "old.key");
 	P(live_cert, "live.pem");
 	P(live_key, "live.key");
+	P(foreign_cert, "foreign.pem");
+	P(foreign_key, "foreign.key");
 #undef P
 	const char *good[] = {"127.0.0.1", "localhost"};
 	const char *wrong[] = {"other.example", "10.9.8.7"};
 	make_leaf(ca, cak, good, 2, now - 3600, now + 86400, good_cert, good_key);
 	make_leaf(ca, cak, wrong, 2, now - 3600, now + 86400, wrong_cert, wrong_key);
 	make_leaf(ca, cak, good, 2, now - 7200, now - 3600, old_cert, old_key);
+	make_leaf(oca, ocak, good, 2, now - 3600, now + 86400, foreign_cert, foreign_key);
 	free(ca);
 	free(cak);
 	free(oca);
@@ -338,6 +344,60 @@ static void test_sighup_reload(void **state)
 	stop(&s);
 }
 
+/* One GET with a per-request CA bundle. */
+static int get_with_ca(ctng_net_loop *loop, const char *url, const char *tls_ca, struct result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->loop = loop;
+	ctng_err err = {0};
+	ctng_net_client_opts o = {.timeout_ms = 5000, .tls_ca = tls_ca};
+	if (ctng_net_request(loop, "GET", url, NULL, 0, &o, on_response, r, &err))
+		fail_msg("get %s: %s", url, err.msg);
+	while (!r->done)
+		assert_int_equal(ctng_net_loop_run(loop, NULL), 0);
+	return r->status;
+}
+
+static void test_request_ca(void **state)
+{
+	(void)state;
+	/* a webhook receiver whose certificate the network's CA did not sign */
+	struct srv s;
+	start(&s, foreign_cert, foreign_key, 0, false);
+	ctng_net_loop *c = client(ca_file); /* the loop verifies against the network CA */
+	char url[128];
+	struct result r;
+	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", s.port);
+	expect_refused(c, url, "certificate verify failed");
+	/* the request names the receiver's CA: verified, served, pooled */
+	assert_int_equal(get_with_ca(c, url, other_ca_file, &r), 200);
+	assert_string_equal(r.body, "{\"hello\":\"tls\"}");
+	assert_int_equal(get_with_ca(c, url, other_ca_file, &r), 200);
+	assert_int_equal(ctng_net_loop_idle_connections(c), 1);
+	/* that connection is not reused for a request verified another way */
+	assert_int_equal(get_with_ca(c, url, NULL, &r), 0);
+	assert_non_null(strstr(r.err.msg, "certificate verify failed"));
+	assert_int_equal(get_with_ca(c, url, ca_file, &r), 0);
+	assert_non_null(strstr(r.err.msg, "certificate verify failed"));
+	/* the system roots do not know the test CA */
+	assert_int_equal(get_with_ca(c, url, CTNG_NET_TLS_SYSTEM_ROOTS, &r), 0);
+	assert_non_null(strstr(r.err.msg, "certificate verify failed"));
+	/* an unreadable bundle is a clear error */
+	assert_int_equal(get_with_ca(c, url, "/nonexistent/ca.pem", &r), 0);
+	assert_int_equal(r.err.code, CTNG_EINVAL);
+	assert_non_null(strstr(r.err.msg, "TLS CA bundle /nonexistent/ca.pem"));
+	ctng_net_loop_free(c);
+	/* "the system roots" are OpenSSL's default paths: SSL_CERT_FILE names them */
+	setenv("SSL_CERT_FILE", other_ca_file, 1);
+	c = client(ca_file);
+	assert_int_equal(get_with_ca(c, url, CTNG_NET_TLS_SYSTEM_ROOTS, &r), 200);
+	expect_refused(c, url, "certificate verify failed"); /* the loop's bundle still */
+	ctng_net_loop_free(c);
+	unsetenv("SSL_CERT_FILE");
+	stop(&s);
+	assert_int_equal(s.stats.requests, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_garbage_and_stalls),
 	    cmocka_unit_test(test_sighup_reload),
+	    cmocka_unit_test(test_request_ca),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
