@@ -197,6 +197,20 @@ void ctng_net_tls_bundles_free_(ctng_net_loop *loop)
 	loop->n_bundles = 0;
 }
 
+/* A client context made again from its bundle (NULL: the system roots). */
+static void reload_client(SSL_CTX **slot, const char *ca)
+{
+	ctng_err e = {0};
+	SSL_CTX *ctx = ctng_net_tls_client_ctx_(ca, &e);
+	if (!ctx) {
+		CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle", "error=\"%s\"",
+		           e.msg);
+		return;
+	}
+	SSL_CTX_free(*slot);
+	*slot = ctx;
+}
+
 /* SIGHUP: new contexts from the same files; a failure keeps the old ones. */
 void ctng_net_tls_reload_(ctng_net_loop *loop)
 {
@@ -215,30 +229,13 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 		CTNG_INFO("net: TLS certificate reloaded", "cert=%s", s->tls_cert);
 	}
 	if (loop->tls_ca_set || loop->tls_client) {
-		ctng_err e = {0};
 		char *ca = loop->tls_ca_set ? (loop->tls_ca ? strdup(loop->tls_ca) : NULL)
 		                            : default_ca_copy();
-		SSL_CTX *ctx = ctng_net_tls_client_ctx_(ca, &e);
+		reload_client(&loop->tls_client, ca);
 		free(ca);
-		if (!ctx) {
-			CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle",
-			           "error=\"%s\"", e.msg);
-		} else {
-			SSL_CTX_free(loop->tls_client);
-			loop->tls_client = ctx;
-		}
 	}
-	for (struct tls_bundle *b = loop->bundles; b; b = b->next) {
-		ctng_err e = {0};
-		SSL_CTX *ctx = ctng_net_tls_client_ctx_(b->path, &e);
-		if (!ctx) {
-			CTNG_ERROR("net: TLS CA reload failed, keeping the old bundle",
-			           "error=\"%s\"", e.msg);
-			continue;
-		}
-		SSL_CTX_free(b->ctx);
-		b->ctx = ctx;
-	}
+	for (struct tls_bundle *b = loop->bundles; b; b = b->next)
+		reload_client(&b->ctx, b->path);
 }
 
 bool ctng_net_tls_failure_(struct bufferevent *bev, int sock_err, char *out, size_t cap)
