@@ -56,7 +56,16 @@ typedef struct ctng_sim_fault {
 	size_t n_split_targets;
 	bool silent;
 	uint32_t answer_periods_mod; /* answers only when period % mod == 0 */
+	bool hide_entry;             /* logger: never serves entry hidden_index's data */
+	uint64_t hidden_index;
+	bool wrong_data; /* logger: serves altered entries and signs their tile roots */
 } ctng_sim_fault;
+
+/* How monitors mirror the logs (docs/sim.md §Mirrors). */
+typedef enum ctng_sim_mirror_mode {
+	CTNG_SIM_MIRROR_REAL = 0, /* each monitor keeps its mirror (in-memory SQLite) */
+	CTNG_SIM_MIRROR_CHARGED,  /* nothing stored; peers answer from the logger's tiles */
+} ctng_sim_mirror_mode;
 
 /* Between `from` and `until` no message passes between nodes of different
  * groups (nodes of no group reach everyone). */
@@ -88,6 +97,7 @@ typedef struct ctng_sim_costs {
 	double object_us;             /* per gossip object handled (decode, hash, state) */
 	double store_us;              /* per event that writes the node's database */
 	double byte_ns;               /* per body byte received or sent */
+	double entry_us;              /* per log entry a mirror verifies and stores */
 } ctng_sim_costs;
 
 /* The measured defaults (this machine, Release build; docs/sim.md). */
@@ -113,6 +123,9 @@ typedef struct ctng_sim_scenario {
 	 * once issued (as ctng testnet does) */
 	uint32_t certs_per_ca, traffic_periods;
 	bool revoke_first;
+	/* mirrors */
+	ctng_sim_mirror_mode mirror_mode;
+	uint32_t entry_bytes; /* wire size of an entry in a data tile, at least (0: real) */
 	/* entities */
 	char **running; /* NULL: every entity */
 	size_t n_running;

@@ -72,7 +72,8 @@ sim_msg *sim_reply_new(const sim_msg *req, int status, char *text)
 
 static bool is_request(sim_msg_kind k)
 {
-	return k == MSG_FETCH || k == MSG_OBJECTS || k == MSG_SUBMIT || k == MSG_PROOF;
+	return k == MSG_FETCH || k == MSG_OBJECTS || k == MSG_SUBMIT || k == MSG_PROOF ||
+	       k == MSG_TILE;
 }
 
 int sim_net_init(sim *s, ctng_err *err)
@@ -129,7 +130,10 @@ void sim_send(sim *s, sim_msg *m, uint64_t depart)
 	if (s->opts->trace)
 		fprintf(s->opts->trace, "%.3f %s -> %s %s %zu\n", (double)depart / 1000.0, a->e->id,
 		        b->e->id,
-		        m->blob ? ctng_type_name(m->blob->obj.type) : m->text ? m->text : "-",
+		        m->blob                        ? ctng_type_name(m->blob->obj.type)
+		        : m->kind == MSG_TILE_REPLY ? "tile"
+		        : m->text                   ? m->text
+		                                    : "-",
 		        m->bytes);
 	double lat_ms = s->link_ms[m->src * s->n_nodes + m->dst];
 	if (s->sc->jitter.a > 0 || s->sc->jitter.b > 0)

@@ -4,7 +4,7 @@
  * answering what the daemon (src/logger/daemon.c) answers to the other
  * nodes: the CTng STH pull (held unanswered when the misbehaviour says
  * silent), RFC 6962 get-sth-consistency, add-pre-chain from the CAs and the
- * CTng inclusion proof.
+ * CTng inclusion proof; its tiles go to the mirrors (node_mirror.c).
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -68,6 +68,10 @@ static char *json_text(json_t *j)
 
 void sim_logger_deliver(sim *s, sim_node *n, sim_msg *m)
 {
+	if (m->kind == MSG_TILE) {
+		sim_mirror_serve(s, n, m); /* node_mirror.c */
+		return;
+	}
 	sim_mark mk;
 	sim_begin(s, n, &mk);
 	const char *monitor = s->nodes[m->src].e->id;

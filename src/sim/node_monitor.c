@@ -5,10 +5,9 @@
  * and update that are due at once), pulls with the daemon's deadline
  * (ctng_monitor_fetch_timeout_ms), objects sent to and received from the
  * paired gossiper, and what it persists (kept objects, last STHs, forks,
- * the last published period) for a restart. Mirroring (docs/mirror.md) is
- * not simulated yet: the simulated loggers serve their entries at once, so
- * every STH the monitor keeps is reported to its gossiper as held (the
- * OBS(obtained, data) the daemon's mirror sends when a job completes).
+ * the last published period) for a restart. Every STH it keeps goes to its
+ * mirror (node_mirror.c), whose OBS(obtained, data) tells the gossiper the
+ * tree is held, as the daemon's does.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,7 +48,7 @@ static void kv_put(sim_node *n, char tag, const char *entity, const char *json)
 	n->kept_kv[n->n_kept_kv++] = v;
 }
 
-static sim_fetch *new_fetch(sim *s, sim_node *n)
+sim_fetch *sim_monitor_new_fetch(sim *s, sim_node *n)
 {
 	if (n->n_fetches == n->cap_fetches) {
 		size_t nc = n->cap_fetches ? 2 * n->cap_fetches : 16;
@@ -86,7 +85,7 @@ static void drop_done_fetches(sim_node *n)
 static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint64_t depart)
 {
 	sim_node *t = sim_node_by_id(s, x->entity);
-	sim_fetch *f = t ? new_fetch(s, n) : NULL;
+	sim_fetch *f = t ? sim_monitor_new_fetch(s, n) : NULL;
 	sim_msg *m = f ? calloc(1, sizeof(*m)) : NULL;
 	if (!m)
 		return;
@@ -103,9 +102,9 @@ static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint6
 		m->text_len = (size_t)asprintf(&m->text, "cons %" PRIu64 " %" PRIu64 " %" PRIu64,
 		                               x->period, x->first, x->second);
 	else
-		m->text_len = (size_t)asprintf(&m->text, "%s %" PRIu64,
-		                               x->kind == CTNG_MON_FETCH_STH ? "sth" : "rev",
-		                               x->period);
+		m->text_len =
+		    (size_t)asprintf(&m->text, "%s %" PRIu64,
+		                     x->kind == CTNG_MON_FETCH_STH ? "sth" : "rev", x->period);
 	/* a retry waits for its at_ms; an attempt ends by the query deadline */
 	uint64_t g = s->net.clock.genesis_ms;
 	if (x->at_ms > g && (x->at_ms - g) * 1000 > depart)
@@ -120,7 +119,7 @@ static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint6
 	sim_send(s, m, depart); /* a GET: no body bytes */
 }
 
-static void send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t depart)
+void sim_monitor_send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t depart)
 {
 	sim_msg *m = n->partner != SIZE_MAX ? calloc(1, sizeof(*m)) : NULL;
 	if (m && ctng_obs_encode(obs, &m->text, &m->text_len, NULL) == 0) {
@@ -136,19 +135,26 @@ static void send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t 
 	}
 }
 
-/* The mirror's word that it holds the tree of a kept STH (see the top). */
-static void data_held(sim *s, sim_node *n, const ctng_gossip_object *sth, uint64_t depart)
+void sim_monitor_send_object(sim *s, sim_node *n, const ctng_gossip_object *o, uint64_t depart)
 {
-	uint8_t d[32];
-	ctng_observation obs;
-	if (ctng_gossip_content_digest(sth, d, NULL) == 0 &&
-	    ctng_obs_sign(&obs, n->e->id, n->cfg.key, CTNG_FAM_STH, sth->signer, sth->period,
-	                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, NULL) == 0)
-		send_obs(s, n, &obs, depart);
+	sim_blob *b = n->partner != SIZE_MAX ? sim_blob_new(o, NULL) : NULL;
+	sim_msg *m = b ? calloc(1, sizeof(*m)) : NULL;
+	if (m) {
+		m->kind = MSG_GOSSIP;
+		m->src = n->index;
+		m->dst = n->partner;
+		m->bytes = b->len;
+		m->blob = sim_blob_ref(b);
+		m->epoch = n->epoch;
+		sim_stats_at(s, n, depart)->bytes_out += b->len;
+		sim_send(s, m, depart);
+	}
+	sim_blob_unref(b);
 }
 
 static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t depart)
 {
+	bool mirror = false;
 	for (size_t i = 0; i < a->n; i++)
 		if (a->v[i].kind >= CTNG_MON_STORE_OBJECT) { /* one transaction per event */
 			depart = sim_store_commit(s, n, depart);
@@ -162,29 +168,18 @@ static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t d
 		case CTNG_MON_FETCH_CONSISTENCY:
 			start_fetch(s, n, x, depart);
 			break;
-		case CTNG_MON_SEND_GOSSIPER: {
-			sim_blob *b = n->partner != SIZE_MAX ? sim_blob_new(&x->obj, NULL) : NULL;
-			sim_msg *m = b ? calloc(1, sizeof(*m)) : NULL;
-			if (m) {
-				m->kind = MSG_GOSSIP;
-				m->src = n->index;
-				m->dst = n->partner;
-				m->bytes = b->len;
-				m->blob = sim_blob_ref(b);
-				m->epoch = n->epoch;
-				sim_stats_at(s, n, depart)->bytes_out += b->len;
-				sim_send(s, m, depart);
-			}
-			sim_blob_unref(b);
+		case CTNG_MON_SEND_GOSSIPER:
+			sim_monitor_send_object(s, n, &x->obj, depart);
 			break;
-		}
 		case CTNG_MON_SEND_OBSERVATION:
-			send_obs(s, n, &x->obs, depart);
+			sim_monitor_send_obs(s, n, &x->obs, depart);
 			break;
 		case CTNG_MON_STORE_OBJECT:
 			sim_keep(n, &x->obj);
 			if (x->obj.type == CTNG_STH)
-				data_held(s, n, &x->obj, depart);
+				mirror = true;
+			if (x->obj.type == CTNG_CON_FULL)
+				sim_mirror_convicted(n, ctng_gossip_entity(&x->obj));
 			break;
 		case CTNG_MON_STORE_LAST_STH: {
 			char *json = NULL;
@@ -208,13 +203,18 @@ static void run_actions(sim *s, sim_node *n, ctng_monitor_actions *a, uint64_t d
 			break;
 		}
 	}
+	/* after the commit, as the daemon does: every STH accepted or received
+	 * goes to the mirror */
+	for (size_t i = 0; mirror && i < a->n; i++)
+		if (a->v[i].kind == CTNG_MON_STORE_OBJECT && a->v[i].obj.type == CTNG_STH)
+			sim_mirror_on_sth(s, n, &a->v[i].obj, depart);
 	ctng_monitor_actions_free(a);
 }
 
 int sim_monitor_start(sim *s, sim_node *n, bool restart, ctng_err *err)
 {
 	int rc = ctng_monitor_sm_new(&s->net, n->e->id, n->cfg.key, &n->mon, err);
-	if (rc)
+	if (rc || (rc = sim_mirror_start(s, n, err)))
 		return ctng_err_wrap(err, "%s", n->e->id);
 	n->has_queried = false;
 	n->n_fetches = 0;
@@ -257,6 +257,7 @@ void sim_monitor_stop(sim_node *n)
 {
 	ctng_monitor_sm_free(n->mon);
 	n->mon = NULL;
+	sim_mirror_stop(n);
 	n->n_fetches = 0; /* their answers and timeouts find nothing pending */
 }
 
@@ -294,6 +295,10 @@ void sim_monitor_timeout(sim *s, sim_node *n, uint64_t id)
 	if (!f || !f->pending)
 		return;
 	f->pending = false;
+	if (f->kind == SIM_FETCH_MIRROR) {
+		sim_mirror_answer(s, n, f, NULL);
+		return;
+	}
 	sim_mark mk;
 	sim_begin(s, n, &mk);
 	ctng_monitor_actions acts = {0};
@@ -319,16 +324,17 @@ static void on_reply(sim_node *n, sim_msg *m, uint64_t now, ctng_monitor_actions
 	if (f->kind) {
 		uint8_t proof[CTNG_MERKLE_MAX_PROOF][32];
 		size_t np = 0;
-		bool ok = m->status == 200 && m->text &&
-		          ctng_monitor_parse_consistency(m->text, m->text_len, proof, &np, NULL) == 0;
+		bool ok =
+		    m->status == 200 && m->text &&
+		    ctng_monitor_parse_consistency(m->text, m->text_len, proof, &np, NULL) == 0;
 		ctng_monitor_sm_on_consistency_result(n->mon, f->entity, f->period, ok,
 		                                      (const uint8_t(*)[32])proof, np, reason, now,
 		                                      acts, NULL);
 		return;
 	}
 	ctng_gossip_object o = {0};
-	bool have = m->status == 200 && m->text &&
-	            ctng_gossip_decode(m->text, m->text_len, &o, NULL) == 0;
+	bool have =
+	    m->status == 200 && m->text && ctng_gossip_decode(m->text, m->text_len, &o, NULL) == 0;
 	ctng_monitor_sm_on_fetch_result(n->mon, f->entity, f->period, have ? &o : NULL, reason, now,
 	                                acts, NULL);
 	ctng_gossip_clear(&o);
@@ -336,6 +342,18 @@ static void on_reply(sim_node *n, sim_msg *m, uint64_t now, ctng_monitor_actions
 
 void sim_monitor_deliver(sim *s, sim_node *n, sim_msg *m)
 {
+	if (m->kind == MSG_TILE) {
+		sim_mirror_serve(s, n, m);
+		return;
+	}
+	if (m->kind == MSG_TILE_REPLY) {
+		sim_fetch *f = find_fetch(n, m->id);
+		if (f && f->pending && f->kind == SIM_FETCH_MIRROR) {
+			f->pending = false;
+			sim_mirror_answer(s, n, f, m);
+		}
+		return;
+	}
 	sim_mark mk;
 	sim_begin(s, n, &mk);
 	uint64_t now = sim_net_ms(s, mk.start);

@@ -113,7 +113,10 @@ void sim_check(sim *s)
 		faults[i] = (ctng_testnet_fault){.id = x->id,
 		                                 .split_view = x->split_view,
 		                                 .silent = x->silent,
-		                                 .answer_periods_mod = x->answer_periods_mod};
+		                                 .answer_periods_mod = x->answer_periods_mod,
+		                                 .hide_entry = x->hide_entry,
+		                                 .hidden_index = x->hidden_index,
+		                                 .wrong_data = x->wrong_data};
 		targets[i] = calloc(x->n_split_targets + 1, sizeof(char *));
 		ok = targets[i] != NULL;
 		for (size_t t = 0; ok && t < x->n_split_targets; t++)

@@ -183,6 +183,9 @@ static int apply_fault(ctng_node_config *cfg, const ctng_sim_fault *f)
 	m->split_view = f->split_view;
 	m->silent = f->silent;
 	m->answer_periods_mod = f->answer_periods_mod;
+	m->hide_entry = f->hide_entry;
+	m->hidden_index = f->hidden_index;
+	m->wrong_data = f->wrong_data;
 	if (f->n_split_targets) {
 		m->split_targets = calloc(f->n_split_targets, sizeof(char *));
 		if (!m->split_targets)
@@ -377,7 +380,7 @@ static void on_crash(sim *s, size_t ci, bool restart, ctng_err *err)
 static bool is_reply(sim_msg_kind k)
 {
 	return k == MSG_FETCH_REPLY || k == MSG_OBJECTS_REPLY || k == MSG_SUBMIT_REPLY ||
-	       k == MSG_PROOF_REPLY;
+	       k == MSG_PROOF_REPLY || k == MSG_TILE_REPLY;
 }
 
 static void deliver(sim *s, sim_msg *m)
@@ -464,6 +467,10 @@ static void loop(sim *s, ctng_err *err)
 		case EV_RESTART:
 			on_crash(s, (size_t)ev.arg, ev.kind == EV_RESTART, err);
 			break;
+		case EV_MIRROR_TIMER:
+			if (n->up && n->mir && ev.t == n->mir_timer_at)
+				sim_mirror_timer(s, n);
+			break;
 		case EV_REQ_DONE:
 			if (n->inflight && n->inflight[ev.arg])
 				n->inflight[ev.arg]--;
@@ -489,6 +496,7 @@ static void sim_free(sim *s)
 		sim_node *n = &s->nodes[i];
 		sim_gossiper_stop(n);
 		sim_monitor_stop(n);
+		sim_mirror_free(n);
 		if (n->ca)
 			sim_ca_stop(n);
 		sim_logger_stop(n);

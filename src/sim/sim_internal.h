@@ -23,6 +23,7 @@
 #include "ctng/gossiper.h"
 #include "ctng/logger.h"
 #include "ctng/meter.h"
+#include "ctng/mirror.h"
 #include "ctng/monitor.h"
 #include "ctng/proto.h"
 #include "ctng/sim.h"
@@ -58,6 +59,7 @@ typedef enum sim_ev_kind {
 	EV_CRASH,
 	EV_RESTART,
 	EV_REQ_DONE, /* an HTTP exchange of a push ended (in-flight accounting) */
+	EV_MIRROR_TIMER, /* a monitor's mirror state-machine timer */
 } sim_ev_kind;
 
 typedef struct sim_event {
@@ -91,6 +93,8 @@ typedef enum sim_msg_kind {
 	MSG_PROOF, /* CA -> logger GET /ctng/v1/proof             */
 	MSG_PROOF_REPLY,
 	MSG_OBSERVATION, /* monitor -> its gossiper: POST /ctng/v1/observation (text) */
+	MSG_TILE,        /* mirror -> logger or peer: GET tile roots / data tile (text = path) */
+	MSG_TILE_REPLY,  /* its answer (text = body, binary, text_len bytes) */
 } sim_msg_kind;
 
 /* A gossip object shared by every copy of one send (refcounted). */
@@ -131,13 +135,19 @@ typedef struct sim_stats {
 	uint64_t fulls;   /* FULLs of the period received/made */
 	uint64_t last_full_us; /* after period start, of the last of them */
 	uint64_t update_bytes; /* monitors: the client update */
+	uint64_t mirror_bytes_in, mirror_bytes_out; /* tile answers received / served */
+	uint64_t mirror_entries;                    /* monitors: entries verified and kept */
 	bool had_update;
 	bool down; /* crashed during part of the period */
 } sim_stats;
 
+enum { SIM_FETCH_OBJECT = 0, SIM_FETCH_CONSISTENCY = 1, SIM_FETCH_MIRROR = 2 };
+
 typedef struct sim_fetch {
 	uint64_t id;
-	int kind; /* 0 STH/REV, 1 consistency */
+	int kind;          /* SIM_FETCH_* */
+	uint64_t mid;      /* mirror: the state machine's request id */
+	size_t max_bytes;  /* mirror: response limit */
 	size_t target;
 	char entity[CTNG_ID_MAX + 1];
 	uint64_t period;
@@ -187,6 +197,10 @@ typedef struct sim_node {
 	sim_fetch *fetches;
 	size_t n_fetches, cap_fetches;
 	bool has_queried, has_published;
+	ctng_mirror_sm *mir;     /* the mirror (node_mirror.c) */
+	ctng_mirror_db *mdb;     /* its store (real mode), on mstore */
+	ctng_store *mstore;      /* survives a crash, like the daemon's file */
+	uint64_t mir_timer_at;   /* µs of the pending mirror timer, 0 none */
 	uint64_t last_queried, last_published;
 	/* gossiper */
 	ctng_gossiper_sm *gos;
@@ -291,6 +305,22 @@ void sim_monitor_query(sim *s, sim_node *n, uint64_t p);
 void sim_monitor_update(sim *s, sim_node *n, uint64_t p);
 void sim_monitor_timeout(sim *s, sim_node *n, uint64_t fetch_id);
 void sim_monitor_deliver(sim *s, sim_node *n, sim_msg *m);
+sim_fetch *sim_monitor_new_fetch(sim *s, sim_node *n);
+/* To the monitor's gossiper: a gossip object, an observation. */
+void sim_monitor_send_object(sim *s, sim_node *n, const ctng_gossip_object *o, uint64_t depart);
+void sim_monitor_send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t depart);
+
+/* The monitor's mirror (node_mirror.c). */
+int sim_mirror_start(sim *s, sim_node *n, ctng_err *err);
+void sim_mirror_stop(sim_node *n);   /* a crash: the store is kept */
+void sim_mirror_free(sim_node *n);   /* the end: the store too */
+void sim_mirror_on_sth(sim *s, sim_node *n, const ctng_gossip_object *sth, uint64_t depart);
+void sim_mirror_held(sim *s, sim_node *n, const ctng_gossip_object *sth, uint64_t depart);
+void sim_mirror_convicted(sim_node *n, const char *logger);
+void sim_mirror_timer(sim *s, sim_node *n);
+void sim_mirror_answer(sim *s, sim_node *n, const sim_fetch *f, const sim_msg *m);
+/* A MSG_TILE at a logger or at a monitor (its mirror). */
+void sim_mirror_serve(sim *s, sim_node *n, sim_msg *m);
 
 int sim_gossiper_start(sim *s, sim_node *n, bool restart, ctng_err *err);
 void sim_gossiper_stop(sim_node *n);
