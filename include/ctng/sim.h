@@ -178,6 +178,10 @@ void ctng_sim_opts_default(ctng_sim_opts *o);
 typedef struct ctng_sim_summary {
 	uint64_t gossipers, periods;
 	double conv_ms_avg, conv_ms_max;  /* last FULL at a monitor, after the gossip wait */
+	/* per period, the slowest monitor: its last STH_FULL and its mirror's
+	 * last HELD, ms after the period start (average over periods, max) */
+	double sth_full_ms_avg, sth_full_ms_max;
+	double held_ms_avg, held_ms_max;
 	double bytes_avg, bytes_max;      /* gossip traffic per gossiper per period, in+out */
 	double cpu_ms_avg, cpu_ms_max;    /* CPU charged per gossiper per period */
 	double bls_verify_avg;            /* BLS verifications per gossiper per period */

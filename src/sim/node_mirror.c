@@ -132,6 +132,14 @@ void sim_mirror_held(sim *s, sim_node *n, const ctng_gossip_object *sth, uint64_
 {
 	uint8_t d[32];
 	ctng_observation obs;
+	if (sth->period < s->periods) {
+		sim_stats *ps = &n->stats[sth->period];
+		uint64_t start = sim_period_start_us(s, sth->period);
+		uint64_t after = depart > start ? depart - start : 0;
+		ps->helds++;
+		if (after > ps->last_held_us)
+			ps->last_held_us = after;
+	}
 	if (ctng_gossip_content_digest(sth, d, NULL) == 0 &&
 	    ctng_obs_sign(&obs, n->e->id, n->cfg.key, CTNG_FAM_STH, sth->signer, sth->period,
 	                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, NULL) == 0)

@@ -375,6 +375,11 @@ void sim_monitor_deliver(sim *s, sim_node *n, sim_msg *m)
 			ps->fulls++;
 			if (after > ps->last_full_us)
 				ps->last_full_us = after;
+			if (o->type == CTNG_STH_FULL) {
+				ps->sth_fulls++;
+				if (after > ps->last_sth_full_us)
+					ps->last_sth_full_us = after;
+			}
 		}
 		objects = 1;
 	}

@@ -61,7 +61,13 @@ void sim_report_period(sim *s, size_t k)
 				const sim_node *m = &s->nodes[n->partner];
 				fprintf(f, ", \"monitor\": {\"id\": \"%s\", ", m->e->id);
 				json_node(f, &m->stats[k]);
-				fprintf(f, ", \"update_bytes\": %" PRIu64 "}", m->stats[k].update_bytes);
+				fprintf(f,
+				        ", \"update_bytes\": %" PRIu64 ", \"last_sth_full_us\": %" PRIu64
+				        ", \"last_held_us\": %" PRIu64 ", \"mirror_bytes\": {\"in\": %" PRIu64
+				        ", \"out\": %" PRIu64 "}}",
+				        m->stats[k].update_bytes, m->stats[k].last_sth_full_us,
+				        m->stats[k].last_held_us, m->stats[k].mirror_bytes_in,
+				        m->stats[k].mirror_bytes_out);
 			}
 			fprintf(f, "%s}\n", s->counted[cell] ? "" : ", \"error\": \"down\"");
 			continue;
@@ -220,6 +226,35 @@ void sim_summarize(sim *s, ctng_sim_summary *sum)
 			}
 		}
 	}
+	size_t nsf = 0, nh = 0;
+	for (size_t k = 0; k < s->periods; k++) {
+		uint64_t sf = 0, h = 0;
+		bool any_sf = false, any_h = false;
+		for (size_t i = 0; i < s->n_nodes; i++) {
+			const sim_node *n = &s->nodes[i];
+			const sim_stats *st = &n->stats[k];
+			if (!n->running || n->e->role != CTNG_ROLE_MONITOR || st->down)
+				continue;
+			if (st->sth_fulls && (any_sf = true) && st->last_sth_full_us > sf)
+				sf = st->last_sth_full_us;
+			if (st->helds && (any_h = true) && st->last_held_us > h)
+				h = st->last_held_us;
+		}
+		if (any_sf) {
+			sum->sth_full_ms_avg += (double)sf / 1000.0;
+			if ((double)sf / 1000.0 > sum->sth_full_ms_max)
+				sum->sth_full_ms_max = (double)sf / 1000.0;
+			nsf++;
+		}
+		if (any_h) {
+			sum->held_ms_avg += (double)h / 1000.0;
+			if ((double)h / 1000.0 > sum->held_ms_max)
+				sum->held_ms_max = (double)h / 1000.0;
+			nh++;
+		}
+	}
+	sum->sth_full_ms_avg = nsf ? sum->sth_full_ms_avg / (double)nsf : 0;
+	sum->held_ms_avg = nh ? sum->held_ms_avg / (double)nh : 0;
 	sum->conv_ms_avg = nm ? conv_sum / (double)nm : 0;
 	sum->bytes_avg = ng ? bytes_sum / (double)ng : 0;
 	sum->cpu_ms_avg = ng ? cpu_sum / (double)ng : 0;
@@ -255,11 +290,14 @@ int sim_report_result(sim *s, ctng_sim_summary *out)
 		        ", \"threshold\": %u, \"conv_ms_avg\": %.3f, \"conv_ms_max\": %.3f, "
 		        "\"bytes_avg\": %.1f, \"bytes_max\": %.0f, \"cpu_ms_avg\": %.3f, "
 		        "\"cpu_ms_max\": %.3f, \"bls_verify_avg\": %.2f, \"update_bytes_avg\": %.1f, "
-		        "\"total_bytes_per_period\": %.0f, \"sim_seconds\": %.3f}}\n",
+		        "\"total_bytes_per_period\": %.0f, \"sth_full_ms_avg\": %.3f, "
+		        "\"sth_full_ms_max\": %.3f, \"held_ms_avg\": %.3f, \"held_ms_max\": %.3f, "
+		        "\"sim_seconds\": %.3f}}\n",
 		        name, s->sc->seed, sum.periods, sum.gossipers, s->net.threshold,
 		        sum.conv_ms_avg, sum.conv_ms_max, sum.bytes_avg, sum.bytes_max, sum.cpu_ms_avg,
 		        sum.cpu_ms_max, sum.bls_verify_avg, sum.update_bytes_avg,
-		        sum.total_bytes_per_period, sum.sim_seconds);
+		        sum.total_bytes_per_period, sum.sth_full_ms_avg, sum.sth_full_ms_max,
+		        sum.held_ms_avg, sum.held_ms_max, sum.sim_seconds);
 	} else {
 		fprintf(f,
 		        "\nsim %s (seed %" PRIu64 "): %" PRIu64 " periods of %" PRIu64
@@ -271,6 +309,11 @@ int sim_report_result(sim *s, ctng_sim_summary *out)
 		        "convergence: last FULL at a monitor %.1f ms after the gossip wait on "
 		        "average, %.1f at most (query %" PRIu64 " + wait %" PRIu64 " ms)\n",
 		        sum.conv_ms_avg, sum.conv_ms_max, c->query_offset_ms, c->gossip_wait_ms);
+		fprintf(f,
+		        "STH_FULL at the slowest monitor %.1f ms after the period start on "
+		        "average, %.1f at most; its mirror held every tree by %.1f ms (%.1f at "
+		        "most)\n",
+		        sum.sth_full_ms_avg, sum.sth_full_ms_max, sum.held_ms_avg, sum.held_ms_max);
 		fprintf(f,
 		        "gossip traffic per gossiper per period (in+out): %.0f bytes on average, "
 		        "%.0f at most\n",

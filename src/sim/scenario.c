@@ -334,7 +334,7 @@ static int parse_traffic(const json_t *v, ctng_sim_scenario *s, ctng_err *err)
 	const char *w = "traffic";
 	int rc;
 	if ((rc = check_keys(v, w, keys, err)) ||
-	    (rc = get_u32(v, w, "certs_per_ca", 0, 1000, &s->certs_per_ca, err)) ||
+	    (rc = get_u32(v, w, "certs_per_ca", 0, 100000, &s->certs_per_ca, err)) ||
 	    (rc = get_u32(v, w, "periods", 0, 100000, &s->traffic_periods, err)) ||
 	    (rc = get_bool(v, w, "revoke_first", &s->revoke_first, err)))
 		return rc;

@@ -137,6 +137,8 @@ typedef struct sim_stats {
 	uint64_t update_bytes; /* monitors: the client update */
 	uint64_t mirror_bytes_in, mirror_bytes_out; /* tile answers received / served */
 	uint64_t mirror_entries;                    /* monitors: entries verified and kept */
+	uint64_t sth_fulls, last_sth_full_us; /* monitors: STH_FULLs, after period start */
+	uint64_t helds, last_held_us;         /* monitors: trees its mirror held (HELD) */
 	bool had_update;
 	bool down; /* crashed during part of the period */
 } sim_stats;
