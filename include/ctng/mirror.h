@@ -45,6 +45,9 @@
 /* Largest bundle body a mirror accepts: 256 TileLeafs of at most
  * CTNG_TILE_LEAF_MAX (64 KiB), the most a logger stores per entry. */
 #define CTNG_MIRROR_BUNDLE_MAX (CTNG_MERKLE_TILE_WIDTH * CTNG_TILE_LEAF_MAX)
+/* Most chain fingerprints an entry carries: a logger's issuers and root,
+ * at most CTNG_LOGGER_MAX_CHAIN (a peer's bundles are held to it). */
+#define CTNG_MIRROR_CHAIN_MAX 16
 /* static-ct-api CtExtensions type of the leaf_index extension (uint40). */
 #define CTNG_CT_EXT_LEAF_INDEX 0
 
@@ -90,6 +93,8 @@ typedef struct ctng_mirror_opts {
 	uint64_t fetch_timeout_ms; /* per request (default: period/4, 500 ms .. 10 s) */
 	uint64_t retry_ms;  /* first retry delay, doubled per round (period/40, 20 .. 1000) */
 	bool prefer_logger; /* a logger it does not watch: ask the logger first */
+	uint64_t hedge_ms;  /* a unit unanswered this long is asked of the next source too
+	                       (default 2 * retry_ms; 0 = that default) */
 } ctng_mirror_opts;
 void ctng_mirror_opts_default(ctng_mirror_opts *o, const ctng_clock *clock);
 
@@ -170,10 +175,25 @@ int ctng_mirror_sm_on_sth(ctng_mirror_sm *sm, const ctng_gossip_object *sth, uin
                           ctng_mirror_actions *acts, ctng_err *err);
 
 /* The answer to FETCH `id`: status (0 with `fail` set on a transport
- * failure) and body. Unknown or abandoned ids: CTNG_ESTATE, nothing changes. */
+ * failure or a timeout: a peer that gives no answer is dropped for the job)
+ * and body. Unknown ids: CTNG_ESTATE, nothing changes. An answer to a
+ * request whose unit was served by another source meanwhile (a hedged
+ * request): CTNG_ESTATE, only the source's standing is updated. */
 int ctng_mirror_sm_on_response(ctng_mirror_sm *sm, uint64_t id, int status, const uint8_t *body,
                                size_t len, const char *fail, uint64_t now_ms,
                                ctng_mirror_actions *acts, ctng_err *err);
+
+/* FETCH `id` was never sent (a local limit: too many requests in flight,
+ * no descriptor): it is asked again after retry_ms, and the source is not
+ * blamed (no back-off, never "the logger failed"). Unknown ids: CTNG_ESTATE. */
+int ctng_mirror_sm_on_not_sent(ctng_mirror_sm *sm, uint64_t id, uint64_t now_ms,
+                               ctng_mirror_actions *acts, ctng_err *err);
+
+/* A STORE action at index `store` of a failed (nothing of it kept): drops
+ * the STORE and HELD actions of that logger that follow it in acts, so a
+ * tree is never said to be held when it is not on disk (persist before
+ * sign). Then call ctng_mirror_db_restore. Returns how many were dropped. */
+size_t ctng_mirror_actions_store_failed(ctng_mirror_actions *acts, size_t store);
 
 /* Retries and deadlines due at now_ms. */
 int ctng_mirror_sm_on_timer(ctng_mirror_sm *sm, uint64_t now_ms, ctng_mirror_actions *acts,

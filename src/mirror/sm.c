@@ -16,15 +16,22 @@
  *
  * Every fetch goes to a source: the logger or another monitor's mirror, in
  * an order that depends on whether this monitor watches the logger. A
- * source that answers "not yet" (404) or fails is retried later; one that
- * serves data that does not verify is dropped for the job. If the logger
- * itself failed and the job is not done at the deadline, ACCUSE.
+ * source that answers "not yet" (404) or fails with a status is retried
+ * later; a peer that serves data that does not verify, or gives no answer at
+ * all (timeout, transport failure), is dropped for the job. A unit without
+ * an answer after hedge_ms is asked of the next source as well (the first
+ * answer that verifies wins), and a source with a request unanswered for
+ * that long gets no new unit while another source can take it: so peers
+ * that accept requests and never answer cost a unit hedge_ms each, not a
+ * fetch timeout each (docs/mirror.md §Sources). If the logger itself failed
+ * and the job is not done at the deadline, ACCUSE.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/cert.h"
 #include "ctng/mirror.h"
 
 enum uphase { U_QUEUED = 0, U_INFLIGHT, U_DONE };
@@ -34,16 +41,18 @@ typedef struct source {
 	const char *url_prefix; /* "" for the logger, "/mirror/<logger>" for a peer */
 	bool is_logger;
 	bool bad;          /* served data that does not verify (this job) */
+	bool silent;       /* a peer that gave no answer at all (this job) */
 	uint64_t retry_at; /* not before */
 	unsigned fails;
 } source;
 
 typedef struct unit {
 	enum uphase ph;
-	uint64_t first; /* roots: first tile; data: the tile */
-	uint32_t count; /* roots: tiles */
-	int src, next_src;
-	uint64_t id;
+	uint64_t first;    /* roots: first tile; data: the tile */
+	uint32_t count;    /* roots: tiles */
+	int src, next_src; /* src: the source of the answer being handled */
+	unsigned nout;     /* requests outstanding for this unit (U_INFLIGHT) */
+	uint64_t hedge_at; /* U_INFLIGHT: ask one more source then */
 	uint64_t wait_until;
 	bool from_logger;
 	ctng_tile_roots signed_roots; /* roots from the logger (for a PoM) */
@@ -51,6 +60,15 @@ typedef struct unit {
 	ctng_mirror_entry *entries;   /* data, done: parsed */
 	unsigned width;
 } unit;
+
+/* A request sent and not answered yet (of the current job). */
+typedef struct request {
+	uint64_t id, sent;
+	int src;
+	bool roots;     /* a roots batch (else a data tile) */
+	uint64_t first; /* the unit's first tile */
+	bool orphan;    /* its unit got its answer elsewhere (or was reset) */
+} request;
 
 typedef struct job {
 	bool active;
@@ -66,6 +84,8 @@ typedef struct job {
 	size_t n_batches;
 	unit *win; /* data window: tiles next_tile .. next_tile + max_inflight - 1 */
 	uint64_t next_tile;
+	request *rq; /* outstanding requests */
+	size_t nrq, caprq;
 } job;
 
 typedef struct mlog {
@@ -99,6 +119,7 @@ void ctng_mirror_opts_default(ctng_mirror_opts *o, const ctng_clock *c)
 	uint64_t pm = c ? c->period_ms : 60000;
 	o->fetch_timeout_ms = pm / 4 < 500 ? 500 : pm / 4 > 10000 ? 10000 : pm / 4;
 	o->retry_ms = pm / 40 < 20 ? 20 : pm / 40 > 1000 ? 1000 : pm / 40;
+	o->hedge_ms = 2 * o->retry_ms;
 }
 
 uint64_t ctng_mirror_deadline_offset_ms(const ctng_clock *c)
@@ -111,18 +132,21 @@ uint64_t ctng_mirror_deadline_offset_ms(const ctng_clock *c)
 	return d > c->query_offset_ms ? d : c->query_offset_ms + 1;
 }
 
+static void action_clear(ctng_mirror_action *x)
+{
+	ctng_gossip_clear(&x->obj);
+	free(x->run.entries);
+	for (size_t k = 0; k < x->run.n_bundles; k++)
+		free(x->run.bundles[k]);
+	free(x->run.bundles);
+}
+
 void ctng_mirror_actions_free(ctng_mirror_actions *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n; i++) {
-		ctng_mirror_action *x = &a->v[i];
-		ctng_gossip_clear(&x->obj);
-		free(x->run.entries);
-		for (size_t k = 0; k < x->run.n_bundles; k++)
-			free(x->run.bundles[k]);
-		free(x->run.bundles);
-	}
+	for (size_t i = 0; i < a->n; i++)
+		action_clear(&a->v[i]);
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
@@ -179,6 +203,7 @@ static void job_clear(job *j, unsigned win)
 			unit_clear(&j->win[i]);
 	free(j->win);
 	free(j->roots);
+	free(j->rq);
 	ctng_gossip_clear(&j->sth);
 	memset(j, 0, sizeof(*j));
 }
@@ -280,6 +305,10 @@ int ctng_mirror_sm_new(const ctng_network *net, const char *monitor_id,
 		sm->o.max_inflight = 1;
 	if (sm->o.max_inflight > 64)
 		sm->o.max_inflight = 64;
+	if (sm->o.retry_ms == 0)
+		sm->o.retry_ms = 20;
+	if (sm->o.hedge_ms == 0) /* options made before hedge_ms existed */
+		sm->o.hedge_ms = 2 * sm->o.retry_ms;
 	int rc = 0;
 	sm->nl = ctng_network_count(net, CTNG_ROLE_LOGGER);
 	if (!(sm->l = calloc(sm->nl ? sm->nl : 1, sizeof(*sm->l))) ||
@@ -364,25 +393,68 @@ void ctng_mirror_sm_bytes(const ctng_mirror_sm *sm, const char *logger, uint64_t
 
 /* ------------------------------------------------------------- fetching */
 
-/* Picks a source for u (starting at u->next_src) and emits the FETCH; or
- * computes when one becomes available (u->wait_until). */
-static int dispatch(ctng_mirror_sm *sm, mlog *l, unit *u, bool roots, uint64_t now,
-                    ctng_mirror_actions *acts, ctng_err *err)
+/* Has source si a request of this job unanswered since before `before`
+ * (any unit), or one for the unit (roots, first)? */
+static bool src_waiting(const job *j, int si, uint64_t before)
+{
+	for (size_t i = 0; i < j->nrq; i++)
+		if (j->rq[i].src == si && j->rq[i].sent < before)
+			return true;
+	return false;
+}
+
+static bool src_asked(const job *j, int si, bool roots, uint64_t first)
+{
+	for (size_t i = 0; i < j->nrq; i++)
+		if (j->rq[i].src == si && !j->rq[i].orphan && j->rq[i].roots == roots &&
+		    j->rq[i].first == first)
+			return true;
+	return false;
+}
+
+/* Its unit got an answer (or was reset): later answers only tell of their
+ * source. */
+static void orphan_unit(job *j, bool roots, uint64_t first)
+{
+	for (size_t i = 0; i < j->nrq; i++)
+		if (j->rq[i].roots == roots && j->rq[i].first == first)
+			j->rq[i].orphan = true;
+}
+
+/* Picks a source for u (starting at u->next_src) and emits the FETCH. Not
+ * the sources dropped, backing off, already asked for u, nor (unless
+ * any_waiting) one with a request unanswered for hedge_ms. Returns 0 and
+ * *sent; else *soonest = when one may become available. */
+static int dispatch(ctng_mirror_sm *sm, mlog *l, unit *u, bool roots, bool any_waiting,
+                    uint64_t now, bool *sent, uint64_t *soonest, ctng_mirror_actions *acts,
+                    ctng_err *err)
 {
 	job *j = &l->j;
-	uint64_t soonest = UINT64_MAX;
+	*sent = false;
+	*soonest = UINT64_MAX;
+	uint64_t waited = now > sm->o.hedge_ms ? now - sm->o.hedge_ms + 1 : 0;
 	for (size_t k = 0; k < l->n_src; k++) {
 		size_t si = (u->next_src + k) % l->n_src;
 		source *s = &l->src[si];
-		if (s->bad)
+		if (s->bad || s->silent || (u->nout && src_asked(j, (int)si, roots, u->first)))
 			continue;
 		uint64_t at = s->retry_at;
 		if (s->is_logger && j->logger_ok_ms > at)
 			at = j->logger_ok_ms;
 		if (at > now) {
-			if (at < soonest)
-				soonest = at;
+			if (at < *soonest)
+				*soonest = at;
 			continue;
+		}
+		if (!any_waiting && src_waiting(j, (int)si, waited))
+			continue; /* an answer from it frees it: pump runs then */
+		if (j->nrq == j->caprq) {
+			size_t nc = j->caprq ? 2 * j->caprq : 16;
+			request *v = realloc(j->rq, nc * sizeof(*v));
+			if (!v)
+				return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+			j->rq = v;
+			j->caprq = nc;
 		}
 		ctng_mirror_action *x = act(acts, CTNG_MIR_FETCH, l, err);
 		if (!x)
@@ -409,12 +481,15 @@ static int dispatch(ctng_mirror_sm *sm, mlog *l, unit *u, bool roots, uint64_t n
 			x->max_bytes = CTNG_MIRROR_BUNDLE_MAX;
 			snprintf(x->path, sizeof x->path, "%s/tile/data/%s", s->url_prefix, idx);
 		}
+		j->rq[j->nrq++] = (request){
+		    .id = x->id, .sent = now, .src = (int)si, .roots = roots, .first = u->first};
 		u->ph = U_INFLIGHT;
-		u->src = (int)si;
-		u->id = x->id;
+		u->nout++;
+		u->hedge_at = now + sm->o.hedge_ms;
+		u->next_src = (int)((si + 1) % l->n_src);
+		*sent = true;
 		return 0;
 	}
-	u->wait_until = soonest;
 	return 0;
 }
 
@@ -426,22 +501,43 @@ static int pump(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions *
 	unsigned inflight = 0, cap = sm->o.max_inflight;
 	unit *v = j->data ? j->win : j->batches;
 	size_t n = j->data ? cap : j->n_batches;
+	bool roots = !j->data;
 	for (size_t i = 0; i < n; i++)
 		inflight += v[i].ph == U_INFLIGHT;
+	uint64_t soonest;
+	bool sent;
+	/* Hedges: units in flight without an answer for hedge_ms. */
+	for (size_t i = 0; i < n; i++) {
+		unit *u = &v[i];
+		if (u->ph != U_INFLIGHT || u->hedge_at > now)
+			continue;
+		int rc = dispatch(sm, l, u, roots, false, now, &sent, &soonest, acts, err);
+		if (rc)
+			return rc;
+		if (!sent)
+			u->hedge_at = soonest; /* UINT64_MAX: until an answer comes */
+	}
 	for (size_t i = 0; i < n && inflight < cap; i++) {
 		unit *u = &v[i];
 		if (u->ph != U_QUEUED || (j->data && j->next_tile + i >= j->nend))
 			continue;
 		if (u->wait_until > now)
 			continue;
-		int rc = dispatch(sm, l, u, !j->data, now, acts, err);
+		int rc = dispatch(sm, l, u, roots, false, now, &sent, &soonest, acts, err);
+		if (!rc && !sent) /* every usable source is slow: ask one anyway */
+			rc = dispatch(sm, l, u, roots, true, now, &sent, &soonest, acts, err);
 		if (rc)
 			return rc;
+		if (!sent)
+			u->wait_until = soonest;
 		inflight += u->ph == U_INFLIGHT;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (v[i].ph == U_QUEUED && (!j->data || j->next_tile + i < j->nend))
 			timer_at(acts, v[i].wait_until);
+		if (v[i].ph == U_INFLIGHT)
+			timer_at(acts, v[i].hedge_at);
+	}
 	if (!j->accused)
 		timer_at(acts, j->deadline_ms > now ? j->deadline_ms : now + 1);
 	return 0;
@@ -456,6 +552,7 @@ static int start_job(ctng_mirror_sm *sm, mlog *l, const ctng_gossip_object *sth,
 	job_clear(j, sm->o.max_inflight);
 	for (size_t i = 0; i < l->n_src; i++) {
 		l->src[i].bad = false;
+		l->src[i].silent = false;
 		l->src[i].retry_at = 0;
 		l->src[i].fails = 0;
 	}
@@ -499,13 +596,18 @@ static void logger_failed(job *j, const char *why)
 	j->logger_failed = true;
 }
 
-/* A unit's fetch failed at source si: retry elsewhere, back off that source. */
-static void unit_failed(ctng_mirror_sm *sm, mlog *l, unit *u, bool bad, bool not_yet, uint64_t now,
-                        const char *why)
+/* Source si failed a request: bad (data that does not verify: dropped for
+ * the job), silent (no answer at all: a peer is dropped for the job, the
+ * logger backs off), not_yet (404: retried soon) or another failure (backs
+ * off, doubling). */
+static void source_failed(ctng_mirror_sm *sm, mlog *l, int si, bool bad, bool silent, bool not_yet,
+                          uint64_t now, const char *why)
 {
-	source *s = &l->src[u->src];
+	source *s = &l->src[si];
 	if (bad) {
 		s->bad = true;
+	} else if (silent && !s->is_logger) {
+		s->silent = true;
 	} else {
 		unsigned f = s->fails < 5 ? s->fails : 5;
 		s->retry_at = now + (not_yet ? sm->o.retry_ms : sm->o.retry_ms << f);
@@ -515,6 +617,26 @@ static void unit_failed(ctng_mirror_sm *sm, mlog *l, unit *u, bool bad, bool not
 		logger_failed(&l->j, why);
 	CTNG_DEBUG("mirror fetch failed", "logger=%s source=%s reason=\"%s\"", l->e->id, s->id,
 	           why);
+}
+
+static void unit_retry(mlog *l, unit *u, uint64_t now);
+
+/* A request of unit u failed at u->src: the unit asks the next source (at
+ * once, or when its last request is answered). */
+static void unit_failed(ctng_mirror_sm *sm, mlog *l, unit *u, bool bad, bool silent, bool not_yet,
+                        uint64_t now, const char *why)
+{
+	source_failed(sm, l, u->src, bad, silent, not_yet, now, why);
+	unit_retry(l, u, now);
+}
+
+/* u's answer from u->src is of no use: it asks another source. */
+static void unit_retry(mlog *l, unit *u, uint64_t now)
+{
+	if (u->nout) {
+		u->hedge_at = now; /* still waiting on another source: ask one more */
+		return;
+	}
 	u->next_src = (u->src + 1) % (int)l->n_src;
 	u->ph = U_QUEUED;
 	u->wait_until = 0;
@@ -624,7 +746,7 @@ static int on_roots(ctng_mirror_sm *sm, mlog *l, unit *u, const uint8_t *body, s
 		char why[200];
 		snprintf(why, sizeof why, "bad tile roots: %.150s", pe.msg);
 		ctng_tile_roots_clear(&t);
-		unit_failed(sm, l, u, true, false, now, why);
+		unit_failed(sm, l, u, true, false, false, now, why);
 		return pump(sm, l, now, acts, err);
 	}
 	s->fails = 0;
@@ -635,6 +757,7 @@ static int on_roots(ctng_mirror_sm *sm, mlog *l, unit *u, const uint8_t *body, s
 	else
 		ctng_tile_roots_clear(&t);
 	u->ph = U_DONE;
+	orphan_unit(j, true, u->first);
 	for (size_t b = 0; b < j->n_batches; b++)
 		if (j->batches[b].ph != U_DONE)
 			return pump(sm, l, now, acts, err);
@@ -716,6 +839,51 @@ static int flush(ctng_mirror_sm *sm, mlog *l, uint64_t now, ctng_mirror_actions 
 	return rc;
 }
 
+/* What the leaf hash does not cover — the precertificate and the chain's
+ * fingerprints — is stored and served on as the logger's bytes, so a peer's
+ * must be consistent (red-team finding: a peer planted a precertificate
+ * that honest mirrors then served as the logger's): the precertificate's
+ * TBS without its poison is the logged TBS (ctng_cert_view_precert_tbs),
+ * and the chain is 1..CTNG_MIRROR_CHAIN_MAX distinct fingerprints (a
+ * logger's issuers then its root). The logger's own bytes are its own. */
+static int check_unhashed(const ctng_mirror_entry *es, unsigned w, uint64_t tile, ctng_err *err)
+{
+	for (unsigned i = 0; i < w; i++) {
+		const ctng_mirror_entry *e = &es[i];
+		uint64_t idx = tile * 256 + i;
+		if (e->chain_len < 1 || e->chain_len > CTNG_MIRROR_CHAIN_MAX)
+			return ctng_err_set(err, CTNG_EINVAL,
+			                    "entry %" PRIu64 ": %zu chain fingerprints", idx,
+			                    e->chain_len);
+		for (size_t a = 0; a < e->chain_len; a++)
+			for (size_t b = a + 1; b < e->chain_len; b++)
+				if (!memcmp(e->chain + 32 * a, e->chain + 32 * b, 32))
+					return ctng_err_set(
+					    err, CTNG_EINVAL,
+					    "entry %" PRIu64 ": a chain fingerprint twice", idx);
+		if (e->entry_type != 1)
+			continue;
+		ctng_cert_view v;
+		uint8_t *tbs = NULL;
+		size_t tl = 0;
+		int rc = ctng_cert_view_parse(e->precert, e->precert_len, &v, err);
+		if (!rc)
+			rc = ctng_cert_view_precert_tbs(&v, &tbs, &tl, err);
+		if (rc) {
+			ctng_err_wrap(err, "entry %" PRIu64 " precertificate", idx);
+			return rc;
+		}
+		bool same = tl == e->cert_len && memcmp(tbs, e->cert, tl) == 0;
+		free(tbs);
+		if (!same)
+			return ctng_err_set(err, CTNG_EVERIFY,
+			                    "entry %" PRIu64
+			                    ": the precertificate is not the one of the logged TBS",
+			                    idx);
+	}
+	return 0;
+}
+
 static int on_bundle(ctng_mirror_sm *sm, mlog *l, unit *u, const uint8_t *body, size_t len,
                      uint64_t now, ctng_mirror_actions *acts, ctng_err *err)
 {
@@ -743,19 +911,22 @@ static int on_bundle(ctng_mirror_sm *sm, mlog *l, unit *u, const uint8_t *body, 
 			rc = ctng_err_set(&pe, CTNG_EVERIFY,
 			                  "entries of tile %" PRIu64 " do not hash to its root",
 			                  u->first);
+		if (!rc && !s->is_logger)
+			rc = check_unhashed(es, u->width, u->first, &pe);
 	}
 	if (rc) {
 		free(es);
 		free(copy);
 		char why[240];
 		snprintf(why, sizeof why, "bad entry bundle: %.150s", pe.msg);
-		unit_failed(sm, l, u, true, false, now, why);
+		unit_failed(sm, l, u, true, false, false, now, why);
 		return pump(sm, l, now, acts, err);
 	}
 	s->fails = 0;
 	u->bundle = copy;
 	u->entries = es;
 	u->ph = U_DONE;
+	orphan_unit(j, false, u->first);
 	return flush(sm, l, now, acts, err);
 }
 
@@ -823,21 +994,35 @@ int ctng_mirror_sm_on_sth(ctng_mirror_sm *sm, const ctng_gossip_object *sth, uin
 	return start_job(sm, l, sth, &h, now_ms, acts, err);
 }
 
-static unit *find_unit(ctng_mirror_sm *sm, uint64_t id, mlog **lo)
+/* The outstanding request `id` (removed from its job's table into *r),
+ * its log and, unless orphaned, its unit (in flight); CTNG_ESTATE if none. */
+static int take_request(ctng_mirror_sm *sm, uint64_t id, mlog **lo, request *r, unit **uo,
+                        ctng_err *err)
 {
 	for (size_t i = 0; i < sm->nl; i++) {
 		job *j = &sm->l[i].j;
 		if (!j->active)
 			continue;
-		unit *v = j->data ? j->win : j->batches;
-		size_t n = j->data ? sm->o.max_inflight : j->n_batches;
-		for (size_t k = 0; k < n; k++)
-			if (v[k].ph == U_INFLIGHT && v[k].id == id) {
-				*lo = &sm->l[i];
-				return &v[k];
-			}
+		for (size_t q = 0; q < j->nrq; q++) {
+			if (j->rq[q].id != id)
+				continue;
+			*r = j->rq[q];
+			j->rq[q] = j->rq[--j->nrq];
+			*lo = &sm->l[i];
+			*uo = NULL;
+			if (r->orphan || r->roots == j->data)
+				return 0;
+			unit *v = j->data ? j->win : j->batches;
+			size_t n = j->data ? sm->o.max_inflight : j->n_batches;
+			for (size_t k = 0; k < n; k++)
+				if (v[k].ph == U_INFLIGHT && v[k].first == r->first && v[k].nout) {
+					v[k].nout--;
+					*uo = &v[k];
+				}
+			return 0;
+		}
 	}
-	return NULL;
+	return ctng_err_set(err, CTNG_ESTATE, "mirror: no request %" PRIu64 " pending", id);
 }
 
 int ctng_mirror_sm_on_response(ctng_mirror_sm *sm, uint64_t id, int status, const uint8_t *body,
@@ -845,28 +1030,90 @@ int ctng_mirror_sm_on_response(ctng_mirror_sm *sm, uint64_t id, int status, cons
                                ctng_mirror_actions *acts, ctng_err *err)
 {
 	mlog *l = NULL;
-	unit *u = find_unit(sm, id, &l);
-	if (!u)
-		return ctng_err_set(err, CTNG_ESTATE, "mirror: no request %" PRIu64 " pending", id);
-	source *s = &l->src[u->src];
+	unit *u = NULL;
+	request r;
+	int rc = take_request(sm, id, &l, &r, &u, err);
+	if (rc)
+		return rc;
+	source *s = &l->src[r.src];
 	if (status == 200) {
 		if (s->is_logger)
 			l->bytes_logger += len;
 		else
 			l->bytes_peers += len;
 	}
+	char why[200] = "";
 	if (status != 200) {
-		char why[200];
 		if (status == 0)
 			snprintf(why, sizeof why, "%s", fail ? fail : "no answer");
 		else
 			snprintf(why, sizeof why, "HTTP %d for %s", status,
-			         l->j.data ? "an entry bundle" : "tile roots");
-		unit_failed(sm, l, u, false, status == 404, now_ms, why);
+			         r.roots ? "tile roots" : "an entry bundle");
+	}
+	if (!u) {
+		/* Its unit was served meanwhile: the answer only tells how the
+		 * source is doing. */
+		if (status == 200)
+			s->fails = 0;
+		else if (!s->bad && !s->silent)
+			source_failed(sm, l, r.src, false, status == 0, status == 404, now_ms, why);
+		rc = pump(sm, l, now_ms, acts, err);
+		return rc ? rc
+		          : ctng_err_set(err, CTNG_ESTATE, "mirror: request %" PRIu64 " abandoned",
+		                         id);
+	}
+	u->src = r.src;
+	if (s->bad || (s->silent && status != 200)) {
+		/* dropped meanwhile (another request of the same batch) */
+		unit_retry(l, u, now_ms);
+		return pump(sm, l, now_ms, acts, err);
+	}
+	if (status != 200) {
+		unit_failed(sm, l, u, false, status == 0, status == 404, now_ms, why);
 		return pump(sm, l, now_ms, acts, err);
 	}
 	return l->j.data ? on_bundle(sm, l, u, body, len, now_ms, acts, err)
 	                 : on_roots(sm, l, u, body, len, now_ms, acts, err);
+}
+
+int ctng_mirror_sm_on_not_sent(ctng_mirror_sm *sm, uint64_t id, uint64_t now_ms,
+                               ctng_mirror_actions *acts, ctng_err *err)
+{
+	mlog *l = NULL;
+	unit *u = NULL;
+	request r;
+	int rc = take_request(sm, id, &l, &r, &u, err);
+	if (rc)
+		return rc;
+	if (u && u->nout == 0) {
+		u->ph = U_QUEUED;
+		u->next_src = r.src; /* the same source again, later */
+		u->wait_until = now_ms + sm->o.retry_ms;
+	} else if (u) {
+		u->hedge_at = now_ms + sm->o.retry_ms;
+	}
+	return pump(sm, l, now_ms, acts, err);
+}
+
+size_t ctng_mirror_actions_store_failed(ctng_mirror_actions *a, size_t store)
+{
+	if (!a || store >= a->n)
+		return 0;
+	char logger[CTNG_ID_MAX + 1];
+	snprintf(logger, sizeof logger, "%s", a->v[store].logger);
+	size_t k = store + 1, dropped = 0;
+	for (size_t i = store + 1; i < a->n; i++) {
+		ctng_mirror_action *x = &a->v[i];
+		if ((x->kind == CTNG_MIR_STORE || x->kind == CTNG_MIR_HELD) &&
+		    strcmp(x->logger, logger) == 0) {
+			action_clear(x);
+			dropped++;
+			continue;
+		}
+		a->v[k++] = *x;
+	}
+	a->n = k;
+	return dropped;
 }
 
 int ctng_mirror_sm_on_timer(ctng_mirror_sm *sm, uint64_t now_ms, ctng_mirror_actions *acts,

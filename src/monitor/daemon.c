@@ -64,9 +64,9 @@ struct md {
 	uint64_t full_period[4], full_last_ms[4], full_count[4];
 	monitor_metrics mx; /* GET /metrics */
 	monitor_dash dash;  /* GET / and /ctng/v1/dashboard */
-	mon_mirror *mm; /* the mirror of the logs (mirror.c) */
-	mon_crv *mc;    /* verified CRVs (crv.c) */
-	mon_index *mi;  /* the certificate index (index.c) */
+	mon_mirror *mm;     /* the mirror of the logs (mirror.c) */
+	mon_crv *mc;        /* verified CRVs (crv.c) */
+	mon_index *mi;      /* the certificate index (index.c) */
 };
 
 enum fkind { F_INIT = 1, F_CONS = 2, F_SEND = 3 };
@@ -351,6 +351,35 @@ static void delay_fetch(struct md *m, const ctng_monitor_action *x)
 	arm_retry_timer(m);
 }
 
+/* The SEND actions of the first n, after the batch's STOREs were committed
+ * (persist before sign: an OBS(obtained) says the monitor holds what it
+ * stored; if the commit failed it is not sent, the rest still is). Sends
+ * append no actions. */
+static void send_actions(struct md *m, size_t n, bool commit_failed)
+{
+	ctng_err e = {0};
+	for (size_t i = 0; i < n && i < m->acts.n; i++) {
+		ctng_monitor_action *x = &m->acts.v[i];
+		char *json = NULL;
+		size_t len = 0;
+		if (x->kind == CTNG_MON_SEND_GOSSIPER) {
+			if (x->obj.type == CTNG_ACC)
+				ctng_counter_inc(m->mx.accused, CTNG_LABELS(x->entity));
+			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
+				start_request(m, F_SEND, x->entity, x->period, "POST",
+				              m->gossip_url, json, len, 0);
+		} else if (x->kind == CTNG_MON_SEND_OBSERVATION) {
+			if (commit_failed && x->obs.result == CTNG_OBS_OBTAINED)
+				CTNG_ERROR("observation not sent: its STOREs did not commit",
+				           "entity=%s period=%" PRIu64, x->entity, x->period);
+			else if (ctng_obs_encode(&x->obs, &json, &len, &e) == 0)
+				start_request(m, F_SEND, x->entity, x->period, "POST", m->obs_url,
+				              json, len, 0);
+		}
+		free(json);
+	}
+}
+
 static void run_actions(struct md *m)
 {
 	ctng_err e = {0};
@@ -372,26 +401,10 @@ static void run_actions(struct md *m)
 				start_fetch(m, x->kind, x->entity, x->period, x->first, x->second,
 				            x->deadline_ms);
 			break;
-		case CTNG_MON_SEND_GOSSIPER: {
-			char *json = NULL;
-			size_t len = 0;
-			if (x->obj.type == CTNG_ACC)
-				ctng_counter_inc(m->mx.accused, CTNG_LABELS(x->entity));
-			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
-				start_request(m, F_SEND, x->entity, x->period, "POST",
-				              m->gossip_url, json, len, 0);
-			free(json);
+		case CTNG_MON_SEND_GOSSIPER:
+		case CTNG_MON_SEND_OBSERVATION:
+			/* sent once the batch's STOREs are committed (below) */
 			break;
-		}
-		case CTNG_MON_SEND_OBSERVATION: {
-			char *json = NULL;
-			size_t len = 0;
-			if (ctng_obs_encode(&x->obs, &json, &len, &e) == 0)
-				start_request(m, F_SEND, x->entity, x->period, "POST", m->obs_url,
-				              json, len, 0);
-			free(json);
-			break;
-		}
 		case CTNG_MON_STORE_OBJECT:
 		case CTNG_MON_STORE_LAST_STH:
 		case CTNG_MON_POM:
@@ -400,7 +413,8 @@ static void run_actions(struct md *m)
 				tx = ctng_store_begin(m->st, &e) == 0;
 			if (x->kind == CTNG_MON_STORE_OBJECT) {
 				store_object(m, &x->obj);
-				if ((x->obj.type == CTNG_STH || x->obj.type == CTNG_REV) && ninit < 16)
+				if ((x->obj.type == CTNG_STH || x->obj.type == CTNG_REV) &&
+				    ninit < 16)
 					ctng_gossip_copy(&inits[ninit++], &x->obj, NULL);
 				if (x->obj.type == CTNG_CON_FULL)
 					mon_mirror_convicted(m->mm, ctng_gossip_entity(&x->obj));
@@ -437,13 +451,16 @@ static void run_actions(struct md *m)
 		}
 		done++;
 	}
+	bool commit_failed = false;
 	if (tx && ctng_store_commit(m->st, &e)) {
 		CTNG_ERROR("store commit failed", "err=\"%s\"", e.msg);
 		ctng_store_rollback(m->st, NULL);
-		store_failed = true;
+		store_failed = commit_failed = true;
 	}
+	send_actions(m, done, commit_failed);
 	if (pub != SIZE_MAX && !store_failed)
-		publish_done(m, m->acts.v[pub].period, m->acts.v[pub].text, m->acts.v[pub].text_len);
+		publish_done(m, m->acts.v[pub].period, m->acts.v[pub].text,
+		             m->acts.v[pub].text_len);
 	ctng_monitor_actions_free(&m->acts);
 	/* Every STH accepted or received: the mirror fetches its entries; every
 	 * REV moves the CA's verified CRV on. */
@@ -464,8 +481,8 @@ static void send_to_gossiper(struct md *m, const ctng_gossip_object *o)
 	size_t len = 0;
 	ctng_err e = {0};
 	if (ctng_gossip_encode(o, &json, &len, &e) == 0)
-		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", m->gossip_url, json,
-		              len, 0);
+		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", m->gossip_url,
+		              json, len, 0);
 	else
 		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
 	free(json);
@@ -652,8 +669,8 @@ static void false_accusations(struct md *m, uint64_t p)
 		ctng_observation obs;
 		char *json = NULL;
 		size_t len = 0;
-		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, lg ? CTNG_FAM_STH : CTNG_FAM_REV, e, p,
-		                  CTNG_OBS_FAILED, NULL, 0, NULL) == 0 &&
+		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, lg ? CTNG_FAM_STH : CTNG_FAM_REV,
+		                  e, p, CTNG_OBS_FAILED, NULL, 0, NULL) == 0 &&
 		    ctng_obs_encode(&obs, &json, &len, NULL) == 0)
 			start_request(m, F_SEND, e, p, "POST", m->obs_url, json, len, 0);
 		free(json);

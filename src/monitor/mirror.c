@@ -94,21 +94,28 @@ static void fetch(mon_mirror *mm, ctng_mirror_action *x, ctng_mirror_actions *no
 		}
 	}
 	free(f);
-	/* Not even started: a failed fetch (answered now, after this batch). */
-	ctng_mirror_sm_on_response(mm->sm, x->id, 0, (const uint8_t *)"", 0,
-	                           e.msg[0] ? e.msg : "request not started", ctng_now_ms(),
-	                           now_acts, NULL);
+	/* Not even started (a local limit: MAX_INFLIGHT, no descriptor): asked
+	 * again later, and not a failure of the source — with many loggers it
+	 * would otherwise read as "the logger failed" (an accusation if late). */
+	if (src)
+		CTNG_DEBUG("mirror: request not started", "source=%s err=\"%s\"", x->source,
+		           e.msg[0] ? e.msg : "too many in flight");
+	ctng_mirror_sm_on_not_sent(mm->sm, x->id, ctng_now_ms(), now_acts, NULL);
 }
 
-static void store(mon_mirror *mm, ctng_mirror_action *x, ctng_mirror_actions *more)
+/* The STORE at a->v[i]. On failure nothing of it is kept, and the HELD
+ * (and STOREs) of that logger after it in the batch are dropped: the DA
+ * word is signed only for a tree on disk (persist before sign). */
+static void store(mon_mirror *mm, ctng_mirror_actions *a, size_t i)
 {
+	ctng_mirror_action *x = &a->v[i];
 	ctng_err e = {0};
 	if (ctng_mirror_db_apply(mm->db, x->logger, &x->run, x->run.complete ? &x->obj : NULL,
 	                         &e)) {
 		CTNG_ERROR("mirror: cannot store entries", "logger=%s err=\"%s\"", x->logger,
 		           e.msg);
+		ctng_mirror_actions_store_failed(a, i);
 		ctng_mirror_db_restore(mm->db, mm->sm, NULL);
-		(void)more;
 		return;
 	}
 	mm->entries_stored += x->run.n;
@@ -131,7 +138,7 @@ static void run(mon_mirror *mm, ctng_mirror_actions *a)
 				fetch(mm, x, &next);
 				break;
 			case CTNG_MIR_STORE:
-				store(mm, x, &next);
+				store(mm, a, i);
 				break;
 			case CTNG_MIR_HELD:
 				CTNG_INFO("mirror: tree held",

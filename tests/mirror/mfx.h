@@ -11,10 +11,12 @@
 #define CTNG_TEST_MIRROR_FIXTURE_H
 
 #include <jansson.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/cert.h"
 #include "ctng/config.h"
 #include "ctng/merkle.h"
 #include "ctng/mirror.h"
@@ -39,7 +41,35 @@ typedef struct mfx {
 	ctng_sig_key *priv[MFX_N_ENT];
 	char *w1[1], *w2[1], *w3[2];
 	mfx_log log[2];
+	/* A real precertificate (by a CA of logger1's key) and its logged TBS,
+	 * used by every precert entry; `planted`: another, well-formed one (of
+	 * another name) a malicious peer serves instead. */
+	uint8_t *pre, *pre_tbs, *planted;
+	size_t pre_len, pre_tbs_len, planted_len;
 } mfx;
+
+/* A precertificate for dns_name by a CA with key ca (self-signed root). */
+static inline int mfx_precert(const ctng_sig_key *ca, const ctng_sig_key *subject,
+                              const char *dns_name, uint8_t **der, size_t *len)
+{
+	struct x509_st *root = NULL, *pc = NULL;
+	ctng_cert_template t = {.dns_name = dns_name,
+	                        .subject_key = ctng_sig_key_evp(subject),
+	                        .serial = {0x11, 0x22},
+	                        .serial_len = 2,
+	                        .not_before_ms = MFX_GENESIS,
+	                        .not_after_ms = MFX_GENESIS + 90ull * 86400000,
+	                        .rid = 7};
+	int rc = ctng_cert_make_root("mfx CA", ca, MFX_GENESIS - 86400000,
+	                             MFX_GENESIS + 365ull * 86400000, &root, NULL);
+	if (!rc)
+		rc = ctng_cert_make_precert(&t, root, ca, &pc, NULL);
+	if (!rc)
+		rc = ctng_cert_to_der(pc, der, len, NULL);
+	X509_free(pc);
+	X509_free(root);
+	return rc;
+}
 
 static inline int mfx_idx(const char *id)
 {
@@ -87,6 +117,12 @@ static inline int mfx_init(mfx *f)
 	f->ent[4].n_loggers = 2;
 	f->net.entities = f->ent;
 	f->net.n_entities = MFX_N_ENT;
+	ctng_cert_view v;
+	if (mfx_precert(f->priv[0], f->priv[1], "mfx.example", &f->pre, &f->pre_len) ||
+	    mfx_precert(f->priv[0], f->priv[1], "planted.example", &f->planted, &f->planted_len) ||
+	    ctng_cert_view_parse(f->pre, f->pre_len, &v, NULL) ||
+	    ctng_cert_view_precert_tbs(&v, &f->pre_tbs, &f->pre_tbs_len, NULL))
+		return -1;
 	return 0;
 }
 
@@ -104,6 +140,9 @@ static inline void mfx_free(mfx *f)
 		free(f->log[k].te_len);
 		free(f->log[k].leaf);
 	}
+	free(f->pre);
+	free(f->pre_tbs);
+	free(f->planted);
 }
 
 static inline void put(uint8_t **p, uint64_t v, int n)
@@ -113,9 +152,15 @@ static inline void put(uint8_t **p, uint64_t v, int n)
 	*p += n;
 }
 
-/* A TileLeaf for entry idx: x509 or precert by idx, with the leaf_index
- * extension every third entry. Returns its length; *te_len = TimestampedEntry. */
-static inline size_t mfx_tile_leaf(uint64_t idx, uint8_t *out, size_t *te_len)
+/* Largest TileLeaf mfx_tile_leaf makes. */
+#define MFX_TILE_LEAF_MAX 4096
+
+/* A TileLeaf for entry idx: x509 or precert by idx (the fixture's real
+ * precertificate and its TBS; with `plant`, the planted precertificate),
+ * with the leaf_index extension every third entry. Returns its length;
+ * *te_len = TimestampedEntry. */
+static inline size_t mfx_tile_leaf(const mfx *f, uint64_t idx, bool plant, uint8_t *out,
+                                   size_t *te_len)
 {
 	uint8_t *p = out;
 	size_t cert = 60 + (size_t)(idx * 37 % 300);
@@ -125,10 +170,14 @@ static inline size_t mfx_tile_leaf(uint64_t idx, uint8_t *out, size_t *te_len)
 	if (pre) {
 		memset(p, (int)(idx & 0xff), 32);
 		p += 32;
+		put(&p, f->pre_tbs_len, 3);
+		memcpy(p, f->pre_tbs, f->pre_tbs_len);
+		p += f->pre_tbs_len;
+	} else {
+		put(&p, cert, 3);
+		for (size_t i = 0; i < cert; i++)
+			*p++ = (uint8_t)(idx * 131 + i);
 	}
-	put(&p, cert, 3);
-	for (size_t i = 0; i < cert; i++)
-		*p++ = (uint8_t)(idx * 131 + i);
 	if (ext) {
 		put(&p, 8, 2);
 		put(&p, CTNG_CT_EXT_LEAF_INDEX, 1);
@@ -139,12 +188,15 @@ static inline size_t mfx_tile_leaf(uint64_t idx, uint8_t *out, size_t *te_len)
 	}
 	*te_len = (size_t)(p - out);
 	if (pre) {
-		put(&p, 40, 3);
-		memset(p, 0x30, 40);
-		p += 40;
+		const uint8_t *pc = plant ? f->planted : f->pre;
+		size_t pl = plant ? f->planted_len : f->pre_len;
+		put(&p, pl, 3);
+		memcpy(p, pc, pl);
+		p += pl;
 	}
-	put(&p, 64, 2);
-	memset(p, 0xab, 64);
+	put(&p, 64, 2); /* two distinct chain fingerprints */
+	memset(p, 0xab, 32);
+	memset(p + 32, 0xcd, 32);
 	p += 64;
 	return (size_t)(p - out);
 }
@@ -162,9 +214,9 @@ static inline void mfx_grow(mfx *f, int k, uint64_t n)
 	}
 	static const uint8_t pre[2] = {0, 0};
 	for (; l->n < n; l->n++) {
-		uint8_t buf[1024];
+		uint8_t buf[MFX_TILE_LEAF_MAX];
 		size_t te;
-		size_t len = mfx_tile_leaf(l->n, buf, &te);
+		size_t len = mfx_tile_leaf(f, l->n, false, buf, &te);
 		l->tl[l->n] = malloc(len);
 		memcpy(l->tl[l->n], buf, len);
 		l->tl_len[l->n] = len;
@@ -236,6 +288,19 @@ static inline uint8_t *mfx_bundle(mfx *f, int k, uint64_t t, unsigned w, int fli
 		p += l->tl_len[t * 256 + i];
 	}
 	*len = n;
+	return b;
+}
+
+/* The same bundle as a malicious peer serves it: every precert entry with
+ * the planted precertificate (the leaves, so the hashes, unchanged). */
+static inline uint8_t *mfx_bundle_planted(const mfx *f, uint64_t t, unsigned w, size_t *len)
+{
+	uint8_t *b = malloc((size_t)w * MFX_TILE_LEAF_MAX), *p = b;
+	for (unsigned i = 0; b && i < w; i++) {
+		size_t te;
+		p += mfx_tile_leaf(f, t * 256 + i, true, p, &te);
+	}
+	*len = (size_t)(p - b);
 	return b;
 }
 

@@ -41,7 +41,17 @@ typedef struct behaviour {
 	bool hide;           /* 404 for the tile holding hidden */
 	uint64_t hidden;
 	uint64_t have; /* peer: entries it holds (answers 404 beyond) */
+	bool hang;     /* accepts the request and never answers (it times out) */
+	bool plant;    /* peer: serves another precertificate for every precert entry */
 } behaviour;
+
+/* An answer on its way (world.latency_ms, or a hanging source's timeout). */
+typedef struct pending {
+	uint64_t id, due;
+	int status;
+	uint8_t *body;
+	size_t len;
+} pending;
 
 typedef struct world {
 	mfx f;
@@ -58,8 +68,27 @@ typedef struct world {
 	ctng_gossip_object pom;
 	char accuse_reason[256];
 	char last_source[CTNG_ID_MAX + 1];
-	size_t from_peer_fetches;
+	size_t from_peer_fetches, planted_fetches;
+	uint64_t latency_ms; /* 0: every answer at once */
+	pending pend[256];
+	size_t n_pend;
+	uint64_t held_at;        /* when the first HELD came */
+	uint64_t not_sent_until; /* requests "not sent" (a local limit) until then */
+	size_t not_sent;
+	bool fail_stores; /* the store refuses every run (e.g. a full disk) */
+	size_t failed_stores;
 } world;
+
+static int failing_hook(void *arg, ctng_store *st, const char *logger, uint64_t index,
+                        const ctng_mirror_entry *e, ctng_err *err)
+{
+	(void)st;
+	(void)logger;
+	(void)index;
+	(void)e;
+	world *w = arg;
+	return w->fail_stores ? ctng_err_set(err, CTNG_EIO, "disk full") : 0;
+}
 
 static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t **body, size_t *len)
 {
@@ -76,6 +105,10 @@ static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t 
 	}
 	if (b->down) {
 		*status = 0;
+		return;
+	}
+	if (b->hang) {
+		*status = -1; /* no answer: the request times out */
 		return;
 	}
 	uint64_t size, first, count;
@@ -101,7 +134,11 @@ static void respond(world *w, const ctng_mirror_action *x, int *status, uint8_t 
 		return;
 	if (b->hide && b->hidden >= t * 256 && b->hidden < t * 256 + width)
 		return;
-	*body = mfx_bundle(&w->f, k, t, width, b->bundle_wrong ? 3 % (int)width : -1, len);
+	if (b->plant)
+		w->planted_fetches++;
+	*body = b->plant
+	            ? mfx_bundle_planted(&w->f, t, width, len)
+	            : mfx_bundle(&w->f, k, t, width, b->bundle_wrong ? 3 % (int)width : -1, len);
 	*status = 200;
 }
 
@@ -115,12 +152,31 @@ static void drain(world *w, ctng_mirror_actions *a)
 			ctng_err e = {0};
 			switch (x->kind) {
 			case CTNG_MIR_FETCH: {
+				if (w->now < w->not_sent_until) {
+					/* as the daemon does when it cannot start it */
+					w->not_sent++;
+					assert_int_equal(ctng_mirror_sm_on_not_sent(
+					                     w->sm, x->id, w->now, &next, &e),
+					                 0);
+					break;
+				}
 				w->fetches++;
 				snprintf(w->last_source, sizeof w->last_source, "%s", x->source);
 				int status;
 				uint8_t *body;
 				size_t len;
 				respond(w, x, &status, &body, &len);
+				if (w->latency_ms || status == -1) {
+					assert_true(w->n_pend < 256);
+					pending *q = &w->pend[w->n_pend++];
+					q->id = x->id;
+					q->due =
+					    w->now + (status == -1 ? x->timeout_ms : w->latency_ms);
+					q->status = status == -1 ? 0 : status;
+					q->body = body;
+					q->len = len;
+					break;
+				}
 				int rc = ctng_mirror_sm_on_response(
 				    w->sm, x->id, status, body, len,
 				    status ? NULL : "connection refused", w->now, &next, &e);
@@ -130,13 +186,19 @@ static void drain(world *w, ctng_mirror_actions *a)
 			}
 			case CTNG_MIR_STORE:
 				w->stores++;
-				assert_int_equal(
-				    ctng_mirror_db_apply(w->db, x->logger, &x->run,
-				                         x->run.complete ? &x->obj : NULL, &e),
-				    0);
+				if (ctng_mirror_db_apply(w->db, x->logger, &x->run,
+				                         x->run.complete ? &x->obj : NULL, &e)) {
+					/* as the daemon does (src/monitor/mirror.c store()) */
+					assert_true(w->fail_stores);
+					w->failed_stores++;
+					ctng_mirror_actions_store_failed(a, i);
+					assert_int_equal(ctng_mirror_db_restore(w->db, w->sm, &e),
+					                 0);
+				}
 				break;
 			case CTNG_MIR_HELD:
-				w->held++;
+				if (!w->held++)
+					w->held_at = w->now;
 				break;
 			case CTNG_MIR_ACCUSE:
 				w->accused++;
@@ -162,6 +224,21 @@ static void run_until(world *w, uint64_t until)
 	while (w->now < until) {
 		w->now += 10;
 		ctng_mirror_actions a = {0};
+		for (size_t i = 0; i < w->n_pend;) {
+			pending q = w->pend[i];
+			if (q.due > w->now) {
+				i++;
+				continue;
+			}
+			w->pend[i] = w->pend[--w->n_pend];
+			ctng_err e = {0};
+			int rc = ctng_mirror_sm_on_response(w->sm, q.id, q.status, q.body, q.len,
+			                                    q.status ? NULL : "timed out", w->now,
+			                                    &a, &e);
+			assert_true(rc == 0 || rc == CTNG_ESTATE); /* a late answer */
+			free(q.body);
+			drain(w, &a);
+		}
 		assert_int_equal(ctng_mirror_sm_on_timer(w->sm, w->now, &a, NULL), 0);
 		drain(w, &a);
 		ctng_mirror_actions_free(&a);
@@ -523,6 +600,103 @@ static void test_kill(void **state)
 	ctng_test_rm_rf(dir);
 }
 
+/* Red team (liveness of the DA gate): a peer mirror that accepts requests
+ * and never answers — malicious, or a machine cut off by a partition that
+ * drops packets — must not keep a monitor that does not watch the logger
+ * from holding the tree by the data deadline, when an honest peer and the
+ * logger serve it. monitor2 does not watch logger1; monitor1 (a watcher)
+ * hangs, monitor3 has the data; every honest answer takes 30 ms. Today
+ * the hanging peer is asked again after each short back-off, and every unit
+ * that picks it waits a whole fetch timeout (a quarter period). */
+static void test_hanging_peer(void **state)
+{
+	(void)state;
+	world w;
+	open_world(&w, "monitor2", true);
+	w.latency_ms = 30;
+	w.pb[mfx_idx("monitor3")][0].hang = true;
+	w.pb[mfx_idx("monitor1")][0].have = 8000;
+	give_sth(&w, 0, 1, 8000); /* 32 data tiles */
+	uint64_t deadline = mfx_time(1, 0) + ctng_mirror_deadline_offset_ms(&w.f.net.clock);
+	run_until(&w, mfx_time(1, MFX_PERIOD - 1));
+	assert_int_equal(w.held, 1);
+	check_mirror(&w, 0, 8000);
+	assert_int_equal(w.accused, 0);
+	fprintf(stderr, "held %llu ms after the period start (deadline %llu)\n",
+	        (unsigned long long)(w.held_at - mfx_time(1, 0)),
+	        (unsigned long long)(deadline - mfx_time(1, 0)));
+	assert_true(w.held_at <= deadline);
+	for (size_t i = 0; i < w.n_pend; i++)
+		free(w.pend[i].body);
+	close_world(&w, false);
+}
+
+/* Persist before sign: a run the store could not keep (a full disk) is
+ * never followed by HELD (the signed OBS(obtained, data) of the daemon);
+ * once the store works again the next STH is fetched and held. */
+static void test_store_failed_no_held(void **state)
+{
+	(void)state;
+	world w;
+	open_world(&w, "monitor1", true);
+	ctng_mirror_db_set_hook(w.db, failing_hook, &w);
+	w.fail_stores = true;
+	give_sth(&w, 0, 1, 200); /* one tile: its STORE and the HELD in one batch */
+	run_until(&w, mfx_time(1, MFX_PERIOD - 1));
+	assert_true(w.failed_stores > 0);
+	assert_int_equal(w.held, 0);
+	check_mirror(&w, 0, 0);
+	w.fail_stores = false;
+	give_sth(&w, 0, 2, 700);
+	run_until(&w, mfx_time(2, MFX_PERIOD - 1));
+	assert_int_equal(w.held, 1);
+	check_mirror(&w, 0, 700);
+	close_world(&w, false);
+}
+
+/* A request the daemon could not even start (too many in flight, no
+ * descriptor) is asked again later and is not the logger's failure: no
+ * accusation although the job ends after the deadline. */
+static void test_not_sent_no_blame(void **state)
+{
+	(void)state;
+	world w;
+	open_world(&w, "monitor1", true);
+	uint64_t deadline = mfx_time(1, 0) + ctng_mirror_deadline_offset_ms(&w.f.net.clock);
+	w.not_sent_until = deadline + 100;
+	give_sth(&w, 0, 1, 600);
+	run_until(&w, mfx_time(1, MFX_PERIOD - 1));
+	assert_true(w.not_sent > 0);
+	assert_int_equal(w.accused, 0);
+	assert_int_equal(w.held, 1);
+	assert_true(w.held_at > deadline);
+	check_mirror(&w, 0, 600);
+	close_world(&w, false);
+}
+
+/* Red team: a peer's bundle carries what the leaf hash does not cover. A
+ * malicious watcher (monitor3) serves every precert entry with another,
+ * well-formed precertificate (of another name): the bundle hashes to the
+ * root, but it is refused, the peer dropped, and the data taken from the
+ * honest peer — what the mirror stores and serves is the logger's bytes. */
+static void test_planted_precert(void **state)
+{
+	(void)state;
+	world w;
+	open_world(&w, "monitor2", true);
+	w.pb[mfx_idx("monitor3")][0].have = 5000;
+	w.pb[mfx_idx("monitor3")][0].plant = true;
+	w.pb[mfx_idx("monitor1")][0].have = 5000;
+	give_sth(&w, 0, 1, 1100); /* 5 data tiles */
+	run_until(&w, mfx_time(1, MFX_PERIOD - 1));
+	assert_int_equal(w.held, 1);
+	assert_int_equal(w.accused, 0);
+	/* asked for the first window of tiles at once, then dropped */
+	assert_true(w.planted_fetches > 0 && w.planted_fetches <= 4);
+	check_mirror(&w, 0, 1100); /* the logger's precertificates */
+	close_world(&w, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +705,10 @@ int main(void)
 	    cmocka_unit_test(test_hidden_entry_accused),
 	    cmocka_unit_test(test_bad_sources),
 	    cmocka_unit_test(test_not_watched_prefers_peers),
+	    cmocka_unit_test(test_hanging_peer),
+	    cmocka_unit_test(test_store_failed_no_held),
+	    cmocka_unit_test(test_not_sent_no_blame),
+	    cmocka_unit_test(test_planted_precert),
 	    cmocka_unit_test(test_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
