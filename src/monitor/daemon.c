@@ -219,14 +219,16 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 
 /* -------------------------------------------------------------- actions */
 
-static void store_object(struct md *m, const ctng_gossip_object *o)
+/* 0, or -1 when the object could not be stored (logged). */
+static int store_object(struct md *m, const ctng_gossip_object *o)
 {
 	char *json = NULL;
 	size_t len = 0;
 	ctng_err e = {0};
+	int rc = 0;
 	if (ctng_gossip_encode(o, &json, &len, &e)) {
 		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
-		return;
+		return -1;
 	}
 	ctng_store_obj so = {
 	    .family = ctng_family_name(ctng_type_family(o->type)),
@@ -239,8 +241,10 @@ static void store_object(struct md *m, const ctng_gossip_object *o)
 	};
 	unsigned int hl = 0;
 	if (!EVP_Digest(json, len, so.hash, &hl, EVP_sha256(), NULL) ||
-	    ctng_store_obj_put(m->st, &so, NULL, &e))
+	    ctng_store_obj_put(m->st, &so, NULL, &e)) {
 		CTNG_ERROR("cannot store object", "err=\"%s\"", e.msg);
+		rc = -1;
+	}
 	if (o->type == CTNG_CON_FULL) {
 		/* The seed's per-conviction PoM file (the first one is kept). */
 		char name[CTNG_ID_MAX + 32];
@@ -252,6 +256,7 @@ static void store_object(struct md *m, const ctng_gossip_object *o)
 		free(path);
 	}
 	free(json);
+	return rc;
 }
 
 /* Stores the update of p in the current transaction; 0 or the error. */
@@ -353,9 +358,9 @@ static void delay_fetch(struct md *m, const ctng_monitor_action *x)
 
 /* The SEND actions of the first n, after the batch's STOREs were committed
  * (persist before sign: an OBS(obtained) says the monitor holds what it
- * stored; if the commit failed it is not sent, the rest still is). Sends
- * append no actions. */
-static void send_actions(struct md *m, size_t n, bool commit_failed)
+ * stored; if a store of the batch or its commit failed it is not sent, the
+ * rest still is). Sends append no actions. */
+static void send_actions(struct md *m, size_t n, bool not_kept)
 {
 	ctng_err e = {0};
 	for (size_t i = 0; i < n && i < m->acts.n; i++) {
@@ -369,7 +374,7 @@ static void send_actions(struct md *m, size_t n, bool commit_failed)
 				start_request(m, F_SEND, x->entity, x->period, "POST",
 				              m->gossip_url, json, len, 0);
 		} else if (x->kind == CTNG_MON_SEND_OBSERVATION) {
-			if (commit_failed && x->obs.result == CTNG_OBS_OBTAINED)
+			if (not_kept && x->obs.result == CTNG_OBS_OBTAINED)
 				CTNG_ERROR("observation not sent: its STOREs did not commit",
 				           "entity=%s period=%" PRIu64, x->entity, x->period);
 			else if (ctng_obs_encode(&x->obs, &json, &len, &e) == 0)
@@ -386,7 +391,7 @@ static void run_actions(struct md *m)
 	/* Actions may append more actions (a fetch that cannot start accuses at
 	 * once), so walk by index until the list is drained. */
 	size_t done = 0, pub = SIZE_MAX; /* the update to publish once committed */
-	bool tx = false, store_failed = false;
+	bool tx = false, store_failed = false, not_kept = false;
 	ctng_gossip_object inits[16] = {{0}};
 	size_t ninit = 0;
 	while (done < m->acts.n) {
@@ -409,10 +414,11 @@ static void run_actions(struct md *m)
 		case CTNG_MON_STORE_LAST_STH:
 		case CTNG_MON_POM:
 		case CTNG_MON_PUBLISH_UPDATE:
-			if (!tx)
-				tx = ctng_store_begin(m->st, &e) == 0;
+			if (!tx && !(tx = ctng_store_begin(m->st, &e) == 0))
+				not_kept = true;
 			if (x->kind == CTNG_MON_STORE_OBJECT) {
-				store_object(m, &x->obj);
+				if (store_object(m, &x->obj))
+					not_kept = true;
 				if ((x->obj.type == CTNG_STH || x->obj.type == CTNG_REV) &&
 				    ninit < 16)
 					ctng_gossip_copy(&inits[ninit++], &x->obj, NULL);
@@ -422,8 +428,11 @@ static void run_actions(struct md *m)
 				char *json = NULL;
 				size_t len = 0;
 				if (ctng_gossip_encode(&x->obj, &json, &len, &e) ||
-				    ctng_store_kv_put(m->st, KV_LAST_STH, x->entity, json, len, &e))
+				    ctng_store_kv_put(m->st, KV_LAST_STH, x->entity, json, len,
+				                      &e)) {
 					CTNG_ERROR("cannot store last STH", "err=\"%s\"", e.msg);
+					not_kept = true;
+				}
 				free(json);
 			} else if (x->kind == CTNG_MON_POM) {
 				char key[CTNG_ID_MAX + 64], name[CTNG_ID_MAX + 64];
@@ -451,13 +460,12 @@ static void run_actions(struct md *m)
 		}
 		done++;
 	}
-	bool commit_failed = false;
 	if (tx && ctng_store_commit(m->st, &e)) {
 		CTNG_ERROR("store commit failed", "err=\"%s\"", e.msg);
 		ctng_store_rollback(m->st, NULL);
-		store_failed = commit_failed = true;
+		store_failed = not_kept = true;
 	}
-	send_actions(m, done, commit_failed);
+	send_actions(m, done, not_kept);
 	if (pub != SIZE_MAX && !store_failed)
 		publish_done(m, m->acts.v[pub].period, m->acts.v[pub].text,
 		             m->acts.v[pub].text_len);
