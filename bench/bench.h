@@ -39,6 +39,7 @@ typedef struct ctng_bench_http {
 	int clients;
 	const char *tls_ca; /* https: the CA bundle */
 	bool keepalive;
+	bool no_resumption; /* https: every handshake a full one */
 } ctng_bench_http;
 size_t ctng_bench_http_run(const ctng_bench_http *h, uint64_t wire[2]);
 /* Writes dir/ca.pem, dir/cert.pem (a certificate named cn for 127.0.0.1,

@@ -64,6 +64,7 @@ size_t ctng_bench_http_run(const ctng_bench_http *h, uint64_t wire[2])
 		return 0;
 	}
 	ctng_net_loop_set_keepalive(l.loop, h->keepalive);
+	ctng_net_loop_set_tls_resumption(l.loop, !h->no_resumption);
 	uint64_t w0[2] = {0, 0};
 	if (wire)
 		ctng_net_wire_bytes(l.loop, &w0[0], &w0[1]);

@@ -5,9 +5,12 @@
  * thread; the load generator, the ctng_net client, on this one with
  * `clients` requests in flight.
  *   net.tls.handshakes   full handshakes per second: https with keep-alive
- *                        off, so every request is a new connection; also
- *                        the server's CPU per handshake and the rate one
- *                        server core sustains (1e6 / that)
+ *                        and session resumption off, so every request is a
+ *                        new connection and a full handshake; also the
+ *                        server's CPU per handshake and the rate one server
+ *                        core sustains (1e6 / that)
+ *   net.tls.resumed      the same with resumption on (TLS 1.3 tickets: no
+ *                        certificate signed or verified)
  *   net.request          GET requests per second and CPU per request, for
  *                        http and https, keep-alive on and off: the cost of
  *                        keep-alive off is the difference
@@ -87,7 +90,8 @@ static uint64_t env_u64(const char *name, uint64_t def)
 }
 
 /* R rounds of n GETs; prints one line. */
-static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive, const char *ca)
+static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive, bool resume,
+                      const char *ca)
 {
 	size_t n = env_u64("CTNG_BENCH_NET_N", 3000);
 	unsigned rounds = (unsigned)env_u64("CTNG_BENCH_NET_ROUNDS", 3);
@@ -98,7 +102,8 @@ static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive,
 		char url[128];
 		snprintf(url, sizeof url, "%s://127.0.0.1:%u/ping", tls ? "https" : "http", port);
 		ctng_bench_http h = {
-		    .url = url, .n = n, .clients = clients, .tls_ca = ca, .keepalive = keepalive};
+		    .url = url, .n = n, .clients = clients, .tls_ca = ca, .keepalive = keepalive,
+		    .no_resumption = !resume};
 		uint64_t w0[2], w1[2];
 		ctng_net_wire_bytes(NULL, &w0[0], &w0[1]);
 		struct rusage ru0, ru1, rc0, rc1;
@@ -125,12 +130,13 @@ static int bench_case(const char *name, uint16_t port, bool tls, bool keepalive,
 		best_cli = cli < best_cli ? cli : best_cli;
 		best_srv = all - cli < best_srv ? all - cli : best_srv;
 	}
-	char extra[320];
+	char extra[400];
 	snprintf(extra, sizeof extra,
-	         ",\"scheme\":\"%s\",\"keepalive\":%s,\"clients\":%d,\"n\":%zu,\"rounds\":%u,"
+	         ",\"scheme\":\"%s\",\"keepalive\":%s,\"resumption\":%s,\"clients\":%d,\"n\":%zu,\"rounds\":%u,"
 	         "\"server_cpu_us_per_op\":%.1f,\"client_cpu_us_per_op\":%.1f,"
 	         "\"server_core_per_second\":%.0f,\"wire_bytes_per_op\":%llu",
-	         tls ? "https" : "http", keepalive ? "true" : "false", clients, n, rounds, best_srv,
+	         tls ? "https" : "http", keepalive ? "true" : "false",
+	         tls && resume ? "true" : "false", clients, n, rounds, best_srv,
 	         best_cli, best_srv > 0 ? 1e6 / best_srv : 0, (unsigned long long)wire_per_req);
 	ctng_bench_line_rate(name, best, extra);
 	return 0;
@@ -153,11 +159,12 @@ int ctng_bench_net(void)
 	srv_ctx plain = {0}, tls = {0};
 	if (srv_start(&plain, NULL, NULL) || srv_start(&tls, cert_path, key_path))
 		goto out;
-	rc = bench_case("net.tls.handshakes", tls.port, true, false, ca_path);
-	rc |= bench_case("net.request", plain.port, false, true, NULL);
-	rc |= bench_case("net.request", plain.port, false, false, NULL);
-	rc |= bench_case("net.request", tls.port, true, true, ca_path);
-	rc |= bench_case("net.request", tls.port, true, false, ca_path);
+	rc = bench_case("net.tls.handshakes", tls.port, true, false, false, ca_path);
+	rc |= bench_case("net.tls.resumed", tls.port, true, false, true, ca_path);
+	rc |= bench_case("net.request", plain.port, false, true, false, NULL);
+	rc |= bench_case("net.request", plain.port, false, false, false, NULL);
+	rc |= bench_case("net.request", tls.port, true, true, true, ca_path);
+	rc |= bench_case("net.request", tls.port, true, false, false, ca_path);
 	srv_stop(&plain);
 	srv_stop(&tls);
 	ctng_log_set_level(lvl);

@@ -432,6 +432,16 @@ void ctng_net_wire_bytes(const ctng_net_loop *loop, uint64_t *in, uint64_t *out)
 /* Keep-alive of the loop's clients (on by default): off closes the pooled
  * connections and sends "Connection: close" with every request. */
 void ctng_net_loop_set_keepalive(ctng_net_loop *loop, bool on);
+/* TLS session resumption of the loop's clients (on by default): the
+ * sessions (TLS 1.3 tickets) servers give are kept per peer (scheme, host,
+ * port) and CA bundle, at most 256 per loop, and the next new connection
+ * to that peer resumes one (no certificate sent, signed or verified: the
+ * peer was verified under that bundle when the session was made). SIGHUP
+ * and ctng_net_loop_set_tls_ca drop every kept session. Off drops them
+ * and makes every handshake a full one. */
+void ctng_net_loop_set_tls_resumption(ctng_net_loop *loop, bool on);
+/* Handshakes of the loop's clients that resumed a session, so far. */
+uint64_t ctng_net_loop_tls_resumed(const ctng_net_loop *loop);
 /* Connections kept open for reuse now. */
 size_t ctng_net_loop_idle_connections(const ctng_net_loop *loop);
 

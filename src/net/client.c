@@ -422,6 +422,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct client_conn *c = arg;
 	if (what & BEV_EVENT_CONNECTED) {
 		c->up = true;
+		SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(bev) : NULL;
+		if (ssl && SSL_session_reused(ssl))
+			c->loop->tls_resumed++;
 		return;
 	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
@@ -587,6 +590,9 @@ static void connect_to(struct client_req *cr, const struct sockaddr *sa, int sal
 		fail_soon(cr, CTNG_EIO, "net: cannot connect to %s: %s", cr->peer, strerror(se));
 		return;
 	}
+	/* after the connect: libevent's SSL_clear() at connect would forget it */
+	if (c->tls)
+		ctng_net_tls_session_prepare_(cr->loop, bufferevent_openssl_get_ssl(c->bev), cr->key);
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	int one = 1;
 	if (fd >= 0)

@@ -121,6 +121,7 @@ void ctng_net_loop_free(ctng_net_loop *loop)
 	SSL_CTX_free(loop->tls_client);
 	free(loop->tls_ca);
 	ctng_net_tls_bundles_free_(loop);
+	ctng_net_tls_sessions_free_(loop);
 	free(loop->nameserver);
 	if (loop->wake_rd >= 0)
 		close(loop->wake_rd);

@@ -31,6 +31,9 @@ struct later {
 };
 
 typedef struct ssl_ctx_st SSL_CTX;
+struct ssl_st;
+
+#define CTNG_NET_PEER_KEY 300 /* "https://host:port" of a pooled connection */
 
 struct tls_bundle {
 	char *path; /* NULL: the system roots */
@@ -38,12 +41,18 @@ struct tls_bundle {
 	struct tls_bundle *next;
 };
 
+struct tls_session {
+	char key[CTNG_NET_PEER_KEY]; /* scheme://host:port */
+	SSL_CTX *ctx;                /* the context that verified it (a reference) */
+	struct ssl_session_st *sess;
+	struct tls_session *next;
+};
+
 struct client_req;
 struct client_conn;
 struct ctng_net_server;
 struct evdns_base;
 
-#define CTNG_NET_PEER_KEY 300 /* "https://host:port" of a pooled connection */
 
 /* ------------------------------------------------------------ ratelog */
 
@@ -89,6 +98,12 @@ struct ctng_net_loop {
 	struct tls_bundle *bundles;
 	size_t n_bundles;
 	char *nameserver; /* ctng_net_loop_set_nameserver; NULL = resolv.conf */
+	/* TLS sessions (tickets) the peers gave, to resume the next handshake
+	 * with the same peer and context (tls.c). */
+	struct tls_session *sessions;
+	size_t n_sessions;
+	bool no_resumption;
+	uint64_t tls_resumed; /* handshakes that resumed a session */
 	struct ratelog log_tls;
 	char tls_last[256]; /* peer and reason of the last refusal logged */
 	/* Servers on this loop (TLS reload on SIGHUP). */
@@ -215,6 +230,12 @@ SSL_CTX *ctng_net_loop_tls_client_(ctng_net_loop *loop, ctng_err *err);
 SSL_CTX *ctng_net_loop_tls_for_(ctng_net_loop *loop, const char *tls_ca, ctng_err *err);
 /* tls.c: frees the loop's per-request bundles (loop being freed). */
 void ctng_net_tls_bundles_free_(ctng_net_loop *loop);
+/* tls.c: session resumption of the client. Before the handshake of a new
+ * connection to `key`: marks ssl as this loop's (new tickets are kept) and
+ * sets the session kept for (key, its context), if any. */
+void ctng_net_tls_session_prepare_(ctng_net_loop *loop, struct ssl_st *ssl, const char *key);
+/* Drops every kept session (loop freed, trust reloaded). */
+void ctng_net_tls_sessions_free_(ctng_net_loop *loop);
 /* SIGHUP: reloads every TLS server of the loop and its client CA bundle. */
 void ctng_net_tls_reload_(ctng_net_loop *loop);
 /* One line saying why a TLS connection on bev failed; true if TLS itself

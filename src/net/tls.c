@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net_internal.h"
 
@@ -40,6 +41,152 @@ static char *default_ca_copy(void)
 	char *c = default_ca ? strdup(default_ca) : NULL;
 	pthread_mutex_unlock(&default_mu);
 	return c;
+}
+
+/* ------------------------------------------------- session resumption */
+
+/* A resumed handshake skips the certificate: a session is only offered to
+ * the peer (scheme://host:port) it was made with and under the context
+ * (CA bundle) that verified that peer's certificate, and every kept session
+ * is dropped when the loop's trust is reloaded (SIGHUP). */
+
+#define MAX_SESSIONS 256 /* per loop; beyond, the oldest goes */
+
+static int ssl_loop_idx = -1;
+static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+
+struct ssl_mark { /* what a client SSL carries: its loop and peer */
+	ctng_net_loop *loop;
+	char key[CTNG_NET_PEER_KEY];
+};
+
+static void session_entry_free(struct tls_session *t)
+{
+	SSL_SESSION_free(t->sess);
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+static struct tls_session **session_find(ctng_net_loop *loop, const char *key, const SSL_CTX *ctx)
+{
+	struct tls_session **pp = &loop->sessions;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->ctx == ctx && !strcmp((*pp)->key, key))
+			break;
+	return pp;
+}
+
+/* OpenSSL: a server gave a session (after the handshake, TLS 1.3 tickets
+ * as they arrive). The loop keeps a copy (returns 0: not this reference). */
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct ssl_mark *m = ssl_loop_idx >= 0 ? SSL_get_ex_data(ssl, ssl_loop_idx) : NULL;
+	if (!m || m->loop->no_resumption || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	ctng_net_loop *loop = m->loop;
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	/* a copy: SSL_free() without a close_notify marks the connection's own
+	 * session object not resumable */
+	SSL_SESSION *copy = SSL_SESSION_dup(sess);
+	if (!copy)
+		return 0;
+	struct tls_session **pp = session_find(loop, m->key, ctx);
+	if (*pp) { /* the newest ticket replaces the one kept */
+		SSL_SESSION_free((*pp)->sess);
+		(*pp)->sess = copy;
+		return 0;
+	}
+	struct tls_session *t = calloc(1, sizeof *t);
+	if (!t || !SSL_CTX_up_ref(ctx)) {
+		free(t);
+		SSL_SESSION_free(copy);
+		return 0;
+	}
+	snprintf(t->key, sizeof t->key, "%s", m->key);
+	t->ctx = ctx;
+	t->sess = copy;
+	if (loop->n_sessions >= MAX_SESSIONS) {
+		struct tls_session **last = &loop->sessions;
+		while ((*last)->next)
+			last = &(*last)->next;
+		session_entry_free(*last);
+		*last = NULL;
+		loop->n_sessions--;
+	}
+	t->next = loop->sessions;
+	loop->sessions = t;
+	loop->n_sessions++;
+	return 0;
+}
+
+static void mark_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void make_mark_idx(void)
+{
+	ssl_loop_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, mark_free);
+}
+
+void ctng_net_tls_session_prepare_(ctng_net_loop *loop, SSL *ssl, const char *key)
+{
+	pthread_once(&idx_once, make_mark_idx);
+	if (ssl_loop_idx < 0 || loop->no_resumption)
+		return;
+	struct ssl_mark *m = calloc(1, sizeof *m);
+	if (!m)
+		return;
+	m->loop = loop;
+	snprintf(m->key, sizeof m->key, "%s", key);
+	if (!SSL_set_ex_data(ssl, ssl_loop_idx, m)) {
+		free(m);
+		return;
+	}
+	struct tls_session **pp = session_find(loop, key, SSL_get_SSL_CTX(ssl));
+	struct tls_session *t = *pp;
+	if (t && (uint64_t)time(NULL) >= (uint64_t)SSL_SESSION_get_time(t->sess) +
+	                                     (uint64_t)SSL_SESSION_get_timeout(t->sess)) {
+		*pp = t->next; /* past its lifetime: a full handshake, the peer verified again */
+		session_entry_free(t);
+		loop->n_sessions--;
+		t = NULL;
+	}
+	if (!t)
+		return;
+	/* the connection gets its own copy, which OpenSSL may mark spent */
+	SSL_SESSION *copy = SSL_SESSION_dup(t->sess);
+	if (copy) {
+		SSL_set_session(ssl, copy);
+		SSL_SESSION_free(copy);
+	}
+}
+
+void ctng_net_tls_sessions_free_(ctng_net_loop *loop)
+{
+	while (loop->sessions) {
+		struct tls_session *t = loop->sessions;
+		loop->sessions = t->next;
+		session_entry_free(t);
+	}
+	loop->n_sessions = 0;
+}
+
+void ctng_net_loop_set_tls_resumption(ctng_net_loop *loop, bool on)
+{
+	loop->no_resumption = !on;
+	if (!on)
+		ctng_net_tls_sessions_free_(loop);
+}
+
+uint64_t ctng_net_loop_tls_resumed(const ctng_net_loop *loop)
+{
+	return loop->tls_resumed;
 }
 
 /* The first queued OpenSSL error as text ("" if none), queue cleared. */
@@ -105,6 +252,10 @@ SSL_CTX *ctng_net_tls_client_ctx_(const char *ca_file, ctng_err *err)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* Sessions the servers give (TLS 1.3 tickets) are kept by the loop of
+	 * the connection, not in OpenSSL's cache (new_session). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, new_session);
 	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
 	                 : SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
@@ -128,6 +279,7 @@ int ctng_net_loop_set_tls_ca(ctng_net_loop *loop, const char *ca_file, ctng_err 
 		return ctng_err_set(err, CTNG_ENOMEM, "net: out of memory");
 	}
 	SSL_CTX_free(loop->tls_client); /* connections made with it keep their reference */
+	ctng_net_tls_sessions_free_(loop);
 	free(loop->tls_ca);
 	loop->tls_client = ctx;
 	loop->tls_ca = copy;
@@ -236,6 +388,7 @@ void ctng_net_tls_reload_(ctng_net_loop *loop)
 	}
 	for (struct tls_bundle *b = loop->bundles; b; b = b->next)
 		reload_client(&b->ctx, b->path);
+	ctng_net_tls_sessions_free_(loop); /* a resumed session would skip the new trust */
 }
 
 bool ctng_net_tls_failure_(struct bufferevent *bev, int sock_err, char *out, size_t cap)

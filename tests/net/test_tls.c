@@ -398,6 +398,47 @@ static void test_request_ca(void **state)
 	assert_int_equal(s.stats.requests, 3);
 }
 
+static void test_resumption(void **state)
+{
+	(void)state;
+	struct srv s, other;
+	start(&s, good_cert, good_key, 0, false);
+	start(&other, foreign_cert, foreign_key, 0, false);
+	ctng_net_loop *c = client(ca_file);
+	ctng_net_loop_set_keepalive(c, false); /* a handshake per request */
+	char url[128], ourl[128];
+	struct result r;
+	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello", s.port);
+	snprintf(ourl, sizeof ourl, "https://127.0.0.1:%u/hello", other.port);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(get(c, url, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 3); /* all but the first */
+	/* a session is for its peer and its CA bundle only: the other server,
+	 * and this one verified under another bundle, get full handshakes */
+	assert_int_equal(get_with_ca(c, ourl, other_ca_file, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 3);
+	assert_int_equal(get_with_ca(c, url, CTNG_NET_TLS_SYSTEM_ROOTS, &r), 0);
+	assert_non_null(strstr(r.err.msg, "certificate verify failed"));
+	assert_int_equal(get_with_ca(c, ourl, other_ca_file, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 4);
+	/* a new bundle for the loop drops the sessions */
+	ctng_err err = {0};
+	assert_int_equal(ctng_net_loop_set_tls_ca(c, ca_file, &err), 0);
+	assert_int_equal(get(c, url, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 4);
+	assert_int_equal(get(c, url, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 5);
+	/* off: every handshake is full */
+	ctng_net_loop_set_tls_resumption(c, false);
+	assert_int_equal(get(c, url, &r), 200);
+	assert_int_equal(get(c, url, &r), 200);
+	assert_int_equal(ctng_net_loop_tls_resumed(c), 5);
+	ctng_net_loop_free(c);
+	stop(&s);
+	stop(&other);
+	assert_int_equal(s.stats.requests, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +448,7 @@ int main(void)
 	    cmocka_unit_test(test_garbage_and_stalls),
 	    cmocka_unit_test(test_sighup_reload),
 	    cmocka_unit_test(test_request_ca),
+	    cmocka_unit_test(test_resumption),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
