@@ -40,6 +40,7 @@
 #include "ctng/cert.h"
 #include "ctng/config.h"
 #include "ctng/mirror.h"
+#include "ctng/net.h"
 #include "ctng/proto.h"
 #include "ctng/store.h"
 
@@ -189,6 +190,13 @@ bool ctng_index_webhook_listed(const ctng_index *ix, const char *url);
 /* The "ADDR/BITS" entries of the allow list, NULL-terminated (borrowed,
  * lives as long as the index): the public_except of deliveries. */
 const char *const *ctng_index_webhook_prefixes(const ctng_index *ix);
+/* The transport policy of one delivery to url, set in *o (its other
+ * members untouched): public_only unless ctng_index_webhook_listed,
+ * public_except = the allow list's prefixes, and https verified against
+ * tls_ca (a PEM path, borrowed) or, when NULL, the system roots — never
+ * the network's own CA. */
+void ctng_index_webhook_opts(const ctng_index *ix, const char *url, const char *tls_ca,
+                             ctng_net_client_opts *o);
 /* Adds a watch (an identical one — domain, subdomains, webhook — is
  * returned instead: *existed). CTNG_ERANGE beyond max_watches. */
 int ctng_index_watch_add(ctng_index *ix, const ctng_watch *w, uint64_t now_ms, uint64_t *id,

@@ -164,6 +164,14 @@ const char *const *ctng_index_webhook_prefixes(const ctng_index *ix)
 	return (const char *const *)ix->allow_nets;
 }
 
+void ctng_index_webhook_opts(const ctng_index *ix, const char *url, const char *tls_ca,
+                             ctng_net_client_opts *o)
+{
+	o->public_only = !ctng_index_webhook_listed(ix, url);
+	o->public_except = ctng_index_webhook_prefixes(ix);
+	o->tls_ca = tls_ca ? tls_ca : CTNG_NET_TLS_SYSTEM_ROOTS;
+}
+
 int ctng_index_webhook_check(const ctng_index *ix, const char *url, ctng_err *err)
 {
 	url_parts u;

@@ -38,7 +38,7 @@ struct mon_alerts {
 	bool stopping;
 	uint64_t delivered, failed;
 	const monitor_metrics *mx; /* may be NULL */
-	const char *tls_ca;        /* of https webhooks (borrowed): the system roots by default */
+	const char *tls_ca;        /* webhooks.tls_ca (borrowed); NULL: the system roots */
 };
 
 void mon_alerts_set_metrics(mon_alerts *ma, const monitor_metrics *x)
@@ -128,16 +128,14 @@ static void deliver(mon_alerts *ma)
 		}
 		struct send *s = calloc(1, sizeof(*s));
 		const char *headers[] = {"X-CTng-Monitor", ma->cfg->id, NULL};
-		/* An unlisted target must resolve to a public address (a public
-		 * name can point anywhere); https peers are verified against the
-		 * system roots, not the network's own CA (docs/monitor.md §11). */
 		ctng_net_client_opts o = {.timeout_ms = TIMEOUT_MS,
 		                          .max_response = 64 << 10,
 		                          .content_type = "application/json",
-		                          .headers = headers,
-		                          .public_only = !ctng_index_webhook_listed(ma->ix, x->url),
-		                          .public_except = ctng_index_webhook_prefixes(ma->ix),
-		                          .tls_ca = ma->tls_ca};
+		                          .headers = headers};
+		/* an unlisted target must resolve to a public address (a public
+		 * name can point anywhere); https verified against the system
+		 * roots or webhooks.tls_ca, not the network's CA (monitor.md §11) */
+		ctng_index_webhook_opts(ma->ix, x->url, ma->tls_ca, &o);
 		if (s) {
 			s->ma = ma;
 			s->id = x->id;
@@ -179,7 +177,7 @@ int mon_alerts_open(const ctng_node_config *cfg, ctng_net_loop *loop, ctng_index
 	ma->cfg = cfg;
 	ma->loop = loop;
 	ma->ix = ix;
-	ma->tls_ca = tls_ca ? tls_ca : CTNG_NET_TLS_SYSTEM_ROOTS;
+	ma->tls_ca = tls_ca;
 	if (!(ma->timer = ctng_net_timer_new(loop, on_timer, ma, err))) {
 		free(ma);
 		return err && err->code ? err->code : CTNG_EIO;

@@ -334,6 +334,25 @@ static void test_webhook_policy(void **st)
 	OK(ctng_index_webhook_check(ix, "https://hooks.lan:8443/x", &err));
 	assert_int_equal(ctng_index_webhook_check(ix, "https://hooks.lan/x", NULL), CTNG_EINVAL);
 	assert_int_equal(ctng_index_webhook_check(ix, "http://11.0.0.1/x", NULL), 0);
+	/* delivery: listed targets are the operator's; others must resolve to
+	 * public addresses (the allow list's prefixes excepted); https against
+	 * the system roots unless webhooks.tls_ca */
+	ctng_net_client_opts co = {.timeout_ms = 7};
+	ctng_index_webhook_opts(ix, "https://hooks.lan:8443/x", NULL, &co);
+	assert_false(co.public_only);
+	assert_ptr_equal(co.tls_ca, CTNG_NET_TLS_SYSTEM_ROOTS);
+	assert_int_equal(co.timeout_ms, 7);
+	ctng_index_webhook_opts(ix, "http://10.1.2.3/x", "hooks-ca.pem", &co);
+	assert_false(co.public_only);
+	assert_string_equal(co.tls_ca, "hooks-ca.pem");
+	ctng_index_webhook_opts(ix, "https://hooks.example.com/x", NULL, &co);
+	assert_true(co.public_only);
+	assert_non_null(co.public_except);
+	assert_string_equal(co.public_except[0], "10.0.0.0/8");
+	assert_null(co.public_except[1]);
+	ctng_index_webhook_opts(F.ix, "https://hooks.example.com/x", NULL, &co);
+	assert_true(co.public_only);
+	assert_null(co.public_except[0]); /* F's allow list has no prefix */
 	ctng_index_close(ix);
 	o.webhook_allow_only = true;
 	OK(ctng_index_open(F.st, &F.net, "monitor1", &o, &ix, &err));
