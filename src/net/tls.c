@@ -60,6 +60,21 @@ struct ssl_mark { /* what a client SSL carries: its loop and peer */
 	char key[CTNG_NET_PEER_KEY];
 };
 
+static void mark_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void make_mark_idx(void)
+{
+	ssl_loop_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, mark_free);
+}
+
 static void session_entry_free(struct tls_session *t)
 {
 	SSL_SESSION_free(t->sess);
@@ -80,6 +95,7 @@ static struct tls_session **session_find(ctng_net_loop *loop, const char *key, c
  * as they arrive). The loop keeps a copy (returns 0: not this reference). */
 static int new_session(SSL *ssl, SSL_SESSION *sess)
 {
+	pthread_once(&idx_once, make_mark_idx); /* ordered read of ssl_loop_idx */
 	struct ssl_mark *m = ssl_loop_idx >= 0 ? SSL_get_ex_data(ssl, ssl_loop_idx) : NULL;
 	if (!m || m->loop->no_resumption || !SSL_SESSION_is_resumable(sess))
 		return 0;
@@ -117,21 +133,6 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
 	loop->sessions = t;
 	loop->n_sessions++;
 	return 0;
-}
-
-static void mark_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	free(ptr);
-}
-
-static void make_mark_idx(void)
-{
-	ssl_loop_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, mark_free);
 }
 
 void ctng_net_tls_session_prepare_(ctng_net_loop *loop, SSL *ssl, const char *key)
