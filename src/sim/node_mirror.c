@@ -92,9 +92,7 @@ static void fetch(sim *s, sim_node *n, const ctng_mirror_action *x, uint64_t dep
 		free(m);
 		if (f)
 			f->pending = false;
-		ctng_mirror_sm_on_response(n->mir, x->id, 0, (const uint8_t *)"", 0,
-		                           "request not started", sim_net_ms(s, depart), next,
-		                           NULL);
+		ctng_mirror_sm_on_not_sent(n->mir, x->id, sim_net_ms(s, depart), next, NULL);
 		return;
 	}
 	f->kind = SIM_FETCH_MIRROR;
@@ -166,6 +164,8 @@ static void run(sim *s, sim_node *n, ctng_mirror_actions *a, uint64_t depart)
 				if (n->mdb &&
 				    ctng_mirror_db_apply(n->mdb, x->logger, &x->run,
 				                         x->run.complete ? &x->obj : NULL, NULL)) {
+					/* persist before sign: no HELD for what is not kept */
+					ctng_mirror_actions_store_failed(a, i);
 					ctng_mirror_db_restore(n->mdb, n->mir, NULL);
 					ok = false;
 				}
