@@ -48,22 +48,33 @@
 /* --------------------------------------------------------------- actions */
 
 typedef enum ctng_gossiper_action_kind {
-	CTNG_GACT_SEND_PEERS = 1,   /* POST obj to the peers in `to`           */
-	CTNG_GACT_SEND_MONITOR = 2, /* POST obj to the paired monitor          */
-	CTNG_GACT_STORE = 3,        /* persist obj (current-period cache/PoM)  */
-	CTNG_GACT_PULL = 4,         /* ask the peers in `to` for the objects of `id`
-	                               (GET /ctng/v1/objects?period=&family=&entity=)
-	                               and feed them back with from = that peer */
+	CTNG_GACT_SEND_PEERS = 1,    /* POST obj to the peers in `to`           */
+	CTNG_GACT_SEND_MONITOR = 2,  /* POST obj to the paired monitor          */
+	CTNG_GACT_STORE = 3,         /* persist obj (current-period cache/PoM)  */
+	CTNG_GACT_PULL = 4,          /* ask the peers in `to` for the objects of `id`
+	                                (GET /ctng/v1/objects?period=&family=&entity=)
+	                                and feed them back with from = that peer */
+	CTNG_GACT_SEND_GOSSIPER = 5, /* POST obj to gossiper `dest` (an id's
+	                              * aggregator; not necessarily a peer)     */
 } ctng_gossiper_action_kind;
 
 typedef struct ctng_gossiper_action {
 	ctng_gossiper_action_kind kind;
 	ctng_gossip_object obj; /* owned by the list; empty for PULL */
-	/* SEND_PEERS, PULL: bit k set = the k-th peer of this gossiper (its
-	 * `peers` list in network.json); SEND_PEERS: peers after the 64th always. */
-	uint64_t to;
-	ctng_gossip_id id; /* PULL: the id whose objects are wanted */
+	/* SEND_PEERS, PULL: the peers to send to / ask, a bit set over this
+	 * gossiper's `peers` list in network.json: peer k is bit k % 64 of
+	 * to[k / 64] (ctng_gossiper_action_to); to_words words, owned by the list. */
+	uint64_t *to;
+	size_t to_words;
+	ctng_gossip_id id;          /* PULL: the id whose objects are wanted */
+	char dest[CTNG_ID_MAX + 1]; /* SEND_GOSSIPER */
 } ctng_gossiper_action;
+
+/* Does SEND_PEERS action a include the k-th peer? */
+static inline bool ctng_gossiper_action_to(const ctng_gossiper_action *a, size_t k)
+{
+	return k / 64 < a->to_words && (a->to[k / 64] >> (k % 64) & 1);
+}
 
 /* Zero-initialise ({0}); the state machine appends. Free with
  * ctng_gossiper_actions_free (or reuse after ctng_gossiper_actions_reset).

@@ -59,6 +59,7 @@ struct gd {
 	ctng_store *st;
 	struct dest *peers;
 	size_t n_peers;
+	struct dest *others; /* every gossiper by entity index (SEND_GOSSIPER), set at first use */
 	struct dest monitor;
 	bool has_monitor;
 	ctng_gossiper_actions acts;
@@ -363,6 +364,32 @@ static bool same_obj(const ctng_gossip_object *a, const ctng_gossip_object *b)
 	return a->type == b->type && ctng_gossip_equal(a, b);
 }
 
+static int set_dest(struct dest *d, const ctng_entity *e)
+{
+	snprintf(d->id, sizeof d->id, "%s", e->id);
+	snprintf(d->base, sizeof d->base, "%s", e->url);
+	int n = snprintf(d->url, sizeof d->url, "%s/ctng/v1/gossip", e->url);
+	return n > 0 && (size_t)n < sizeof d->url ? 0 : -1;
+}
+
+/* The destination of gossiper `id`: its peer entry, or one made at first use
+ * (an aggregator need not be a peer). NULL if id is not a gossiper. */
+static struct dest *dest_of(struct gd *g, const char *id)
+{
+	for (size_t k = 0; k < g->n_peers; k++)
+		if (strcmp(g->peers[k].id, id) == 0)
+			return &g->peers[k];
+	const ctng_entity *e = ctng_network_entity(g->net, id);
+	if (!e || e->role != CTNG_ROLE_GOSSIPER)
+		return NULL;
+	if (!g->others && !(g->others = calloc(g->net->n_entities, sizeof(*g->others))))
+		return NULL;
+	struct dest *d = &g->others[e - g->net->entities];
+	if (!d->id[0] && set_dest(d, e))
+		return NULL;
+	return d;
+}
+
 /* Executes and clears the pending actions: first everything to persist, in
  * one transaction; only then what goes out. When the transaction fails, what
  * this gossiper signed in it is forgotten and never sent, and signing stops
@@ -408,8 +435,8 @@ static void run_actions(struct gd *g)
 		char *json = NULL;
 		size_t len = 0;
 		if (x->kind == CTNG_GACT_PULL) {
-			for (size_t k = 0; k < g->n_peers && k < 64; k++)
-				if (x->to >> k & 1) {
+			for (size_t k = 0; k < g->n_peers; k++)
+				if (ctng_gossiper_action_to(x, k)) {
 					CTNG_INFO("pulling what a peer proved to hold", "peer=%s id=%s/%s/%llu",
 					          g->peers[k].id, ctng_family_name(x->id.family),
 					          x->id.entity, (unsigned long long)x->id.period);
@@ -437,9 +464,15 @@ static void run_actions(struct gd *g)
 		case CTNG_GACT_SEND_PEERS:
 			/* g->peers is in the order of the network's peer list */
 			for (size_t k = 0; k < g->n_peers; k++)
-				if (k >= 64 || (x->to >> k & 1))
+				if (ctng_gossiper_action_to(x, k))
 					send_to(g, &g->peers[k], json, len);
 			break;
+		case CTNG_GACT_SEND_GOSSIPER: {
+			struct dest *d = dest_of(g, x->dest);
+			if (d)
+				send_to(g, d, json, len);
+			break;
+		}
 		case CTNG_GACT_SEND_MONITOR:
 			if (g->has_monitor)
 				send_to(g, &g->monitor, json, len);
@@ -848,15 +881,6 @@ static void restore(struct gd *g)
 	          ctng_gossiper_sm_n_con_full(g->sm));
 }
 
-/* ------------------------------------------------------------------ run */
-
-static int set_dest(struct dest *d, const ctng_entity *e)
-{
-	snprintf(d->id, sizeof d->id, "%s", e->id);
-	snprintf(d->base, sizeof d->base, "%s", e->url);
-	int n = snprintf(d->url, sizeof d->url, "%s/ctng/v1/gossip", e->url);
-	return n > 0 && (size_t)n < sizeof d->url ? 0 : -1;
-}
 
 static void gd_free(struct gd *g)
 {
@@ -876,6 +900,7 @@ static void gd_free(struct gd *g)
 	json_decref(g->report);
 	free(g->report_path);
 	free(g->peers);
+	free(g->others);
 }
 
 /* Starts gossiping with the share (from the config, the store or the DKG

@@ -13,6 +13,7 @@
 #include "ctng/cert.h"
 #include "ctng/bls.h"
 #include "ctng/gossiper.h"
+#include "gossiper/route.h"
 
 #define S(x) ctng_gossip_str(x)
 
@@ -22,12 +23,13 @@
  * known to hold it and its pending push (docs/gossiper.md §Pushing). */
 struct held {
 	uint8_t h[32];
-	uint64_t holders; /* bit k: peer k holds it */
-	uint64_t push_at; /* when the delayed push is due; 0: none pending */
+	uint64_t *holders; /* peer set (route.h): the peers known to hold it */
+	uint64_t push_at;  /* when the delayed push is due; 0: none pending */
 };
 
 struct frag_rec {
 	size_t hi; /* index in the id's held[] */
+	long signer_g; /* the signer's gossiper ordinal (route.h) */
 	uint32_t bls_id;
 	char signer[CTNG_ID_MAX + 1];
 	uint8_t partial[CTNG_BLS_SIG_LEN];
@@ -61,12 +63,15 @@ struct idrec {
 	size_t n_held;
 	bool waiting; /* gossip_wait running */
 	uint64_t deadline;
+	size_t rank;         /* this gossiper's rank for the id (route.h) */
+	size_t first;        /* ordinal of the gossiper ranked first */
 	bool decided;        /* the wait ended: FRAG or CON decided */
 	bool signed_self;    /* this gossiper's FRAG for this id exists */
 	bool conflict_known; /* STH/REV: a verified CON proves a conflict */
 	/* §Pulls: peers that proved (by a signature) they hold an INIT of this
-	 * id this gossiper lacks, to ask at pull_at; those already asked. */
-	uint64_t want, pulled, pull_at;
+	 * id this gossiper lacks, to ask at pull_at; those already asked (peer
+	 * sets, allocated at the first want). */
+	uint64_t *want, *pulled, pull_at;
 };
 
 struct count_slot {
@@ -97,14 +102,16 @@ struct obs_rec {
 struct ctng_gossiper_sm {
 	const ctng_network *net;
 	const ctng_entity *me;
-	uint64_t all_peers; /* one bit per peer (the first 64) */
+	gossip_route rt;    /* lookups and peer sets (route.c) */
+	uint64_t *all_peers; /* the peer set of every peer */
 	char self[CTNG_ID_MAX + 1];
 	char monitor[CTNG_ID_MAX + 1];
 	uint8_t sk[32];
 	uint64_t cur;
 	size_t max_atts; /* attested contents per id: the number of gossipers */
-	/* share keys (by entity index; NULL for non-gossipers) and the group key,
-	 * decoded and precomputed once for the many verifications */
+	/* share keys (by entity index, prepared at their first use; NULL until
+	 * then and for non-gossipers) and the group key, decoded and precomputed
+	 * once for the many verifications */
 	ctng_bls_pk_prepared **share_prep;
 	ctng_bls_pk_prepared *group_prep;
 	struct idrec **recs;
@@ -125,14 +132,39 @@ static int nomem(ctng_err *err)
 	return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 }
 
-static const ctng_entity *entity(const ctng_network *net, const char *id)
+static const ctng_entity *entity(const ctng_gossiper_sm *sm, const char *id)
 {
-	if (!id || !id[0])
-		return NULL;
-	for (size_t i = 0; i < net->n_entities; i++)
-		if (strcmp(net->entities[i].id, id) == 0)
-			return &net->entities[i];
-	return NULL;
+	long e = gr_entity(&sm->rt, id);
+	return e >= 0 ? &sm->net->entities[e] : NULL;
+}
+
+/* ------------------------------------------------------------ peer sets */
+
+static size_t words(const ctng_gossiper_sm *sm)
+{
+	return sm->rt.words;
+}
+
+static void set_or(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	for (size_t i = 0; src && i < n; i++)
+		dst[i] |= src[i];
+}
+
+/* Position of gossiper `id` among this gossiper's peers, -1 if not a peer. */
+static long peer_pos(const ctng_gossiper_sm *sm, const char *id)
+{
+	long e = gr_entity(&sm->rt, id);
+	long g = e < 0 ? -1 : sm->rt.ent_g[e];
+	return g < 0 ? -1 : sm->rt.peer_of_g[g];
+}
+
+static bool set_empty(const uint64_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i])
+			return false;
+	return true;
 }
 
 static int type_index(enum ctng_type t)
@@ -158,8 +190,10 @@ static int content_hash(const ctng_gossip_object *o, uint8_t h[32], ctng_err *er
 
 void ctng_gossiper_actions_reset(ctng_gossiper_actions *a)
 {
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
 		ctng_gossip_clear(&a->v[i].obj);
+		free(a->v[i].to);
+	}
 	a->n = 0;
 }
 
@@ -172,8 +206,9 @@ void ctng_gossiper_actions_free(ctng_gossiper_actions *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Appends an action; `to` (SEND_PEERS, n words) is copied. */
 static int act(ctng_gossiper_actions *a, ctng_gossiper_action_kind k, const ctng_gossip_object *o,
-               uint64_t to, ctng_err *err)
+               const uint64_t *to, size_t n, ctng_err *err)
 {
 	if (a->n == a->cap) {
 		size_t nc = a->cap ? a->cap * 2 : 8;
@@ -186,10 +221,18 @@ static int act(ctng_gossiper_actions *a, ctng_gossiper_action_kind k, const ctng
 	ctng_gossiper_action *x = &a->v[a->n];
 	memset(x, 0, sizeof(*x));
 	x->kind = k;
-	x->to = to;
-	int rc = ctng_gossip_copy(&x->obj, o, err);
-	if (rc)
+	if (to && !(x->to = malloc(n * sizeof(*to))))
+		return nomem(err);
+	if (to) {
+		memcpy(x->to, to, n * sizeof(*to));
+		x->to_words = n;
+	}
+	int rc = o ? ctng_gossip_copy(&x->obj, o, err) : 0;
+	if (rc) {
+		free(x->to);
+		x->to = NULL;
 		return rc;
+	}
 	a->n++;
 	return 0;
 }
@@ -228,7 +271,11 @@ static void rec_free(struct idrec *r)
 	for (size_t i = 0; i < r->n_atts; i++)
 		att_clear(&r->atts[i]);
 	free(r->atts);
+	for (size_t i = 0; i < r->n_held; i++)
+		free(r->held[i].holders);
 	free(r->held);
+	free(r->want);
+	free(r->pulled);
 	free(r);
 }
 
@@ -257,6 +304,7 @@ static struct idrec *rec_get(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
 	if (!r)
 		return NULL;
 	r->id = *id;
+	gr_rank(&sm->rt, id, &r->rank, &r->first);
 	sm->recs[sm->n_recs++] = r;
 	return r;
 }
@@ -269,13 +317,16 @@ static struct held *rec_held(struct idrec *r, const uint8_t h[32])
 	return NULL;
 }
 
-static int rec_add_hash(struct idrec *r, const uint8_t h[32], size_t *hi, ctng_err *err)
+static int rec_add_hash(const ctng_gossiper_sm *sm, struct idrec *r, const uint8_t h[32],
+                        size_t *hi, ctng_err *err)
 {
 	struct held *v = realloc(r->held, (r->n_held + 1) * sizeof(*v));
 	if (!v)
 		return nomem(err);
 	r->held = v;
 	memset(&v[r->n_held], 0, sizeof(*v));
+	if (!(v[r->n_held].holders = calloc(words(sm), sizeof(uint64_t))))
+		return nomem(err);
 	memcpy(v[r->n_held].h, h, 32);
 	*hi = r->n_held++;
 	return 0;
@@ -346,70 +397,6 @@ static int obj_digest(const ctng_gossip_object *o, uint8_t d[32], bool *has, ctn
 	return ctng_hex_decode_exact(d, 32, S(o->payload[1]), err);
 }
 
-/* ---------------------------------------------------------------- peers */
-
-/* The bit of peer `id` (0 when it is not one of the first 64 peers). */
-static uint64_t peer_bit(const ctng_gossiper_sm *sm, const char *id)
-{
-	for (size_t k = 0; id && k < sm->me->n_peers && k < 64; k++)
-		if (strcmp(sm->me->peers[k], id) == 0)
-			return 1ull << k;
-	return 0;
-}
-
-/* The peers that hold an object received from `from`: the sender, and, when
- * the sender is a gossiper, its own peers, because every gossiper pushes what
- * it accepts to each of its peers not known to hold it already. */
-static uint64_t covered_by(const ctng_gossiper_sm *sm, const char *from)
-{
-	const ctng_entity *g = entity(sm->net, from);
-	if (!g || g->role != CTNG_ROLE_GOSSIPER)
-		return 0;
-	uint64_t m = peer_bit(sm, g->id);
-	for (size_t k = 0; k < g->n_peers; k++)
-		m |= peer_bit(sm, g->peers[k]);
-	return m;
-}
-
-/* Does gossiper g's monitor watch the entity of id? */
-static bool watches(const ctng_network *net, const ctng_entity *g, const ctng_gossip_id *id)
-{
-	const ctng_entity *mon = entity(net, g->monitor);
-	bool lg = id->family != CTNG_FAM_REV, ca = id->family != CTNG_FAM_STH;
-	for (size_t i = 0; mon && lg && i < mon->n_loggers; i++)
-		if (strcmp(mon->loggers[i], id->entity) == 0)
-			return true;
-	for (size_t i = 0; mon && ca && i < mon->n_cas; i++)
-		if (strcmp(mon->cas[i], id->entity) == 0)
-			return true;
-	return false;
-}
-
-/* This gossiper's place (0 first) in the order in which the gossipers act on
- * an id: those whose monitor watches the entity first, each group rotated by
- * the id so that the first place moves from gossiper to gossiper. The same on
- * every gossiper (it depends on network.json only). */
-static size_t rank_of(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
-{
-	const ctng_network *net = sm->net;
-	size_t ng = sm->max_atts, off = (size_t)(id->period % ng);
-	for (const char *e = id->entity; *e; e++)
-		off = (off * 31 + (unsigned char)*e) % ng;
-	size_t mykey = 0, rank = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0, pos = 0; i < net->n_entities; i++) {
-			const ctng_entity *g = &net->entities[i];
-			if (g->role != CTNG_ROLE_GOSSIPER)
-				continue;
-			size_t key = (watches(net, g, id) ? 0 : ng) + (pos++ + ng - off) % ng;
-			if (pass == 0 && g == sm->me)
-				mykey = key;
-			if (pass == 1)
-				rank += key < mykey;
-		}
-	return rank;
-}
-
 /* ------------------------------------------------------------ lifecycle */
 
 int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uint8_t bls_sk[32],
@@ -420,7 +407,7 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 		return ctng_err_set(err, CTNG_ESTATE, "network has no BLS group key");
 	if (net->threshold < 1)
 		return ctng_err_set(err, CTNG_EINVAL, "threshold must be >= 1");
-	const ctng_entity *me = entity(net, self_id);
+	const ctng_entity *me = ctng_network_entity(net, self_id);
 	if (!me || me->role != CTNG_ROLE_GOSSIPER)
 		return ctng_err_set(err, CTNG_EINVAL, "%s is not a gossiper of the network",
 		                    self_id ? self_id : "(null)");
@@ -438,10 +425,16 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 		return nomem(err);
 	sm->net = net;
 	sm->me = me;
-	sm->all_peers = me->n_peers >= 64 ? ~0ull : (1ull << me->n_peers) - 1;
+	if (gr_init(&sm->rt, net, me) ||
+	    !(sm->all_peers = calloc(sm->rt.words, sizeof(uint64_t)))) {
+		ctng_gossiper_sm_free(sm);
+		return nomem(err);
+	}
+	for (size_t k = 0; k < me->n_peers; k++)
+		sm->all_peers[k / 64] |= 1ull << (k % 64);
 	strcpy(sm->self, me->id);
 	strcpy(sm->monitor, me->monitor);
-	sm->mon = entity(net, me->monitor);
+	sm->mon = entity(sm, me->monitor);
 	if (sm->mon && (sm->mon->role != CTNG_ROLE_MONITOR || !sm->mon->key))
 		sm->mon = NULL;
 	memcpy(sm->sk, bls_sk, 32);
@@ -451,12 +444,6 @@ int ctng_gossiper_sm_new(const ctng_network *net, const char *self_id, const uin
 	sm->share_prep = calloc(net->n_entities ? net->n_entities : 1, sizeof(*sm->share_prep));
 	if (!sm->share_prep)
 		rc = nomem(err);
-	for (size_t i = 0; !rc && i < net->n_entities; i++) {
-		const ctng_entity *e = &net->entities[i];
-		if (e->role == CTNG_ROLE_GOSSIPER && e->has_bls_pk &&
-		    (rc = ctng_bls_pk_prepare(&sm->share_prep[i], e->bls_pk, err)))
-			ctng_err_wrap(err, "share key of %s", e->id);
-	}
 	if (!rc && (rc = ctng_bls_pk_prepare(&sm->group_prep, net->group_pk, err)))
 		ctng_err_wrap(err, "group key");
 	if (rc) {
@@ -486,6 +473,8 @@ void ctng_gossiper_sm_free(ctng_gossiper_sm *sm)
 		ctng_bls_pk_prepared_free(sm->share_prep[i]);
 	free(sm->share_prep);
 	ctng_bls_pk_prepared_free(sm->group_prep);
+	gr_free(&sm->rt);
+	free(sm->all_peers);
 	ctng_wipe(sm->sk, sizeof(sm->sk));
 	free(sm);
 }
@@ -619,7 +608,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 	enum ctng_family f = ctng_type_family(o->type);
 	enum ctng_kind k = ctng_type_kind(o->type);
 	const char *ent_id = ctng_gossip_entity(o);
-	const ctng_entity *ent = entity(net, ent_id);
+	const ctng_entity *ent = entity(sm, ent_id);
 	/* The entity the id is about. */
 	bool ok_role = false;
 	if (ent) {
@@ -649,7 +638,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 		if (f == CTNG_FAM_CON)
 			return ctng_cert_con_verify(o, ent, &net->clock, err);
 		if (f == CTNG_FAM_ACC) {
-			const ctng_entity *mon = entity(net, o->signer);
+			const ctng_entity *mon = entity(sm, o->signer);
 			if (!mon || mon->role != CTNG_ROLE_MONITOR)
 				return ctng_err_set(err, CTNG_EINVAL,
 				                    "ACC signer '%s' is not a monitor", o->signer);
@@ -657,15 +646,19 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 		}
 		return ctng_gossip_verify_signed(o, ent->key, &net->clock, err);
 	case CTNG_KIND_FRAG: {
-		const ctng_entity *g = entity(net, o->signer);
+		const ctng_entity *g = entity(sm, o->signer);
 		if (!g || g->role != CTNG_ROLE_GOSSIPER || !g->has_bls_pk)
 			return ctng_err_set(err, CTNG_EINVAL, "FRAG signer '%s' is not a gossiper",
 			                    o->signer);
 		if ((rc = ctng_gossip_bls_sig(o, sig, err)) || skip_bls ||
 		    (rc = ctng_gossip_attest_bytes(o, &msg, err)))
 			break;
-		rc = ctng_bls_verify_prepared(sm->share_prep[g - net->entities], msg.data, msg.len,
-		                              sig, CTNG_BLS_DST_POP, err);
+		ctng_bls_pk_prepared **kp = &sm->share_prep[g - net->entities];
+		if (!*kp && (rc = ctng_bls_pk_prepare(kp, g->bls_pk, err))) {
+			ctng_err_wrap(err, "share key of %s", g->id);
+			break;
+		}
+		rc = ctng_bls_verify_prepared(*kp, msg.data, msg.len, sig, CTNG_BLS_DST_POP, err);
 		if (rc)
 			ctng_err_wrap(err, "partial signature of %s", o->signer);
 		break;
@@ -678,7 +671,7 @@ static int verify(ctng_gossiper_sm *sm, const ctng_gossip_object *o, bool skip_b
 			break;
 		}
 		for (size_t i = 0; i < o->n_signers; i++) {
-			const ctng_entity *g = entity(net, o->signers[i]);
+			const ctng_entity *g = entity(sm, o->signers[i]);
 			if (!g || g->role != CTNG_ROLE_GOSSIPER)
 				return ctng_err_set(err, CTNG_EINVAL,
 				                    "FULL signer '%s' is not a gossiper",
@@ -712,20 +705,25 @@ struct ctx {
 	ctng_err *err;
 };
 
-/* The peers known to hold t FRAGs of att a: they combine its FULL themselves.
- * A peer holds a FRAG it signed, and those of its held[] entry. */
-static uint64_t frag_cover(const ctng_gossiper_sm *sm, const struct idrec *r, const struct att *a)
+/* Removes from `to` the peers known to hold t FRAGs of att a: they combine
+ * its FULL themselves. A peer holds a FRAG it signed, and those of its
+ * held[] entry. */
+static void drop_frag_cover(const ctng_gossiper_sm *sm, const struct idrec *r, const struct att *a,
+                            uint64_t *to)
 {
-	uint64_t m = 0;
-	for (size_t k = 0; k < sm->me->n_peers && k < 64; k++) {
+	if (a->n_frags < sm->net->threshold)
+		return;
+	for (size_t k = 0; k < sm->me->n_peers; k++) {
 		uint32_t n = 0;
-		for (size_t j = 0; j < a->n_frags; j++)
-			n += (r->held[a->frags[j].hi].holders >> k & 1) ||
-			     strcmp(a->frags[j].signer, sm->me->peers[k]) == 0;
+		if (!(to[k / 64] >> (k % 64) & 1))
+			continue;
+		for (size_t j = 0; j < a->n_frags; j++) {
+			long sp = a->frags[j].signer_g >= 0 ? sm->rt.peer_of_g[a->frags[j].signer_g] : -1;
+			n += (r->held[a->frags[j].hi].holders[k / 64] >> (k % 64) & 1) || sp == (long)k;
+		}
 		if (n >= sm->net->threshold)
-			m |= 1ull << k;
+			to[k / 64] &= ~(1ull << (k % 64));
 	}
-	return m;
 }
 
 /* The object of r->held[hi]. */
@@ -758,13 +756,21 @@ static int push(struct ctx *c, struct idrec *r, size_t hi)
 	h->push_at = 0;
 	if (!o)
 		return 0;
-	uint64_t to = sm->all_peers & ~h->holders;
+	size_t n = words(sm);
+	uint64_t *to = malloc(n * sizeof(*to));
+	if (!to)
+		return nomem(c->err);
+	for (size_t i = 0; i < n; i++)
+		to[i] = sm->all_peers[i] & ~h->holders[i];
 	if (ctng_type_kind(o->type) == CTNG_KIND_FULL)
-		to &= ~frag_cover(sm, r, a);
-	if (!to && sm->me->n_peers <= 64)
-		return 0;
-	h->holders |= to;
-	return act(c->acts, CTNG_GACT_SEND_PEERS, o, to, c->err);
+		drop_frag_cover(sm, r, a, to);
+	int rc = 0;
+	if (!set_empty(to, n)) {
+		set_or(h->holders, to, n);
+		rc = act(c->acts, CTNG_GACT_SEND_PEERS, o, to, n, c->err);
+	}
+	free(to);
+	return rc;
 }
 
 /* Actions for an object accepted into the state as r->held[hi] (quiet:
@@ -778,17 +784,17 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 	count_inc(sm, o->period, o->type);
 	if (quiet)
 		return 0;
-	r->held[hi].holders |= covered_by(sm, from);
+	set_or(r->held[hi].holders, gr_covered_by(&sm->rt, from), words(sm));
 	enum ctng_kind k = ctng_type_kind(o->type);
 	if (k == CTNG_KIND_FRAG && strcmp(o->signer, sm->self) != 0)
 		/* its signer pushes its own FRAG to each of its peers */
-		r->held[hi].holders |= covered_by(sm, o->signer);
-	int rc = act(c->acts, CTNG_GACT_STORE, o, 0, c->err);
+		set_or(r->held[hi].holders, gr_covered_by(&sm->rt, o->signer), words(sm));
+	int rc = act(c->acts, CTNG_GACT_STORE, o, NULL, 0, c->err);
 	if (rc)
 		return rc;
 	if (k == CTNG_KIND_INIT && o->type != CTNG_CON) {
 		uint64_t slot = sm->net->clock.gossip_wait_ms / (4 * sm->max_atts);
-		r->held[hi].push_at = c->now + rank_of(sm, &r->id) * slot;
+		r->held[hi].push_at = c->now + r->rank * slot;
 		if (r->held[hi].push_at <= c->now)
 			rc = push(c, r, hi);
 	} else {
@@ -805,7 +811,7 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 		                                    NULL);
 	}
 	if (!rc && to_mon && sm->monitor[0])
-		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, 0, c->err);
+		rc = act(c->acts, CTNG_GACT_SEND_MONITOR, o, NULL, 0, c->err);
 	return rc;
 }
 
@@ -819,7 +825,7 @@ static void start_wait(struct ctx *c, struct idrec *r)
 		uint64_t w = c->sm->net->clock.gossip_wait_ms;
 		r->waiting = true;
 		r->deadline =
-		    c->now + w + (rank_of(c->sm, &r->id) < c->sm->net->threshold ? 0 : w / 4);
+		    c->now + w + (r->rank < c->sm->net->threshold ? 0 : w / 4);
 		if (r->deadline == 0)
 			r->deadline = 1;
 	}
@@ -948,7 +954,7 @@ static struct obs_rec *obs_find(const ctng_gossiper_sm *sm, enum ctng_family f, 
  * said, signed, that it failed to get the entity's object of that period. */
 static bool own_monitor_failed(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
 {
-	const ctng_entity *e = entity(sm->net, id->entity);
+	const ctng_entity *e = entity(sm, id->entity);
 	if (!e)
 		return false;
 	enum ctng_family f = e->role == CTNG_ROLE_LOGGER ? CTNG_FAM_STH : CTNG_FAM_REV;
@@ -1044,7 +1050,7 @@ static int add_convicted(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng
 static int dup_from(const ctng_gossiper_sm *sm, struct held *h, const char *from, bool quiet)
 {
 	if (!quiet)
-		h->holders |= covered_by(sm, from);
+		set_or(h->holders, gr_covered_by(&sm->rt, from), words(sm));
 	return CTNG_GOSSIPER_DUPLICATE;
 }
 
@@ -1081,54 +1087,56 @@ static bool lacks_from(const ctng_gossiper_sm *sm, const struct idrec *r, size_t
 
 /* A FRAG or FULL (verified) that shows its signers hold an INIT this
  * gossiper may lack: ask them a little later if it is still missing then. */
-static void want_pulls(struct ctx *c, struct idrec *r, const ctng_gossip_object *o)
+static int want_pulls(struct ctx *c, struct idrec *r, const ctng_gossip_object *o)
 {
 	ctng_gossiper_sm *sm = c->sm;
-	uint64_t bits = 0;
-	if (ctng_type_kind(o->type) == CTNG_KIND_FRAG)
-		bits = peer_bit(sm, o->signer);
-	else if (r->id.family != CTNG_FAM_ACC) /* an ACC_FULL needs no INIT */
-		for (size_t i = 0; i < o->n_signers; i++)
-			bits |= peer_bit(sm, o->signers[i]);
-	bits &= ~r->pulled;
-	for (size_t k = 0; k < 64; k++)
-		if ((bits >> k & 1) && !lacks_from(sm, r, k))
-			bits &= ~(1ull << k);
-	if (!bits)
-		return;
-	r->want |= bits;
-	if (!r->pull_at) {
+	size_t nw = words(sm);
+	bool any = false;
+	size_t n = ctng_type_kind(o->type) == CTNG_KIND_FRAG ? 1
+	           : r->id.family != CTNG_FAM_ACC         ? o->n_signers /* an ACC_FULL needs no INIT */
+	                                                  : 0;
+	for (size_t i = 0; i < n; i++) {
+		bool frag = ctng_type_kind(o->type) == CTNG_KIND_FRAG;
+		long k = peer_pos(sm, frag ? o->signer : o->signers[i]);
+		if (k < 0 || (r->pulled && (r->pulled[k / 64] >> (k % 64) & 1)) ||
+		    !lacks_from(sm, r, (size_t)k))
+			continue;
+		if (!r->want && !(r->want = calloc(nw, sizeof(uint64_t))))
+			return nomem(c->err);
+		r->want[k / 64] |= 1ull << (k % 64);
+		any = true;
+	}
+	if (any && !r->pull_at) {
 		uint64_t w = sm->net->clock.gossip_wait_ms / 4;
 		r->pull_at = c->now + (w ? w : 1);
 	}
+	return 0;
 }
 
 static int run_pulls(struct ctx *c, struct idrec *r)
 {
 	ctng_gossiper_sm *sm = c->sm;
-	uint64_t to = 0;
-	for (size_t k = 0; k < 64; k++)
-		if ((r->want >> k & 1) && lacks_from(sm, r, k))
-			to |= 1ull << k;
-	r->want = 0;
+	size_t nw = words(sm);
 	r->pull_at = 0;
-	if (!to)
+	if (!r->want)
 		return 0;
-	r->pulled |= to;
+	bool any = false;
+	for (size_t k = 0; k < sm->rt.n_peers; k++)
+		if ((r->want[k / 64] >> (k % 64) & 1) && !lacks_from(sm, r, k))
+			r->want[k / 64] &= ~(1ull << (k % 64));
+		else if (r->want[k / 64] >> (k % 64) & 1)
+			any = true;
+	if (!any)
+		return 0;
+	if (!r->pulled && !(r->pulled = calloc(nw, sizeof(uint64_t))))
+		return nomem(c->err);
+	set_or(r->pulled, r->want, nw);
 	ctng_gossiper_actions *a = c->acts;
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 8;
-		ctng_gossiper_action *v = realloc(a->v, nc * sizeof(*v));
-		if (!v)
-			return nomem(c->err);
-		a->v = v;
-		a->cap = nc;
-	}
-	ctng_gossiper_action *x = &a->v[a->n++];
-	memset(x, 0, sizeof(*x));
-	x->kind = CTNG_GACT_PULL;
-	x->to = to;
-	x->id = r->id;
+	int rc = act(a, CTNG_GACT_PULL, NULL, r->want, nw, c->err);
+	if (rc)
+		return rc;
+	a->v[a->n - 1].id = r->id;
+	memset(r->want, 0, nw * sizeof(uint64_t));
 	return 0;
 }
 
@@ -1172,7 +1180,7 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		if (has_d)
 			memcpy(ir->digest, d, 32);
 		if ((rc = ctng_gossip_copy(&ir->o, o, c->err)) ||
-		    (rc = rec_add_hash(r, h, &hi, c->err)))
+		    (rc = rec_add_hash(sm, r, h, &hi, c->err)))
 			return rc;
 		ir->hi = hi;
 		r->n_inits++;
@@ -1213,7 +1221,7 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 			return CTNG_GOSSIPER_DUPLICATE; /* late FRAG: the FULL supersedes it */
 		if (!a && r->n_atts >= sm->max_atts)
 			return CTNG_GOSSIPER_IGNORED;
-		const ctng_entity *g = entity(sm->net, o->signer);
+		const ctng_entity *g = entity(sm, o->signer);
 		if (!g)
 			return ctng_err_set(c->err, CTNG_EINVAL, "unknown FRAG signer");
 		if (!(a = att_get(r, has_d ? d : NULL)))
@@ -1225,10 +1233,11 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		struct frag_rec *fr = &a->frags[a->n_frags];
 		memset(fr, 0, sizeof(*fr));
 		fr->bls_id = g->bls_id;
+		fr->signer_g = sm->rt.ent_g[g - sm->net->entities];
 		strcpy(fr->signer, o->signer);
 		if ((rc = ctng_gossip_bls_sig(o, fr->partial, c->err)) ||
 		    (rc = ctng_gossip_copy(&fr->o, o, c->err)) ||
-		    (rc = rec_add_hash(r, h, &hi, c->err)))
+		    (rc = rec_add_hash(sm, r, h, &hi, c->err)))
 			return rc;
 		fr->hi = hi;
 		a->n_frags++;
@@ -1236,8 +1245,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 			r->signed_self = true;
 		if ((rc = emit(c, r, hi, o, from, quiet)))
 			return rc;
-		if (!quiet)
-			want_pulls(c, r, o);
+		if (!quiet && (rc = want_pulls(c, r, o)))
+			return rc;
 		rc = maybe_combine(c, r, a);
 		return rc ? rc : CTNG_GOSSIPER_NEW;
 	}
@@ -1248,7 +1257,7 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		return CTNG_GOSSIPER_IGNORED; /* more contents than gossipers: a cap */
 	if (!(a = att_get(r, has_d ? d : NULL)))
 		return nomem(c->err);
-	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(r, h, &hi, c->err)))
+	if ((rc = ctng_gossip_copy(&a->full, o, c->err)) || (rc = rec_add_hash(sm, r, h, &hi, c->err)))
 		return rc;
 	a->has_full = true;
 	a->full_hi = hi;
@@ -1256,8 +1265,8 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		return rc;
 	if ((rc = emit(c, r, hi, o, from, quiet)))
 		return rc;
-	if (!quiet)
-		want_pulls(c, r, o);
+	if (!quiet && (rc = want_pulls(c, r, o)))
+		return rc;
 	return CTNG_GOSSIPER_NEW;
 }
 
@@ -1411,7 +1420,7 @@ int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation
 		                  obs->monitor, sm->mon ? sm->mon->id : "(none)");
 	else
 		rc = ctng_obs_verify(obs, sm->mon->key, err);
-	const ctng_entity *e = rc ? NULL : entity(sm->net, obs->entity);
+	const ctng_entity *e = rc ? NULL : entity(sm, obs->entity);
 	/* A monitor mirrors every log, also those it does not watch: what it
 	 * says about their data counts (docs/mirror.md). */
 	bool data = !rc && (obs->checks & CTNG_OBS_CHECK_DATA);
@@ -1589,7 +1598,7 @@ int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, u
 	 * as new, not as a duplicate of what was withdrawn. Never pushed. */
 	memset(r->held[hi].h, 0, sizeof r->held[hi].h);
 	r->held[hi].push_at = 0;
-	r->held[hi].holders = ~0ull;
+	memset(r->held[hi].holders, 0xff, words(sm) * sizeof(uint64_t));
 	count_dec(sm, o->period, o->type);
 	return 0;
 }

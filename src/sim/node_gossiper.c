@@ -81,8 +81,8 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 		if (x->kind == CTNG_GACT_PULL) {
 			/* what a peer proved to hold and this one lacks: here the
 			 * whole period of that peer (the daemon asks for the one id) */
-			for (size_t k = 0; k < n->e->n_peers && k < 64; k++) {
-				sim_node *p = (x->to >> k & 1) ? sim_node_by_id(s, n->e->peers[k]) : NULL;
+			for (size_t k = 0; k < n->e->n_peers; k++) {
+				sim_node *p = ctng_gossiper_action_to(x, k) ? sim_node_by_id(s, n->e->peers[k]) : NULL;
 				sim_msg *m = p ? calloc(1, sizeof(*m)) : NULL;
 				if (!m)
 					continue;
@@ -101,7 +101,7 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 		if (x->kind == CTNG_GACT_SEND_PEERS) {
 			const ctng_entity *me = n->e;
 			for (size_t k = 0; k < me->n_peers; k++) {
-				if (k < 64 && !(x->to >> k & 1))
+				if (!ctng_gossiper_action_to(x, k))
 					continue;
 				sim_node *p = sim_node_by_id(s, me->peers[k]);
 				if (p)
@@ -109,6 +109,10 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 			}
 		} else if (x->kind == CTNG_GACT_SEND_MONITOR && n->partner != SIZE_MAX) {
 			push_to(s, n, n->partner, b, depart);
+		} else if (x->kind == CTNG_GACT_SEND_GOSSIPER) {
+			sim_node *d = sim_node_by_id(s, x->dest);
+			if (d && d->e->role == CTNG_ROLE_GOSSIPER)
+				push_to(s, n, d->index, b, depart);
 		}
 		sim_blob_unref(b);
 	}

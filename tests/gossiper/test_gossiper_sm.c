@@ -305,12 +305,21 @@ static void route(struct sim *s, int i)
 				unsigned j = 0;
 				assert_int_equal(sscanf(me->peers[k], "gossiper%u", &j), 1);
 				assert_int_not_equal((int)j - 1, i);
-				if (x->to >> k & 1) {
+				if (ctng_gossiper_action_to(x, k)) {
 					enqueue(s, &x->obj, (int)j - 1, self);
 					s->pair[i][j - 1]++;
 					s->kind[ctng_type_kind(x->obj.type)]++;
 				}
 			}
+			break;
+		}
+		case CTNG_GACT_SEND_GOSSIPER: {
+			unsigned j = 0;
+			assert_int_equal(sscanf(x->dest, "gossiper%u", &j), 1);
+			assert_int_not_equal((int)j - 1, i);
+			enqueue(s, &x->obj, (int)j - 1, self);
+			s->pair[i][j - 1]++;
+			s->kind[ctng_type_kind(x->obj.type)]++;
 			break;
 		}
 		case CTNG_GACT_SEND_MONITOR:
@@ -331,7 +340,7 @@ static void route(struct sim *s, int i)
 			const ctng_entity *me = &s->t->net.entities[eidx(s->t, self)];
 			for (size_t k = 0; k < me->n_peers; k++) {
 				unsigned j = 0;
-				if (!(x->to >> k & 1) ||
+				if (!ctng_gossiper_action_to(x, k) ||
 				    sscanf(me->peers[k], "gossiper%u", &j) != 1 || s->down[j - 1])
 					continue;
 				struct pull_collect c = {s, &x->id, i, ""};
