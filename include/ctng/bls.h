@@ -152,6 +152,14 @@ int ctng_bls_share_pk_from_commitments(uint8_t pk[CTNG_BLS_PK_LEN],
                                        const uint8_t (*commitments)[CTNG_BLS_PK_LEN], uint32_t t,
                                        uint32_t id, ctng_err *err);
 
+/* The same for n ids at once: the commitments are decoded once, so checking
+ * the share keys of a network of hundreds of gossipers costs one Horner
+ * evaluation per share with small multipliers. pks[j] for ids[j]. */
+int ctng_bls_share_pks_from_commitments(uint8_t (*pks)[CTNG_BLS_PK_LEN],
+                                        const uint8_t (*commitments)[CTNG_BLS_PK_LEN],
+                                        uint32_t t, const uint32_t *ids, size_t n,
+                                        ctng_err *err);
+
 /* Partial-signature check: same as ctng_bls_verify with the share key. */
 int ctng_bls_partial_verify(const uint8_t share_pk[CTNG_BLS_PK_LEN], const uint8_t *msg, size_t len,
                             const uint8_t partial[CTNG_BLS_SIG_LEN], const char *dst,

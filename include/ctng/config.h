@@ -65,6 +65,7 @@ typedef struct ctng_entity {
 	/* gossiper: peers (ids, owned), paired monitor, BLS share id and key. */
 	char **peers;
 	size_t n_peers;
+	size_t *peer_idx; /* entity index of each peer (set by the parser; NULL else) */
 	char monitor[CTNG_ID_MAX + 1];
 	uint32_t bls_id;    /* 1..n */
 	bool has_bls_pk;    /* false until BLS keys are dealt */
@@ -115,6 +116,8 @@ typedef struct ctng_network {
 	uint64_t dkg_phase_ms;   /* DKG phase timeout; 0 = CTNG_DKG_DEFAULT_PHASE_MS */
 	ctng_reshare reshare;    /* present: the gossipers reshare an older group key */
 	uint8_t fingerprint[32]; /* ctng_network_fingerprint of the parsed text */
+	size_t *by_id; /* entity indexes sorted by id, for ctng_network_entity
+	                * (made by the parser; NULL: lookups are linear) */
 } ctng_network;
 
 #define CTNG_DKG_DEFAULT_PHASE_MS 10000

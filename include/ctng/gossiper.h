@@ -100,6 +100,9 @@ enum {
 	CTNG_GOSSIPER_DUPLICATE = 1, /* already held (same content / same id and
 	                                signer / FULL already made): dropped      */
 	CTNG_GOSSIPER_IGNORED = 2,   /* valid but dropped by a cap (see top)      */
+	CTNG_GOSSIPER_PENDING = 3,   /* a FRAG this id's aggregator holds unchecked
+	                                until it can check t of them together
+	                                (docs/gossiper.md §Aggregation)            */
 };
 
 /* Creates a gossiper. net: the loaded network (borrowed; must outlive the
@@ -176,9 +179,15 @@ bool ctng_gossiper_sm_signing(const ctng_gossiper_sm *sm);
  * removed as if never made (uncounted, never pushed or served; the daemon
  * must not send it either) and the id is decided again later, so a restart
  * can never find two contents signed for one id. ACC and CON partials sign
- * only the id and need no forgetting. CTNG_ENOTFOUND / CTNG_EINVAL. */
+ * only the id and need no forgetting. It takes no action list: the caller
+ * re-arms its timer from ctng_gossiper_sm_next_timer (the new decision is
+ * due then). CTNG_ENOTFOUND / CTNG_EINVAL. */
 int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, uint64_t now_ms,
                             ctng_err *err);
+/* When the state machine next wants on_timer (absolute ms, 0 = never): what
+ * every event sets in next_timer_ms, for callers that changed the state
+ * without one (ctng_gossiper_sm_forget). */
+uint64_t ctng_gossiper_sm_next_timer(const ctng_gossiper_sm *sm);
 
 /* Current period. */
 uint64_t ctng_gossiper_sm_period(const ctng_gossiper_sm *sm);
@@ -202,6 +211,11 @@ const ctng_gossip_object *ctng_gossiper_sm_con_full(const ctng_gossiper_sm *sm, 
  * what a restarted peer pulls (GET /ctng/v1/objects). */
 size_t ctng_gossiper_sm_each(const ctng_gossiper_sm *sm, uint64_t p,
                              void (*fn)(const ctng_gossip_object *o, void *arg), void *arg);
+
+/* The gossiper that aggregates the FRAGs of `id` (docs/gossiper.md
+ * §Aggregation): ranked first for it, the same on every gossiper. Borrowed
+ * from the network. */
+const char *ctng_gossiper_sm_aggregator(const ctng_gossiper_sm *sm, const ctng_gossip_id *id);
 
 /* Number of gossip objects the state machine holds in memory (for the
  * memory-bound tests and the daemon's logs). */

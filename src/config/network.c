@@ -325,6 +325,7 @@ static void entity_free(ctng_entity *e)
 	free(e->loggers);
 	free(e->cas);
 	free(e->peers);
+	free(e->peer_idx);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -337,6 +338,7 @@ void ctng_network_free(ctng_network *net)
 	free(net->entities);
 	free(net->commitments);
 	free(net->reshare.holders);
+	free(net->by_id);
 	memset(net, 0, sizeof(*net));
 }
 
@@ -410,6 +412,10 @@ static int cross_check(ctng_network *net, ctng_err *err)
 				    err, CTNG_EINVAL,
 				    "entity %s: bls_id %u exceeds the %zu gossipers", e->id,
 				    e->bls_id, n_goss);
+			ctng_entity *ge = &net->entities[i];
+			free(ge->peer_idx);
+			if (!(ge->peer_idx = calloc(e->n_peers ? e->n_peers : 1, sizeof(size_t))))
+				return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
 			for (size_t k = 0; k < e->n_peers; k++) {
 				if (strcmp(e->peers[k], e->id) == 0)
 					return ctng_err_set(err, CTNG_EINVAL,
@@ -418,6 +424,8 @@ static int cross_check(ctng_network *net, ctng_err *err)
 				if ((rc = need_ref(net, e->id, "peers", e->peers[k],
 				                   CTNG_ROLE_GOSSIPER, err)))
 					return rc;
+				ge->peer_idx[k] =
+				    (size_t)(ctng_network_entity(net, e->peers[k]) - net->entities);
 			}
 			if ((rc = need_ref(net, e->id, "monitor", e->monitor, CTNG_ROLE_MONITOR,
 			                   err)))
@@ -442,25 +450,31 @@ static int cross_check(ctng_network *net, ctng_err *err)
 	/* BLS keys: all or nothing, consistent with the commitments. */
 	for (size_t i = 0; i < net->n_entities; i++) {
 		const ctng_entity *e = &net->entities[i];
-		if (e->role != CTNG_ROLE_GOSSIPER)
-			continue;
-		if (e->has_bls_pk != net->has_bls)
+		if (e->role == CTNG_ROLE_GOSSIPER && e->has_bls_pk != net->has_bls)
 			return ctng_err_set(
 			    err, CTNG_EINVAL, "entity %s: bls_pk %s but group_pk %s", e->id,
 			    e->has_bls_pk ? "set" : "empty", net->has_bls ? "set" : "empty");
-		if (!net->has_bls)
-			continue;
-		uint8_t pk[CTNG_BLS_PK_LEN];
-		if ((rc = ctng_bls_share_pk_from_commitments(
-		         pk, (const uint8_t(*)[CTNG_BLS_PK_LEN])net->commitments, net->threshold,
-		         e->bls_id, err)))
-			return ctng_err_wrap(err, "commitments");
-		if (memcmp(pk, e->bls_pk, CTNG_BLS_PK_LEN) != 0)
-			return ctng_err_set(err, CTNG_EINVAL,
-			                    "entity %s: bls_pk does not match the commitments",
-			                    e->id);
 	}
-	return 0;
+	if (!net->has_bls)
+		return 0;
+	uint8_t(*pks)[CTNG_BLS_PK_LEN] = calloc(net->n_entities, CTNG_BLS_PK_LEN);
+	if (!pks)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	if ((rc = cfg_share_pks(net, net->group_pk, (const uint8_t(*)[CTNG_BLS_PK_LEN])net->commitments,
+	                        net->n_commitments, pks, err))) {
+		free(pks);
+		return ctng_err_wrap(err, "commitments");
+	}
+	for (size_t i = 0; i < net->n_entities; i++) {
+		const ctng_entity *e = &net->entities[i];
+		if (e->role == CTNG_ROLE_GOSSIPER && memcmp(pks[i], e->bls_pk, CTNG_BLS_PK_LEN)) {
+			rc = ctng_err_set(err, CTNG_EINVAL,
+			                  "entity %s: bls_pk does not match the commitments", e->id);
+			break;
+		}
+	}
+	free(pks);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- parse */
@@ -529,6 +543,38 @@ static int parse_reshare(const json_t *r, ctng_reshare *rs, ctng_err *err)
 				                    w, rs->holders[k].id, x->id);
 	}
 	rs->present = true;
+	return 0;
+}
+
+struct id_at {
+	const char *id;
+	size_t at;
+};
+
+static int id_at_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct id_at *)a)->id, ((const struct id_at *)b)->id);
+}
+
+/* The sorted index of ctng_network_entity. */
+static int build_index(ctng_network *net, ctng_err *err)
+{
+	size_t n = net->n_entities;
+	struct id_at *v = calloc(n ? n : 1, sizeof(*v));
+	free(net->by_id);
+	net->by_id = calloc(n ? n : 1, sizeof(*net->by_id));
+	if (!v || !net->by_id) {
+		free(v);
+		free(net->by_id);
+		net->by_id = NULL;
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct id_at){net->entities[i].id, i};
+	qsort(v, n, sizeof(*v), id_at_cmp);
+	for (size_t i = 0; i < n; i++)
+		net->by_id[i] = v[i].at;
+	free(v);
 	return 0;
 }
 
@@ -629,6 +675,8 @@ static int parse_network(const json_t *j, ctng_network *net, ctng_err *err)
 		return ctng_err_set(err, CTNG_EINVAL, "%s: commitments without group_pk", w);
 	}
 
+	if ((rc = build_index(net, err)))
+		return rc;
 	return cross_check(net, err);
 }
 
@@ -688,7 +736,24 @@ int ctng_network_load(const char *path, ctng_network *out, ctng_err *err)
 
 const ctng_entity *ctng_network_entity(const ctng_network *net, const char *id)
 {
-	for (size_t i = 0; id && i < net->n_entities; i++)
+	if (!id)
+		return NULL;
+	if (net->by_id) { /* binary search over the sorted index */
+		size_t lo = 0, hi = net->n_entities;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const ctng_entity *e = &net->entities[net->by_id[mid]];
+			int c = strcmp(e->id, id);
+			if (c == 0)
+				return e;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
+	for (size_t i = 0; i < net->n_entities; i++)
 		if (strcmp(net->entities[i].id, id) == 0)
 			return &net->entities[i];
 	return NULL;
@@ -813,17 +878,27 @@ int cfg_share_pks(const ctng_network *net, const uint8_t group_pk[96],
 	if (rc)
 		return ctng_err_wrap(err, "group_pk");
 	if (net->reshare.present && memcmp(group_pk, net->reshare.group_pk, CTNG_BLS_PK_LEN) != 0)
-		return ctng_err_set(err, CTNG_EINVAL,
-		                    "group_pk differs from the reshared group key");
-	for (size_t i = 0; i < net->n_entities; i++) {
-		const ctng_entity *e = &net->entities[i];
-		if (e->role != CTNG_ROLE_GOSSIPER)
-			continue;
-		if ((rc = ctng_bls_share_pk_from_commitments(
-		         pks[i], commitments, (uint32_t)n_commitments, e->bls_id, err)))
-			return ctng_err_wrap(err, "share key of %s", e->id);
-	}
-	return 0;
+		return ctng_err_set(err, CTNG_EINVAL, "group_pk differs from the reshared group key");
+	/* every gossiper's share key from the commitments, decoded once */
+	uint32_t *ids = calloc(net->n_entities ? net->n_entities : 1, sizeof(*ids));
+	uint8_t(*out)[96] = calloc(net->n_entities ? net->n_entities : 1, 96);
+	size_t *at = calloc(net->n_entities ? net->n_entities : 1, sizeof(*at));
+	size_t n = 0;
+	rc = ids && out && at ? 0 : ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < net->n_entities; i++)
+		if (net->entities[i].role == CTNG_ROLE_GOSSIPER) {
+			at[n] = i;
+			ids[n++] = net->entities[i].bls_id;
+		}
+	if (!rc && (rc = ctng_bls_share_pks_from_commitments(out, commitments,
+	                                                     (uint32_t)n_commitments, ids, n, err)))
+		ctng_err_wrap(err, "share keys");
+	for (size_t j = 0; !rc && j < n; j++)
+		memcpy(pks[at[j]], out[j], 96);
+	free(ids);
+	free(out);
+	free(at);
+	return rc;
 }
 
 int ctng_network_set_bls(ctng_network *net, const uint8_t group_pk[96],

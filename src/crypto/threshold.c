@@ -143,6 +143,58 @@ int ctng_bls_share_pk_from_commitments(uint8_t pk[CTNG_BLS_PK_LEN],
 	return 0;
 }
 
+int ctng_bls_share_pks_from_commitments(uint8_t (*pks)[CTNG_BLS_PK_LEN],
+                                        const uint8_t (*commitments)[CTNG_BLS_PK_LEN],
+                                        uint32_t t, const uint32_t *ids, size_t n,
+                                        ctng_err *err)
+{
+	if (t < 1 || t > CTNG_BLS_MAX_SHARES)
+		return ctng_err_set(err, CTNG_ERANGE, "bls: threshold out of range");
+	if (n == 0)
+		return 0;
+	g2 *c = malloc(t * sizeof *c), *acc = malloc(n * sizeof *acc);
+	g2_aff *aff = malloc(n * sizeof *aff);
+	int rc = c && acc && aff ? 0 : ctng_err_set(err, CTNG_ENOMEM, "bls: out of memory");
+	/* the commitments decoded (and checked) once for all the shares */
+	for (uint32_t i = 0; !rc && i < t; i++) {
+		int d = g2_decompress(&c[i], commitments[i]);
+		if (d != BLS_DEC_OK)
+			rc = ctng_err_set(err, CTNG_EINVAL, "bls: commitment %u: %s", i, bls_dec_str(d));
+		else if (i == 0 && g2_is_identity(&c[i]))
+			rc = ctng_err_set(err, CTNG_EINVAL, "bls: commitment 0 is the identity");
+	}
+	for (size_t j = 0; !rc && j < n; j++) {
+		if (ids[j] == 0) {
+			rc = ctng_err_set(err, CTNG_EINVAL, "bls: share id 0 is not allowed");
+			break;
+		}
+		/* Horner: sum id^i C_i, multiplying by the small public id */
+		uint64_t x = ids[j];
+		int bits = 0;
+		while (bits < 64 && (x >> bits))
+			bits++;
+		acc[j] = c[t - 1];
+		for (int64_t i = (int64_t)t - 2; i >= 0; i--) {
+			g2_mul_vartime(&acc[j], &acc[j], &x, bits);
+			g2_add(&acc[j], &acc[j], &c[i]);
+		}
+		if (g2_is_identity(&acc[j]))
+			rc = ctng_err_set(err, CTNG_EINVAL, "bls: share key %u is the identity", ids[j]);
+	}
+	if (!rc) {
+		g2_batch_to_affine(aff, acc, n);
+		for (size_t j = 0; j < n; j++) {
+			g2 q;
+			g2_from_affine(&q, &aff[j]); /* Z = 1: compressing needs no inversion */
+			g2_compress(pks[j], &q);
+		}
+	}
+	free(c);
+	free(acc);
+	free(aff);
+	return rc;
+}
+
 int ctng_bls_partial_verify(const uint8_t share_pk[CTNG_BLS_PK_LEN], const uint8_t *msg, size_t len,
                             const uint8_t partial[CTNG_BLS_SIG_LEN], const char *dst, ctng_err *err)
 {

@@ -124,6 +124,7 @@ static const char *status_name(int rc)
 {
 	return rc == CTNG_GOSSIPER_NEW         ? "new"
 	       : rc == CTNG_GOSSIPER_DUPLICATE ? "duplicate"
+	       : rc == CTNG_GOSSIPER_PENDING   ? "pending"
 	                                       : "ignored";
 }
 
@@ -428,6 +429,8 @@ static void run_actions(struct gd *g)
 					          ctng_type_name(x->obj.type),
 					          ctng_gossip_entity(&x->obj));
 			}
+			/* the withdrawn ids are decided again: their timer */
+			a->next_timer_ms = ctng_gossiper_sm_next_timer(g->sm);
 		}
 	}
 	for (size_t i = 0; i < a->n; i++) {

@@ -45,6 +45,15 @@ static void bset(uint64_t *s, size_t k)
 	s[k / 64] |= 1ull << (k % 64);
 }
 
+/* Entity index of g's k-th peer: resolved by the network parser, else looked
+ * up (networks built by hand, in tests). */
+static long peer_entity(const gossip_route *r, const ctng_entity *g, size_t k)
+{
+	if (g->peer_idx)
+		return (long)g->peer_idx[k];
+	return gr_entity(r, g->peers[k]);
+}
+
 int gr_init(gossip_route *r, const ctng_network *net, const ctng_entity *me)
 {
 	memset(r, 0, sizeof(*r));
@@ -77,7 +86,7 @@ int gr_init(gossip_route *r, const ctng_network *net, const ctng_entity *me)
 	for (size_t g = 0; g < r->n_g; g++)
 		r->peer_of_g[g] = -1;
 	for (size_t k = 0; k < me->n_peers; k++) {
-		long e = gr_entity(r, me->peers[k]);
+		long e = peer_entity(r, me, k);
 		if (e >= 0 && r->ent_g[e] >= 0)
 			r->peer_of_g[r->ent_g[e]] = (long)k;
 	}
@@ -88,7 +97,7 @@ int gr_init(gossip_route *r, const ctng_network *net, const ctng_entity *me)
 		if (r->peer_of_g[g] >= 0)
 			bset(c, (size_t)r->peer_of_g[g]);
 		for (size_t k = 0; k < ge->n_peers; k++) {
-			long e = gr_entity(r, ge->peers[k]);
+			long e = peer_entity(r, ge, k);
 			long q = e >= 0 ? r->ent_g[e] : -1;
 			if (q >= 0 && r->peer_of_g[q] >= 0)
 				bset(c, (size_t)r->peer_of_g[q]);

@@ -25,10 +25,16 @@ struct held {
 	uint8_t h[32];
 	uint64_t *holders; /* peer set (route.h): the peers known to hold it */
 	uint64_t push_at;  /* when the delayed push is due; 0: none pending */
+	bool stale;        /* forgotten (ctng_gossiper_sm_forget): not held */
 };
 
 struct frag_rec {
 	size_t hi; /* index in the id's held[] */
+	/* pending: taken by this id's aggregator without its own pairing check,
+	 * waiting for the combined check (docs/gossiper.md §Aggregation): not
+	 * counted, stored, forwarded or served. bad: found invalid (kept only
+	 * so that the same bytes are not checked again). */
+	bool pending, bad;
 	long signer_g; /* the signer's gossiper ordinal (route.h) */
 	uint32_t bls_id;
 	char signer[CTNG_ID_MAX + 1];
@@ -65,6 +71,11 @@ struct idrec {
 	uint64_t deadline;
 	size_t rank;         /* this gossiper's rank for the id (route.h) */
 	size_t first;        /* ordinal of the gossiper ranked first */
+	uint64_t fallback_at; /* own FRAG sent to the aggregator: flood it then if
+	                       * no FULL came; 0 = none */
+	bool flood;           /* FRAGs of this id go to every peer (fallback) */
+	uint64_t full_pull_at; /* decided without signing: ask a peer for the
+	                        * FULL then if none came (§Pulls); 0 = none */
 	bool decided;        /* the wait ended: FRAG or CON decided */
 	bool signed_self;    /* this gossiper's FRAG for this id exists */
 	bool conflict_known; /* STH/REV: a verified CON proves a conflict */
@@ -140,6 +151,33 @@ static const ctng_entity *entity(const ctng_gossiper_sm *sm, const char *id)
 
 /* ------------------------------------------------------------ peer sets */
 
+/* Position of gossiper `id` among this gossiper's peers, -1 if not a peer. */
+static long peer_pos(const gossip_route *rt, const char *id)
+{
+	long e = gr_entity(rt, id);
+	long g = e < 0 ? -1 : rt->ent_g[e];
+	return g < 0 ? -1 : rt->peer_of_g[g];
+}
+
+/* Marks in `holders` the peers known to hold o, which came from `from`: for
+ * a FRAG only its (verified) signer (it sends its own FRAG to the aggregator
+ * only, and floods only when that failed; X-CTng-From is not trusted for
+ * anything but INITs); otherwise the sender and its peers (route.h,
+ * gr_covered_by). */
+static void mark_from(const gossip_route *rt, uint64_t *holders, const ctng_gossip_object *o,
+                      const char *from)
+{
+	if (ctng_type_kind(o->type) != CTNG_KIND_FRAG) {
+		const uint64_t *c = gr_covered_by(rt, from);
+		for (size_t i = 0; c && i < rt->words; i++)
+			holders[i] |= c[i];
+		return;
+	}
+	long p = peer_pos(rt, o->signer);
+	if (p >= 0)
+		holders[p / 64] |= 1ull << (p % 64);
+}
+
 static size_t words(const ctng_gossiper_sm *sm)
 {
 	return sm->rt.words;
@@ -149,14 +187,6 @@ static void set_or(uint64_t *dst, const uint64_t *src, size_t n)
 {
 	for (size_t i = 0; src && i < n; i++)
 		dst[i] |= src[i];
-}
-
-/* Position of gossiper `id` among this gossiper's peers, -1 if not a peer. */
-static long peer_pos(const ctng_gossiper_sm *sm, const char *id)
-{
-	long e = gr_entity(&sm->rt, id);
-	long g = e < 0 ? -1 : sm->rt.ent_g[e];
-	return g < 0 ? -1 : sm->rt.peer_of_g[g];
 }
 
 static bool set_empty(const uint64_t *s, size_t n)
@@ -312,7 +342,7 @@ static struct idrec *rec_get(ctng_gossiper_sm *sm, const ctng_gossip_id *id)
 static struct held *rec_held(struct idrec *r, const uint8_t h[32])
 {
 	for (size_t i = 0; r && i < r->n_held; i++)
-		if (memcmp(r->held[i].h, h, 32) == 0)
+		if (!r->held[i].stale && memcmp(r->held[i].h, h, 32) == 0)
 			return &r->held[i];
 	return NULL;
 }
@@ -362,13 +392,25 @@ static struct att *att_get(struct idrec *r, const uint8_t *digest)
 	return a;
 }
 
-static bool rec_has_frag_from(const struct idrec *r, const char *signer)
+/* The FRAG of `signer` held for this id (not one found bad), and its att. */
+static struct frag_rec *rec_frag_from(struct idrec *r, const char *signer, struct att **in)
 {
 	for (size_t i = 0; i < r->n_atts; i++)
-		for (size_t j = 0; j < r->atts[i].n_frags; j++)
-			if (strcmp(r->atts[i].frags[j].signer, signer) == 0)
-				return true;
-	return false;
+		for (size_t j = 0; j < r->atts[i].n_frags; j++) {
+			struct frag_rec *f = &r->atts[i].frags[j];
+			if (!f->bad && strcmp(f->signer, signer) == 0) {
+				*in = &r->atts[i];
+				return f;
+			}
+		}
+	return NULL;
+}
+
+/* This gossiper aggregates the id's FRAGs: it is ranked first for it
+ * (docs/gossiper.md §Aggregation). */
+static bool aggregates(const ctng_gossiper_sm *sm, const struct idrec *r)
+{
+	return r->first == sm->rt.self_g;
 }
 
 bool ctng_gossiper_sm_convicted(const ctng_gossiper_sm *sm, const char *ent)
@@ -506,6 +548,13 @@ const ctng_gossip_object *ctng_gossiper_sm_con_full(const ctng_gossiper_sm *sm, 
 	return i < sm->n_conv ? &sm->conv[i].con_full : NULL;
 }
 
+const char *ctng_gossiper_sm_aggregator(const ctng_gossiper_sm *sm, const ctng_gossip_id *id)
+{
+	size_t rank = 0, first = 0;
+	gr_rank(&sm->rt, id, &rank, &first);
+	return gr_gossiper_id(&sm->rt, first);
+}
+
 size_t ctng_gossiper_sm_held(const ctng_gossiper_sm *sm)
 {
 	size_t n = sm->n_conv;
@@ -535,14 +584,17 @@ size_t ctng_gossiper_sm_each(const ctng_gossiper_sm *sm, uint64_t p,
 				n++;
 				continue;
 			}
-			for (size_t k = 0; k < a->n_frags; k++, n++)
-				fn(&a->frags[k].o, arg);
+			for (size_t k = 0; k < a->n_frags; k++)
+				if (!a->frags[k].pending && !a->frags[k].bad) {
+					fn(&a->frags[k].o, arg);
+					n++;
+				}
 		}
 	}
 	return n;
 }
 
-static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
+uint64_t ctng_gossiper_sm_next_timer(const ctng_gossiper_sm *sm)
 {
 	uint64_t next = 0;
 	for (size_t i = 0; i < sm->n_recs; i++) {
@@ -551,13 +603,22 @@ static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
 			next = r->deadline;
 		if (r->pull_at && (next == 0 || r->pull_at < next))
 			next = r->pull_at;
+		if (r->fallback_at && (next == 0 || r->fallback_at < next))
+			next = r->fallback_at;
+		if (r->full_pull_at && (next == 0 || r->full_pull_at < next))
+			next = r->full_pull_at;
 		for (size_t j = 0; j < r->n_held; j++) {
 			uint64_t t = r->held[j].push_at;
 			if (t && (next == 0 || t < next))
 				next = t;
 		}
 	}
-	acts->next_timer_ms = next;
+	return next;
+}
+
+static void set_next_timer(ctng_gossiper_sm *sm, ctng_gossiper_actions *acts)
+{
+	acts->next_timer_ms = ctng_gossiper_sm_next_timer(sm);
 }
 
 static void drop_old(ctng_gossiper_sm *sm)
@@ -703,6 +764,7 @@ struct ctx {
 	ctng_gossiper_actions *acts;
 	uint64_t now;
 	ctng_err *err;
+	bool pending; /* the FRAG being accepted was not checked on its own */
 };
 
 /* Removes from `to` the peers known to hold t FRAGs of att a: they combine
@@ -718,6 +780,8 @@ static void drop_frag_cover(const ctng_gossiper_sm *sm, const struct idrec *r, c
 		if (!(to[k / 64] >> (k % 64) & 1))
 			continue;
 		for (size_t j = 0; j < a->n_frags; j++) {
+			if (a->frags[j].pending || a->frags[j].bad)
+				continue;
 			long sp = a->frags[j].signer_g >= 0 ? sm->rt.peer_of_g[a->frags[j].signer_g] : -1;
 			n += (r->held[a->frags[j].hi].holders[k / 64] >> (k % 64) & 1) || sp == (long)k;
 		}
@@ -784,21 +848,34 @@ static int emit(struct ctx *c, struct idrec *r, size_t hi, const ctng_gossip_obj
 	count_inc(sm, o->period, o->type);
 	if (quiet)
 		return 0;
-	set_or(r->held[hi].holders, gr_covered_by(&sm->rt, from), words(sm));
 	enum ctng_kind k = ctng_type_kind(o->type);
-	if (k == CTNG_KIND_FRAG && strcmp(o->signer, sm->self) != 0)
-		/* its signer pushes its own FRAG to each of its peers */
-		set_or(r->held[hi].holders, gr_covered_by(&sm->rt, o->signer), words(sm));
+	mark_from(&sm->rt, r->held[hi].holders, o, from);
 	int rc = act(c->acts, CTNG_GACT_STORE, o, NULL, 0, c->err);
 	if (rc)
 		return rc;
 	if (k == CTNG_KIND_INIT && o->type != CTNG_CON) {
-		uint64_t slot = sm->net->clock.gossip_wait_ms / (4 * sm->max_atts);
-		r->held[hi].push_at = c->now + r->rank * slot;
+		/* the first-ranked at once, the second after an eighth of the wait,
+		 * the rest after a quarter: by then they know who holds it */
+		uint64_t w = sm->net->clock.gossip_wait_ms;
+		r->held[hi].push_at = c->now + (r->rank < 2 ? r->rank : 2) * (w / 8);
 		if (r->held[hi].push_at <= c->now)
 			rc = push(c, r, hi);
-	} else {
-		rc = push(c, r, hi);
+	} else if (k == CTNG_KIND_FRAG && !r->flood && !aggregates(sm, r)) {
+		/* own FRAG: to the aggregator only, flooded if no FULL comes; others
+		 * reach a non-aggregator only while flooding: relayed */
+		if (strcmp(o->signer, sm->self) == 0) {
+			const char *agg = gr_gossiper_id(&sm->rt, r->first);
+			rc = act(c->acts, CTNG_GACT_SEND_GOSSIPER, o, NULL, 0, c->err);
+			if (!rc)
+				snprintf(c->acts->v[c->acts->n - 1].dest, CTNG_ID_MAX + 1, "%s", agg);
+			r->fallback_at = c->now + sm->net->clock.gossip_wait_ms / 4;
+			if (r->fallback_at == 0)
+				r->fallback_at = 1;
+		} else {
+			rc = push(c, r, hi);
+		}
+	} else if (k != CTNG_KIND_FRAG || r->flood) {
+		rc = push(c, r, hi); /* an aggregator forwards no FRAG */
 	}
 	bool to_mon = k == CTNG_KIND_FULL || o->type == CTNG_STH || o->type == CTNG_REV ||
 	              o->type == CTNG_CON;
@@ -831,50 +908,119 @@ static void start_wait(struct ctx *c, struct idrec *r)
 	}
 }
 
-/* Combines the att's partials once it holds threshold of them. */
+/* Checks a pending FRAG on its own: true if its partial verifies. */
+static bool check_alone(ctng_gossiper_sm *sm, const struct frag_rec *f)
+{
+	return verify(sm, &f->o, false, NULL) == 0;
+}
+
+static int want_pulls(struct ctx *c, struct idrec *r, const ctng_gossip_object *o);
+
+/* A pending FRAG found valid: an accepted FRAG from now on (and a proof that
+ * its signer holds the INIT). */
+static int promote(struct ctx *c, struct idrec *r, struct frag_rec *f)
+{
+	f->pending = false;
+	if (strcmp(f->signer, c->sm->self) == 0)
+		r->signed_self = true;
+	int rc = emit(c, r, f->hi, &f->o, NULL, false);
+	return rc ? rc : want_pulls(c, r, &f->o);
+}
+
+/* Picks up to t FRAGs of distinct signers, checked ones first (indexes into
+ * a->frags); returns how many. */
+static uint32_t pick(const struct att *a, uint32_t t, size_t *idx)
+{
+	uint32_t n = 0;
+	for (int pass = 0; pass < 2 && n < t; pass++)
+		for (size_t j = 0; j < a->n_frags && n < t; j++) {
+			const struct frag_rec *f = &a->frags[j];
+			if (!f->bad && f->pending == (pass == 1))
+				idx[n++] = j;
+		}
+	return n;
+}
+
+/* Combines the att's partials once it holds threshold of them. Pending ones
+ * (the aggregator's, docs/gossiper.md §Aggregation) are checked together: a
+ * combination that verifies against the group key is the FULL, whatever the
+ * single partials; one that does not is followed by a check of each pending
+ * partial, the bad ones dropped, and another try with the rest. */
 static int maybe_combine(struct ctx *c, struct idrec *r, struct att *a)
 {
 	ctng_gossiper_sm *sm = c->sm;
 	uint32_t t = sm->net->threshold;
-	if (a->has_full || a->n_frags < t)
+	if (a->has_full)
 		return 0;
+	size_t *idx = calloc(t, sizeof(*idx));
 	uint32_t *ids = calloc(t, sizeof(*ids));
 	uint8_t(*parts)[CTNG_BLS_SIG_LEN] = calloc(t, sizeof(*parts));
 	const char **names = calloc(t, sizeof(*names));
 	ctng_buf msg = {0};
 	ctng_gossip_object full = {0};
 	int rc = 0;
-	if (!ids || !parts || !names) {
+	if (!idx || !ids || !parts || !names) {
 		rc = nomem(c->err);
 		goto out;
 	}
-	for (uint32_t i = 0; i < t; i++) {
-		ids[i] = a->frags[i].bls_id;
-		memcpy(parts[i], a->frags[i].partial, CTNG_BLS_SIG_LEN);
-		names[i] = a->frags[i].signer;
+	for (;;) {
+		if (pick(a, t, idx) < t)
+			goto out;
+		bool any_pending = false;
+		for (uint32_t i = 0; i < t; i++) {
+			const struct frag_rec *f = &a->frags[idx[i]];
+			ids[i] = f->bls_id;
+			memcpy(parts[i], f->partial, CTNG_BLS_SIG_LEN);
+			names[i] = f->signer;
+			any_pending |= f->pending;
+		}
+		uint8_t sig[CTNG_BLS_SIG_LEN];
+		ctng_buf_reset(&msg);
+		if ((rc = ctng_gossip_attest_bytes(&a->frags[idx[0]].o, &msg, c->err)))
+			goto out;
+		bool ok = ctng_bls_combine(sig, ids, (const uint8_t(*)[CTNG_BLS_SIG_LEN])parts, t,
+		                           t, NULL) == 0 &&
+		          ctng_bls_verify_prepared(sm->group_prep, msg.data, msg.len, sig,
+		                                   CTNG_BLS_DST_POP, NULL) == 0;
+		if (ok) {
+			for (uint32_t i = 0; i < t; i++) {
+				struct frag_rec *f = &a->frags[idx[i]];
+				if (f->pending) { /* went into the FULL: counted, not kept */
+					f->pending = false;
+					count_inc(sm, f->o.period, f->o.type);
+				}
+			}
+			if ((rc = ctng_full_build(&full, &a->frags[idx[0]].o, names, t, sig, c->now,
+			                          c->err)))
+				goto out;
+			rc = accept_obj(c, &full, NULL, false);
+			if (rc > 0)
+				rc = 0;
+			goto out;
+		}
+		if (!any_pending) {
+			char idstr[CTNG_GOSSIP_ID_STR_MAX];
+			ctng_gossip_id_str(&r->id, idstr);
+			CTNG_ERROR("combined signature does not verify", "id=%s", idstr);
+			goto out; /* a bad share key in the network: no FULL, nothing to do */
+		}
+		/* someone lied: check the pending ones alone, keep the good ones */
+		for (uint32_t i = 0; i < t && !rc; i++) {
+			struct frag_rec *f = &a->frags[idx[i]];
+			if (!f->pending)
+				continue;
+			if (check_alone(sm, f))
+				rc = promote(c, r, f);
+			else
+				f->bad = true;
+		}
+		if (rc)
+			goto out;
 	}
-	uint8_t sig[CTNG_BLS_SIG_LEN];
-	if ((rc = ctng_bls_combine(sig, ids, (const uint8_t(*)[CTNG_BLS_SIG_LEN])parts, t, t,
-	                           c->err)) ||
-	    (rc = ctng_gossip_attest_bytes(&a->frags[0].o, &msg, c->err)))
-		goto out;
-	rc = ctng_bls_verify_prepared(sm->group_prep, msg.data, msg.len, sig, CTNG_BLS_DST_POP,
-	                              c->err);
-	if (rc) {
-		char idstr[CTNG_GOSSIP_ID_STR_MAX];
-		ctng_gossip_id_str(&r->id, idstr);
-		CTNG_ERROR("combined signature does not verify", "id=%s", idstr);
-		rc = 0; /* a bad share key in the network: no FULL, nothing else to do */
-		goto out;
-	}
-	if ((rc = ctng_full_build(&full, &a->frags[0].o, names, t, sig, c->now, c->err)))
-		goto out;
-	rc = accept_obj(c, &full, NULL, false);
-	if (rc > 0)
-		rc = 0;
 out:
 	ctng_gossip_clear(&full);
 	ctng_buf_free(&msg);
+	free(idx);
 	free(ids);
 	free(parts);
 	free(names);
@@ -980,6 +1126,18 @@ static bool own_monitor_data_failed(const ctng_gossiper_sm *sm, const ctng_gossi
 	return o && o->data_failed;
 }
 
+/* Decided not to sign (yet): the FULL is others' to make. X-CTng-From may
+ * have lied this gossiper out of it (a FULL is not pushed to peers that the
+ * sender's claimed peers cover, §Pushing), and no FRAG of its own will be
+ * answered with it (§Aggregation), so half a wait later it asks one peer. */
+static int arm_full_pull(struct ctx *c, struct idrec *r)
+{
+	uint64_t w = c->sm->net->clock.gossip_wait_ms / 2;
+	if (!r->full_pull_at)
+		r->full_pull_at = c->now + (w ? w : 1);
+	return 0;
+}
+
 static int decide(struct ctx *c, struct idrec *r)
 {
 	r->waiting = false;
@@ -995,13 +1153,15 @@ static int decide(struct ctx *c, struct idrec *r)
 	if (r->signed_self)
 		return 0;
 	if (r->id.family == CTNG_FAM_STH && !own_monitor_holds(c->sm, &r->id, r->inits[0].digest))
-		return 0; /* no FRAG without the data: an OBS(obtained, data) decides again */
+		return arm_full_pull(c, r); /* no FRAG without the data: an
+		                             * OBS(obtained, data) decides again */
 	if (r->id.family == CTNG_FAM_ACC) {
 		/* Silence: only if nobody got the object. Withheld data: the
 		 * logger answered with an STH, but not with its entries. */
 		bool silent = !entity_answered(c->sm, &r->id) && own_monitor_failed(c->sm, &r->id);
 		if (!silent && !own_monitor_data_failed(c->sm, &r->id))
-			return 0; /* an OBS(failed) arriving later decides again */
+			return arm_full_pull(c, r); /* an OBS(failed) arriving later
+			                             * decides again */
 		uint64_t dl = ctng_clock_query_deadline(&c->sm->net->clock, r->id.period);
 		if (c->now < dl) {
 			/* never before the period's query window closed on this clock */
@@ -1047,10 +1207,11 @@ static int add_convicted(ctng_gossiper_sm *sm, const ctng_gossip_object *o, ctng
 }
 
 /* An object held as *h came again from `from`: the peers it covers hold it. */
-static int dup_from(const ctng_gossiper_sm *sm, struct held *h, const char *from, bool quiet)
+static int dup_from(const ctng_gossiper_sm *sm, struct held *h, const ctng_gossip_object *o,
+                    const char *from, bool quiet)
 {
 	if (!quiet)
-		set_or(h->holders, gr_covered_by(&sm->rt, from), words(sm));
+		mark_from(&sm->rt, h->holders, o, from);
 	return CTNG_GOSSIPER_DUPLICATE;
 }
 
@@ -1097,7 +1258,7 @@ static int want_pulls(struct ctx *c, struct idrec *r, const ctng_gossip_object *
 	                                                  : 0;
 	for (size_t i = 0; i < n; i++) {
 		bool frag = ctng_type_kind(o->type) == CTNG_KIND_FRAG;
-		long k = peer_pos(sm, frag ? o->signer : o->signers[i]);
+		long k = peer_pos(&sm->rt, frag ? o->signer : o->signers[i]);
 		if (k < 0 || (r->pulled && (r->pulled[k / 64] >> (k % 64) & 1)) ||
 		    !lacks_from(sm, r, (size_t)k))
 			continue;
@@ -1140,6 +1301,29 @@ static int run_pulls(struct ctx *c, struct idrec *r)
 	return 0;
 }
 
+/* A FRAG of an attestation whose FULL this gossiper holds, signed by a peer:
+ * that peer is flooding its FRAG because no FULL reached it (its aggregator
+ * failed it, docs/gossiper.md §Aggregation), so the FULL goes to it. */
+static int help_straggler(struct ctx *c, struct idrec *r, const struct att *a,
+                          const char *signer)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	long k = peer_pos(&sm->rt, signer);
+	if (k < 0 || !a->has_full)
+		return 0;
+	/* whatever we believed it holds: a gossiper with the FULL floods no FRAG
+	 * (and only a signer's first FRAG gets here: one answer each) */
+	r->held[a->full_hi].holders[k / 64] |= 1ull << (k % 64);
+	size_t n = words(sm);
+	uint64_t *to = calloc(n, sizeof(*to));
+	if (!to)
+		return nomem(c->err);
+	to[k / 64] = 1ull << (k % 64);
+	int rc = act(c->acts, CTNG_GACT_SEND_PEERS, &a->full, to, n, c->err);
+	free(to);
+	return rc;
+}
+
 /* Puts a verified (or self-made) object into the state. Returns NEW /
  * DUPLICATE / IGNORED or a negative error. */
 static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *from, bool quiet)
@@ -1157,7 +1341,7 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		return nomem(c->err);
 	struct held *dup = rec_held(r, h);
 	if (dup)
-		return dup_from(sm, dup, from, quiet);
+		return dup_from(sm, dup, o, from, quiet);
 	enum ctng_kind k = ctng_type_kind(o->type);
 	size_t hi = 0;
 	if (k == CTNG_KIND_INIT) {
@@ -1167,7 +1351,7 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 			    (id.family == CTNG_FAM_ACC && strcmp(x->signer, o->signer) == 0) ||
 			    (has_d && memcmp(r->inits[i].digest, d, 32) == 0))
 				/* one ACC per monitor; same signed content */
-				return dup_from(sm, &r->held[r->inits[i].hi], from, quiet);
+				return dup_from(sm, &r->held[r->inits[i].hi], o, from, quiet);
 		}
 		if (has_d && r->n_inits >= CTNG_GOSSIPER_MAX_INIT_PER_ID)
 			return CTNG_GOSSIPER_IGNORED;
@@ -1209,16 +1393,34 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 	}
 	struct att *a = att_find(r, has_d ? d : NULL);
 	if (k == CTNG_KIND_FRAG) {
-		if (rec_has_frag_from(r, o->signer)) {
+		struct att *fa = NULL;
+		struct frag_rec *old = rec_frag_from(r, o->signer, &fa);
+		if (old && old->pending) {
+			/* Two contents claim one signer: the pending one is checked
+			 * now, so a forged FRAG cannot keep the real one out. */
+			if (check_alone(sm, old)) {
+				if ((rc = promote(c, r, old)))
+					return rc;
+			} else {
+				old->bad = true;
+				old = NULL;
+			}
+		}
+		if (old) {
 			/* One FRAG per (id, signer): the same content again is a
 			 * duplicate, a second content from that signer is ignored. */
 			for (size_t i = 0; a && i < a->n_frags; i++)
-				if (strcmp(a->frags[i].signer, o->signer) == 0)
-					return dup_from(sm, &r->held[a->frags[i].hi], from, quiet);
+				if (&a->frags[i] == old)
+					return dup_from(sm, &r->held[a->frags[i].hi], o, from, quiet);
 			return CTNG_GOSSIPER_IGNORED;
 		}
-		if (a && a->has_full)
-			return CTNG_GOSSIPER_DUPLICATE; /* late FRAG: the FULL supersedes it */
+		if (a && a->has_full) {
+			/* late FRAG: the FULL supersedes it; a peer still signing
+			 * lacks the FULL (its aggregator failed it): send it */
+			if (!quiet)
+				rc = help_straggler(c, r, a, o->signer);
+			return rc ? rc : CTNG_GOSSIPER_DUPLICATE;
+		}
 		if (!a && r->n_atts >= sm->max_atts)
 			return CTNG_GOSSIPER_IGNORED;
 		const ctng_entity *g = entity(sm, o->signer);
@@ -1240,19 +1442,25 @@ static int accept_obj(struct ctx *c, const ctng_gossip_object *o, const char *fr
 		    (rc = rec_add_hash(sm, r, h, &hi, c->err)))
 			return rc;
 		fr->hi = hi;
+		fr->pending = c->pending && strcmp(o->signer, sm->self) != 0;
 		a->n_frags++;
-		if (strcmp(o->signer, sm->self) == 0)
-			r->signed_self = true;
-		if ((rc = emit(c, r, hi, o, from, quiet)))
-			return rc;
-		if (!quiet && (rc = want_pulls(c, r, o)))
-			return rc;
+		if (!fr->pending) {
+			if (strcmp(o->signer, sm->self) == 0)
+				r->signed_self = true;
+			if ((rc = emit(c, r, hi, o, from, quiet)))
+				return rc;
+			if (!quiet && (rc = want_pulls(c, r, o)))
+				return rc;
+		} else if (!quiet) {
+			mark_from(&sm->rt, r->held[hi].holders, o, from);
+		}
+		bool pending = fr->pending;
 		rc = maybe_combine(c, r, a);
-		return rc ? rc : CTNG_GOSSIPER_NEW;
+		return rc ? rc : pending ? CTNG_GOSSIPER_PENDING : CTNG_GOSSIPER_NEW;
 	}
 	/* FULL */
 	if (a && a->has_full)
-		return dup_from(sm, &r->held[a->full_hi], from, quiet);
+		return dup_from(sm, &r->held[a->full_hi], o, from, quiet);
 	if (!a && r->n_atts >= sm->max_atts)
 		return CTNG_GOSSIPER_IGNORED; /* more contents than gossipers: a cap */
 	if (!(a = att_get(r, has_d ? d : NULL)))
@@ -1307,7 +1515,7 @@ static bool premature_acc(const ctng_gossiper_sm *sm, const ctng_gossip_object *
 static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const char *from,
                      uint64_t now, bool quiet, ctng_gossiper_actions *acts, ctng_err *err)
 {
-	struct ctx c = {sm, acts, now, err};
+	struct ctx c = {sm, acts, now, err, false};
 	advance_clock(sm, now);
 	int rc;
 	if (!o)
@@ -1338,10 +1546,10 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 		goto out;
 	}
 	/* X-CTng-From is not authenticated (docs/gossiper.md §Pushing): it is a
-	 * hint for INIT objects only, whose loss it could cause is repaired by
-	 * pulls (§Pulls); FRAGs are attributed to their (verified) signer, and a
-	 * FULL to nobody. */
-	if (ctng_type_kind(o->type) != CTNG_KIND_INIT)
+	 * hint for INITs and FULLs only, whose loss it could cause is repaired by
+	 * pulls and the FRAG fallback (§Pulls, §Aggregation); FRAGs are
+	 * attributed to their (verified) signer. */
+	if (ctng_type_kind(o->type) == CTNG_KIND_FRAG)
 		from = NULL;
 	/* Exact duplicates of held (verified) objects need no new verification. */
 	ctng_gossip_id id;
@@ -1350,10 +1558,20 @@ static int on_object(ctng_gossiper_sm *sm, const ctng_gossip_object *o, const ch
 		goto out;
 	struct held *dup = rec_held(rec_find(sm, &id), h);
 	if (dup) {
-		rc = dup_from(sm, dup, from, quiet);
+		rc = dup_from(sm, dup, o, from, quiet);
 		goto out;
 	}
-	if ((rc = verify(sm, o, superseded(sm, o, &id), err)))
+	/* The aggregator of an id checks its FRAGs together (§Aggregation). */
+	if (ctng_type_kind(o->type) == CTNG_KIND_FRAG && strcmp(o->signer, sm->self) != 0) {
+		struct idrec *r = rec_find(sm, &id);
+		size_t rank = 0, first = 0;
+		if (r)
+			first = r->first;
+		else
+			gr_rank(&sm->rt, &id, &rank, &first);
+		c.pending = first == sm->rt.self_g && !(r && r->flood);
+	}
+	if ((rc = verify(sm, o, superseded(sm, o, &id) || c.pending, err)))
 		goto out;
 	rc = accept_obj(&c, o, from, quiet);
 out:
@@ -1374,13 +1592,64 @@ int ctng_gossiper_sm_restore(ctng_gossiper_sm *sm, const ctng_gossip_object *obj
 	return on_object(sm, obj, NULL, now_ms, true, acts, err);
 }
 
+/* The aggregator of r did not bring the FULL of this gossiper's FRAG in
+ * time (down, slow or lying): this gossiper floods its FRAG to its peers,
+ * who relay it and combine for themselves, as without aggregation. */
+static int fall_back(struct ctx *c, struct idrec *r)
+{
+	r->fallback_at = 0;
+	struct att *a = NULL;
+	struct frag_rec *own = rec_frag_from(r, c->sm->self, &a);
+	if (!own || a->has_full)
+		return 0;
+	r->flood = true;
+	char idstr[CTNG_GOSSIP_ID_STR_MAX];
+	ctng_gossip_id_str(&r->id, idstr);
+	CTNG_INFO("no FULL from the aggregator: flooding the FRAG", "id=%s aggregator=%s", idstr,
+	          gr_gossiper_id(&c->sm->rt, r->first));
+	return push(c, r, own->hi);
+}
+
+/* The FULL pull armed by arm_full_pull: one peer (the id's aggregator when
+ * it is a peer, else one chosen by the id's rotation), once, unless a FULL or
+ * a conflict came meanwhile. */
+static int pull_full(struct ctx *c, struct idrec *r)
+{
+	ctng_gossiper_sm *sm = c->sm;
+	r->full_pull_at = 0;
+	if (!sm->rt.n_peers || r->conflict_known || ctng_gossiper_sm_convicted(sm, r->id.entity))
+		return 0;
+	for (size_t j = 0; j < r->n_atts; j++)
+		if (r->atts[j].has_full)
+			return 0;
+	long k = sm->rt.peer_of_g[r->first];
+	if (k < 0)
+		k = (long)((r->first + r->rank) % sm->rt.n_peers);
+	size_t nw = words(sm);
+	if (!r->pulled && !(r->pulled = calloc(nw, sizeof(uint64_t))))
+		return nomem(c->err);
+	if (r->pulled[k / 64] >> (k % 64) & 1)
+		return 0;
+	r->pulled[k / 64] |= 1ull << (k % 64);
+	uint64_t *to = calloc(nw, sizeof(*to));
+	if (!to)
+		return nomem(c->err);
+	to[k / 64] = 1ull << (k % 64);
+	int rc = act(c->acts, CTNG_GACT_PULL, NULL, to, nw, c->err);
+	free(to);
+	if (!rc)
+		c->acts->v[c->acts->n - 1].id = r->id;
+	return rc;
+}
+
 int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossiper_actions *acts,
                               ctng_err *err)
 {
-	struct ctx c = {sm, acts, now_ms, err};
+	struct ctx c = {sm, acts, now_ms, err, false};
 	advance_clock(sm, now_ms);
 	int rc = 0;
-	/* The delayed pushes and the pulls that are due. */
+	/* The delayed pushes and the pulls that are due, and own FRAGs whose
+	 * aggregator brought no FULL in time: flooded (§Aggregation). */
 	for (size_t i = 0; i < sm->n_recs && !rc; i++) {
 		struct idrec *r = sm->recs[i];
 		for (size_t j = 0; j < r->n_held && !rc; j++)
@@ -1388,6 +1657,10 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 				rc = push(&c, r, j);
 		if (!rc && r->pull_at && r->pull_at <= now_ms)
 			rc = run_pulls(&c, r);
+		if (!rc && r->fallback_at && r->fallback_at <= now_ms)
+			rc = fall_back(&c, r);
+		if (!rc && r->full_pull_at && r->full_pull_at <= now_ms)
+			rc = pull_full(&c, r);
 	}
 	/* decide() may add records (CON ids): restart the scan after each one. */
 	for (bool again = true; again && !rc;) {
@@ -1410,7 +1683,7 @@ int ctng_gossiper_sm_on_timer(ctng_gossiper_sm *sm, uint64_t now_ms, ctng_gossip
 int ctng_gossiper_sm_on_observation(ctng_gossiper_sm *sm, const ctng_observation *obs,
                                     uint64_t now_ms, ctng_gossiper_actions *acts, ctng_err *err)
 {
-	struct ctx c = {sm, acts, now_ms, err};
+	struct ctx c = {sm, acts, now_ms, err, false};
 	advance_clock(sm, now_ms);
 	int rc;
 	if (!obs)
@@ -1592,11 +1865,13 @@ int ctng_gossiper_sm_forget(ctng_gossiper_sm *sm, const ctng_gossip_object *o, u
 		ctng_gossip_clear(&a->full);
 		a->has_full = false;
 	}
-	/* The slot stays (held indices are positions) but its hash is wiped: the
-	 * same object signed again later (BLS is deterministic, the envelope has
-	 * whole seconds, so within a second it is the same bytes) must be taken
-	 * as new, not as a duplicate of what was withdrawn. Never pushed. */
+	/* The slot stays (held indices are positions) but its hash is wiped and
+	 * it is marked stale: the same object signed again later (BLS is
+	 * deterministic, the envelope has whole seconds, so within a second it is
+	 * the same bytes) must be taken as new, not as a duplicate of what was
+	 * withdrawn. Never pushed. */
 	memset(r->held[hi].h, 0, sizeof r->held[hi].h);
+	r->held[hi].stale = true;
 	r->held[hi].push_at = 0;
 	memset(r->held[hi].holders, 0xff, words(sm) * sizeof(uint64_t));
 	count_dec(sm, o->period, o->type);

@@ -99,14 +99,9 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 		if (!b)
 			continue;
 		if (x->kind == CTNG_GACT_SEND_PEERS) {
-			const ctng_entity *me = n->e;
-			for (size_t k = 0; k < me->n_peers; k++) {
-				if (!ctng_gossiper_action_to(x, k))
-					continue;
-				sim_node *p = sim_node_by_id(s, me->peers[k]);
-				if (p)
-					push_to(s, n, p->index, b, depart);
-			}
+			for (size_t k = 0; k < n->e->n_peers; k++)
+				if (ctng_gossiper_action_to(x, k) && n->peer_node[k] != SIZE_MAX)
+					push_to(s, n, n->peer_node[k], b, depart);
 		} else if (x->kind == CTNG_GACT_SEND_MONITOR && n->partner != SIZE_MAX) {
 			push_to(s, n, n->partner, b, depart);
 		} else if (x->kind == CTNG_GACT_SEND_GOSSIPER) {
@@ -144,6 +139,14 @@ int sim_gossiper_start(sim *s, sim_node *n, bool restart, ctng_err *err)
 {
 	if (!n->inflight && !(n->inflight = calloc(s->n_nodes, sizeof(*n->inflight))))
 		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	if (!n->peer_node) {
+		if (!(n->peer_node = calloc(n->e->n_peers + 1, sizeof(*n->peer_node))))
+			return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+		for (size_t k = 0; k < n->e->n_peers; k++) {
+			sim_node *p = sim_node_by_id(s, n->e->peers[k]);
+			n->peer_node[k] = p ? p->index : SIZE_MAX;
+		}
+	}
 	sim_mark mk;
 	sim_begin(s, n, &mk);
 	uint64_t now = sim_net_ms(s, mk.start);

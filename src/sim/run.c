@@ -503,6 +503,7 @@ static void sim_free(sim *s)
 		free(n->calls);
 		free(n->fetches);
 		free(n->inflight);
+		free(n->peer_node);
 		free(n->stats);
 		sim_kept_free(n);
 		ctng_node_config_free(&n->cfg);
@@ -556,8 +557,13 @@ int ctng_sim_run(const ctng_sim_scenario *sc, const ctng_sim_opts *o, ctng_sim_s
 		goto out;
 	}
 	ctng_meter *old = ctng_meter_use(&s.meter);
-	if ((rc = make_network(&s, err)) || (rc = make_nodes(&s, err)) ||
-	    (rc = sim_net_init(&s, err))) {
+	bool tm = getenv("CTNG_SIM_PHASES") != NULL;
+	uint64_t t0 = ctng_mono_ms();
+	if (!(rc = make_network(&s, err)) && tm)
+		fprintf(stderr, "phase network %llu ms\n", (unsigned long long)(ctng_mono_ms() - t0));
+	if (!rc && !(rc = make_nodes(&s, err)) && tm)
+		fprintf(stderr, "phase nodes %llu ms\n", (unsigned long long)(ctng_mono_ms() - t0));
+	if (rc || (rc = sim_net_init(&s, err))) {
 		ctng_meter_use(old);
 		goto out;
 	}
@@ -572,7 +578,11 @@ int ctng_sim_run(const ctng_sim_scenario *sc, const ctng_sim_opts *o, ctng_sim_s
 		ctng_meter_use(old);
 		goto out;
 	}
+	if (tm)
+		fprintf(stderr, "phase start %llu ms\n", (unsigned long long)(ctng_mono_ms() - t0));
 	loop(&s, err);
+	if (tm)
+		fprintf(stderr, "phase loop %llu ms\n", (unsigned long long)(ctng_mono_ms() - t0));
 	ctng_meter_use(old);
 	sim_check(&s);
 	rc = sim_report_result(&s, sum);

@@ -208,6 +208,7 @@ typedef struct sim_node {
 	ctng_gossiper_sm *gos;
 	uint64_t timer_at; /* µs of the pending state-machine timer, 0 none */
 	size_t *inflight; /* per destination node: pushes in flight */
+	size_t *peer_node; /* node index of each of the gossiper's peers */
 	/* monitor and gossiper: what the daemon persists (encoded objects) */
 	char **kept;
 	size_t n_kept, cap_kept;

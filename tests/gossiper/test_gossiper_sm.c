@@ -20,17 +20,19 @@
 
 #include "ctng/bls.h"
 #include "ctng/gossiper.h"
+#include "ctng/meter.h"
+#include "ctng/meter.h"
 
 #define GENESIS   1700000000000ull
 #define PERIOD_MS 10000ull
 #define WAIT_MS   1000ull
-#define MAXG      4
+#define MAXG      16
 
 /* ------------------------------------------------------------- network */
 
 struct tnet {
 	ctng_network net;
-	ctng_sig_key *keys[16]; /* private keys by entity index */
+	ctng_sig_key *keys[3 + 2 * MAXG]; /* private keys by entity index */
 	ctng_bls_share shares[MAXG];
 	uint32_t ng;
 };
@@ -68,7 +70,7 @@ static void tnet_make(struct tnet *t, uint32_t ng, uint32_t thr)
 	t->net.clock.gossip_wait_ms = WAIT_MS;
 	t->net.clock.update_offset_ms = 8000;
 	t->net.threshold = thr;
-	t->net.entities = calloc(16, sizeof(ctng_entity));
+	t->net.entities = calloc(3 + 2 * MAXG, sizeof(ctng_entity));
 	assert_non_null(t->net.entities);
 	add_entity(t, "logger1", CTNG_ROLE_LOGGER, CTNG_SIG_ECDSA_P256);
 	add_entity(t, "logger2", CTNG_ROLE_LOGGER, CTNG_SIG_ECDSA_P256);
@@ -217,6 +219,10 @@ struct sim {
 	 * test sets no_data, every monitor's mirror holds the entries of every
 	 * STH it has (from its logger, or handed by its gossiper) at once. */
 	bool no_data;
+	/* pushes of a FULL to gossiper i are lost (what a lie in X-CTng-From
+	 * can do); pulls still work */
+	bool lose_full[MAXG];
+	bool no_data_at[MAXG]; /* gossiper i's monitor never confirms data */
 };
 
 static void sim_init(struct sim *s, struct tnet *t, uint64_t now)
@@ -305,7 +311,8 @@ static void route(struct sim *s, int i)
 				unsigned j = 0;
 				assert_int_equal(sscanf(me->peers[k], "gossiper%u", &j), 1);
 				assert_int_not_equal((int)j - 1, i);
-				if (ctng_gossiper_action_to(x, k)) {
+				if (ctng_gossiper_action_to(x, k) &&
+				    !(s->lose_full[j - 1] && ctng_type_kind(x->obj.type) == CTNG_KIND_FULL)) {
 					enqueue(s, &x->obj, (int)j - 1, self);
 					s->pair[i][j - 1]++;
 					s->kind[ctng_type_kind(x->obj.type)]++;
@@ -384,7 +391,7 @@ static void make_held(struct tnet *t, ctng_observation *o, int i, const ctng_gos
  * gossiper (SEND_MONITOR), and its mirror holds the data at once. */
 static void data_held(struct sim *s, int i, const ctng_gossip_object *o)
 {
-	if (s->no_data || o->type != CTNG_STH)
+	if (s->no_data || s->no_data_at[i] || o->type != CTNG_STH)
 		return;
 	ctng_observation obs;
 	make_held(s->t, &obs, i, o);
@@ -506,6 +513,19 @@ static void check_fulls_verify(struct sim *s)
 		}
 }
 
+/* Index of the gossiper that aggregates the FRAGs of o's id. */
+static int agg_of(struct sim *s, const ctng_gossip_object *o)
+{
+	ctng_gossip_id id;
+	assert_int_equal(ctng_gossip_id_of(o, &id, NULL), 0);
+	unsigned j = 0;
+	assert_int_equal(sscanf(ctng_gossiper_sm_aggregator(s->sm[0], &id), "gossiper%u", &j), 1);
+	for (uint32_t i = 1; i < s->t->ng; i++) /* the same on every gossiper */
+		assert_string_equal(ctng_gossiper_sm_aggregator(s->sm[i], &id),
+		                    ctng_gossiper_sm_aggregator(s->sm[0], &id));
+	return (int)j - 1;
+}
+
 /* --------------------------------------------------------------- tests */
 
 static void test_honest_sth_rev_acc(void **state)
@@ -570,7 +590,7 @@ static void test_honest_sth_rev_acc(void **state)
 		assert_true(count(&s, i, p, CTNG_ACC_FRAG) <= 2);
 		assert_int_equal(count(&s, i, p, CTNG_CON), 0);
 		assert_int_equal(count(&s, i, p, CTNG_CON_FULL), 0);
-		assert_true(count(&s, i, p, CTNG_STH_FRAG) >= 1);
+		/* a gossiper counts its own FRAG; the aggregator those it combined */
 		assert_true(count(&s, i, p, CTNG_STH_FRAG) <= 4);
 		/* the monitor gets the STH/REV it did not send, and every FULL */
 		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
@@ -583,6 +603,10 @@ static void test_honest_sth_rev_acc(void **state)
 		assert_int_equal(s.acts[i].next_timer_ms, 0);
 	}
 	check_fulls_verify(&s);
+	uint64_t frags = 0;
+	for (int i = 0; i < 4; i++)
+		frags += count(&s, i, p, CTNG_STH_FRAG);
+	assert_true(frags >= 2 * t.net.threshold - 1); /* t at the aggregator, own elsewhere */
 	/* the STH_FULL attests exactly this STH */
 	for (size_t k = 0; k < s.n_mon[1]; k++)
 		if (s.mon[1][k].type == CTNG_STH_FULL)
@@ -1026,6 +1050,56 @@ static void test_sender_header_lie(void **state)
 	tnet_free(&t);
 }
 
+/* A FULL that never reaches a gossiper by push (a lie in X-CTng-From made
+ * its peers presume it has it) while that gossiper does not sign (its
+ * monitor has not confirmed the data): half a wait after its decision it
+ * pulls the id from one peer and gets the FULL. A signer gets it by its
+ * fallback instead (test_aggregator_down_falls_back, stragglers). */
+static void test_full_header_lie(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 300);
+	/* a period whose aggregator for logger1 is not gossiper4 */
+	ctng_gossip_id id = {.family = CTNG_FAM_STH, .period = p};
+	strcpy(id.entity, "logger1");
+	while (strcmp(ctng_gossiper_sm_aggregator(s.sm[0], &id), "gossiper4") == 0)
+		id.period = ++p;
+	sim_free(&s);
+	sim_init(&s, &t, pstart(p) + 300);
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	s.lose_full[3] = true;
+	s.no_data_at[3] = true;
+	for (int i = 0; i < 3; i++) {
+		char mon[32];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+	}
+	pump(&s);
+	advance(&s, WAIT_MS + WAIT_MS / 4);
+	/* the others hold the FULL; gossiper4 decided (no data: no FRAG) */
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 1);
+	assert_int_equal(count(&s, 3, p, CTNG_STH), 1);
+	assert_int_equal(count(&s, 3, p, CTNG_STH_FRAG), 0);
+	assert_int_equal(count(&s, 3, p, CTNG_STH_FULL), 0);
+	assert_int_equal(s.pulls, 0);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+	assert_int_equal(mon_count(&s, 3, CTNG_STH_FULL), 1);
+	assert_int_equal(s.pulls, 1); /* one peer asked, once */
+	advance(&s, 4 * WAIT_MS);
+	assert_int_equal(s.pulls, 1);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 /* Issue 10, defect 7 (state machine side): a gossiper that cannot persist
  * signs nothing; an STH FRAG it signed but could not store is withdrawn
  * (uncounted, not served) and signed again — the same content — once
@@ -1046,7 +1120,8 @@ static void test_persist_before_sign(void **state)
 	assert_false(ctng_gossiper_sm_signing(s.sm[0]));
 	assert_int_equal(deliver(&s, 0, &sth, "monitor1"), CTNG_GOSSIPER_NEW);
 	advance(&s, 3 * WAIT_MS);
-	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1); /* gossiper2's only */
+	/* gossiper2's FRAG only (pending at gossiper1 if it aggregates) */
+	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 1);
 	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 0);
 	/* back: the postponed decision signs, the FULL forms */
 	ctng_gossiper_sm_set_signing(s.sm[0], true);
@@ -1070,6 +1145,9 @@ static void test_persist_before_sign(void **state)
 	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &mine, s.now, NULL), 0);
 	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 2);
 	assert_int_equal(ctng_gossiper_sm_forget(s.sm[0], &mine, s.now, NULL), CTNG_ENOTFOUND);
+	/* the daemon re-arms its timer: the withdrawn id is decided again */
+	s.acts[0].next_timer_ms = ctng_gossiper_sm_next_timer(s.sm[0]);
+	assert_true(s.acts[0].next_timer_ms > s.now);
 	/* nothing signed by gossiper1 for logger2 is served */
 	ctng_gossip_id id = {.family = CTNG_FAM_STH, .period = p};
 	strcpy(id.entity, "logger2");
@@ -1202,46 +1280,51 @@ static void test_frag_before_object_and_duplicates(void **state)
 	ctng_gossip_object sth = {0}, f1 = {0}, f1b = {0};
 	make_sth(&t, &sth, "logger1", p, 3, 0x33, NULL);
 	frag_of(&s, 0, &sth, &f1);
-	/* gossiper2 gets gossiper1's FRAG before any STH: accepted, counted once */
-	assert_int_equal(deliver(&s, 1, &f1, "gossiper1"), CTNG_GOSSIPER_NEW);
+	/* rx (not the aggregator: it checks each FRAG as it comes) gets
+	 * gossiper1's FRAG before any STH: accepted, counted once */
+	int rx = agg_of(&s, &sth) == 1 ? 2 : 1, other = 3 - rx;
+	char rxmon[32], othg[32];
+	snprintf(rxmon, sizeof rxmon, "monitor%d", rx + 1);
+	snprintf(othg, sizeof othg, "gossiper%d", other + 1);
+	assert_int_equal(deliver(&s, rx, &f1, "gossiper1"), CTNG_GOSSIPER_NEW);
 	drain(&s);
 	for (int k = 0; k < 5; k++)
-		assert_int_equal(deliver(&s, 1, &f1, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+		assert_int_equal(deliver(&s, rx, &f1, othg), CTNG_GOSSIPER_DUPLICATE);
 	/* the same partial in a new envelope (other timestamp) does not count twice */
 	assert_int_equal(ctng_gossip_copy(&f1b, &f1, NULL), 0);
 	f1b.timestamp_ms += 5000;
-	assert_int_equal(deliver(&s, 1, &f1b, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 1);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 0);
+	assert_int_equal(deliver(&s, rx, &f1b, othg), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FRAG), 1);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FULL), 0);
 	assert_int_equal(s.nq, 0);
 	/* now the STH: after the wait gossiper2 signs and reaches t = 2 */
 	drain(&s);
-	assert_int_equal(deliver(&s, 1, &sth, "monitor2"), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, rx, &sth, rxmon), CTNG_GOSSIPER_NEW);
 	drain(&s);
 	s.now += 2 * WAIT_MS;
-	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[1], s.now, &s.acts[1], NULL), 0);
-	route(&s, 1);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 1);
-	assert_int_equal(mon_count(&s, 1, CTNG_STH_FULL), 1);
+	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[rx], s.now, &s.acts[rx], NULL), 0);
+	route(&s, rx);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FULL), 1);
+	assert_int_equal(mon_count(&s, rx, CTNG_STH_FULL), 1);
 	check_fulls_verify(&s);
 	/* late FRAGs after the FULL are duplicates */
 	ctng_gossip_object f3 = {0};
-	frag_of(&s, 2, &sth, &f3);
-	assert_int_equal(deliver(&s, 1, &f3, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
+	frag_of(&s, other, &sth, &f3);
+	assert_int_equal(deliver(&s, rx, &f3, othg), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FRAG), 2);
 	/* once the FULL is held a late FRAG is not even pair-checked: a bad one is a
 	 * duplicate too and changes nothing */
-	size_t held = ctng_gossiper_sm_held(s.sm[1]);
+	size_t held = ctng_gossiper_sm_held(s.sm[rx]);
 	uint8_t junk[48];
 	char hex[97];
 	assert_int_equal(ctng_bls_hash_to_g1(junk, (const uint8_t *)"late", 4, NULL, NULL), 0);
 	ctng_hex_encode(hex, junk, 48);
 	assert_int_equal(ctng_gossip_set(&f3.signature[0], hex, NULL), 0);
-	assert_int_equal(deliver(&s, 1, &f3, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
-	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), held);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 2);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FULL), 1);
+	assert_int_equal(deliver(&s, rx, &f3, othg), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[rx]), held);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FULL), 1);
 	drain(&s);
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&f1);
@@ -1274,16 +1357,19 @@ static void test_bad_frags(void **state)
 	ctng_gossip_object sth = {0}, f = {0}, x = {0};
 	make_sth(&t, &sth, "logger1", p, 3, 0x44, NULL);
 	frag_of(&s, 0, &sth, &f);
+	/* a gossiper that is not the id's aggregator checks every FRAG as it
+	 * comes (the aggregator's way is test_aggregator_pending) */
+	int rx = agg_of(&s, &sth) == 1 ? 2 : 1;
 	/* unknown signer */
 	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
 	strcpy(x.signer, "gossiper9");
-	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	expect_reject(&s, rx, &x, CTNG_EINVAL);
 	/* a signer that is not a gossiper */
 	strcpy(x.signer, "monitor1");
-	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	expect_reject(&s, rx, &x, CTNG_EINVAL);
 	/* gossiper1's partial claimed by gossiper3 */
 	strcpy(x.signer, "gossiper3");
-	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	expect_reject(&s, rx, &x, CTNG_EVERIFY);
 	/* a valid-looking point that is not the partial: the hash of another message */
 	uint8_t other[48];
 	assert_int_equal(ctng_bls_hash_to_g1(other, (const uint8_t *)"x", 1, NULL, NULL), 0);
@@ -1291,29 +1377,29 @@ static void test_bad_frags(void **state)
 	ctng_hex_encode(hex, other, 48);
 	strcpy(x.signer, "gossiper1");
 	assert_int_equal(ctng_gossip_set(&x.signature[0], hex, NULL), 0);
-	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	expect_reject(&s, rx, &x, CTNG_EVERIFY);
 	/* not a point at all */
 	memset(hex, 'f', 96);
 	hex[96] = 0;
 	assert_int_equal(ctng_gossip_set(&x.signature[0], hex, NULL), 0);
-	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	expect_reject(&s, rx, &x, CTNG_EINVAL);
 	/* the right partial for another digest (attests different content) */
 	ctng_gossip_clear(&x);
 	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
 	x.payload[1][0] = x.payload[1][0] == 'a' ? 'b' : 'a';
-	expect_reject(&s, 1, &x, CTNG_EVERIFY);
+	expect_reject(&s, rx, &x, CTNG_EVERIFY);
 	/* about an unknown entity */
 	ctng_gossip_clear(&x);
 	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
 	assert_int_equal(ctng_gossip_set(&x.payload[0], "logger7", NULL), 0);
-	expect_reject(&s, 1, &x, CTNG_EINVAL);
+	expect_reject(&s, rx, &x, CTNG_EINVAL);
 	/* of another period (still in the window): signature no longer matches */
 	ctng_gossip_clear(&x);
 	assert_int_equal(ctng_gossip_copy(&x, &f, NULL), 0);
 	x.period = p + 1;
-	expect_reject(&s, 1, &x, CTNG_EVERIFY);
-	assert_int_equal(count(&s, 1, p, CTNG_STH_FRAG), 0);
-	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 0);
+	expect_reject(&s, agg_of(&s, &x) == 1 ? 2 : 1, &x, CTNG_EVERIFY);
+	assert_int_equal(count(&s, rx, p, CTNG_STH_FRAG), 0);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[rx]), 0);
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&f);
 	ctng_gossip_clear(&x);
@@ -1504,7 +1590,11 @@ static void test_junk_flood_bounded(void **state)
 	sim_init(&s, &t, pstart(p) + 500);
 	ctng_gossip_object sth = {0}, f = {0}, x = {0};
 	make_sth(&t, &sth, "logger1", p, 3, 0x80, NULL);
-	frag_of(&s, 0, &sth, &f);
+	/* the junk goes to the gossiper that checks FRAGs as they come (not the
+	 * id's aggregator), the other one's FRAG its template */
+	int rx = agg_of(&s, &sth) == 1 ? 0 : 1;
+	frag_of(&s, 1 - rx, &sth, &f);
+	const char *from = rx == 1 ? "gossiper1" : "gossiper2";
 	uint32_t rnd = 12345;
 	for (int k = 0; k < 300; k++) {
 		ctng_gossip_clear(&x);
@@ -1524,9 +1614,7 @@ static void test_junk_flood_bounded(void **state)
 			assert_int_equal(ctng_gossip_set(&x.payload[1], hex, NULL), 0);
 			break;
 		case 2: /* periods all over the place */
-			x.period = rnd % 1000;
-			if (x.period == p)
-				x.period = p + 1;
+			x.period = p + 2 + rnd % 1000; /* outside the window */
 			break;
 		case 3: /* STHs with a broken signature */
 			ctng_gossip_clear(&x);
@@ -1537,12 +1625,14 @@ static void test_junk_flood_bounded(void **state)
 		}
 		ctng_err err = {0};
 		int rc =
-		    ctng_gossiper_sm_on_object(s.sm[1], &x, "gossiper1", s.now, &s.acts[1], &err);
+		    ctng_gossiper_sm_on_object(s.sm[rx], &x, from, s.now, &s.acts[rx], &err);
+		if (rc >= 0)
+			fail_msg("junk %d (case %d) accepted: %d", k, k % 4, rc);
 		assert_true(rc < 0);
-		assert_int_equal(s.acts[1].n, 0);
-		ctng_gossiper_actions_reset(&s.acts[1]);
+		assert_int_equal(s.acts[rx].n, 0);
+		ctng_gossiper_actions_reset(&s.acts[rx]);
 	}
-	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 0);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[rx]), 0);
 	/* a misbehaving logger signing many valid STHs for one period: only two
 	 * are kept (a proof of conflict needs two) */
 	for (int k = 0; k < 20; k++) {
@@ -1550,23 +1640,24 @@ static void test_junk_flood_bounded(void **state)
 		make_sth(&t, &x, "logger2", p, 100 + (uint64_t)k, 0x90, NULL);
 		ctng_err err = {0};
 		int rc =
-		    ctng_gossiper_sm_on_object(s.sm[1], &x, "monitor2", s.now, &s.acts[1], &err);
+		    ctng_gossiper_sm_on_object(s.sm[rx], &x, rx == 1 ? "monitor2" : "monitor1", s.now,
+		                                      &s.acts[rx], &err);
 		assert_int_equal(rc, k < 2 ? CTNG_GOSSIPER_NEW : CTNG_GOSSIPER_IGNORED);
-		ctng_gossiper_actions_reset(&s.acts[1]);
+		ctng_gossiper_actions_reset(&s.acts[rx]);
 	}
-	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 2);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[rx]), 2);
 	/* many ACCs from the same monitor count once */
 	for (int k = 0; k < 10; k++) {
 		ctng_gossip_clear(&x);
 		make_acc(&t, &x, "monitor1", "ca1", p);
 		x.timestamp_ms += (uint64_t)k * 1000;
 		int rc =
-		    ctng_gossiper_sm_on_object(s.sm[1], &x, "gossiper1", s.now, &s.acts[1], NULL);
+		    ctng_gossiper_sm_on_object(s.sm[rx], &x, from, s.now, &s.acts[rx], NULL);
 		assert_int_equal(rc, k == 0 ? CTNG_GOSSIPER_NEW : CTNG_GOSSIPER_DUPLICATE);
-		ctng_gossiper_actions_reset(&s.acts[1]);
+		ctng_gossiper_actions_reset(&s.acts[rx]);
 	}
-	assert_int_equal(ctng_gossiper_sm_held(s.sm[1]), 3);
-	assert_int_equal(count(&s, 1, p, CTNG_ACC), 1);
+	assert_int_equal(ctng_gossiper_sm_held(s.sm[rx]), 3);
+	assert_int_equal(count(&s, rx, p, CTNG_ACC), 1);
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&f);
 	ctng_gossip_clear(&x);
@@ -1761,8 +1852,10 @@ static void test_push_suppression_full_mesh(void **state)
 	}
 	advance(&s, 2 * WAIT_MS);
 	assert_int_equal(s.kind[CTNG_KIND_INIT], 3);
-	assert_int_equal(s.kind[CTNG_KIND_FULL], 0);
-	assert_int_equal(s.kind[CTNG_KIND_FRAG], 2 * 3); /* the first t sign */
+	/* the first t sign; the other signer's FRAG goes to the aggregator (the
+	 * first-ranked, a signer), which sends the FULL to the three others */
+	assert_int_equal(s.kind[CTNG_KIND_FRAG], t.net.threshold - 1);
+	assert_int_equal(s.kind[CTNG_KIND_FULL], 3);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
 		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
@@ -2013,6 +2106,203 @@ static void test_coalition_cannot_accuse(void **state)
 	tnet_free(&t);
 }
 
+/* ------------------------------------------------------------ aggregation */
+
+/* The aggregator takes FRAGs without checking each one (PENDING: not
+ * counted, stored, forwarded or served) and checks t of them at once. A
+ * forged FRAG cannot keep the real one of its claimed signer out, t that
+ * do not combine are checked one by one and the bad ones dropped, and the
+ * FULL comes as soon as t good ones are in. */
+static void test_aggregator_pending(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, fa = {0}, fb = {0}, forged_a = {0}, forged_b = {0};
+	make_sth(&t, &sth, "logger1", p, 8, 0x71, NULL);
+	int ag = agg_of(&s, &sth), a = (ag + 1) % 4, b = (ag + 2) % 4;
+	char ga[32], gb[32];
+	snprintf(ga, sizeof ga, "gossiper%d", a + 1);
+	snprintf(gb, sizeof gb, "gossiper%d", b + 1);
+	frag_of(&s, a, &sth, &fa);
+	frag_of(&s, b, &sth, &fb);
+	/* b's partial claimed by a; a point that is nobody's partial claimed by b */
+	assert_int_equal(ctng_gossip_copy(&forged_a, &fb, NULL), 0);
+	strcpy(forged_a.signer, ga);
+	assert_int_equal(ctng_gossip_copy(&forged_b, &fb, NULL), 0);
+	uint8_t junk[48];
+	char hex[97];
+	assert_int_equal(ctng_bls_hash_to_g1(junk, (const uint8_t *)"nobody", 6, NULL, NULL), 0);
+	ctng_hex_encode(hex, junk, 48);
+	assert_int_equal(ctng_gossip_set(&forged_b.signature[0], hex, NULL), 0);
+	size_t stores = s.n_store[ag];
+
+	assert_int_equal(deliver(&s, ag, &forged_a, ga), CTNG_GOSSIPER_PENDING);
+	assert_int_equal(s.nq, 0);
+	assert_int_equal(count(&s, ag, p, CTNG_STH_FRAG), 0);
+	assert_int_equal(s.n_store[ag], stores);
+	/* the real FRAG of a: the pending forgery is checked now and dropped */
+	assert_int_equal(deliver(&s, ag, &fa, ga), CTNG_GOSSIPER_PENDING);
+	assert_int_equal(deliver(&s, ag, &forged_a, ga), CTNG_GOSSIPER_DUPLICATE);
+	/* t = 2 pending that do not combine: checked one by one, a's kept */
+	assert_int_equal(deliver(&s, ag, &forged_b, gb), CTNG_GOSSIPER_PENDING);
+	assert_int_equal(count(&s, ag, p, CTNG_STH_FRAG), 1);
+	assert_int_equal(count(&s, ag, p, CTNG_STH_FULL), 0);
+	assert_int_equal(s.nq, 0); /* the aggregator forwards no FRAG */
+	/* the real FRAG of b completes t: the FULL, pushed to the three others */
+	assert_int_equal(deliver(&s, ag, &fb, gb), CTNG_GOSSIPER_PENDING);
+	assert_int_equal(count(&s, ag, p, CTNG_STH_FRAG), 2);
+	assert_int_equal(count(&s, ag, p, CTNG_STH_FULL), 1);
+	assert_int_equal(mon_count(&s, ag, CTNG_STH_FULL), 1);
+	assert_int_equal(s.kind[CTNG_KIND_FULL], 3);
+	assert_int_equal(s.kind[CTNG_KIND_FRAG], 0);
+	check_fulls_verify(&s);
+	/* the forgeries were never stored nor served to a restarted peer */
+	assert_int_equal(deliver(&s, ag, &forged_b, gb), CTNG_GOSSIPER_DUPLICATE);
+	pump(&s);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&fa);
+	ctng_gossip_clear(&fb);
+	ctng_gossip_clear(&forged_a);
+	ctng_gossip_clear(&forged_b);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* The aggregator of an id is down (or swallows every FRAG): the signers
+ * flood their FRAGs a quarter wait after signing and every other gossiper
+ * still gets the FULL. */
+static void test_aggregator_down_falls_back(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 3);
+	struct sim s;
+	uint64_t p = 7;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger2", p, 12, 0x19, NULL);
+	int ag = agg_of(&s, &sth);
+	s.down[ag] = true;
+	for (int i = 0; i < 4; i++) {
+		char mon[32];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		if (i != ag)
+			assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+	}
+	advance(&s, WAIT_MS + WAIT_MS / 8);
+	for (int i = 0; i < 4; i++) /* nothing yet: the FRAGs went to the aggregator */
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 0);
+	advance(&s, 2 * WAIT_MS);
+	for (int i = 0; i < 4; i++) {
+		if (i == ag)
+			continue;
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_STH_FULL), 1);
+		assert_int_equal(s.acts[i].next_timer_ms, 0);
+	}
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* A gossiper that holds a FULL and gets a FRAG of it signed by a peer (that
+ * peer floods: its aggregator failed it) sends that peer the FULL. */
+static void test_straggler_gets_the_full(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 3;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0}, full = {0}, f = {0};
+	make_sth(&t, &sth, "logger1", p, 5, 0x2c, NULL);
+	for (int i = 0; i < 4; i++) {
+		char mon[32];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+	}
+	advance(&s, 3 * WAIT_MS);
+	for (size_t k = 0; k < s.n_mon[0]; k++)
+		if (s.mon[0][k].type == CTNG_STH_FULL)
+			assert_int_equal(ctng_gossip_copy(&full, &s.mon[0][k], NULL), 0);
+	assert_int_equal(full.type, CTNG_STH_FULL);
+	sim_free(&s);
+	/* a fresh network where only gossiper1 holds the FULL */
+	sim_init(&s, &t, pstart(p) + 500);
+	assert_int_equal(deliver(&s, 0, &full, "monitor1"), CTNG_GOSSIPER_NEW);
+	drain(&s);
+	size_t fulls = s.kind[CTNG_KIND_FULL];
+	frag_of(&s, 2, &sth, &f);
+	assert_int_equal(deliver(&s, 0, &f, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(s.kind[CTNG_KIND_FULL], fulls + 1);
+	assert_int_equal(s.nq, 1);
+	assert_int_equal(s.q[0].to, 2);
+	pump(&s);
+	assert_int_equal(count(&s, 2, p, CTNG_STH_FULL), 1);
+	/* each late FRAG is answered (no state kept for it: a FULL for a FRAG) */
+	assert_int_equal(deliver(&s, 0, &f, "gossiper3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(s.nq, 1);
+	drain(&s);
+	/* whoever delivers it (X-CTng-From plays no part): the FULL goes to
+	 * the FRAG's signer */
+	assert_int_equal(deliver(&s, 0, &f, "monitor3"), CTNG_GOSSIPER_DUPLICATE);
+	assert_int_equal(s.nq, 1);
+	assert_int_equal(s.q[0].to, 2);
+	drain(&s);
+	ctng_gossip_clear(&sth);
+	ctng_gossip_clear(&full);
+	ctng_gossip_clear(&f);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* 16 gossipers, threshold 9, every monitor watching: per id the first
+ * watcher's INIT to the 15 others, the 8 other signers' FRAGs to the
+ * aggregator (a signer), its FULL to the 15 others — no FRAG crosses
+ * otherwise, and BLS work is one FULL check per gossiper, one combination
+ * and check at the aggregator, and the 9 signatures. */
+static void test_aggregation_is_linear(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 16, 9);
+	struct sim s;
+	uint64_t p = 4;
+	sim_init(&s, &t, pstart(p) + 500);
+	ctng_gossip_object sth = {0};
+	make_sth(&t, &sth, "logger1", p, 21, 0x3d, NULL);
+	ctng_meter m = {0};
+	ctng_meter *old = ctng_meter_use(&m);
+	for (int i = 0; i < 16; i++) {
+		char mon[32];
+		snprintf(mon, sizeof mon, "monitor%d", i + 1);
+		assert_int_equal(deliver(&s, i, &sth, mon), CTNG_GOSSIPER_NEW);
+	}
+	pump(&s);
+	advance(&s, 3 * WAIT_MS);
+	ctng_meter_use(old);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(count(&s, i, p, CTNG_STH_FULL), 1);
+	assert_int_equal(s.kind[CTNG_KIND_INIT], 15);
+	assert_int_equal(s.kind[CTNG_KIND_FRAG], 8);
+	assert_int_equal(s.kind[CTNG_KIND_FULL], 15);
+	assert_int_equal(m.ops[CTNG_METER_BLS_SIGN], 9);
+	assert_int_equal(m.ops[CTNG_METER_BLS_COMBINE], 1);
+	assert_true(m.ops[CTNG_METER_BLS_VERIFY] <= 16);
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&sth);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_OFF);
@@ -2026,6 +2316,7 @@ int main(void)
 	    cmocka_unit_test(test_observation_checks),
 	    cmocka_unit_test(test_clock_skew),
 	    cmocka_unit_test(test_sender_header_lie),
+	    cmocka_unit_test(test_full_header_lie),
 	    cmocka_unit_test(test_persist_before_sign),
 	    cmocka_unit_test(test_conflict_con_full),
 	    cmocka_unit_test(test_late_conflict),
@@ -2043,6 +2334,10 @@ int main(void)
 	    cmocka_unit_test(test_down_peer_no_stall),
 	    cmocka_unit_test(test_resign_same_second),
 	    cmocka_unit_test(test_coalition_cannot_accuse),
+	    cmocka_unit_test(test_aggregator_pending),
+	    cmocka_unit_test(test_aggregator_down_falls_back),
+	    cmocka_unit_test(test_straggler_gets_the_full),
+	    cmocka_unit_test(test_aggregation_is_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
