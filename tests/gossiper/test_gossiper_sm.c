@@ -206,6 +206,7 @@ struct sim {
 	ctng_gossip_object mon[MAXG][256];
 	size_t n_mon[MAXG];
 	size_t n_store[MAXG];
+	size_t signed_acc[MAXG]; /* ACC_FRAGs gossiper i signed (stored with its name) */
 	bool down[MAXG]; /* a down gossiper receives nothing */
 	int64_t skew[MAXG]; /* gossiper i's clock reads now + skew[i] */
 	bool tolerate;      /* pump: a gossiper may refuse what another sent */
@@ -341,6 +342,8 @@ static void route(struct sim *s, int i)
 			break;
 		case CTNG_GACT_STORE:
 			s->n_store[i]++;
+			if (x->obj.type == CTNG_ACC_FRAG && !strcmp(x->obj.signer, self))
+				s->signed_acc[i]++;
 			break;
 		case CTNG_GACT_PULL: {
 			/* GET /ctng/v1/objects of the id from each peer asked */
@@ -1953,7 +1956,13 @@ static void test_resign_same_second(void **state)
 	uint64_t p = 5;
 	sim_init(&s, &t, pstart(p));
 	ctng_gossip_object sth = {0}, mine = {0}, full = {0};
+	/* an STH whose aggregator is gossiper1 */
 	make_sth(&t, &sth, "logger1", p, 10, 0xaa, NULL);
+	if (agg_of(&s, &sth) != 0) {
+		ctng_gossip_clear(&sth);
+		make_sth(&t, &sth, "logger2", p, 10, 0xaa, NULL);
+	}
+	assert_int_equal(agg_of(&s, &sth), 0);
 	/* gossiper2 signed first: gossiper1 combines the FULL with its own FRAG */
 	assert_int_equal(deliver(&s, 1, &sth, "monitor2"), CTNG_GOSSIPER_NEW);
 	drain(&s);
@@ -1963,8 +1972,9 @@ static void test_resign_same_second(void **state)
 	s.now = pstart(p) + WAIT_MS;
 	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[1], s.now, &s.acts[1], NULL), 0);
 	route(&s, 1);
-	pump(&s); /* gossiper2's FRAG reaches gossiper1 */
-	assert_int_equal(count(&s, 0, p, CTNG_STH_FRAG), 1);
+	pump(&s); /* gossiper2's FRAG reaches gossiper1 (pending: t = 2) */
+	assert_int_equal(s.kind[CTNG_KIND_FRAG], 1);
+	assert_int_equal(count(&s, 0, p, CTNG_STH_FULL), 0);
 	s.now = pstart(p) + 600 + WAIT_MS; /* x.600: gossiper1's wait is over */
 	assert_int_equal(ctng_gossiper_sm_on_timer(s.sm[0], s.now, &s.acts[0], NULL), 0);
 	for (size_t k = 0; k < s.acts[0].n; k++) {
@@ -1993,7 +2003,9 @@ static void test_resign_same_second(void **state)
 	for (size_t k = 0; k < s.acts[0].n; k++) {
 		ctng_gossiper_action *x = &s.acts[0].v[k];
 		stored_frag |= x->kind == CTNG_GACT_STORE && x->obj.type == CTNG_STH_FRAG;
-		sent_frag |= x->kind == CTNG_GACT_SEND_PEERS && x->obj.type == CTNG_STH_FRAG;
+		/* the aggregator sends the FULL made with it to its peers */
+		sent_frag |= (x->kind == CTNG_GACT_SEND_PEERS || x->kind == CTNG_GACT_SEND_GOSSIPER) &&
+		             (x->obj.type == CTNG_STH_FRAG || x->obj.type == CTNG_STH_FULL);
 		sent_full |= x->kind == CTNG_GACT_SEND_MONITOR && x->obj.type == CTNG_STH_FULL;
 	}
 	assert_true(stored_frag);
@@ -2085,7 +2097,10 @@ static void test_coalition_cannot_accuse(void **state)
 					assert_int_equal(deliver(&s, i, &acc, mon), want);
 					char g[16];
 					snprintf(g, sizeof g, "gossiper%d", m + 1);
-					assert_int_equal(deliver(&s, i, &frag, g), want);
+					int r = deliver(&s, i, &frag, g);
+					/* the id's aggregator holds it unchecked */
+					if (!(q == p && r == CTNG_GOSSIPER_PENDING))
+						assert_int_equal(r, want);
 				}
 				ctng_gossip_clear(&acc);
 				ctng_gossip_clear(&frag);
@@ -2096,12 +2111,54 @@ static void test_coalition_cannot_accuse(void **state)
 	for (int i = 2; i < 4; i++)
 		for (uint64_t q = p; q <= p + 1; q++) {
 			assert_int_equal(count(&s, i, q, CTNG_ACC_FULL), 0);
-			assert_int_equal(count(&s, i, q, CTNG_ACC_FRAG), q == p ? 4 : 0);
+			/* the coalition's FRAGs (an aggregator holds fewer than t of an
+			 * id unchecked, uncounted), none of their own */
+			assert_true(count(&s, i, q, CTNG_ACC_FRAG) <= (q == p ? 4 : 0));
 		}
+	for (int i = 2; i < 4; i++) /* no honest gossiper signed */
+		assert_int_equal(s.signed_acc[i], 0);
 	for (int i = 2; i < 4; i++)
 		assert_int_equal(mon_count(&s, i, CTNG_ACC_FULL), 0);
 	ctng_gossip_clear(&sth);
 	ctng_gossip_clear(&rev);
+	sim_free(&s);
+	tnet_free(&t);
+}
+
+/* Red team (push suppression): a malicious signer that gives its FRAG to one
+ * gossiper only must not keep the FULL made with it from the others:
+ * gossiper1 (its monitor failed) combines gossiper4's FRAG with its own and
+ * must not withhold the ACC_FULL from gossipers 2 and 3, whose monitors did
+ * not fail (they cannot sign it themselves) and who never got gossiper4's
+ * FRAG. A FRAG marks only the peer it came from as a holder; every honest
+ * gossiper and its monitor end up with the ACC_FULL. */
+static void test_frag_to_one_peer_only(void **state)
+{
+	(void)state;
+	struct tnet t;
+	tnet_make(&t, 4, 2);
+	struct sim s;
+	uint64_t p = 5;
+	sim_init(&s, &t, ctng_clock_query_deadline(&t.net.clock, p));
+	s.down[3] = true; /* gossiper4 plays the attacker by hand */
+	s.tolerate = true;
+	ctng_gossip_object acc = {0}, frag4 = {0};
+	ctng_observation f1;
+	make_acc(&t, &acc, "monitor1", "logger1", p);
+	make_failed(&t, &f1, "monitor1", "logger1", p);
+	assert_int_equal(observe(&s, 0, &f1), CTNG_GOSSIPER_NEW);
+	assert_int_equal(deliver(&s, 0, &acc, "monitor1"), CTNG_GOSSIPER_NEW);
+	make_frag(&t, &frag4, 3, &acc, s.now);
+	int r = deliver(&s, 0, &frag4, "gossiper4");
+	assert_true(r == CTNG_GOSSIPER_NEW || r == CTNG_GOSSIPER_PENDING);
+	advance(&s, 3 * WAIT_MS);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(count(&s, i, p, CTNG_ACC_FULL), 1);
+		assert_int_equal(mon_count(&s, i, CTNG_ACC_FULL), 1);
+	}
+	check_fulls_verify(&s);
+	ctng_gossip_clear(&acc);
+	ctng_gossip_clear(&frag4);
 	sim_free(&s);
 	tnet_free(&t);
 }
@@ -2334,6 +2391,7 @@ int main(void)
 	    cmocka_unit_test(test_down_peer_no_stall),
 	    cmocka_unit_test(test_resign_same_second),
 	    cmocka_unit_test(test_coalition_cannot_accuse),
+	    cmocka_unit_test(test_frag_to_one_peer_only),
 	    cmocka_unit_test(test_aggregator_pending),
 	    cmocka_unit_test(test_aggregator_down_falls_back),
 	    cmocka_unit_test(test_straggler_gets_the_full),
