@@ -60,6 +60,7 @@ typedef struct srv_ctx {
 static void *srv_main(void *arg)
 {
 	srv_ctx *s = arg;
+	pthread_setname_np(pthread_self(), "bench-lg-loop"); /* perf report --comm */
 	int rc = ctng_logger_daemon_new(&s->opts, &s->d, &s->err);
 	pthread_mutex_lock(&s->mu);
 	s->state = rc ? -1 : 1;
@@ -314,6 +315,53 @@ static char **make_bodies(workload *w, size_t n, bool precert)
 	return bodies;
 }
 
+/* The sum of the samples of a metric (a histogram's NAME_sum line, with any
+ * labels) in the daemon's /metrics text; -1 if absent. */
+static double metric_value(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, name, n) || (l[n] != ' ' && l[n] != '{'))
+			continue;
+		const char *v = strchr(l, ' ');
+		return v ? strtod(v + 1, NULL) : -1;
+	}
+	return -1;
+}
+
+typedef struct commit_stats {
+	double batches, entries, secs, fsyncs, fsync_secs;
+} commit_stats;
+
+/* Group commits so far, from the daemon's own metrics (docs/metrics.md). */
+static void commit_stats_get(uint16_t port, const char *tls_ca, commit_stats *c)
+{
+	char url[128];
+	snprintf(url, sizeof url, "%s://127.0.0.1:%u/metrics", tls_ca ? "https" : "http",
+	         (unsigned)port);
+	int status = 0;
+	uint8_t *b = NULL;
+	size_t len = 0;
+	*c = (commit_stats){0};
+	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 10000, &status, &b, &len, NULL) ||
+	    status != 200) {
+		free(b);
+		return;
+	}
+	char *t = malloc(len + 1);
+	if (t) {
+		memcpy(t, b, len);
+		t[len] = 0;
+		c->batches = metric_value(t, "ctng_logger_group_commit_entries_count");
+		c->entries = metric_value(t, "ctng_logger_group_commit_entries_sum");
+		c->secs = metric_value(t, "ctng_logger_group_commit_duration_seconds_sum");
+		c->fsyncs = metric_value(t, "ctng_db_commit_duration_seconds_count");
+		c->fsync_secs = metric_value(t, "ctng_db_commit_duration_seconds_sum");
+	}
+	free(t);
+	free(b);
+}
+
 static double cpu_us(const struct rusage *a, const struct rusage *b)
 {
 	return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec -
@@ -393,6 +441,8 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 	}
 	uint16_t port = ctng_logger_daemon_port(s.d);
 	double best_rate = 0, best_srv = 1e30, best_cli = 1e30;
+	commit_stats c0, c1;
+	commit_stats_get(port, tls ? ca_path : NULL, &c0);
 	for (unsigned r = 0; r < rounds; r++) {
 		char **bodies = make_bodies(w, n, precert);
 		if (!bodies)
@@ -423,11 +473,17 @@ static int bench_one(workload *w, const char *root_pem, bool precert, bool keepa
 		if (cli / (double)n < best_cli)
 			best_cli = cli / (double)n;
 	}
-	char extra[300];
+	commit_stats_get(port, tls ? ca_path : NULL, &c1);
+	double batches = c1.batches - c0.batches, fsyncs = c1.fsyncs - c0.fsyncs;
+	char extra[400];
 	snprintf(extra, sizeof extra,
 	         ",\"client\":\"%s\",\"clients\":%d,\"n\":%zu,\"rounds\":%u,\"durable\":true,"
-	         "\"workers\":2,\"server_cpu_us_per_op\":%.1f,\"client_cpu_us_per_op\":%.1f",
-	         keepalive ? "keepalive" : "conn", clients, n, rounds, best_srv, best_cli);
+	         "\"workers\":2,\"server_cpu_us_per_op\":%.1f,\"client_cpu_us_per_op\":%.1f,"
+	         "\"batch_avg\":%.1f,\"group_commit_ms_avg\":%.2f,\"db_commit_ms_avg\":%.2f",
+	         keepalive ? "keepalive" : "conn", clients, n, rounds, best_srv, best_cli,
+	         batches > 0 ? (c1.entries - c0.entries) / batches : 0,
+	         batches > 0 ? 1e3 * (c1.secs - c0.secs) / batches : 0,
+	         fsyncs > 0 ? 1e3 * (c1.fsync_secs - c0.fsync_secs) / fsyncs : 0);
 	char name[64];
 	snprintf(name, sizeof name, "logger.%s.%s", precert ? "add_pre_chain" : "add_chain",
 	         tls ? "https" : "http");

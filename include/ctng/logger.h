@@ -14,8 +14,10 @@
  *    commit of submissions (an SCT is sent only after its entry is committed).
  *
  * Thread model: a ctng_logger and a daemon are used from one thread (the
- * daemon's loop thread); only ctng_logger_prepare_offline and
- * ctng_logger_daemon_stop may be called from other threads.
+ * daemon's loop thread); only ctng_logger_prepare_offline,
+ * ctng_logger_sub_sign (with a signer of its own), ctng_logger_writer_store
+ * (with a writer of its own) and ctng_logger_daemon_stop may be called from
+ * other threads.
  *
  * Errors: 0 or a negative CTNG_E* with an optional ctng_err: CTNG_EINVAL
  * (malformed request), CTNG_EVERIFY (a chain that does not verify or ends at
@@ -99,19 +101,20 @@ typedef struct ctng_logger_sub ctng_logger_sub;
  * each one is issued by the next; the last one is an accepted root or is
  * issued by one (CTNG_EVERIFY otherwise); add-chain (precert=false) refuses a
  * precertificate and add-pre-chain (precert=true) requires one (CT poison
- * extension). Builds the RFC 6962 entry and leaf, and either finds the same
- * entry already stored (a duplicate: the stored SCT, durable) or signs a new
- * SCT with timestamp now_ms (not yet durable: pass it to
- * ctng_logger_commit). *out is owned by the caller (ctng_logger_sub_free). */
+ * extension). Builds the RFC 6962 entry, and either finds the same entry
+ * already stored (a duplicate: the stored SCT, durable) or stamps it with
+ * its arrival time now_ms (not yet durable: pass it to ctng_logger_commit,
+ * which assigns the index and signs the SCT). *out is owned by the caller
+ * (ctng_logger_sub_free). */
 int ctng_logger_prepare(ctng_logger *lg, const void *body, size_t len, bool precert,
                         uint64_t now_ms, ctng_logger_sub **out, ctng_err *err);
 /* The two halves of ctng_logger_prepare, so the costly part (parsing,
- * signature checks, SCT signing) can run on worker threads:
+ * signature checks) can run on worker threads:
  *  - ctng_logger_prepare_offline is thread-safe: it reads only what never
  *    changes after ctng_logger_open (roots, key) and touches no database, so
  *    it may run on any thread while the owner thread uses lg. timestamp_ms
- *    is the SCT timestamp (take it from ctng_logger_sct_time on the owner
- *    thread).
+ *    is the arrival stamp (take it from ctng_logger_sct_time on the owner
+ *    thread); the SCT timestamp is never before it.
  *  - ctng_logger_prepare_finish (owner thread) looks the entry up: a
  *    duplicate takes the stored SCT and becomes durable. */
 uint64_t ctng_logger_sct_time(const ctng_logger *lg, uint64_t now_ms);
@@ -120,14 +123,61 @@ int ctng_logger_prepare_offline(const ctng_logger *lg, const void *body, size_t 
 int ctng_logger_prepare_finish(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err);
 /* True once the submission is committed (or was a duplicate). */
 bool ctng_logger_sub_durable(const ctng_logger_sub *s);
-/* Makes n prepared submissions durable in ONE transaction (group commit).
- * A submission stamped before the latest STH (an STH was published between
- * prepare and commit) is first re-stamped with that STH's timestamp and
- * re-signed, so it is always in the next period's STH.
- * A submission whose entry got stored meanwhile (an earlier duplicate in the
- * same batch, say) takes the stored SCT. On failure nothing is stored and
- * none of them is durable. */
+/* Makes n prepared submissions durable in ONE transaction (group commit):
+ * ctng_logger_sequence, ctng_logger_sub_sign of each with the log's own
+ * signer, ctng_logger_writer_store on the log's store and
+ * ctng_logger_sequence_end, on the owner thread. Each new entry gets the
+ * next leaf index and a timestamp never before the latest STH's (an STH
+ * published between prepare and commit moves it to that STH's timestamp, so
+ * it is always in the next period's STH) nor the previous entry's. A
+ * submission whose entry is stored (or an earlier one of the same batch)
+ * takes that SCT and no index. On failure nothing is stored, no index is
+ * used, and none of the new ones is durable (they may be committed again). */
 int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, ctng_err *err);
+
+/* The same group commit in four steps, so that the costly parts leave the
+ * owner thread (the daemon: docs/logger.md "Sequencing"):
+ *  1. ctng_logger_sequence (owner thread) opens the batch. Per submission not
+ *     yet durable: a stored duplicate takes its stored SCT (durable); a
+ *     duplicate of an earlier submission of the batch will share that one's
+ *     SCT; every other one gets the next leaf index and its timestamp (as in
+ *     ctng_logger_commit). *n_sign (may be NULL) = how many need a signature.
+ *     CTNG_ESTATE when a batch is already open; on any failure no batch is
+ *     open and no index is used.
+ *  2. ctng_logger_sub_sign (any thread; one signer per thread at a time)
+ *     signs the SCT of one sequenced submission over its timestamp and leaf
+ *     index and builds its MerkleTreeLeaf; a no-op for the others.
+ *  3. ctng_logger_writer_store (the writer's thread) stores every signed
+ *     entry of the batch in one transaction and commits it (durable), or
+ *     stores nothing. CTNG_ESTATE if one is sequenced but not signed.
+ *  4. ctng_logger_sequence_end (owner thread) closes the batch. stored =
+ *     whether step 3 succeeded: then the submissions are durable (in-batch
+ *     duplicates copy their first one's SCT); else the next index and
+ *     timestamp are rewound, none of the new ones is durable and they may be
+ *     sequenced again. Returns CTNG_ENOMEM if a duplicate could not copy its
+ *     SCT (that one stays not durable; its entry is stored).
+ * Between 1 and 4 the owner thread must not touch the batch's submissions,
+ * and ctng_logger_tick refuses with CTNG_ESTATE (an STH made between
+ * sequencing and storing would miss entries stamped before it). */
+typedef struct ctng_logger_signer ctng_logger_signer;
+typedef struct ctng_logger_writer ctng_logger_writer;
+int ctng_logger_sequence(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, size_t *n_sign,
+                         ctng_err *err);
+int ctng_logger_sub_sign(ctng_logger_signer *sg, ctng_logger_sub *s, ctng_err *err);
+int ctng_logger_writer_store(ctng_logger_writer *w, ctng_logger_sub *const *subs, size_t n,
+                             ctng_err *err);
+int ctng_logger_sequence_end(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, bool stored,
+                             ctng_err *err);
+/* An SCT signer (ECDSA P-256 with the log's key, contexts made once): any
+ * thread, one at a time. Free it before the log. */
+int ctng_logger_signer_new(const ctng_logger *lg, ctng_logger_signer **out, ctng_err *err);
+void ctng_logger_signer_free(ctng_logger_signer *sg); /* NULL is a no-op */
+/* A batch writer on `store`: the log's own store, or a second handle on the
+ * same database file (ctng_store_open after ctng_logger_open applied the
+ * schema) used by another thread. One thread at a time; free it before the
+ * store. */
+int ctng_logger_writer_new(ctng_store *store, ctng_logger_writer **out, ctng_err *err);
+void ctng_logger_writer_free(ctng_logger_writer *w); /* NULL is a no-op */
 /* prepare + commit of one submission. */
 int ctng_logger_add_chain(ctng_logger *lg, const void *body, size_t len, bool precert,
                           uint64_t now_ms, ctng_logger_sub **out, ctng_err *err);
@@ -230,8 +280,8 @@ typedef struct ctng_logger_daemon_opts {
 	uint16_t port;             /* 0 = ephemeral                             */
 	ctng_logger_params params; /* borrowed during ctng_logger_daemon_new    */
 	bool catch_signals;        /* stop cleanly on SIGINT/SIGTERM            */
-	unsigned workers;          /* threads validating and signing submissions
-	                              (at most 16); 0 = on the loop thread     */
+	unsigned workers;          /* threads validating submissions and signing
+	                              SCTs (at most 16); 0 = on the loop thread */
 	const ctng_net_server_opts *server; /* limits; NULL = defaults (max_body
 	                              is always CTNG_LOGGER_MAX_BODY)          */
 } ctng_logger_daemon_opts;

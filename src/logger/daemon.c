@@ -275,13 +275,13 @@ static void h_tile_roots(ctng_net_req *req, void *arg)
 
 /* ------------------------------------------------------------------ timer */
 
-static void on_timer(ctng_net_timer *t, void *arg)
+void lgd_publish(ctng_logger_daemon *d)
 {
-	ctng_logger_daemon *d = arg;
 	ctng_err e = {0};
 	uint64_t now = ctng_now_ms();
 	uint64_t delay, t0 = ctng_mono_ns();
 	bool published = false;
+	d->tick_due = false;
 	if (ctng_logger_tick(d->lg, now, &published, &e)) {
 		CTNG_ERROR("cannot publish the STH", "err=\"%s\"", e.msg);
 		delay = 200; /* retry soon */
@@ -290,8 +290,20 @@ static void on_timer(ctng_net_timer *t, void *arg)
 			logger_metrics_published(&d->mx, t0);
 		delay = ctng_logger_next_tick_ms(d->lg, ctng_now_ms()) + 1;
 	}
-	if (ctng_net_timer_start(t, delay, 0, &e))
+	if (ctng_net_timer_start(d->timer, delay, 0, &e))
 		CTNG_ERROR("cannot arm the period timer", "err=\"%s\"", e.msg);
+}
+
+static void on_timer(ctng_net_timer *t, void *arg)
+{
+	(void)t;
+	ctng_logger_daemon *d = arg;
+	/* Not between sequencing and storing a batch: entries stamped before
+	 * the period start would miss its STH. The batch's end publishes. */
+	if (d->in_flight)
+		d->tick_due = true;
+	else
+		lgd_publish(d);
 }
 
 /* -------------------------------------------------------------- lifecycle */
@@ -350,13 +362,8 @@ int ctng_logger_daemon_new(const ctng_logger_daemon_opts *opts, ctng_logger_daem
 	    (rc = ctng_net_timer_start(d->timer, ctng_logger_next_tick_ms(d->lg, ctng_now_ms()) + 1,
 	                               0, err)))
 		goto fail;
-	for (unsigned i = 0; i < opts->workers; i++) {
-		if (pthread_create(&d->th[i], NULL, lgd_worker, d)) {
-			rc = ctng_err_set(err, CTNG_EIO, "cannot start a worker thread");
-			goto fail;
-		}
-		d->n_th = i + 1;
-	}
+	if ((rc = lgd_pipeline_start(d, opts->db_path, opts->workers, err)))
+		goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -437,24 +444,12 @@ void ctng_logger_daemon_free(ctng_logger_daemon *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->stopping = true;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	for (unsigned i = 0; i < d->n_th; i++)
-		pthread_join(d->th[i], NULL);
-	while (d->qhead) { /* never picked up: their requests get 503 below */
-		struct job *j = d->qhead;
-		d->qhead = j->next;
-		lgd_job_free(j);
-	}
+	lgd_pipeline_stop(d);
 	ctng_net_timer_free(d->timer);
 	/* Answers 503 to every request still pending (batch and held ones). */
 	if (d->srv)
 		ctng_net_server_free(d->srv);
-	for (size_t i = 0; i < d->n_batch; i++)
-		ctng_logger_sub_free(d->batch[i].sub);
-	free(d->batch);
+	lgd_pipeline_free(d);
 	if (d->loop)
 		ctng_net_loop_free(d->loop);
 	ctng_net_metrics_free(&d->mx.net);

@@ -48,9 +48,6 @@ static const char *const migrations[] = {
 
 static const char *const sqls[Q_COUNT] = {
     [Q_FIND_DEDUP] = "SELECT timestamp, sct_sig, idx FROM logger_entry WHERE dedup = ?1",
-    [Q_INSERT] = "INSERT OR IGNORE INTO logger_entry (dedup, leaf_hash, leaf_input, extra_data,"
-                 " tile_extra, timestamp, sct_sig, idx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_ISSUER_INS] = "INSERT OR IGNORE INTO logger_issuer (fp, der) VALUES (?1, ?2)",
     [Q_PENDING] = "SELECT idx, leaf_hash, timestamp FROM logger_entry WHERE idx >= ?1"
                   " ORDER BY idx",
     [Q_LAST] = "SELECT idx, timestamp FROM logger_entry ORDER BY idx DESC LIMIT 1",
@@ -222,7 +219,8 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 	    (rc = ctng_store_migrate(store, "logger", migrations,
 	                             sizeof(migrations) / sizeof(migrations[0]), err)) ||
 	    (rc = ctng_merkle_tiles_open(lg->db, &lg->tiles, err)) || (rc = load_latest(lg, err)) ||
-	    (rc = load_next(lg, err)) || (rc = lg_signer_init(lg, err))) {
+	    (rc = load_next(lg, err)) || (rc = ctng_logger_signer_new(lg, &lg->signer, err)) ||
+	    (rc = ctng_logger_writer_new(store, &lg->writer, err))) {
 		ctng_logger_free(lg);
 		return rc;
 	}
@@ -257,7 +255,8 @@ void ctng_logger_free(ctng_logger *lg)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(lg->q[i]);
 	ctng_merkle_tiles_close(lg->tiles);
-	lg_signer_free(lg);
+	ctng_logger_writer_free(lg->writer);
+	ctng_logger_signer_free(lg->signer);
 	lg_roots_free(&lg->roots);
 	for (size_t i = 0; i < lg->n_split; i++)
 		free(lg->split_targets[i]);

@@ -52,9 +52,9 @@ typedef struct lg_entry {
 int lg_chain_parse_fast(const uint8_t *p, size_t len, ctng_logger_chain *out, ctng_err *err);
 int lg_chain_parse_json(const void *body, size_t len, ctng_logger_chain *out, ctng_err *err);
 
-/* submit.c: the SCT signing contexts (at open), freeing them. */
-int lg_signer_init(ctng_logger *lg, ctng_err *err);
-void lg_signer_free(ctng_logger *lg);
+/* submit.c: looks the entry of s up by its duplicate key: 1 found (s then
+ * carries the stored SCT), 0 not, <0 error. */
+int lg_find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err);
 
 int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool precert, lg_entry *e,
                    ctng_err *err);
@@ -66,8 +66,6 @@ void lg_sha256(const void *data, size_t len, uint8_t out[32]);
 
 enum {
 	Q_FIND_DEDUP,
-	Q_INSERT,
-	Q_ISSUER_INS,
 	Q_PENDING,
 	Q_LAST,
 	Q_STH_INS,
@@ -93,11 +91,10 @@ struct ctng_logger {
 	char *origin;
 	const ctng_sig_key *key;
 	const ctng_sig_key *note_key; /* optional Ed25519 checkpoint key */
-	/* SCT signing, loop thread only (submit.c): SHA-256 and an ECDSA
-	 * context initialised once for lg->key */
-	struct evp_md_st *sha256;
-	struct evp_md_ctx_st *sct_md;
-	struct evp_pkey_ctx_st *sct_pk;
+	/* the owner thread's SCT signer and batch writer on lg->store, for
+	 * ctng_logger_commit (batch.c) */
+	ctng_logger_signer *signer;
+	ctng_logger_writer *writer;
 	uint8_t log_id[32];
 	ctng_clock clock;
 	lg_roots roots;
@@ -115,10 +112,16 @@ struct ctng_logger {
 	uint64_t sth_period;
 	ctng_sth sth;
 	ctng_gossip_object sth_obj;
-	/* sequencing (submit.c): the next leaf index and the latest SCT
-	 * timestamp of the stored entries */
+	/* sequencing (batch.c): the next leaf index and the latest SCT
+	 * timestamp of the stored and sequenced entries; the open batch (at
+	 * most one) and where to rewind them if it is not stored; store_gen
+	 * counts the batches stored, so a duplicate lookup made since the
+	 * last one need not be repeated. */
 	uint64_t next_index;
 	uint64_t last_ts;
+	bool batch_open;
+	uint64_t batch_next0, batch_last0;
+	uint64_t store_gen;
 };
 
 /* The static-ct-api CtExtensions of an SCT: one leaf_index extension
@@ -126,17 +129,35 @@ struct ctng_logger {
 #define LG_SCT_EXT_LEN 8
 void lg_leaf_index_ext(uint64_t index, uint8_t out[LG_SCT_EXT_LEN]);
 
+/* Where a submission is on its way to durable (batch.c). */
+enum lg_sub_state {
+	LG_SUB_NEW,       /* validated, not in a batch                          */
+	LG_SUB_SEQUENCED, /* index and timestamp assigned, SCT not yet signed   */
+	LG_SUB_SIGNED,    /* SCT signed, leaf built, waiting for the store      */
+	LG_SUB_FOLLOWER,  /* a duplicate of `leader` in the same batch          */
+	LG_SUB_DURABLE    /* committed (or found stored): the SCT may be sent   */
+};
+
 struct ctng_logger_sub {
 	lg_entry e;
-	uint64_t ts;  /* arrival stamp until sequenced, then the SCT timestamp */
-	uint64_t idx; /* leaf index, once sequenced */
+	uint64_t arrival; /* the arrival stamp (ctng_logger_sct_time)           */
+	uint64_t ts;      /* the SCT timestamp, once sequenced                  */
+	uint64_t idx;     /* leaf index, once sequenced                         */
 	uint8_t ext[LG_SCT_EXT_LEN];
 	uint8_t sig[4 + CTNG_SIG_MAX_LEN]; /* DigitallySigned */
 	size_t sig_len;
 	ctng_buf leaf;
 	uint8_t leaf_hash[32];
-	bool durable;
+	enum lg_sub_state state;
+	const struct ctng_logger_sub *leader; /* LG_SUB_FOLLOWER: the first one */
+	uint64_t looked_up; /* lg->store_gen + 1 when no duplicate was stored
+	                       at the last lookup; 0 = never looked up    */
 };
+
+/* submit.c: sets the SCT fields of s (timestamp, index and its extension,
+ * signature) and builds its MerkleTreeLeaf and leaf hash. */
+int lg_sub_set_sct(ctng_logger_sub *s, uint64_t ts, uint64_t idx, const void *sig,
+                   size_t sig_len, ctng_err *err);
 
 /* log.c: the cached statement i, reset and unbound (NULL, err filled, on
  * failure); lg_done resets a statement (NULL ok); lg_db_err fills err with

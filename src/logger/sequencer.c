@@ -128,6 +128,9 @@ int ctng_logger_tick(ctng_logger *lg, uint64_t now_ms, bool *published, ctng_err
 		return 0;
 	if (lg->has_sth && lg->sth_period >= p)
 		return 0;
+	if (lg->batch_open) /* its entries may be stamped before the period start */
+		return ctng_err_set(err, CTNG_ESTATE,
+		                    "logger: a batch of submissions is being committed");
 	uint64_t start = ctng_clock_period_start(&lg->clock, p);
 	if (start > (uint64_t)INT64_MAX)
 		return ctng_err_set(err, CTNG_ERANGE, "logger: period start out of range");

@@ -4,8 +4,10 @@
  * with ECDSA over independently built RFC 6962 bytes, duplicates (also inside
  * one group commit), integration at period start with STHs verified and
  * proofs checked by the merkle verifiers, read-API ranges, checkpoint and
- * tiles, the CTng STH object and proof, split view and silence, and reopening
- * a file database (no STH is re-signed).
+ * tiles, the CTng STH object and proof, split view and silence, reopening
+ * a file database (no STH is re-signed), and the group commit in its steps
+ * (sequencing, signing, storing through a second handle, ending; batches
+ * not stored and commits that fail give their indexes again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1027,6 +1029,152 @@ static void test_no_data_con_against_honest(void **state)
 		ctng_gossip_clear(&sth[k]);
 }
 
+/* The leaf index the tree gives a leaf hash (get-proof-by-hash). */
+static uint64_t tree_index(fx *f, const ctng_logger_sub *s, const ctng_sth *sth)
+{
+	check_inclusion(f, ctng_logger_sub_leaf_hash(s), sth);
+	json_t *j = NULL;
+	assert_int_equal(
+	    ctng_logger_get_proof_by_hash(f->lg, ctng_logger_sub_leaf_hash(s), sth->tree_size, &j, NULL),
+	    0);
+	uint64_t idx = (uint64_t)json_integer_value(json_object_get(j, "leaf_index"));
+	json_decref(j);
+	return idx;
+}
+
+/* The group commit in its four steps (what the daemon does across its
+ * threads), with the batch stored through a second handle on the file:
+ * in-batch duplicates, the tick refused while a batch is open, a batch
+ * that is not stored (its indexes are given again), a commit that fails in
+ * the middle (nothing stored, nothing lost), and every SCT's index is the
+ * entry's position in the next STH's tree. */
+static void test_batch_steps(void **state)
+{
+	fx *f = *state;
+	ctng_logger_free(f->lg);
+	ctng_store_close(f->store);
+	f->store = ctng_store_open(f->dbpath, NULL);
+	assert_non_null(f->store);
+	assert_int_equal(open_logger(f, NULL), 0);
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0, NULL, NULL), 0);
+	ctng_store *w2 = ctng_store_open(f->dbpath, NULL);
+	assert_non_null(w2);
+	ctng_logger_writer *w = NULL;
+	ctng_logger_signer *sg = NULL;
+	assert_int_equal(ctng_logger_writer_new(w2, &w, NULL), 0);
+	assert_int_equal(ctng_logger_signer_new(f->lg, &sg, NULL), 0);
+
+	enum { N = 7 };
+	char *b[N];
+	X509 *x[N];
+	ctng_logger_sub *p[N] = {0};
+	for (int i = 0; i < N; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "b%d.example.com", i);
+		b[i] = leaf_body(f, name, true, false, &x[i]);
+	}
+	/* batch 1: b0, b1, b0 again, b2 */
+	ctng_logger_sub *s1[4];
+	int bi[4] = {0, 1, 0, 2};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ctng_logger_prepare(f->lg, b[bi[i]], strlen(b[bi[i]]), false,
+		                                     f->t0 + 1 + (uint64_t)i, &s1[i], NULL),
+		                 0);
+	size_t n_sign = 0;
+	assert_int_equal(ctng_logger_sequence(f->lg, s1, 4, &n_sign, NULL), 0);
+	assert_int_equal(n_sign, 3);
+	assert_int_equal(ctng_logger_sequence(f->lg, s1, 4, NULL, NULL), CTNG_ESTATE);
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0 + PERIOD, NULL, NULL), CTNG_ESTATE);
+	assert_int_equal(ctng_logger_writer_store(w, s1, 4, NULL), CTNG_ESTATE); /* unsigned */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ctng_logger_sub_sign(sg, s1[i], NULL), 0);
+	assert_int_equal(ctng_logger_writer_store(w, s1, 4, NULL), 0);
+	assert_int_equal(ctng_logger_sequence_end(f->lg, s1, 4, true, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_true(ctng_logger_sub_durable(s1[i]));
+		check_sct(f, s1[i], x[bi[i]], f->root, false);
+	}
+	assert_int_equal(ctng_logger_sub_index(s1[0]), 0);
+	assert_int_equal(ctng_logger_sub_index(s1[1]), 1);
+	assert_int_equal(ctng_logger_sub_index(s1[2]), 0); /* the duplicate took no index */
+	assert_int_equal(ctng_logger_sub_index(s1[3]), 2);
+	size_t la, lb;
+	const uint8_t *sa = ctng_logger_sub_signature(s1[0], &la),
+	              *sb = ctng_logger_sub_signature(s1[2], &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(sa, sb, la);
+	/* the log's own handle sees what the second one committed */
+	ctng_logger_sub *dup = NULL;
+	assert_int_equal(
+	    ctng_logger_prepare(f->lg, b[1], strlen(b[1]), false, f->t0 + 50, &dup, NULL), 0);
+	assert_true(ctng_logger_sub_durable(dup));
+	assert_int_equal(ctng_logger_sub_index(dup), 1);
+	assert_int_equal(ctng_logger_sub_timestamp(dup), ctng_logger_sub_timestamp(s1[1]));
+	ctng_logger_sub_free(dup);
+
+	/* batch 2 is sequenced and signed, but not stored: its indexes are
+	 * given again to the same submissions */
+	for (int i = 3; i < 5; i++)
+		assert_int_equal(ctng_logger_prepare(f->lg, b[i], strlen(b[i]), false, f->t0 + 60,
+		                                     &p[i], NULL),
+		                 0);
+	assert_int_equal(ctng_logger_sequence(f->lg, p + 3, 2, &n_sign, NULL), 0);
+	assert_int_equal(n_sign, 2);
+	assert_int_equal(ctng_logger_sub_sign(sg, p[3], NULL), 0);
+	assert_int_equal(ctng_logger_sequence_end(f->lg, p + 3, 2, false, NULL), 0);
+	assert_false(ctng_logger_sub_durable(p[3]));
+	assert_false(ctng_logger_sub_durable(p[4]));
+	/* a commit that fails on its second entry stores neither */
+	assert_int_equal(ctng_store_exec(f->store,
+	                                 "CREATE TEMP TRIGGER ctng_test_fail BEFORE INSERT ON"
+	                                 " main.logger_entry WHEN NEW.idx = 4 BEGIN"
+	                                 " SELECT RAISE(ABORT, 'injected failure'); END;",
+	                                 NULL),
+	                 0);
+	ctng_err e = {0};
+	assert_int_equal(ctng_logger_commit(f->lg, p + 3, 2, &e), CTNG_EIO);
+	assert_non_null(strstr(e.msg, "injected failure"));
+	assert_false(ctng_logger_sub_durable(p[3]));
+	uint64_t pending = 0;
+	assert_int_equal(ctng_logger_pending_count(f->lg, &pending, NULL), 0);
+	assert_int_equal(pending, 3);
+	assert_int_equal(ctng_store_exec(f->store, "DROP TRIGGER ctng_test_fail;", NULL), 0);
+	assert_int_equal(ctng_logger_commit(f->lg, p + 3, 2, NULL), 0);
+	assert_int_equal(ctng_logger_sub_index(p[3]), 3);
+	assert_int_equal(ctng_logger_sub_index(p[4]), 4);
+	/* and the four steps again after the failure */
+	for (int i = 5; i < N; i++)
+		assert_int_equal(ctng_logger_prepare(f->lg, b[i], strlen(b[i]), false, f->t0 + 70,
+		                                     &p[i], NULL),
+		                 0);
+	assert_int_equal(ctng_logger_sequence(f->lg, p + 5, 2, NULL, NULL), 0);
+	for (int i = 5; i < N; i++)
+		assert_int_equal(ctng_logger_sub_sign(sg, p[i], NULL), 0);
+	assert_int_equal(ctng_logger_writer_store(w, p + 5, 2, NULL), 0);
+	assert_int_equal(ctng_logger_sequence_end(f->lg, p + 5, 2, true, NULL), 0);
+	assert_int_equal(ctng_logger_sub_index(p[6]), 6);
+
+	assert_int_equal(ctng_logger_tick(f->lg, f->t0 + PERIOD, NULL, NULL), 0);
+	ctng_sth sth = check_get_sth(f);
+	assert_int_equal(sth.tree_size, N);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(tree_index(f, s1[i], &sth), ctng_logger_sub_index(s1[i]));
+	for (int i = 3; i < N; i++) {
+		check_sct(f, p[i], x[i], f->root, false);
+		assert_int_equal(tree_index(f, p[i], &sth), (uint64_t)i);
+	}
+	for (int i = 0; i < 4; i++)
+		ctng_logger_sub_free(s1[i]);
+	for (int i = 0; i < N; i++) {
+		ctng_logger_sub_free(p[i]);
+		X509_free(x[i]);
+		free(b[i]);
+	}
+	ctng_logger_signer_free(sg);
+	ctng_logger_writer_free(w);
+	ctng_store_close(w2);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_WARN);
@@ -1042,6 +1190,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tile_leaf_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_data_con_against_honest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_steps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * test_logger_http.c — the logger daemon in-process (its loop on a second
  * thread, 2 worker threads validating and signing): submissions over
  * loopback HTTP, duplicates, a period crossed, a split-view logger whose two
- * monitors get two validly signed, conflicting STHs for the same period, and
- * HTTP errors (404, 405, 400) while the daemon keeps serving.
+ * monitors get two validly signed, conflicting STHs for the same period,
+ * HTTP errors (404, 405, 400) while the daemon keeps serving, and group
+ * commits that fail (500, nothing stored, no leaf index lost or reused).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -29,6 +30,8 @@ typedef struct srv {
 	pthread_cond_t cv;
 	int state;
 	char url[64];
+	char dir[64]; /* the database folder ("" = in memory) */
+	char db[96];
 } srv;
 
 static ctng_sig_key *log_key, *ca_key;
@@ -57,14 +60,21 @@ static void *srv_main(void *arg)
 	return NULL;
 }
 
-static void start(srv *s, pthread_t *th, const ctng_misbehaviour *mis)
+/* A daemon on a database file in a new folder (file) or in memory. */
+static void start(srv *s, pthread_t *th, const ctng_misbehaviour *mis, bool file)
 {
 	static const char *roots[1];
 	roots[0] = root_pem;
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	s->opts = (ctng_logger_daemon_opts){.db_path = ":memory:",
+	snprintf(s->db, sizeof s->db, ":memory:");
+	if (file) {
+		snprintf(s->dir, sizeof s->dir, "/tmp/ctng_test_lghttp_XXXXXX");
+		assert_non_null(mkdtemp(s->dir));
+		snprintf(s->db, sizeof s->db, "%s/logger.db", s->dir);
+	}
+	s->opts = (ctng_logger_daemon_opts){.db_path = s->db,
 	                                    .host = "127.0.0.1",
 	                                    .workers = 2,
 	                                    .params = {.id = "logger1",
@@ -87,6 +97,8 @@ static void stop(srv *s, pthread_t th)
 	pthread_join(th, NULL);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	if (s->dir[0] && !getenv("CTNG_KEEP_TEST_DIR"))
+		assert_int_equal(ctng_test_rm_rf(s->dir), 0);
 }
 
 static int req(srv *s, const char *method, const char *path, const char *body, json_t **out)
@@ -137,7 +149,7 @@ static void test_http_submit(void **state)
 	(void)state;
 	srv s;
 	pthread_t th;
-	start(&s, &th, NULL);
+	start(&s, &th, NULL, true);
 	enum { N = 24 };
 	uint64_t ts[N];
 	char *bodies[N];
@@ -196,7 +208,7 @@ static void test_http_split_view(void **state)
 	    .present = true, .split_view = true, .split_targets = targets, .n_split_targets = 1};
 	srv s;
 	pthread_t th;
-	start(&s, &th, &mis);
+	start(&s, &th, &mis, false);
 	uint64_t p = 0;
 	assert_true(ctng_clock_period_of(&clk, ctng_now_ms(), &p));
 	/* the daemon published the current period's STH at start; p may have
@@ -238,12 +250,122 @@ static void test_http_split_view(void **state)
 	stop(&s, th);
 }
 
+/* The leaf index an SCT answer names (its static-ct-api extension). */
+static uint64_t sct_index(json_t *sct)
+{
+	uint8_t ext[8];
+	const char *b64 = json_string_value(json_object_get(sct, "extensions"));
+	assert_non_null(b64);
+	assert_int_equal(ctng_b64_decode_exact(ext, sizeof ext, b64, NULL), 0);
+	assert_int_equal(ext[0], 0); /* leaf_index */
+	assert_int_equal(ext[1] << 8 | ext[2], 5);
+	uint64_t v = 0;
+	for (int i = 3; i < 8; i++)
+		v = v << 8 | ext[i];
+	return v;
+}
+
+/* The answer to one add-chain of a fresh leaf (its DER in *der). */
+static int submit_new(srv *s, const char *name, json_t **out, uint8_t **der, size_t *der_len)
+{
+	ctng_sig_key *k = lg_key();
+	X509 *x = lg_make_cert(name, k, root, ca_key, false, false);
+	X509 *chain[2] = {x, root};
+	char *body = lg_chain_body(chain, 2);
+	assert_int_equal(ctng_cert_to_der(x, der, der_len, NULL), 0);
+	int st = req(s, "POST", "/ct/v1/add-chain", body, out);
+	free(body);
+	X509_free(x);
+	ctng_sig_key_free(k);
+	return st;
+}
+
+static void db_exec(const char *db, const char *sql)
+{
+	ctng_store *st = ctng_store_open(db, NULL);
+	assert_non_null(st);
+	ctng_err e = {0};
+	if (ctng_store_exec(st, sql, &e))
+		fail_msg("%s: %s", sql, e.msg);
+	ctng_store_close(st);
+}
+
+/* A group commit that fails (here: a trigger on another handle refuses
+ * every insert) answers 500 and stores nothing; the next ones take the very
+ * indexes the failed ones were given, so the tree has no gap and every SCT
+ * names its entry's position. */
+static void test_http_commit_failure(void **state)
+{
+	(void)state;
+	srv s;
+	pthread_t th;
+	start(&s, &th, NULL, true);
+	json_t *j = NULL;
+	uint8_t *der[3] = {0};
+	size_t der_len[3] = {0};
+	assert_int_equal(submit_new(&s, "ok0.example.net", &j, &der[0], &der_len[0]), 200);
+	uint64_t first = sct_index(j);
+	json_decref(j);
+	db_exec(s.db, "CREATE TRIGGER ctng_test_fail BEFORE INSERT ON logger_entry"
+	              " BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+	for (int i = 1; i < 3; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "fail%d.example.net", i);
+		assert_int_equal(submit_new(&s, name, &j, &der[i], &der_len[i]), 500);
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		assert_non_null(msg);
+		assert_non_null(strstr(msg, "not stored"));
+		json_decref(j);
+		free(der[i]);
+	}
+	db_exec(s.db, "DROP TRIGGER ctng_test_fail;");
+	for (int i = 1; i < 3; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "ok%d.example.net", i);
+		assert_int_equal(submit_new(&s, name, &j, &der[i], &der_len[i]), 200);
+		assert_int_equal(sct_index(j), first + (uint64_t)i);
+		json_decref(j);
+	}
+	/* the next STH holds exactly these three, in index order */
+	uint64_t size = 0;
+	for (int i = 0; i < 100 && size < first + 3; i++) {
+		assert_int_equal(req(&s, "GET", "/ct/v1/get-sth", NULL, &j), 200);
+		size = (uint64_t)json_integer_value(json_object_get(j, "tree_size"));
+		json_decref(j);
+		if (size < first + 3)
+			ctng_test_sleep_ms(100);
+	}
+	assert_int_equal(size, first + 3);
+	char path[96];
+	snprintf(path, sizeof path, "/ct/v1/get-entries?start=%llu&end=%llu",
+	         (unsigned long long)first, (unsigned long long)first + 2);
+	assert_int_equal(req(&s, "GET", path, NULL, &j), 200);
+	json_t *es = json_object_get(j, "entries");
+	assert_int_equal(json_array_size(es), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const char *b64 = json_string_value(json_object_get(json_array_get(es, i), "leaf_input"));
+		uint8_t *leaf = NULL;
+		size_t ll = 0;
+		assert_int_equal(ctng_b64_decode_alloc(b64, strlen(b64), &leaf, &ll, NULL), 0);
+		assert_non_null(memmem(leaf, ll, der[i], der_len[i]));
+		uint64_t idx = 0; /* the leaf ends with its leaf_index extension */
+		for (size_t k = ll - 5; k < ll; k++)
+			idx = idx << 8 | leaf[k];
+		assert_int_equal(idx, first + i);
+		free(leaf);
+		free(der[i]);
+	}
+	json_decref(j);
+	stop(&s, th);
+}
+
 int main(void)
 {
 	ctng_log_set_level(CTNG_LOG_WARN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_http_submit),
 	    cmocka_unit_test(test_http_split_view),
+	    cmocka_unit_test(test_http_commit_failure),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
