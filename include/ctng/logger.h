@@ -153,7 +153,9 @@ int ctng_logger_commit(ctng_logger *lg, ctng_logger_sub *const *subs, size_t n, 
  *  4. ctng_logger_sequence_end (owner thread) closes the batch. stored =
  *     whether step 3 succeeded: then the submissions are durable (in-batch
  *     duplicates copy their first one's SCT); else the next index and
- *     timestamp are rewound, none of the new ones is durable and they may be
+ *     timestamp are rewound (never below what the database holds: a COMMIT
+ *     reported failed may have stored the batch, which sequencing then finds
+ *     as stored duplicates), none of the new ones is durable and they may be
  *     sequenced again. Returns CTNG_ENOMEM if a duplicate could not copy its
  *     SCT (that one stays not durable; its entry is stored).
  * Between 1 and 4 the owner thread must not touch the batch's submissions,

@@ -212,7 +212,18 @@ int ctng_logger_sequence_end(ctng_logger *lg, ctng_logger_sub *const *subs, size
 	if (!stored) {
 		unsequence(lg, subs, n);
 		lg->batch_open = false;
-		return 0;
+		/* A COMMIT reported failed may still have stored the batch (an
+		 * I/O error after the WAL frames were written): the database
+		 * says where the log is, so no index is given twice, and the
+		 * lookups made before are made again (store_gen). */
+		lg->store_gen++;
+		uint64_t next = lg->next_index, last = lg->last_ts;
+		int rc = lg_load_next(lg, err);
+		if (lg->next_index < next)
+			lg->next_index = next;
+		if (lg->last_ts < last)
+			lg->last_ts = last;
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (subs[i]->state == LG_SUB_SEQUENCED) /* never stored: the batch stays open */

@@ -141,7 +141,7 @@ static int load_latest(ctng_logger *lg, ctng_err *err)
 }
 
 /* The next leaf index and the latest SCT timestamp (sequencing state). */
-static int load_next(ctng_logger *lg, ctng_err *err)
+int lg_load_next(ctng_logger *lg, ctng_err *err)
 {
 	sqlite3_stmt *st = lg_q(lg, Q_LAST, err);
 	if (!st)
@@ -219,7 +219,7 @@ int ctng_logger_open(ctng_store *store, const ctng_logger_params *p, ctng_logger
 	    (rc = ctng_store_migrate(store, "logger", migrations,
 	                             sizeof(migrations) / sizeof(migrations[0]), err)) ||
 	    (rc = ctng_merkle_tiles_open(lg->db, &lg->tiles, err)) || (rc = load_latest(lg, err)) ||
-	    (rc = load_next(lg, err)) || (rc = ctng_logger_signer_new(lg, &lg->signer, err)) ||
+	    (rc = lg_load_next(lg, err)) || (rc = ctng_logger_signer_new(lg, &lg->signer, err)) ||
 	    (rc = ctng_logger_writer_new(store, &lg->writer, err))) {
 		ctng_logger_free(lg);
 		return rc;

@@ -55,6 +55,9 @@ int lg_chain_parse_json(const void *body, size_t len, ctng_logger_chain *out, ct
 /* submit.c: looks the entry of s up by its duplicate key: 1 found (s then
  * carries the stored SCT), 0 not, <0 error. */
 int lg_find_stored(ctng_logger *lg, ctng_logger_sub *s, ctng_err *err);
+/* log.c: reads the next leaf index and the latest SCT timestamp from the
+ * database (on open, and after a batch that was reported not stored). */
+int lg_load_next(ctng_logger *lg, ctng_err *err);
 
 int lg_entry_build(const lg_roots *roots, const ctng_logger_chain *c, bool precert, lg_entry *e,
                    ctng_err *err);

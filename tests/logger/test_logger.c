@@ -1064,7 +1064,7 @@ static void test_batch_steps(void **state)
 	assert_int_equal(ctng_logger_writer_new(w2, &w, NULL), 0);
 	assert_int_equal(ctng_logger_signer_new(f->lg, &sg, NULL), 0);
 
-	enum { N = 7 };
+	enum { N = 9 };
 	char *b[N];
 	X509 *x[N];
 	ctng_logger_sub *p[N] = {0};
@@ -1143,16 +1143,36 @@ static void test_batch_steps(void **state)
 	assert_int_equal(ctng_logger_sub_index(p[3]), 3);
 	assert_int_equal(ctng_logger_sub_index(p[4]), 4);
 	/* and the four steps again after the failure */
-	for (int i = 5; i < N; i++)
+	for (int i = 5; i < 7; i++)
 		assert_int_equal(ctng_logger_prepare(f->lg, b[i], strlen(b[i]), false, f->t0 + 70,
 		                                     &p[i], NULL),
 		                 0);
 	assert_int_equal(ctng_logger_sequence(f->lg, p + 5, 2, NULL, NULL), 0);
-	for (int i = 5; i < N; i++)
+	for (int i = 5; i < 7; i++)
 		assert_int_equal(ctng_logger_sub_sign(sg, p[i], NULL), 0);
 	assert_int_equal(ctng_logger_writer_store(w, p + 5, 2, NULL), 0);
 	assert_int_equal(ctng_logger_sequence_end(f->lg, p + 5, 2, true, NULL), 0);
 	assert_int_equal(ctng_logger_sub_index(p[6]), 6);
+	/* a batch reported not stored that was (a COMMIT failing after its WAL
+	 * frames reached the file): no index is given twice, and sequenced
+	 * again its submission is found stored */
+	assert_int_equal(
+	    ctng_logger_prepare(f->lg, b[7], strlen(b[7]), false, f->t0 + 80, &p[7], NULL), 0);
+	assert_int_equal(ctng_logger_sequence(f->lg, p + 7, 1, NULL, NULL), 0);
+	assert_int_equal(ctng_logger_sub_sign(sg, p[7], NULL), 0);
+	assert_int_equal(ctng_logger_writer_store(w, p + 7, 1, NULL), 0);
+	assert_int_equal(ctng_logger_sequence_end(f->lg, p + 7, 1, false, NULL), 0);
+	assert_false(ctng_logger_sub_durable(p[7]));
+	assert_int_equal(
+	    ctng_logger_prepare(f->lg, b[8], strlen(b[8]), false, f->t0 + 90, &p[8], NULL), 0);
+	assert_int_equal(ctng_logger_sequence(f->lg, p + 7, 2, &n_sign, NULL), 0);
+	assert_int_equal(n_sign, 1);
+	assert_true(ctng_logger_sub_durable(p[7]));
+	assert_int_equal(ctng_logger_sub_index(p[7]), 7);
+	assert_int_equal(ctng_logger_sub_sign(sg, p[8], NULL), 0);
+	assert_int_equal(ctng_logger_writer_store(w, p + 7, 2, NULL), 0);
+	assert_int_equal(ctng_logger_sequence_end(f->lg, p + 7, 2, true, NULL), 0);
+	assert_int_equal(ctng_logger_sub_index(p[8]), 8);
 
 	assert_int_equal(ctng_logger_tick(f->lg, f->t0 + PERIOD, NULL, NULL), 0);
 	ctng_sth sth = check_get_sth(f);
