@@ -343,8 +343,13 @@ static void commit_stats_get(uint16_t port, const char *tls_ca, commit_stats *c)
 	uint8_t *b = NULL;
 	size_t len = 0;
 	*c = (commit_stats){0};
-	if (ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 10000, &status, &b, &len, NULL) ||
-	    status != 200) {
+	/* the sync fetch trusts the default bundle: the bench's CA for https */
+	if (tls_ca && ctng_net_set_default_tls_ca(tls_ca, NULL))
+		return;
+	int rc = ctng_net_fetch_sync(url, "GET", NULL, NULL, 0, 10000, &status, &b, &len, NULL);
+	if (tls_ca)
+		ctng_net_set_default_tls_ca(NULL, NULL);
+	if (rc || status != 200) {
 		free(b);
 		return;
 	}
