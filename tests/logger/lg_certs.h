@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 #include "ctng/cert.h"
 #include "ctng/sig.h"
 
-static uint64_t lg_serial_ctr = 1;
+static _Atomic uint64_t lg_serial_ctr = 1; /* test threads issue too */
 
 /* A P-256 key as a ctng_sig_key (caller frees). */
 static inline ctng_sig_key *lg_key(void)
