@@ -131,6 +131,14 @@ int ctng_ca_revoke_message(const char *ca_id, uint32_t rid, const uint8_t cert_s
 int ctng_ca_revoke_json(ctng_ca *ca, const json_t *body, uint64_t now_ms, json_t **reply,
                         ctng_err *err);
 
+/* A CA joining CTng with the revocations of certificates it issued before
+ * (a migration): every RID in `rids` becomes an operator revocation,
+ * published in the next REV, and the CA numbers its new certificates from
+ * next_rid on (every RID in rids must be below it, and it must not be below
+ * a RID the CA already assigned: CTNG_EINVAL). One transaction. */
+int ctng_ca_import_revocations(ctng_ca *ca, const struct roaring_bitmap_s *rids,
+                               uint32_t next_rid, uint64_t now_ms, ctng_err *err);
+
 /* ----------------------------------------------------------------- REV */
 
 /* Publishes REV(period) if not yet published (idempotent): delta = every

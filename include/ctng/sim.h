@@ -103,6 +103,9 @@ typedef struct ctng_sim_costs {
 /* The measured defaults (this machine, Release build; docs/sim.md). */
 void ctng_sim_costs_default(ctng_sim_costs *c);
 
+/* Most revoked RIDs a scenario's CRV may have (their delta fits one REV). */
+#define CTNG_SIM_CRV_MAX_REVOKED 1000000u
+
 typedef struct ctng_sim_scenario {
 	char *name, *summary;
 	/* network (ctng init's options) */
@@ -126,6 +129,10 @@ typedef struct ctng_sim_scenario {
 	/* mirrors */
 	ctng_sim_mirror_mode mirror_mode;
 	uint32_t entry_bytes; /* wire size of an entry in a data tile, at least (0: real) */
+	/* CRV: each CA joins having issued crv_bits certificates (RIDs 0 ..
+	 * crv_bits-1), crv_revoked of them revoked, drawn from the seed
+	 * (ctng_ca_import_revocations); 0: none */
+	uint32_t crv_bits, crv_revoked;
 	/* entities */
 	char **running; /* NULL: every entity */
 	size_t n_running;

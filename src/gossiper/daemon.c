@@ -21,6 +21,7 @@
 #include "ctng/gossiper.h"
 #include "ctng/net.h"
 #include "ctng/store.h"
+#include "ctng/wire.h"
 #include "gossiper/gossiper_internal.h"
 
 #include <openssl/evp.h>
@@ -237,7 +238,8 @@ static void on_sent(int status, const uint8_t *body, size_t len, const ctng_err 
 	free(c);
 }
 
-static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
+static void send_to(struct gd *g, struct dest *d, const uint8_t *body, size_t len,
+                    const char *ctype)
 {
 	if (d->inflight >= MAX_INFLIGHT || d->inflight_bytes + len > MAX_INFLIGHT_BYTES) {
 		d->dropped++;
@@ -254,9 +256,9 @@ static void send_to(struct gd *g, struct dest *d, const char *json, size_t len)
 	c->t0 = ctng_mono_ns();
 	const char *headers[] = {FROM_HEADER, g->cfg->id, NULL};
 	ctng_net_client_opts opts = {
-	    .timeout_ms = g->timeout_ms, .content_type = "application/json", .headers = headers};
+	    .timeout_ms = g->timeout_ms, .content_type = ctype, .headers = headers};
 	ctng_err err = {0};
-	if (ctng_net_request(g->loop, "POST", d->url, json, len, &opts, on_sent, c, &err)) {
+	if (ctng_net_request(g->loop, "POST", d->url, body, len, &opts, on_sent, c, &err)) {
 		CTNG_WARN("push not started", "to=%s err=\"%s\"", d->id, err.msg);
 		free(c);
 		return;
@@ -435,8 +437,9 @@ static void run_actions(struct gd *g)
 	}
 	for (size_t i = 0; i < a->n; i++) {
 		ctng_gossiper_action *x = &a->v[i];
-		char *json = NULL;
+		uint8_t *body = NULL;
 		size_t len = 0;
+		const char *ctype = NULL;
 		if (x->kind == CTNG_GACT_PULL) {
 			for (size_t k = 0; k < g->n_peers; k++)
 				if (ctng_gossiper_action_to(x, k)) {
@@ -455,7 +458,9 @@ static void run_actions(struct gd *g)
 			if (withdrawn)
 				continue;
 		}
-		if (ctng_gossip_encode(&x->obj, &json, &len, NULL))
+		/* the binary form between the nodes of the network (docs/protocol.md §11) */
+		if (x->kind != CTNG_GACT_STORE &&
+		    ctng_wire_body(g->net, &x->obj, &body, &len, &ctype, NULL))
 			continue;
 		switch (x->kind) {
 		case CTNG_GACT_STORE:
@@ -468,22 +473,22 @@ static void run_actions(struct gd *g)
 			/* g->peers is in the order of the network's peer list */
 			for (size_t k = 0; k < g->n_peers; k++)
 				if (ctng_gossiper_action_to(x, k))
-					send_to(g, &g->peers[k], json, len);
+					send_to(g, &g->peers[k], body, len, ctype);
 			break;
 		case CTNG_GACT_SEND_GOSSIPER: {
 			struct dest *d = dest_of(g, x->dest);
 			if (d)
-				send_to(g, d, json, len);
+				send_to(g, d, body, len, ctype);
 			break;
 		}
 		case CTNG_GACT_SEND_MONITOR:
 			if (g->has_monitor)
-				send_to(g, &g->monitor, json, len);
+				send_to(g, &g->monitor, body, len, ctype);
 			break;
 		case CTNG_GACT_PULL:
 			break;
 		}
-		free(json);
+		free(body);
 	}
 	if (a->n)
 		g->dirty = true;
@@ -512,7 +517,7 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	count_bytes(g, len, 0);
 	ctng_gossip_object o = {0};
 	ctng_err err = {0};
-	if (ctng_gossip_decode((const char *)body, len, &o, &err)) {
+	if (ctng_wire_read(g->net, ctng_net_req_header(req, "Content-Type"), body, len, &o, &err)) {
 		ctng_net_metrics_object(&g->mx.net, NULL, "rejected", err.code);
 		ctng_net_reply_error(req, 400, "%s", err.msg);
 		return;
@@ -562,7 +567,8 @@ static void h_observation(ctng_net_req *req, void *arg)
 	count_bytes(g, len, 0);
 	ctng_observation o;
 	ctng_err err = {0};
-	if (ctng_obs_decode((const char *)body, len, &o, &err)) {
+	if (ctng_wire_read_obs(g->net, ctng_net_req_header(req, "Content-Type"), body, len, &o,
+	                       &err)) {
 		ctng_net_reply_error(req, 400, "%s", err.msg);
 		return;
 	}

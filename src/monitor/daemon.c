@@ -19,6 +19,7 @@
 #include "ctng/monitor.h"
 #include "ctng/net.h"
 #include "ctng/store.h"
+#include "ctng/wire.h"
 #include "monitor/monitor_internal.h"
 
 #define FROM_HEADER     "X-CTng-From"
@@ -169,8 +170,8 @@ static void on_response(int status, const uint8_t *body, size_t len, const ctng_
 }
 
 static void start_request(struct md *m, enum fkind k, const char *entity, uint64_t period,
-                          const char *method, const char *url, const char *body, size_t len,
-                          uint64_t deadline_ms)
+                          const char *method, const char *url, const void *body, size_t len,
+                          const char *ctype, uint64_t deadline_ms)
 {
 	if (m->inflight >= MAX_INFLIGHT) {
 		CTNG_WARN("request dropped: too many in flight", "url=%s", url);
@@ -195,7 +196,7 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 			timeout = 20;
 	}
 	ctng_net_client_opts opts = {.timeout_ms = timeout,
-	                             .content_type = body ? "application/json" : NULL,
+	                             .content_type = body ? ctype : NULL,
 	                             .headers = headers};
 	ctng_err e = {0};
 	if (ctng_net_request(m->loop, method, url, body, len, &opts, on_response, c, &e)) {
@@ -215,6 +216,37 @@ static void start_request(struct md *m, enum fkind k, const char *entity, uint64
 		return;
 	}
 	m->inflight++;
+}
+
+/* POSTs o to url in the binary form of the network (JSON when that cannot
+ * say it, docs/protocol.md §11). */
+static void post_object(struct md *m, const char *url, const ctng_gossip_object *o)
+{
+	uint8_t *body = NULL;
+	size_t len = 0;
+	const char *ctype = NULL;
+	ctng_err e = {0};
+	if (ctng_wire_body(m->net, o, &body, &len, &ctype, &e) == 0)
+		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", url, body, len,
+		              ctype, 0);
+	else
+		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
+	free(body);
+}
+
+/* Tells the paired gossiper what this monitor saw (binary form). */
+static void post_obs(struct md *m, const ctng_observation *obs)
+{
+	uint8_t *body = NULL;
+	size_t len = 0;
+	const char *ctype = NULL;
+	ctng_err e = {0};
+	if (ctng_wire_body_obs(m->net, obs, &body, &len, &ctype, &e) == 0)
+		start_request(m, F_SEND, obs->entity, obs->period, "POST", m->obs_url, body, len,
+		              ctype, 0);
+	else
+		CTNG_ERROR("cannot encode observation", "err=\"%s\"", e.msg);
+	free(body);
 }
 
 /* -------------------------------------------------------------- actions */
@@ -299,12 +331,12 @@ static void start_fetch(struct md *m, enum ctng_monitor_action_kind kind, const 
 		snprintf(url, sizeof url,
 		         "%s/ct/v1/get-sth-consistency?first=%" PRIu64 "&second=%" PRIu64, ent->url,
 		         first, second);
-		start_request(m, F_CONS, entity, period, "GET", url, NULL, 0, deadline_ms);
+		start_request(m, F_CONS, entity, period, "GET", url, NULL, 0, NULL, deadline_ms);
 		return;
 	}
 	snprintf(url, sizeof url, "%s/ctng/v1/%s?period=%" PRIu64 "&monitor=%s", ent->url,
 	         kind == CTNG_MON_FETCH_STH ? "sth" : "rev", period, m->cfg->id);
-	start_request(m, F_INIT, entity, period, "GET", url, NULL, 0, deadline_ms);
+	start_request(m, F_INIT, entity, period, "GET", url, NULL, 0, NULL, deadline_ms);
 }
 
 static void arm_retry_timer(struct md *m)
@@ -362,26 +394,19 @@ static void delay_fetch(struct md *m, const ctng_monitor_action *x)
  * rest still is). Sends append no actions. */
 static void send_actions(struct md *m, size_t n, bool not_kept)
 {
-	ctng_err e = {0};
 	for (size_t i = 0; i < n && i < m->acts.n; i++) {
 		ctng_monitor_action *x = &m->acts.v[i];
-		char *json = NULL;
-		size_t len = 0;
 		if (x->kind == CTNG_MON_SEND_GOSSIPER) {
 			if (x->obj.type == CTNG_ACC)
 				ctng_counter_inc(m->mx.accused, CTNG_LABELS(x->entity));
-			if (ctng_gossip_encode(&x->obj, &json, &len, &e) == 0)
-				start_request(m, F_SEND, x->entity, x->period, "POST",
-				              m->gossip_url, json, len, 0);
+			post_object(m, m->gossip_url, &x->obj);
 		} else if (x->kind == CTNG_MON_SEND_OBSERVATION) {
 			if (not_kept && x->obs.result == CTNG_OBS_OBTAINED)
 				CTNG_ERROR("observation not sent: its STOREs did not commit",
 				           "entity=%s period=%" PRIu64, x->entity, x->period);
-			else if (ctng_obs_encode(&x->obs, &json, &len, &e) == 0)
-				start_request(m, F_SEND, x->entity, x->period, "POST", m->obs_url,
-				              json, len, 0);
+			else
+				post_obs(m, &x->obs);
 		}
-		free(json);
 	}
 }
 
@@ -485,15 +510,7 @@ static void run_actions(struct md *m)
 
 static void send_to_gossiper(struct md *m, const ctng_gossip_object *o)
 {
-	char *json = NULL;
-	size_t len = 0;
-	ctng_err e = {0};
-	if (ctng_gossip_encode(o, &json, &len, &e) == 0)
-		start_request(m, F_SEND, ctng_gossip_entity(o), o->period, "POST", m->gossip_url,
-		              json, len, 0);
-	else
-		CTNG_ERROR("cannot encode object", "err=\"%s\"", e.msg);
-	free(json);
+	post_object(m, m->gossip_url, o);
 }
 
 /* A CON this monitor built (a data CON, a RID CON): kept under monitor.pom
@@ -527,13 +544,9 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		/* every ACC goes with the signed word that this monitor failed
 		 * (docs/gossiper.md §Observations) */
 		ctng_observation obs;
-		char *oj = NULL;
-		size_t ol = 0;
 		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, CTNG_FAM_STH, logger, period,
-		                  CTNG_OBS_FAILED, NULL, CTNG_OBS_CHECK_DATA, &e) == 0 &&
-		    ctng_obs_encode(&obs, &oj, &ol, &e) == 0)
-			start_request(m, F_SEND, logger, period, "POST", m->obs_url, oj, ol, 0);
-		free(oj);
+		                  CTNG_OBS_FAILED, NULL, CTNG_OBS_CHECK_DATA, &e) == 0)
+			post_obs(m, &obs);
 		if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, logger, period, ctng_now_ms(), &e))
 			CTNG_ERROR("cannot sign ACC", "err=\"%s\"", e.msg);
 		else
@@ -546,16 +559,12 @@ static void on_mirror(void *arg, enum mon_mirror_event ev, const char *logger, u
 		/* The DA signal: my gossiper may FRAG this STH (docs/mirror.md). */
 		uint8_t d[32];
 		ctng_observation obs;
-		char *oj = NULL;
-		size_t ol = 0;
 		if (ctng_gossip_content_digest(obj, d, &e) == 0 &&
 		    ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, CTNG_FAM_STH, logger, period,
-		                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, &e) == 0 &&
-		    ctng_obs_encode(&obs, &oj, &ol, &e) == 0)
-			start_request(m, F_SEND, logger, period, "POST", m->obs_url, oj, ol, 0);
+		                  CTNG_OBS_OBTAINED, d, CTNG_OBS_CHECK_DATA, &e) == 0)
+			post_obs(m, &obs);
 		else
 			CTNG_ERROR("cannot send the data observation", "err=\"%s\"", e.msg);
-		free(oj);
 	} else if (ev == MON_MIRROR_STORED) {
 		mon_index_kick(m->mi);
 	}
@@ -585,7 +594,7 @@ static void h_gossip(ctng_net_req *req, void *arg)
 	const uint8_t *body = ctng_net_req_body(req, &len);
 	ctng_gossip_object o = {0};
 	ctng_err e = {0};
-	if (ctng_gossip_decode((const char *)body, len, &o, &e)) {
+	if (ctng_wire_read(m->net, ctng_net_req_header(req, "Content-Type"), body, len, &o, &e)) {
 		ctng_net_metrics_object(&m->mx.net, NULL, "rejected", e.code);
 		ctng_net_reply_error(req, 400, "%s", e.msg);
 		return;
@@ -675,18 +684,12 @@ static void false_accusations(struct md *m, uint64_t p)
 		bool lg = i < self->n_loggers;
 		const char *e = lg ? self->loggers[i] : self->cas[i - self->n_loggers];
 		ctng_observation obs;
-		char *json = NULL;
-		size_t len = 0;
 		if (ctng_obs_sign(&obs, m->cfg->id, m->cfg->key, lg ? CTNG_FAM_STH : CTNG_FAM_REV,
-		                  e, p, CTNG_OBS_FAILED, NULL, 0, NULL) == 0 &&
-		    ctng_obs_encode(&obs, &json, &len, NULL) == 0)
-			start_request(m, F_SEND, e, p, "POST", m->obs_url, json, len, 0);
-		free(json);
+		                  e, p, CTNG_OBS_FAILED, NULL, 0, NULL) == 0)
+			post_obs(m, &obs);
 		for (uint64_t q = p; q <= p + 1; q++) {
 			ctng_gossip_object acc = {0};
-			json = NULL;
-			if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, e, q, now, NULL) ||
-			    ctng_gossip_encode(&acc, &json, &len, NULL)) {
+			if (ctng_acc_sign(&acc, m->cfg->id, m->cfg->key, e, q, now, NULL)) {
 				ctng_gossip_clear(&acc);
 				continue;
 			}
@@ -696,9 +699,8 @@ static void false_accusations(struct md *m, uint64_t p)
 				if (g->role != CTNG_ROLE_GOSSIPER)
 					continue;
 				snprintf(url, sizeof url, "%s/ctng/v1/gossip", g->url);
-				start_request(m, F_SEND, e, q, "POST", url, json, len, 0);
+				post_object(m, url, &acc);
 			}
-			free(json);
 			ctng_gossip_clear(&acc);
 		}
 	}

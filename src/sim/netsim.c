@@ -11,20 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/wire.h"
 #include "sim/sim_internal.h"
 
-sim_blob *sim_blob_new(const ctng_gossip_object *o, ctng_err *err)
+sim_blob *sim_blob_new(const ctng_network *net, const ctng_gossip_object *o, ctng_err *err)
 {
 	sim_blob *b = calloc(1, sizeof(*b));
-	char *json = NULL;
+	uint8_t *body = NULL;
+	const char *ctype;
 	if (!b || ctng_gossip_copy(&b->obj, o, err) ||
-	    ctng_gossip_encode(o, &json, &b->len, err)) {
+	    ctng_wire_body(net, o, &body, &b->len, &ctype, err)) {
 		if (b)
 			ctng_gossip_clear(&b->obj);
 		free(b);
 		return NULL;
 	}
-	free(json);
+	free(body);
 	b->refs = 1;
 	return b;
 }

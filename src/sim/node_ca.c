@@ -18,8 +18,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <roaring/roaring.h>
+
 #include "ctng/cert.h"
 #include "sim/sim_internal.h"
+
+/* The scenario's CRV (docs/sim.md §10): the CA joins having issued RIDs
+ * 0 .. crv_bits-1, crv_revoked of them revoked, drawn from the run's seed
+ * (one stream per CA); its first REV carries them, new certificates are
+ * numbered from crv_bits on. A restarted CA (in-memory database) draws the
+ * same set again. */
+static int import_crv(sim *s, sim_node *n, ctng_err *err)
+{
+	const ctng_sim_scenario *sc = s->sc;
+	if (!sc->crv_bits)
+		return 0;
+	sim_rng r;
+	sim_rng_seed(&r, sc->seed, 0x435256000000ull + n->index); /* "CRV" */
+	roaring_bitmap_t *b = roaring_bitmap_create();
+	if (!b)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (uint32_t k = 0; k < sc->crv_revoked;)
+		k += roaring_bitmap_add_checked(b, (uint32_t)(sim_rng_u64(&r) % sc->crv_bits));
+	roaring_bitmap_run_optimize(b);
+	int rc = ctng_ca_import_revocations(n->ca, b, sc->crv_bits, s->net.clock.genesis_ms, err);
+	roaring_bitmap_free(b);
+	return rc;
+}
 
 int sim_ca_start(sim *s, sim_node *n, ctng_err *err)
 {
@@ -30,6 +55,8 @@ int sim_ca_start(sim *s, sim_node *n, ctng_err *err)
 	                  .db_path = ":memory:",
 	                  .mis = &n->cfg.misbehaviour};
 	int rc = ctng_ca_open(&o, &n->ca, err);
+	if (!rc)
+		rc = import_crv(s, n, err);
 	return rc ? ctng_err_wrap(err, "%s", n->e->id) : 0;
 }
 

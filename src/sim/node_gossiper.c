@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctng/wire.h"
 #include "gossiper/gossiper_internal.h"
 #include "sim/sim_internal.h"
 
@@ -95,7 +96,7 @@ static void run_actions(sim *s, sim_node *n, ctng_gossiper_actions *a, uint64_t 
 			}
 			continue;
 		}
-		sim_blob *b = sim_blob_new(&x->obj, NULL);
+		sim_blob *b = sim_blob_new(&s->net, &x->obj, NULL);
 		if (!b)
 			continue;
 		if (x->kind == CTNG_GACT_SEND_PEERS) {
@@ -262,7 +263,8 @@ void sim_gossiper_deliver(sim *s, sim_node *n, sim_msg *m)
 		/* the monitor's signed word (docs/gossiper.md §Observations) */
 		ctng_observation obs;
 		sim_stats_at(s, n, mk.start)->bytes_in += m->text_len;
-		if (ctng_obs_decode(m->text, m->text_len, &obs, NULL) == 0)
+		if (ctng_wire_decode_obs(&s->net, (const uint8_t *)m->text, m->text_len, &obs,
+		                         NULL) == 0)
 			ctng_gossiper_sm_on_observation(n->gos, &obs, now, &acts, NULL);
 		bytes = m->text_len;
 	} else if (m->kind == MSG_OBJECTS_REPLY && m->status == 200 && m->text) {

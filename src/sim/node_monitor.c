@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ctng/merkle.h"
+#include "ctng/wire.h"
 #include "sim/sim_internal.h"
 
 /* kept_kv entries: "L<logger>\t<json of the last STH>" and "F<logger>". */
@@ -122,7 +123,10 @@ static void start_fetch(sim *s, sim_node *n, const ctng_monitor_action *x, uint6
 void sim_monitor_send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint64_t depart)
 {
 	sim_msg *m = n->partner != SIZE_MAX ? calloc(1, sizeof(*m)) : NULL;
-	if (m && ctng_obs_encode(obs, &m->text, &m->text_len, NULL) == 0) {
+	/* the binary form, as the daemon sends it (docs/protocol.md §11) */
+	ctng_buf b = {0};
+	if (m && ctng_wire_encode_obs(&s->net, obs, &b, NULL) == 0) {
+		m->text = (char *)ctng_buf_detach(&b, &m->text_len);
 		m->kind = MSG_OBSERVATION;
 		m->src = n->index;
 		m->dst = n->partner;
@@ -131,13 +135,14 @@ void sim_monitor_send_obs(sim *s, sim_node *n, const ctng_observation *obs, uint
 		sim_stats_at(s, n, depart)->bytes_out += m->text_len;
 		sim_send(s, m, depart);
 	} else {
+		ctng_buf_free(&b);
 		free(m);
 	}
 }
 
 void sim_monitor_send_object(sim *s, sim_node *n, const ctng_gossip_object *o, uint64_t depart)
 {
-	sim_blob *b = n->partner != SIZE_MAX ? sim_blob_new(o, NULL) : NULL;
+	sim_blob *b = n->partner != SIZE_MAX ? sim_blob_new(&s->net, o, NULL) : NULL;
 	sim_msg *m = b ? calloc(1, sizeof(*m)) : NULL;
 	if (m) {
 		m->kind = MSG_GOSSIP;

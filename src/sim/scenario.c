@@ -527,6 +527,28 @@ static int parse_mirror(const json_t *v, ctng_sim_scenario *s, ctng_err *err)
 	return rc;
 }
 
+/* "crv": {"bits": N, "revoked": fraction} (docs/sim.md §5, §10). At most
+ * CTNG_SIM_CRV_MAX_REVOKED revoked RIDs: their delta must fit one REV. */
+static int parse_crv(const json_t *v, ctng_sim_scenario *s, ctng_err *err)
+{
+	static const char *const keys[] = {"bits", "revoked", NULL};
+	const char *w = "crv";
+	double f = 0;
+	int rc;
+	json_t *x;
+	if ((rc = check_keys(v, w, keys, err)) ||
+	    (rc = get_u32(v, w, "bits", 1, CTNG_CA_BOGUS_RID - 1, &s->crv_bits, err)))
+		return rc;
+	if ((x = json_object_get(v, "revoked")) && (rc = get_num(x, "crv.revoked", 0, 1, &f, err)))
+		return rc;
+	double n = f * (double)s->crv_bits + 0.5;
+	if (n > CTNG_SIM_CRV_MAX_REVOKED)
+		return ctng_err_set(err, CTNG_EINVAL, "crv: %.0f revoked RIDs, at most %u", n,
+		                    CTNG_SIM_CRV_MAX_REVOKED);
+	s->crv_revoked = (uint32_t)n;
+	return 0;
+}
+
 static int parse_costs(const json_t *v, ctng_sim_scenario *s, ctng_err *err)
 {
 	if (!json_is_object(v))
@@ -563,7 +585,7 @@ static int parse_root(const json_t *j, ctng_sim_scenario *s, ctng_err *err)
 	static const char *const keys[] = {"name",    "summary", "seed",   "periods",
 	                                   "network", "links",   "traffic", "running",
 	                                   "faults",  "partitions", "crashes", "expect",
-	                                   "costs",   "mirror",  NULL};
+	                                   "costs",   "mirror",  "crv",     NULL};
 	const char *w = "scenario";
 	int rc;
 	json_t *x;
@@ -592,6 +614,8 @@ static int parse_root(const json_t *j, ctng_sim_scenario *s, ctng_err *err)
 	if ((x = json_object_get(j, "costs")) && (rc = parse_costs(x, s, err)))
 		return rc;
 	if ((x = json_object_get(j, "mirror")) && (rc = parse_mirror(x, s, err)))
+		return rc;
+	if ((x = json_object_get(j, "crv")) && (rc = parse_crv(x, s, err)))
 		return rc;
 	if (s->threshold > s->monitors)
 		return ctng_err_set(err, CTNG_EINVAL, "network.threshold %u above %u monitors",

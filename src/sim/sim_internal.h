@@ -101,10 +101,10 @@ typedef enum sim_msg_kind {
 typedef struct sim_blob {
 	unsigned refs;
 	ctng_gossip_object obj;
-	size_t len; /* bytes of its canonical JSON */
+	size_t len; /* bytes of its HTTP body: the binary form (ctng_wire_body) */
 } sim_blob;
 
-sim_blob *sim_blob_new(const ctng_gossip_object *o, ctng_err *err);
+sim_blob *sim_blob_new(const ctng_network *net, const ctng_gossip_object *o, ctng_err *err);
 sim_blob *sim_blob_ref(sim_blob *b);
 void sim_blob_unref(sim_blob *b);
 

@@ -600,6 +600,45 @@ static void test_rev_chain(void **state)
 	env_free(&e);
 }
 
+/* A CA joining with the revocations of certificates it issued before: they
+ * are in its next REV (a client following the chain gets them), its new
+ * certificates are numbered after them, and nothing lets it reuse a RID. */
+static void test_import_revocations(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e, NULL);
+	ctng_err err = {0};
+	uint32_t before = request(&e, "before.example", NULL); /* RID 0 */
+	assert_int_equal(before, 0);
+	roaring_bitmap_t *old = roaring_bitmap_create();
+	for (uint32_t r = 3; r < 100000; r += 97)
+		roaring_bitmap_add(old, r);
+	/* RIDs must be below the next RID, which must not go back */
+	roaring_bitmap_add(old, 100000);
+	assert_int_equal(ctng_ca_import_revocations(e.ca, old, 100000, e.now, &err), CTNG_EINVAL);
+	roaring_bitmap_remove(old, 100000);
+	assert_int_equal(ctng_ca_import_revocations(e.ca, old, CTNG_CA_BOGUS_RID, e.now, &err),
+	                 CTNG_ERANGE);
+	assert_int_equal(ctng_ca_import_revocations(e.ca, old, 100000, e.now, &err), 0);
+	assert_int_equal(request(&e, "after.example", NULL), 100000);
+	assert_int_equal(ctng_ca_import_revocations(e.ca, old, 100000, e.now, &err), CTNG_EINVAL);
+	assert_non_null(strstr(err.msg, "reuse"));
+	uint64_t p;
+	ctng_clock_period_of(&e.net.clock, e.now, &p);
+	assert_int_equal(ctng_ca_publish_rev(e.ca, p, e.now, &err), 0);
+	roaring_bitmap_t *client = roaring_bitmap_create();
+	follow_chain(&e, client, p, p, NULL);
+	assert_true(roaring_bitmap_equals(client, old));
+	/* the next REV is back to an empty delta */
+	assert_int_equal(ctng_ca_publish_rev(e.ca, p + 1, e.now + PERIOD_MS, &err), 0);
+	follow_chain(&e, client, p + 1, p + 1, NULL);
+	assert_true(roaring_bitmap_equals(client, old));
+	roaring_bitmap_free(client);
+	roaring_bitmap_free(old);
+	env_free(&e);
+}
+
 static void test_reopen_keeps_state(void **state)
 {
 	(void)state;
@@ -659,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_issuance),           cmocka_unit_test(test_bad_requests),
 	    cmocka_unit_test(test_revocation_auth),    cmocka_unit_test(test_rev_chain),
 	    cmocka_unit_test(test_reopen_keeps_state), cmocka_unit_test(test_split_view),
+	    cmocka_unit_test(test_import_revocations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

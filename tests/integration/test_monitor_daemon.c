@@ -31,6 +31,7 @@
 #include "ctng/monitor.h"
 #include "ctng/net.h"
 #include "ctng/proto.h"
+#include "ctng/wire.h"
 #include "testutil.h"
 
 /* monitor3 watches the same entities: an ACC_FULL needs threshold (2)
@@ -199,6 +200,29 @@ static void test_monitor_end_to_end(void **state)
 		assert_non_null(strstr(resp, "duplicate"));
 	free(resp);
 	free(obj);
+	/* the same FULL in the binary form (docs/protocol.md §11): the same
+	 * answer; a binary body that is not one is 400 naming the form */
+	ctng_buf wb = {0};
+	assert_int_equal(ctng_wire_encode(&net, &u.objects[0], &wb, NULL), 0);
+	int status = 0;
+	uint8_t *ans = NULL;
+	size_t al = 0;
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/ctng/v1/gossip", (unsigned)mport);
+	assert_int_equal(ctng_net_fetch_sync(url, "POST", CTNG_WIRE_CONTENT_TYPE, wb.data, wb.len,
+	                                     5000, &status, &ans, &al, NULL),
+	                 0);
+	assert_true(status == 200 || status == 400); /* (the window, as above) */
+	if (status == 200)
+		assert_non_null(memmem(ans, al, "duplicate", 9));
+	free(ans);
+	assert_int_equal(ctng_net_fetch_sync(url, "POST", CTNG_WIRE_CONTENT_TYPE, wb.data,
+	                                     wb.len - 1, 5000, &status, &ans, &al, NULL),
+	                 0);
+	assert_int_equal(status, 400);
+	assert_non_null(memmem(ans, al, "wire: ", 6));
+	free(ans);
+	ctng_buf_free(&wb);
 	/* forged: another FULL's signature */
 	size_t acc = 0;
 	while (acc < u.n_objects && u.objects[acc].type != CTNG_ACC_FULL)
