@@ -113,6 +113,9 @@ void ctng_gossip_clear(ctng_gossip_object *o);
 int ctng_gossip_copy(ctng_gossip_object *dst, const ctng_gossip_object *src, ctng_err *err);
 /* Replaces an owned string slot (e.g. &o->payload[1]) with a copy of s (NULL -> ""). */
 int ctng_gossip_set(char **slot, const char *s, ctng_err *err);
+/* The same with the base64 / lower-case hex of n raw bytes. */
+int ctng_gossip_set_b64(char **slot, const uint8_t *p, size_t n, ctng_err *err);
+int ctng_gossip_set_hex(char **slot, const uint8_t *p, size_t n, ctng_err *err);
 /* Replaces signers with a sorted copy of ids; CTNG_EINVAL on a bad/duplicate id. */
 int ctng_gossip_set_signers(ctng_gossip_object *o, const char *const *ids, size_t n, ctng_err *err);
 /* Borrowed view of a string slot: never NULL. */

@@ -35,6 +35,26 @@ int ctng_gossip_set(char **slot, const char *s, ctng_err *err)
 	return 0;
 }
 
+/* Takes a freshly allocated string (NULL: out of memory) into the slot. */
+static int take_str(char **slot, char *s, ctng_err *err)
+{
+	if (!s)
+		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+int ctng_gossip_set_b64(char **slot, const uint8_t *p, size_t n, ctng_err *err)
+{
+	return take_str(slot, ctng_b64_strdup(p, n), err);
+}
+
+int ctng_gossip_set_hex(char **slot, const uint8_t *p, size_t n, ctng_err *err)
+{
+	return take_str(slot, ctng_hex_strdup(p, n), err);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

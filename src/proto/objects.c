@@ -33,26 +33,6 @@ static uint32_t get_u32le(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Base64 of raw bytes into an owned slot. */
-static int set_b64(char **slot, const uint8_t *p, size_t n, ctng_err *err)
-{
-	char *s = ctng_b64_strdup(p, n);
-	if (!s)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	free(*slot);
-	*slot = s;
-	return 0;
-}
-
-static int set_hex(char **slot, const uint8_t *p, size_t n, ctng_err *err)
-{
-	char *s = ctng_hex_strdup(p, n);
-	if (!s)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	free(*slot);
-	*slot = s;
-	return 0;
-}
 
 static int set_u64(char **slot, uint64_t v, ctng_err *err)
 {
@@ -171,9 +151,9 @@ int ctng_sth_sign(ctng_gossip_object *out, const char *logger_id, const ctng_sig
 	                   CTNG_SCHEME_ECDSA_P256, err)) ||
 	    (rc = ctng_sig_sign(key, tbs, sizeof(tbs), sig, &sig_len, err)) ||
 	    (rc = ctng_digitally_signed_encode(sig, sig_len, &ds, &ds_len, err)) ||
-	    (rc = set_b64(&out->signature[0], ds, ds_len, err)) ||
+	    (rc = ctng_gossip_set_b64(&out->signature[0], ds, ds_len, err)) ||
 	    (rc = set_u64(&out->payload[0], sth->tree_size, err)) ||
-	    (rc = set_hex(&out->payload[1], sth->root, 32, err)) ||
+	    (rc = ctng_gossip_set_hex(&out->payload[1], sth->root, 32, err)) ||
 	    (rc = set_u64(&out->payload[2], sth->timestamp_ms, err)) ||
 	    (rc = ctng_gossip_check(out, err)))
 		ctng_gossip_clear(out);
@@ -228,12 +208,12 @@ int ctng_rev_sign(ctng_gossip_object *out, const char *ca_id, const ctng_sig_key
 	int rc;
 	if ((rc = envelope(out, CTNG_REV, period, ca_id, now_ms, (enum ctng_scheme)alg, err)) ||
 	    (rc = proto_sha256(delta, delta_len, dh, err)) ||
-	    (rc = set_hex(&out->payload[0], crv_hash, 32, err)) ||
-	    (rc = set_hex(&out->payload[1], dh, 32, err)) ||
-	    (rc = set_b64(&out->payload[2], delta, delta_len, err)) ||
+	    (rc = ctng_gossip_set_hex(&out->payload[0], crv_hash, 32, err)) ||
+	    (rc = ctng_gossip_set_hex(&out->payload[1], dh, 32, err)) ||
+	    (rc = ctng_gossip_set_b64(&out->payload[2], delta, delta_len, err)) ||
 	    (rc = ctng_gossip_signed_bytes(out, &tbs, err)) ||
 	    (rc = ctng_sig_sign(key, tbs.data, tbs.len, sig, &sig_len, err)) ||
-	    (rc = set_b64(&out->signature[0], sig, sig_len, err)) ||
+	    (rc = ctng_gossip_set_b64(&out->signature[0], sig, sig_len, err)) ||
 	    (rc = ctng_gossip_check(out, err)))
 		ctng_gossip_clear(out);
 	ctng_buf_free(&tbs);
@@ -383,7 +363,7 @@ int ctng_acc_sign(ctng_gossip_object *out, const char *monitor_id, const ctng_si
 	    (rc = ctng_gossip_set(&out->payload[0], accused_id, err)) ||
 	    (rc = ctng_gossip_signed_bytes(out, &tbs, err)) ||
 	    (rc = ctng_sig_sign(key, tbs.data, tbs.len, sig, &sig_len, err)) ||
-	    (rc = set_b64(&out->signature[0], sig, sig_len, err)) ||
+	    (rc = ctng_gossip_set_b64(&out->signature[0], sig, sig_len, err)) ||
 	    (rc = ctng_gossip_check(out, err)))
 		ctng_gossip_clear(out);
 	ctng_buf_free(&tbs);
@@ -684,8 +664,8 @@ int ctng_frag_build(ctng_gossip_object *out, const ctng_gossip_object *init,
 	                   now_ms, CTNG_SCHEME_BLS, err)) ||
 	    (rc = ctng_gossip_set(&out->payload[0], ctng_gossip_entity(init), err)) ||
 	    ((f == CTNG_FAM_STH || f == CTNG_FAM_REV) &&
-	     (rc = set_hex(&out->payload[1], d, 32, err))) ||
-	    (rc = set_hex(&out->signature[0], sig, 48, err)) || (rc = ctng_gossip_check(out, err)))
+	     (rc = ctng_gossip_set_hex(&out->payload[1], d, 32, err))) ||
+	    (rc = ctng_gossip_set_hex(&out->signature[0], sig, 48, err)) || (rc = ctng_gossip_check(out, err)))
 		ctng_gossip_clear(out);
 	return rc;
 }
@@ -705,7 +685,7 @@ int ctng_full_build(ctng_gossip_object *out, const ctng_gossip_object *frag,
 	    (rc = ctng_gossip_set(&out->payload[0], frag->payload[0], err)) ||
 	    (rc = ctng_gossip_set(&out->payload[1], frag->payload[1], err)) ||
 	    (rc = ctng_gossip_set_signers(out, signers, n, err)) ||
-	    (rc = set_hex(&out->signature[0], sig, 48, err)) || (rc = ctng_gossip_check(out, err)))
+	    (rc = ctng_gossip_set_hex(&out->signature[0], sig, 48, err)) || (rc = ctng_gossip_check(out, err)))
 		ctng_gossip_clear(out);
 	return rc;
 }

@@ -220,26 +220,6 @@ static int b64_exact(const char *s, uint8_t **out, size_t *n, const char *what, 
 	return rc;
 }
 
-static int set_b64(char **slot, const uint8_t *p, size_t n, ctng_err *err)
-{
-	char *s = ctng_b64_strdup(p, n);
-	if (!s)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	free(*slot);
-	*slot = s;
-	return 0;
-}
-
-static int set_hex(char **slot, const uint8_t *p, size_t n, ctng_err *err)
-{
-	char *s = ctng_hex_strdup(p, n);
-	if (!s)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	free(*slot);
-	*slot = s;
-	return 0;
-}
-
 /* A raw signature (ECDSA DER or Ed25519) as u8(scheme) || 64 bytes. */
 static int sig_put_raw(ctng_buf *b, enum ctng_scheme scheme, const uint8_t *sig, size_t n,
                        const char *what, ctng_err *err)
@@ -512,13 +492,13 @@ static int dec_sth(rd *r, const ctng_network *net, ctng_gossip_object *o, ctng_e
 	if ((rc = rs_to_der(rs, der, &der_len, err)) ||
 	    (rc = ctng_digitally_signed_encode(der, der_len, &ds, &ds_len, err)))
 		return rc;
-	rc = set_b64(&o->signature[0], ds, ds_len, err);
+	rc = ctng_gossip_set_b64(&o->signature[0], ds, ds_len, err);
 	free(ds);
 	if (rc)
 		return rc;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)size);
 	if ((rc = ctng_gossip_set(&o->payload[0], num, err)) ||
-	    (rc = set_hex(&o->payload[1], root, 32, err)))
+	    (rc = ctng_gossip_set_hex(&o->payload[1], root, 32, err)))
 		return rc;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)ts);
 	return ctng_gossip_set(&o->payload[2], num, err);
@@ -529,7 +509,7 @@ static int dec_signed_sig(rd *r, ctng_gossip_object *o, ctng_err *err)
 	uint8_t sig[80];
 	size_t n;
 	int rc = sig_get_raw(r, &o->scheme, sig, &n, "signature", err);
-	return rc ? rc : set_b64(&o->signature[0], sig, n, err);
+	return rc ? rc : ctng_gossip_set_b64(&o->signature[0], sig, n, err);
 }
 
 static int dec_rev(rd *r, const ctng_network *net, ctng_gossip_object *o, ctng_err *err)
@@ -548,10 +528,10 @@ static int dec_rev(rd *r, const ctng_network *net, ctng_gossip_object *o, ctng_e
 	if ((rc = get_bytes(r, (size_t)n, &delta, "delta", err)))
 		return rc;
 	SHA256(delta, (size_t)n, h);
-	if ((rc = set_hex(&o->payload[0], crv, 32, err)) ||
-	    (rc = set_hex(&o->payload[1], h, 32, err)))
+	if ((rc = ctng_gossip_set_hex(&o->payload[0], crv, 32, err)) ||
+	    (rc = ctng_gossip_set_hex(&o->payload[1], h, 32, err)))
 		return rc;
-	return set_b64(&o->payload[2], delta, (size_t)n, err);
+	return ctng_gossip_set_b64(&o->payload[2], delta, (size_t)n, err);
 }
 
 static int dec_acc(rd *r, const ctng_network *net, ctng_gossip_object *o, ctng_err *err)
@@ -641,14 +621,14 @@ static int dec_attest(rd *r, const ctng_network *net, ctng_gossip_object *o, ctn
 	    (rc = time_get(r, net, o, err)) || (rc = get_bytes(r, 48, &sig, "signature", err)) ||
 	    (full && (rc = dec_signers(r, net, o, err))) ||
 	    (rc = ent_get(r, net, attested_role(f), entity, "payload[0]", err)) ||
-	    (rc = set_hex(&o->signature[0], sig, 48, err)) ||
+	    (rc = ctng_gossip_set_hex(&o->signature[0], sig, 48, err)) ||
 	    (rc = ctng_gossip_set(&o->payload[0], entity, err)))
 		return rc;
 	if (f != CTNG_FAM_STH && f != CTNG_FAM_REV)
 		return 0;
 	if ((rc = get_bytes(r, 32, &digest, "digest", err)))
 		return rc;
-	return set_hex(&o->payload[1], digest, 32, err);
+	return ctng_gossip_set_hex(&o->payload[1], digest, 32, err);
 }
 
 /* The decoded object must say its input back: one binary form per object. */

@@ -17,6 +17,7 @@
 #include <roaring/roaring.h>
 
 #include "ctng/proto.h"
+#include "proto_vectors.h"
 
 /* RFC 8032 §7.1 TEST 1 key, used as the CA's and the monitor's key. */
 static const char *ED_SK_PEM = "-----BEGIN PRIVATE KEY-----\n"
@@ -37,13 +38,7 @@ static const char *STH_DIGEST = "2a420611bd8739719a33243f593ab811b51c490044c8ed9
 static const char *STH_ATTEST = "43546e672f76312f6174746573740001000000076c6f676765723100000000"
                                 "000000022a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc"
                                 "27953ad240";
-static const char *STH_JSON =
-    "{\"application\":\"CTng\",\"type\":\"http://ctng.uconn.edu/101\",\"period\":\"2\","
-    "\"signer\":\"logger1\",\"signers\":[],\"timestamp\":\"2023-11-14T22:15:25Z\","
-    "\"signature\":[\"BAMARjBEAiAwNvhsau//lF3eZZg976tfM+Zz5pf4eRd1NxpvDNvwRQIgXJcHeE/"
-    "qkmN/59FUlTFNn5SrkoYe6db2r9C0Gd5Bsj8=\",\"\"],\"crypto_scheme\":\"ecdsa-p256\","
-    "\"payload\":[\"7\",\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\","
-    "\"1700000125000\"]}";
+static const char *STH_JSON = CTNG_VEC_STH_JSON;
 
 static const char *CRV_HASH = "6e42da1d8497f2f0c8114a0d19985d6a41267f276f91c9999877528f98805448";
 static const char *DELTA = "3a300000020000000000000001000000180000001a00000009007011";
@@ -55,13 +50,7 @@ static const char *REV_SIG =
 static const char *REV_ATTEST = "43546e672f76312f6174746573740002000000036361310000000000000002"
                                 "c873d13e1a023f828e27060955f5498a89982dcc1240a6c3db54255ce2ad03"
                                 "a0";
-static const char *REV_JSON =
-    "{\"application\":\"CTng\",\"type\":\"http://ctng.uconn.edu/102\",\"period\":\"2\","
-    "\"signer\":\"ca1\",\"signers\":[],\"timestamp\":\"2023-11-14T22:15:21Z\",\"signature\":["
-    "\"XaA2fpTuprHfpNNREu/wGbPtlxHYC0/WDHhs2FLQIAQitQW9olm+lRkXf5HGfUffSsuc6ZQt64Nb+Ukx3xbxAg==\","
-    "\"\"],\"crypto_scheme\":\"ed25519\",\"payload\":[\"6e42da1d8497f2f0c8114a0d19985d6a41267f27"
-    "6f91c9999877528f98805448\",\"34f8596577067d2687abfde884d9bb4a563207d20db3aa83a3626acb90f099"
-    "cb\",\"OjAAAAIAAAAAAAAAAQAAABgAAAAaAAAACQBwEQ==\"]}";
+static const char *REV_JSON = CTNG_VEC_REV_JSON;
 
 static const char *ACC_TBS = "43546e672f76312f41434300000000086d6f6e69746f7231000000076c6f6767"
                              "6572320000000000000002";
@@ -76,12 +65,7 @@ static const char *CON_ATTEST = "43546e672f76312f6174746573740004000000076c6f676
 static const char *OBS_A_TBS =
     "43546e672f76312f4f425300000000086d6f6e69746f7231000000076c6f6767657231010000000000000002"
     "012a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad24000000001";
-static const char *OBS_A_JSON =
-    "{\"monitor\":\"monitor1\",\"entity\":\"logger1\",\"family\":\"STH\",\"period\":\"2\","
-    "\"result\":\"obtained\",\"digest\":"
-    "\"2a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad240\",\"checks\":["
-    "\"consistent\"],\"crypto_scheme\":\"ed25519\",\"signature\":\"ZNkxBSDo7t2lS3OTt24knk7UH3pr0W"
-    "lIkVzGGcwiEAqXJWatioxNr8Db+VaOeS8eDWoNlw3MrVN4kLUpfUEuBA==\"}";
+static const char *OBS_A_JSON = CTNG_VEC_OBS_A_JSON;
 static const char *OBS_B_TBS =
     "43546e672f76312f4f425300000000086d6f6e69746f72310000000363613102000000000000000202"
     "000000000000000000000000000000000000000000000000000000000000000000000000";

@@ -20,6 +20,7 @@
 #include <roaring/roaring.h>
 
 #include "ctng/wire.h"
+#include "proto_vectors.h"
 
 #define GENESIS 1700000000000ull
 #define PERIOD  10000ull
@@ -199,34 +200,17 @@ static void test_vector(void **state)
 /* docs/protocol.md §11.4: the §8 vectors (tests/proto/test_vectors.c) in
  * the binary form, in the network of §11.4 (cross-checked with an
  * independent Python encoder of §11). */
-static const char *V_STH_JSON =
-    "{\"application\":\"CTng\",\"type\":\"http://ctng.uconn.edu/101\",\"period\":\"2\","
-    "\"signer\":\"logger1\",\"signers\":[],\"timestamp\":\"2023-11-14T22:15:25Z\","
-    "\"signature\":[\"BAMARjBEAiAwNvhsau//lF3eZZg976tfM+Zz5pf4eRd1NxpvDNvwRQIgXJcHeE/"
-    "qkmN/59FUlTFNn5SrkoYe6db2r9C0Gd5Bsj8=\",\"\"],\"crypto_scheme\":\"ecdsa-p256\","
-    "\"payload\":[\"7\",\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\","
-    "\"1700000125000\"]}";
+static const char *V_STH_JSON = CTNG_VEC_STH_JSON;
 static const char *V_STH_WIRE =
     "1102003036f86c6aefff945dde65983defab5f33e673e697f8791775371a6f0cdbf0455c9707784fea92637f"
     "e7d15495314d9f94ab92861ee9d6f6afd0b419de41b23f07000102030405060708090a0b0c0d0e0f10111213"
     "1415161718191a1b1c1d1e1f904e";
-static const char *V_REV_JSON =
-    "{\"application\":\"CTng\",\"type\":\"http://ctng.uconn.edu/102\",\"period\":\"2\","
-    "\"signer\":\"ca1\",\"signers\":[],\"timestamp\":\"2023-11-14T22:15:21Z\",\"signature\":["
-    "\"XaA2fpTuprHfpNNREu/wGbPtlxHYC0/WDHhs2FLQIAQitQW9olm+lRkXf5HGfUffSsuc6ZQt64Nb+Ukx3xbxAg==\","
-    "\"\"],\"crypto_scheme\":\"ed25519\",\"payload\":[\"6e42da1d8497f2f0c8114a0d19985d6a41267f27"
-    "6f91c9999877528f98805448\",\"34f8596577067d2687abfde884d9bb4a563207d20db3aa83a3626acb90f099"
-    "cb\",\"OjAAAAIAAAAAAAAAAQAAABgAAAAaAAAACQBwEQ==\"]}";
+static const char *V_REV_JSON = CTNG_VEC_REV_JSON;
 static const char *V_REV_WIRE =
     "12020102025da0367e94eea6b1dfa4d35112eff019b3ed9711d80b4fd60c786cd852d0200422b505bda259be"
     "9519177f91c67d47df4acb9ce9942deb835bf94931df16f1026e42da1d8497f2f0c8114a0d19985d6a41267f"
     "276f91c9999877528f988054481c3a300000020000000000000001000000180000001a00000009007011";
-static const char *V_OBS_JSON =
-    "{\"monitor\":\"monitor1\",\"entity\":\"logger1\",\"family\":\"STH\",\"period\":\"2\","
-    "\"result\":\"obtained\",\"digest\":"
-    "\"2a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad240\",\"checks\":["
-    "\"consistent\"],\"crypto_scheme\":\"ed25519\",\"signature\":\"ZNkxBSDo7t2lS3OTt24knk7UH3pr0W"
-    "lIkVzGGcwiEAqXJWatioxNr8Db+VaOeS8eDWoNlw3MrVN4kLUpfUEuBA==\"}";
+static const char *V_OBS_JSON = CTNG_VEC_OBS_A_JSON;
 static const char *V_OBS_WIRE =
     "50020002052a420611bd8739719a33243f593ab811b51c490044c8ed9fba15dc27953ad2400264d9310520e8"
     "eedda54b7393b76e249e4ed41f7a6bd16948915cc619cc22100a972566ad8a8c4dafc0dbf9568e792f1e0d6a"
