@@ -588,23 +588,30 @@ static int dec_signers(rd *r, const ctng_network *net, ctng_gossip_object *o, ct
 	const uint8_t *map;
 	if (get_bytes(r, (nbits + 7) / 8, &map, "signers", err))
 		return CTNG_EINVAL;
-	const char **ids = calloc(nbits ? nbits : 1, sizeof(char *));
-	if (!ids)
-		return ctng_err_set(err, CTNG_ENOMEM, "out of memory");
-	size_t n = 0;
+	/* the gossiper of each share id, found in one pass (a FULL with every
+	 * bit set costs O(n), not O(n^2)) */
+	const char **by_share = calloc((size_t)nbits + 1, sizeof(char *));
+	const char **ids = calloc((size_t)nbits + 1, sizeof(char *));
 	int rc = 0;
+	if (!by_share || !ids)
+		rc = ctng_err_set(err, CTNG_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < net->n_entities; i++)
+		if (net->entities[i].role == CTNG_ROLE_GOSSIPER && net->entities[i].bls_id)
+			by_share[net->entities[i].bls_id] = net->entities[i].id;
+	size_t n = 0;
 	for (uint32_t i = 0; i < (nbits + 7) / 8 * 8 && !rc; i++) {
 		if (!(map[i / 8] >> (i % 8) & 1))
 			continue;
-		const ctng_entity *e = i < nbits ? ctng_network_by_bls_id(net, i + 1) : NULL;
-		if (!e)
+		const char *id = i < nbits ? by_share[i + 1] : NULL;
+		if (!id)
 			rc = ctng_err_set(err, CTNG_EINVAL,
 			                  "wire: signers: no gossiper has share %u", i + 1);
 		else
-			ids[n++] = e->id;
+			ids[n++] = id;
 	}
 	if (!rc)
 		rc = ctng_gossip_set_signers(o, ids, n, err);
+	free(by_share);
 	free(ids);
 	return rc;
 }
