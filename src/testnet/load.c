@@ -5,7 +5,8 @@
  * with ca1's key and root (so making them costs nothing during the run), and
  * submitted early in each period to every logger's add-pre-chain, as a CA
  * submits them, with up to 64 requests in flight. Every entry then goes
- * into the next STH of every logger, and every monitor mirrors it.
+ * into the next STH of every logger, and every monitor mirrors (and
+ * indexes) it. Each has a RID of its own (TESTNET_LOAD_RID_TOP down).
  */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -52,8 +53,13 @@ int testnet_load_init(testnet_load *l, const ctng_network *net, const char *dir,
 	for (size_t i = 0; i < n && !rc; i++) {
 		char name[128];
 		snprintf(name, sizeof name, "load%zu.%.40s.example", i, ca->id);
+		/* a RID of its own, from the top of the range down, where ca1 (which
+		 * counts up from 0) never assigns one: precertificates that shared a
+		 * RID with each other or with ca1's own would be a RID CON against
+		 * ca1 (docs/protocol.md §5.2), and the monitors would convict it */
 		ctng_cert_template t = {.dns_name = name,
 		                        .subject_key = ctng_sig_key_evp(subj),
+		                        .rid = TESTNET_LOAD_RID_TOP - (uint32_t)i,
 		                        .serial_len = 12,
 		                        .not_before_ms = now - 60000,
 		                        .not_after_ms = now + 86400000ull};

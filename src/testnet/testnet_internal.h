@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "ctng/ca.h"
 #include "ctng/dkg.h"
 #include "ctng/testnet.h"
 
@@ -65,6 +66,10 @@ typedef struct testnet_traffic {
 
 /* Extra load (load.c): precertificates made in advance, per_period of them
  * submitted to every logger in each period. */
+/* The load's RIDs: TESTNET_LOAD_RID_TOP, TESTNET_LOAD_RID_TOP - 1, ... (below
+ * the split-view CA's bogus RID, far above any RID a CA of a run assigns). */
+#define TESTNET_LOAD_RID_TOP (CTNG_CA_BOGUS_RID - 1)
+
 typedef struct testnet_load {
 	char **bodies; /* add-pre-chain bodies */
 	size_t n_bodies, next, per_period;
